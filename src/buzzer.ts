@@ -1,0 +1,22 @@
+/**
+ * Wakes the reader of a queue. In the reference it unparks a thread; here it counts, and calls
+ * `onBuzz` at every buzz, which is how the simulator and tests observe wake-ups.
+ */
+export class Buzzer {
+  #count = 0;
+  readonly #onBuzz: (() => void) | undefined;
+
+  constructor(onBuzz?: () => void) {
+    this.#onBuzz = onBuzz;
+  }
+
+  buzz(): void {
+    this.#count += 1;
+    this.#onBuzz?.();
+  }
+
+  /** Buzzes so far. */
+  get count(): number {
+    return this.#count;
+  }
+}

@@ -1,0 +1,57 @@
+import { Command, CommanderError } from 'commander';
+import { createRequire } from 'node:module';
+import { SpillsimError } from '../errors.js';
+import { registerCheck } from './commands/check.js';
+import { registerMerge } from './commands/merge.js';
+import { registerReplay } from './commands/replay.js';
+import { registerReport } from './commands/report.js';
+import { registerSim } from './commands/sim.js';
+import { registerValidate } from './commands/validate.js';
+import { EXIT_USAGE } from './usage_error.js';
+
+const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
+
+/** What a command's action reports back: its exit code (0 held, 1 broken, 2 bad input). */
+export interface CommandResult {
+  exitCode: number;
+}
+
+export function buildProgram(result: CommandResult): Command {
+  const program = new Command('spillsim')
+    .description('Property suites, deterministic simulation and backend validation for the spilling MergeQueue.')
+    .version(version)
+    .showSuggestionAfterError(true)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerCheck(program, result);
+  registerSim(program, result);
+  registerReplay(program, result);
+  registerValidate(program, result);
+  registerReport(program, result);
+  registerMerge(program, result);
+  for (const command of program.commands) command.exitOverride().showSuggestionAfterError(true);
+  return program;
+}
+
+/** Run the command line; returns the exit code instead of exiting, so tests can call it. */
+export async function main(argv: string[]): Promise<number> {
+  const result: CommandResult = { exitCode: 0 };
+  const program = buildProgram(result);
+  try {
+    await program.parseAsync(argv);
+    return result.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander has already printed its one-line message (and a suggestion, if any).
+      return error.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (error instanceof SpillsimError) {
+      process.stderr.write(`spillsim: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`spillsim: unexpected error: ${message}\n`);
+    if (process.env.SPILLSIM_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    return EXIT_USAGE;
+  }
+}

@@ -1,0 +1,97 @@
+import type { Bytes } from './bytes.js';
+import type { EntryDeque } from './entry_deque.js';
+import { BackendContractError, checkByteKnob } from './errors.js';
+import { type BytesFetch, type BytesSpill, pagedEntry, type SpillPolicy } from './spill.js';
+import { type ThresholdOptions, thresholdKnobs } from './threshold_knobs.js';
+
+/**
+ * Writer policy: when resident bytes exceed `headReserveBytes + thresholdBytes`, spill every
+ * resident entry past the head reserve except the last (the merge target) through `strategy`.
+ *
+ * Same decisions as `ReferenceThreshold`, entry for entry, at a cost that does not grow with
+ * the queue's length: the resident total is read in O(1) and the targets are found through the
+ * deque's prefix index in O(log n) each. Unlike the reference, it checks the backend's answer
+ * (front-draining, one handle per drained chunk) and throws `E_BACKEND_CONTRACT` rather than
+ * pairing entries with the wrong handles, which would duplicate or lose data.
+ */
+export class Threshold implements SpillPolicy {
+  readonly strategy: BytesSpill;
+  #thresholdBytes: number;
+  #headReserveBytes: number;
+
+  constructor(strategy: BytesSpill, options: ThresholdOptions = {}) {
+    this.strategy = strategy;
+    ({ thresholdBytes: this.#thresholdBytes, headReserveBytes: this.#headReserveBytes } = thresholdKnobs(options));
+  }
+
+  get thresholdBytes(): number {
+    return this.#thresholdBytes;
+  }
+
+  set thresholdBytes(value: number) {
+    this.#thresholdBytes = checkByteKnob('thresholdBytes', value);
+  }
+
+  get headReserveBytes(): number {
+    return this.#headReserveBytes;
+  }
+
+  set headReserveBytes(value: number) {
+    this.#headReserveBytes = checkByteKnob('headReserveBytes', value);
+  }
+
+  apply(deque: EntryDeque): void {
+    if (deque.residentBytes <= this.#headReserveBytes + this.#thresholdBytes) return;
+    const lastIndex = deque.length - 1;
+    const targets: number[] = [];
+    const chunks: Bytes[] = [];
+    let i = deque.nextResidentIndex(deque.indexOfResidentBytesBefore(this.#headReserveBytes));
+    while (i < lastIndex) {
+      const entry = deque.get(i);
+      if (entry.kind === 'bytes') {
+        targets.push(i);
+        chunks.push(entry.bytes.clone());
+      }
+      i = deque.nextResidentIndex(i + 1);
+    }
+    if (targets.length === 0) return;
+    const handles = spillChecked(this.strategy, chunks);
+    for (let k = 0; k < handles.length; k += 1) deque.set(targets[k]!, pagedEntry(handles[k]!));
+  }
+}
+
+/**
+ * Call `strategy.spill` and check its answer against the contract: it drained a prefix of the
+ * chunks and returned exactly one handle per drained chunk. Returns the handles, in order.
+ */
+export function spillChecked(strategy: BytesSpill, chunks: Bytes[]): BytesFetch[] {
+  const offered = chunks.slice();
+  const handles: BytesFetch[] = [];
+  strategy.spill(chunks, handles);
+  if (!Array.isArray(chunks) || !Array.isArray(handles)) {
+    throw new BackendContractError('spill replaced its chunk or handle list; it must drain and push in place');
+  }
+  const drained = offered.length - chunks.length;
+  if (drained < 0) {
+    throw new BackendContractError(`spill grew the chunk list from ${offered.length} to ${chunks.length} chunks; it may only drain it`);
+  }
+  for (let k = 0; k < chunks.length; k += 1) {
+    if (chunks[k] !== offered[drained + k]) {
+      throw new BackendContractError(
+        `spill did not drain from the front: chunk ${drained + k} of ${offered.length} is missing from the undrained tail; the contract drains chunks in order from index 0`,
+      );
+    }
+  }
+  if (handles.length !== drained) {
+    throw new BackendContractError(
+      `spill drained ${drained} of ${offered.length} chunks but pushed ${handles.length} handles; the contract is exactly one handle per drained chunk`,
+    );
+  }
+  for (let k = 0; k < handles.length; k += 1) {
+    const handle = handles[k] as unknown;
+    if (handle === null || typeof handle !== 'object' || typeof (handle as BytesFetch).fetch !== 'function') {
+      throw new BackendContractError(`spill pushed handle ${k} that has no fetch() method`);
+    }
+  }
+  return handles;
+}
