@@ -15,6 +15,8 @@ export {
   type QueueEntry,
   type SpillPolicy,
   type SpillPolicyFn,
+  type StorageStats,
+  type InspectableSpill,
 } from './spill.js';
 export { Threshold, spillChecked } from './threshold.js';
 export { HEAD_RESERVE_BYTES_DEFAULT, MiB, THRESHOLD_BYTES_DEFAULT, type ThresholdOptions } from './threshold_knobs.js';

@@ -44,3 +44,16 @@ export function bytesEntry(bytes: Bytes): QueueEntry {
 export function pagedEntry(handle: BytesFetch): QueueEntry {
   return { kind: 'paged', handle };
 }
+
+/** What a backend holds right now; the optional `stats()` hook lets checks see storage released. */
+export interface StorageStats {
+  /** Bytes written and not yet released. */
+  storedBytes: number;
+  /** Chunks written and not yet released. */
+  storedChunks: number;
+}
+
+/** A backend that can say what it holds (optional; `spillsim validate` uses it when present). */
+export interface InspectableSpill extends BytesSpill {
+  stats(): StorageStats;
+}
