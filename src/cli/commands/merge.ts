@@ -1,13 +1,224 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import type { SimRunResult } from '../../../sim/trace.js';
+import { colors } from '../format.js';
 import type { CommandResult } from '../main.js';
-import { UsageError } from '../usage_error.js';
+import { EXIT_BROKEN, EXIT_OK, UsageError } from '../usage_error.js';
 
-// Placeholder until the issue that owns `spillsim merge` lands; it fails loudly, never passes.
-export function registerMerge(program: Command, _result: CommandResult): void {
+/** Failures listed one by one on the terminal; the JSON summary always holds all of them. */
+const FAILURES_SHOWN_MAX = 20;
+/** Missing seeds listed as ranges; past this many ranges the summary says how many more. */
+const MISSING_RANGES_MAX = 50;
+
+/** What `spillsim merge` reports about a set of shard results. */
+export interface CampaignSummary {
+  files: string[];
+  /** Distinct seeds with a result. */
+  seedsRun: number;
+  passed: number;
+  failed: number;
+  failures: Array<{ seed: number; invariant?: string; message?: string; step?: number; replay?: string; file: string }>;
+  /** Seeds that appear more than once; `conflicting` when their results disagree. */
+  duplicates: Array<{ seed: number; count: number; files: string[]; conflicting: boolean }>;
+  /** Seeds expected (from `--expect`, else the gaps between the lowest and highest seed) but absent. */
+  missing: Array<[first: number, last: number]>;
+  missingCount: number;
+  expected: { first: number; last: number; source: 'flag' | 'gaps' } | undefined;
+  ok: boolean;
+}
+
+interface MergeFlags {
+  output?: string;
+  expect?: string;
+  json?: boolean;
+}
+
+export function registerMerge(program: Command, result: CommandResult): void {
   program
     .command('merge')
-    .description('(not built yet)')
-    .action(() => {
-      throw new UsageError('spillsim merge is not built yet');
+    .description('Combine the JSON-lines results of campaign shards (spillsim sim --json) into one report.')
+    .argument('<files...>', 'result files: one JSON run per line, as `spillsim sim --json` prints them')
+    .option('-o, --output <file>', 'write the merged summary as JSON to this file')
+    .option('--expect <A..B>', 'the seed range the campaign covered, to report seeds no shard ran')
+    .option('--json', 'print the merged summary as JSON instead of text')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  spillsim sim --seeds 1..1000000 --shard 3/8 --json > shard-3.jsonl
+  spillsim merge shard-*.jsonl --expect 1..1000000 -o campaign.json
+
+Exit codes: 0 every run passed and no seed is missing or conflicting; 1 a run failed, a seed
+is missing, or two shards disagree about a seed; 2 a file is unreadable or not run results.`,
+    )
+    .action((files: string[], flags: MergeFlags) => {
+      const expected = flags.expect === undefined ? undefined : parseSeedRange(flags.expect);
+      const summary = mergeRuns(files.map((file) => ({ file, runs: readRuns(file) })), expected);
+      if (flags.output !== undefined) {
+        try {
+          writeFileSync(flags.output, `${JSON.stringify(summary, null, 2)}\n`);
+        } catch (error) {
+          throw new UsageError(`cannot write ${flags.output}: ${(error as Error).message}`);
+        }
+      }
+      process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
+      result.exitCode = summary.ok ? EXIT_OK : EXIT_BROKEN;
     });
+}
+
+/** Read one shard's results: JSON lines (or one JSON array) of runs with a numeric `seed` and boolean `ok`. */
+export function readRuns(file: string): SimRunResult[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  if (text.trimStart().startsWith('[')) {
+    const parsed = parseJson(text, `${file}`);
+    if (!Array.isArray(parsed)) throw new UsageError(`${file} is not a JSON array of runs`);
+    return parsed.map((value, k) => checkRun(value, `${file} item ${k + 1}`));
+  }
+  const runs: SimRunResult[] = [];
+  const lines = text.split('\n');
+  for (let k = 0; k < lines.length; k += 1) {
+    const line = lines[k]!.trim();
+    if (line === '') continue;
+    runs.push(checkRun(parseJson(line, `${file} line ${k + 1}`), `${file} line ${k + 1}`));
+  }
+  if (runs.length === 0) throw new UsageError(`${file} holds no run results`);
+  return runs;
+}
+
+function parseJson(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new UsageError(`${where} is not valid JSON; expected the output of spillsim sim --json`);
+  }
+}
+
+function checkRun(value: unknown, where: string): SimRunResult {
+  const run = value as Partial<SimRunResult> | null;
+  if (run === null || typeof run !== 'object' || !Number.isSafeInteger(run.seed) || typeof run.ok !== 'boolean') {
+    throw new UsageError(`${where} is not a run result (needs a whole-number "seed" and a boolean "ok")`);
+  }
+  return run as SimRunResult;
+}
+
+/** Parse `A..B` (inclusive, A ≤ B). */
+export function parseSeedRange(text: string): { first: number; last: number } {
+  const match = /^\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*$/.exec(text);
+  const first = Number(match?.[1]);
+  const last = Number(match?.[2]);
+  if (match === null || !Number.isSafeInteger(first) || !Number.isSafeInteger(last) || first > last) {
+    throw new UsageError(`--expect must be a seed range A..B with A ≤ B, got '${text}'`);
+  }
+  return { first, last };
+}
+
+/**
+ * Combine shard results. A seed run twice with the same outcome and trace hash is a harmless
+ * overlap (reported); with different outcomes it is a conflict (fails the merge), because a
+ * deterministic simulator must give one answer per seed.
+ */
+export function mergeRuns(
+  shards: ReadonlyArray<{ file: string; runs: readonly SimRunResult[] }>,
+  expectedRange?: { first: number; last: number },
+): CampaignSummary {
+  const bySeed = new Map<number, Array<{ run: SimRunResult; file: string }>>();
+  for (const { file, runs } of shards) {
+    for (const run of runs) {
+      const seen = bySeed.get(run.seed);
+      if (seen === undefined) bySeed.set(run.seed, [{ run, file }]);
+      else seen.push({ run, file });
+    }
+  }
+  const seeds = [...bySeed.keys()].sort((a, b) => a - b);
+  const summary: CampaignSummary = {
+    files: shards.map((s) => s.file),
+    seedsRun: seeds.length,
+    passed: 0,
+    failed: 0,
+    failures: [],
+    duplicates: [],
+    missing: [],
+    missingCount: 0,
+    expected: undefined,
+    ok: true,
+  };
+  for (const seed of seeds) {
+    const entries = bySeed.get(seed)!;
+    const { run, file } = entries[0]!;
+    if (entries.length > 1) {
+      const conflicting = entries.some((e) => e.run.ok !== run.ok || e.run.traceHash !== run.traceHash);
+      summary.duplicates.push({ seed, count: entries.length, files: entries.map((e) => e.file), conflicting });
+    }
+    if (run.ok) {
+      summary.passed += 1;
+    } else {
+      summary.failed += 1;
+      summary.failures.push({
+        seed,
+        invariant: run.violation?.invariant,
+        message: run.violation?.message,
+        step: run.violation?.step,
+        replay: run.replay ?? `spillsim sim --seed ${seed}`,
+        file,
+      });
+    }
+  }
+  if (expectedRange !== undefined) summary.expected = { ...expectedRange, source: 'flag' };
+  else if (seeds.length > 0) summary.expected = { first: seeds[0]!, last: seeds[seeds.length - 1]!, source: 'gaps' };
+  if (summary.expected !== undefined) {
+    const { first, last } = summary.expected;
+    const inRange = seeds.filter((s) => s >= first && s <= last);
+    summary.missing = missingRanges(inRange, first, last);
+    summary.missingCount = summary.missing.reduce((n, [a, b]) => n + b - a + 1, 0);
+  }
+  summary.ok = summary.failed === 0 && summary.missingCount === 0 && summary.duplicates.every((d) => !d.conflicting);
+  return summary;
+}
+
+/** Gaps of sorted distinct `seeds` within `[first, last]`, as inclusive ranges. */
+function missingRanges(seeds: readonly number[], first: number, last: number): Array<[number, number]> {
+  const ranges: Array<[number, number]> = [];
+  let next = first;
+  for (const seed of seeds) {
+    if (seed > next) ranges.push([next, seed - 1]);
+    next = seed + 1;
+  }
+  if (next <= last) ranges.push([next, last]);
+  return ranges;
+}
+
+export function formatSummary(summary: CampaignSummary, stream: NodeJS.WriteStream = process.stdout): string {
+  const c = colors(stream);
+  const lines: string[] = [];
+  lines.push(`merged ${summary.files.length} file(s): ${summary.seedsRun} seeds run, ${summary.passed} passed, ${summary.failed} failed`);
+  if (summary.expected !== undefined) {
+    const how = summary.expected.source === 'flag' ? 'expected' : 'between lowest and highest seed';
+    lines.push(`seed range ${summary.expected.first}..${summary.expected.last} (${how}): ${summary.missingCount} missing`);
+  }
+  for (const f of summary.failures.slice(0, FAILURES_SHOWN_MAX)) {
+    const what = f.invariant === undefined ? 'failed' : `${f.invariant} at step ${f.step}: ${f.message ?? ''}`;
+    lines.push(`${c.red('FAIL')} seed ${f.seed} (${f.file}) ${what}`);
+    lines.push(`     replay: ${f.replay}`);
+  }
+  if (summary.failures.length > FAILURES_SHOWN_MAX) {
+    lines.push(`     … and ${summary.failures.length - FAILURES_SHOWN_MAX} more failures (all of them are in the JSON summary)`);
+  }
+  if (summary.missing.length > 0) {
+    const shown = summary.missing.slice(0, MISSING_RANGES_MAX).map(([a, b]) => (a === b ? `${a}` : `${a}..${b}`));
+    const more = summary.missing.length > MISSING_RANGES_MAX ? ` and ${summary.missing.length - MISSING_RANGES_MAX} more ranges` : '';
+    lines.push(`${c.red('MISSING')} seeds ${shown.join(', ')}${more}: was a shard lost or cut short?`);
+  }
+  for (const d of summary.duplicates.slice(0, FAILURES_SHOWN_MAX)) {
+    const label = d.conflicting ? c.red('CONFLICT') : c.yellow('DUPLICATE');
+    const why = d.conflicting ? 'results differ: the run is not deterministic or the shards ran different code' : 'same result';
+    lines.push(`${label} seed ${d.seed} ran ${d.count} times (${[...new Set(d.files)].join(', ')}): ${why}`);
+  }
+  if (summary.duplicates.length > FAILURES_SHOWN_MAX) lines.push(`… and ${summary.duplicates.length - FAILURES_SHOWN_MAX} more duplicate seeds`);
+  lines.push(summary.ok ? c.green('campaign passed') : c.red('campaign FAILED'));
+  return `${lines.join('\n')}\n`;
 }

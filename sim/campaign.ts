@@ -1,0 +1,117 @@
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import { UsageError } from '../src/cli/usage_error.js';
+import type { CampaignTask, SimOptionsWithoutSeed } from './campaign_worker.js';
+import type { SimRunResult } from './trace.js';
+
+/**
+ * Seeds per task sent to a worker. One seed per message makes the pool's messaging the
+ * bottleneck for short runs; a few dozen amortize it while keeping progress updates frequent
+ * and both workers busy until the end.
+ */
+const SEEDS_PER_TASK_MAX = 32;
+/** Tasks per worker aimed at, so a slow batch at the end does not leave the other worker idle. */
+const TASKS_PER_WORKER_MIN = 8;
+/** A campaign larger than this would hold too many results at once; shard it across processes. */
+export const CAMPAIGN_SEEDS_MAX = 10_000_000;
+
+export interface CampaignOptions {
+  seeds: readonly number[];
+  /** Worker threads (≥ 1). Each runs whole simulations; results come back in seed order. */
+  workers: number;
+  /** Options for `runSimulation`, minus `seed` (each seed of `seeds` is set per run). */
+  simOptions: SimOptionsWithoutSeed;
+  /** Called once per finished run, in completion order (for progress bars and streaming output). */
+  onResult?: (result: SimRunResult) => void;
+  /** The worker module; defaults to the built `campaign_worker.js` beside this file. */
+  workerFile?: URL;
+}
+
+/**
+ * Run `runSimulation` for every seed on a pool of worker threads (piscina). Returns the results
+ * in the order of `seeds`, whatever order the workers finish in, so a campaign's output is the
+ * same for any number of workers.
+ */
+export async function runCampaign(options: CampaignOptions): Promise<SimRunResult[]> {
+  const seeds = [...options.seeds];
+  checkWorkers(options.workers);
+  if (seeds.length > CAMPAIGN_SEEDS_MAX) {
+    throw new UsageError(`a campaign of ${seeds.length} seeds is above ${CAMPAIGN_SEEDS_MAX}; split it with --shard i/N`);
+  }
+  const results = new Array<SimRunResult | undefined>(seeds.length);
+  if (seeds.length === 0) return [];
+  const pool = new Piscina<CampaignTask, SimRunResult[]>({
+    filename: (options.workerFile ?? new URL('./campaign_worker.js', import.meta.url)).href,
+    minThreads: options.workers,
+    maxThreads: options.workers,
+    // Every batch is queued up front; the pool's default queue bound is sized for services.
+    maxQueue: 'auto',
+    idleTimeout: 1_000,
+  });
+  try {
+    const batches = batchRanges(seeds.length, options.workers);
+    await Promise.all(
+      batches.map(async ([start, end]) => {
+        const batch = await pool.run({ seeds: seeds.slice(start, end), simOptions: options.simOptions });
+        if (batch.length !== end - start) {
+          throw new Error(`campaign worker returned ${batch.length} results for ${end - start} seeds`);
+        }
+        for (let k = 0; k < batch.length; k += 1) {
+          results[start + k] = batch[k]!;
+          options.onResult?.(batch[k]!);
+        }
+      }),
+    );
+  } finally {
+    await pool.destroy();
+  }
+  return results as SimRunResult[];
+}
+
+/** `[start, end)` index ranges covering `count` seeds, in order, sized for `workers` threads. */
+export function batchRanges(count: number, workers: number): Array<[number, number]> {
+  const size = Math.max(1, Math.min(SEEDS_PER_TASK_MAX, Math.ceil(count / (workers * TASKS_PER_WORKER_MIN))));
+  const ranges: Array<[number, number]> = [];
+  for (let start = 0; start < count; start += size) ranges.push([start, Math.min(count, start + size)]);
+  return ranges;
+}
+
+function checkWorkers(workers: number): void {
+  const limit = Math.max(64, 4 * availableParallelism());
+  if (!Number.isSafeInteger(workers) || workers < 1 || workers > limit) {
+    throw new UsageError(`--workers must be a whole number from 1 to ${limit}, got ${String(workers)}`);
+  }
+}
+
+/** One slice of a campaign: the `index`-th (1-based) of `count`. */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+/** Parse `i/N` (1 ≤ i ≤ N), as in `--shard 3/8`; anything else is a usage error. */
+export function parseShard(text: string): Shard {
+  const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+  if (match === null) throw new UsageError(`--shard must look like i/N (for example 2/8), got '${text}'`);
+  const index = Number(match[1]);
+  const count = Number(match[2]);
+  if (!Number.isSafeInteger(count) || count < 1) throw new UsageError(`--shard ${text}: N must be at least 1`);
+  if (!Number.isSafeInteger(index) || index < 1 || index > count) {
+    throw new UsageError(`--shard ${text}: i must be from 1 to ${count} (shards are numbered from 1)`);
+  }
+  return { index, count };
+}
+
+/**
+ * The `index`-th (1-based) of `count` contiguous slices of `seeds`. Slices differ in size by
+ * at most one seed; together they hold every seed exactly once, in order, and depend on
+ * nothing but the arguments, so machines that never talk to each other split a campaign.
+ */
+export function shardSeeds<T>(seeds: readonly T[], index: number, count: number): T[] {
+  if (!Number.isSafeInteger(count) || count < 1 || !Number.isSafeInteger(index) || index < 1 || index > count) {
+    throw new UsageError(`shard ${index}/${count} does not exist: need 1 ≤ i ≤ N`);
+  }
+  const start = Math.floor(((index - 1) * seeds.length) / count);
+  const end = Math.floor((index * seeds.length) / count);
+  return seeds.slice(start, end);
+}
