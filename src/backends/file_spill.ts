@@ -1,0 +1,23 @@
+import { BatchFileSpill, type ReadMode, type WriteMode } from './batch_file_spill.js';
+import { nodeSpillFs, type SpillFs } from './spill_fs.js';
+
+export interface FileSpillOptions {
+  /** Where batch files go (created if missing); give each backend a directory of its own. */
+  dir: string;
+  /** Default `'chunk'` (one chunk read at its offset per fetch); `'batch'` is the reference. */
+  readMode?: ReadMode;
+  /** Default `'partial'` (keep the chunks written before a failure); `'all-or-nothing'` is the reference. */
+  writeMode?: WriteMode;
+  /** Default `node:fs`; pass a copy with methods replaced to inject failures. */
+  fs?: SpillFs;
+}
+
+/**
+ * Spill storage on the real file system: one file per `spill` call in `dir`, removed once
+ * every chunk of it has been fetched. See `BatchFileSpill` for the failure rules.
+ */
+export class FileSpill extends BatchFileSpill {
+  constructor(options: FileSpillOptions) {
+    super('FileSpill', { ...options, fs: options?.fs ?? nodeSpillFs });
+  }
+}

@@ -1,0 +1,35 @@
+import * as nodeFs from 'node:fs';
+import { SpillsimError } from '../errors.js';
+
+/**
+ * The synchronous file operations a batch-file backend uses: the subset that both `node:fs`
+ * and a memfs `Volume` provide, so one engine serves both. Tests and fault injectors pass a
+ * copy with one method replaced (`{ ...nodeFs, writeSync: failing }`) to fail at chosen points.
+ */
+export interface SpillFs {
+  openSync(path: string, flags: string): number;
+  writeSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number;
+  readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number;
+  closeSync(fd: number): void;
+  unlinkSync(path: string): void;
+  mkdirSync(path: string, options: { recursive: true }): unknown;
+}
+
+export const nodeSpillFs: SpillFs = nodeFs;
+
+const SPILL_FS_METHODS = ['openSync', 'writeSync', 'readSync', 'closeSync', 'unlinkSync', 'mkdirSync'] as const;
+
+/** A missing method would otherwise surface as a TypeError deep inside a spill. */
+export function checkSpillFs(fs: unknown, owner: string): SpillFs {
+  const missing = SPILL_FS_METHODS.filter((name) => typeof (fs as Record<string, unknown> | null | undefined)?.[name] !== 'function');
+  if (missing.length > 0) {
+    throw new SpillsimError('E_BAD_ARGUMENT', `${owner} option fs lacks ${missing.join(', ')}; pass node:fs, a memfs Volume, or a copy of one with methods replaced`);
+  }
+  return fs as SpillFs;
+}
+
+/** The error code a node or memfs fs error carries, if any. */
+export function fsErrorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
