@@ -21,9 +21,10 @@ export class EntryDeque implements Iterable<QueueEntry> {
   #length = 0;
   #residentBytes = 0;
   #residentCount = 0;
-  // Fenwick trees over slot positions (1-based inside): resident bytes and resident entry counts.
-  #treeBytes: Float64Array | undefined;
-  #treeCount: Float64Array | undefined;
+  // Two Fenwick trees over slot positions (1-based inside), interleaved so one cache line serves
+  // both: node k holds resident bytes at [2k] and resident entry count at [2k + 1].
+  #tree: Float64Array | undefined;
+  #treeTopStep = 1;
 
   constructor(entries: Iterable<QueueEntry> = []) {
     this.#slots = new Array<QueueEntry | undefined>(CAPACITY_MIN);
@@ -171,8 +172,8 @@ export class EntryDeque implements Iterable<QueueEntry> {
   /** Sum of resident bytes in entries `[0, i)`. O(log n). */
   residentBytesBefore(i: number): number {
     this.#checkIndex(i, this.#length + 1);
-    this.#ensureIndex();
-    return prefix(this.#treeBytes!, this.#head + i) - prefix(this.#treeBytes!, this.#head);
+    const tree = this.#ensureIndex();
+    return prefix(tree, this.#head + i, 0) - prefix(tree, this.#head, 0);
   }
 
   /**
@@ -181,10 +182,10 @@ export class EntryDeque implements Iterable<QueueEntry> {
    */
   indexOfResidentBytesBefore(bytes: number): number {
     if (bytes <= 0) return 0;
-    this.#ensureIndex();
-    const base = prefix(this.#treeBytes!, this.#head);
+    const tree = this.#ensureIndex();
+    const base = prefix(tree, this.#head, 0);
     // Slots whose prefix is below base + bytes; the next slot is the first at or above it.
-    const pos = lowerBound(this.#treeBytes!, base + bytes) + 1;
+    const pos = lowerBound(tree, this.#treeTopStep, base + bytes, 0) + 1;
     return Math.min(Math.max(pos - this.#head, 0), this.#length);
   }
 
@@ -192,9 +193,9 @@ export class EntryDeque implements Iterable<QueueEntry> {
   nextResidentIndex(i: number): number {
     this.#checkIndex(i, this.#length + 1);
     if (i === this.#length) return this.#length;
-    this.#ensureIndex();
-    const before = prefix(this.#treeCount!, this.#head + i);
-    const pos = lowerBound(this.#treeCount!, before + 1);
+    const tree = this.#ensureIndex();
+    const before = prefix(tree, this.#head + i, 1);
+    const pos = lowerBound(tree, this.#treeTopStep, before + 1, 1);
     return Math.min(pos - this.#head, this.#length);
   }
 
@@ -209,10 +210,7 @@ export class EntryDeque implements Iterable<QueueEntry> {
     const bytes = entry.bytes.length;
     this.#residentBytes += sign * bytes;
     this.#residentCount += sign;
-    if (this.#treeBytes !== undefined) {
-      add(this.#treeBytes, pos, sign * bytes);
-      add(this.#treeCount!, pos, sign);
-    }
+    if (this.#tree !== undefined) add(this.#tree, pos, sign * bytes, sign);
   }
 
   /** Move the entry in slot `from` to the empty-by-now slot `to`, keeping the trees right. */
@@ -220,11 +218,9 @@ export class EntryDeque implements Iterable<QueueEntry> {
     const entry = this.#slots[from];
     this.#slots[to] = entry;
     this.#slots[from] = undefined;
-    if (this.#treeBytes !== undefined && entry !== undefined && entry.kind === 'bytes') {
-      add(this.#treeBytes, from, -entry.bytes.length);
-      add(this.#treeCount!, from, -1);
-      add(this.#treeBytes, to, entry.bytes.length);
-      add(this.#treeCount!, to, 1);
+    if (this.#tree !== undefined && entry !== undefined && entry.kind === 'bytes') {
+      add(this.#tree, from, -entry.bytes.length, -1);
+      add(this.#tree, to, entry.bytes.length, 1);
     }
   }
 
@@ -236,34 +232,37 @@ export class EntryDeque implements Iterable<QueueEntry> {
     for (let i = 0; i < this.#length; i += 1) slots[head + i] = this.#slots[this.#head + i];
     this.#slots = slots;
     this.#head = head;
-    if (this.#treeBytes !== undefined) this.#buildIndex();
+    if (this.#tree !== undefined) this.#buildIndex();
   }
 
-  #ensureIndex(): void {
-    if (this.#treeBytes === undefined) this.#buildIndex();
+  #ensureIndex(): Float64Array {
+    return this.#tree ?? this.#buildIndex();
   }
 
   /** Linear-time Fenwick build over every slot. */
-  #buildIndex(): void {
+  #buildIndex(): Float64Array {
     const n = this.#slots.length;
-    const treeBytes = new Float64Array(n + 1);
-    const treeCount = new Float64Array(n + 1);
+    const tree = new Float64Array(2 * (n + 1));
     for (let i = 0; i < this.#length; i += 1) {
       const entry = this.#slots[this.#head + i] as QueueEntry;
       if (entry.kind === 'bytes') {
-        treeBytes[this.#head + i + 1] = entry.bytes.length;
-        treeCount[this.#head + i + 1] = 1;
+        const k = this.#head + i + 1;
+        tree[2 * k] = entry.bytes.length;
+        tree[2 * k + 1] = 1;
       }
     }
     for (let k = 1; k <= n; k += 1) {
       const parent = k + (k & -k);
       if (parent <= n) {
-        treeBytes[parent] += treeBytes[k]!;
-        treeCount[parent] += treeCount[k]!;
+        tree[2 * parent] += tree[2 * k]!;
+        tree[2 * parent + 1] += tree[2 * k + 1]!;
       }
     }
-    this.#treeBytes = treeBytes;
-    this.#treeCount = treeCount;
+    let step = 1;
+    while (step * 2 <= n) step *= 2;
+    this.#treeTopStep = step;
+    this.#tree = tree;
+    return tree;
   }
 }
 
@@ -278,30 +277,32 @@ function checkEntry(entry: QueueEntry): void {
   }
 }
 
-/** Add `delta` at 0-based slot `pos`. */
-function add(tree: Float64Array, pos: number, delta: number): void {
-  for (let k = pos + 1; k < tree.length; k += k & -k) tree[k] += delta;
+/** Add `bytes` and `count` at 0-based slot `pos`. */
+function add(tree: Float64Array, pos: number, bytes: number, count: number): void {
+  const n = (tree.length >> 1) - 1;
+  for (let k = pos + 1; k <= n; k += k & -k) {
+    tree[2 * k] += bytes;
+    tree[2 * k + 1] += count;
+  }
 }
 
-/** Sum over 0-based slots `[0, pos)`. */
-function prefix(tree: Float64Array, pos: number): number {
+/** Sum of field `field` (0 bytes, 1 count) over 0-based slots `[0, pos)`. */
+function prefix(tree: Float64Array, pos: number, field: 0 | 1): number {
   let sum = 0;
-  for (let k = pos; k > 0; k -= k & -k) sum += tree[k]!;
+  for (let k = pos; k > 0; k -= k & -k) sum += tree[2 * k + field]!;
   return sum;
 }
 
-/** The largest slot count `k` with sum of slots `[0, k)` below `target` (values are non-negative). */
-function lowerBound(tree: Float64Array, target: number): number {
-  const n = tree.length - 1;
+/** The largest slot count `k` whose sum of `field` over slots `[0, k)` is below `target` (values are non-negative). */
+function lowerBound(tree: Float64Array, topStep: number, target: number, field: 0 | 1): number {
+  const n = (tree.length >> 1) - 1;
   let pos = 0;
   let remaining = target;
-  let step = 1;
-  while (step * 2 <= n) step *= 2;
-  for (; step > 0; step >>= 1) {
+  for (let step = topStep; step > 0; step >>= 1) {
     const next = pos + step;
-    if (next <= n && tree[next]! < remaining) {
+    if (next <= n && tree[2 * next + field]! < remaining) {
       pos = next;
-      remaining -= tree[next]!;
+      remaining -= tree[2 * next + field]!;
     }
   }
   return pos;

@@ -92,13 +92,15 @@ export class MergeQueue implements Disposable {
       const first = iterator.next();
       if (!first.done) {
         let tail: Bytes = first.value;
-        const back = deque.popBack();
+        // The reference pops the back and pushes it again when it does not merge; peeking first
+        // gives the same deque without two wasted mutations.
+        const back = deque.back();
         if (back === undefined) {
           wasEmpty = true;
-        } else if (back.kind === 'bytes' && back.bytes.tryMerge(tail)) {
+        } else if (back.kind === 'bytes' && adjoins(back.bytes, tail)) {
+          deque.popBack();
+          back.bytes.tryMerge(tail);
           tail = back.bytes;
-        } else {
-          deque.pushBack(back);
         }
         for (let next = iterator.next(); !next.done; next = iterator.next()) {
           if (!tail.tryMerge(next.value)) {
@@ -177,6 +179,11 @@ export class MergeQueue implements Disposable {
       throw error;
     }
   }
+}
+
+/** Whether `b.tryMerge` into `a` would succeed, without merging. */
+function adjoins(a: Bytes, b: Bytes): boolean {
+  return a.buffer === b.buffer && b.offset === a.offset + a.length;
 }
 
 function checkStallGuard(value: unknown): StallGuard {
