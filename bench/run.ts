@@ -1,0 +1,85 @@
+/**
+ * `npm run bench`: runs the benchmarks and prints a table per benchmark (or, with `--json`, one
+ * JSON document). Every figure is a ratio of two things measured in the same run, or a count.
+ */
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { cpus, totalmem } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { Progress } from '../src/cli/progress.js';
+import { runExtendCost } from './extend_cost.js';
+import { runQueueVsArray } from './queue_vs_array.js';
+import { type BenchOptions, type BenchResult, formatResult, holds } from './report.js';
+
+const BENCHMARKS: ReadonlyArray<{ name: string; run: (options: BenchOptions) => Promise<BenchResult> }> = [
+  { name: 'extend-cost', run: runExtendCost },
+  { name: 'queue-vs-array', run: runQueueVsArray },
+];
+
+export interface Machine {
+  node: string;
+  cpuModel: string;
+  cores: number;
+  memoryBytes: number;
+  platform: string;
+}
+
+export function describeMachine(): Machine {
+  const cpuList = cpus();
+  return { node: process.version, cpuModel: cpuList[0]?.model ?? 'unknown', cores: cpuList.length, memoryBytes: totalmem(), platform: `${process.platform}-${process.arch}` };
+}
+
+function parseOnly(value: string, previous: string[] = []): string[] {
+  const names = value.split(',').map((s) => s.trim());
+  for (const name of names) {
+    if (!BENCHMARKS.some((b) => b.name === name)) {
+      throw new InvalidArgumentError(`no benchmark named '${name}'; choose from ${BENCHMARKS.map((b) => b.name).join(', ')}`);
+    }
+  }
+  return [...previous, ...names];
+}
+
+export async function runBenchmarks(argv: string[]): Promise<number> {
+  const program = new Command('bench')
+    .description('spillsim benchmarks: ratios measured in one run, never absolute speeds')
+    .option('--only <names>', `run only these (comma-separated or repeated): ${BENCHMARKS.map((b) => b.name).join(', ')}`, parseOnly)
+    .option('--json', 'print one JSON document instead of tables')
+    .option('--quick', 'small sizes and few rounds (a quick look; figures are noisier)')
+    .exitOverride();
+  try {
+    program.parse(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    throw error;
+  }
+  const flags = program.opts<{ only?: string[]; json?: boolean; quick?: boolean }>();
+  const chosen = BENCHMARKS.filter((b) => flags.only === undefined || flags.only.includes(b.name));
+  const machine = describeMachine();
+  const log = (line: string) => {
+    if (!flags.json) process.stderr.write(`${line}\n`);
+  };
+  const progress = new Progress({ label: 'benchmarks', total: chosen.length, quiet: Boolean(flags.json) || !process.stderr.isTTY });
+  if (!flags.json) {
+    process.stdout.write(`# spillsim benchmarks${flags.quick ? ' (--quick)' : ''}\nmachine: ${machine.cpuModel}, ${machine.cores} cores, ${(machine.memoryBytes / 2 ** 30).toFixed(0)} GiB, node ${machine.node}, ${machine.platform}\n\n`);
+  }
+  const results: BenchResult[] = [];
+  for (const bench of chosen) {
+    const result = await bench.run({ quick: Boolean(flags.quick), log });
+    results.push(result);
+    progress.tick(1, result.figures.some((f) => holds(f) === false) ? 1 : 0);
+    if (!flags.json) process.stdout.write(`${formatResult(result)}\n`);
+  }
+  progress.stop();
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ machine, quick: Boolean(flags.quick), results }, null, 2)}\n`);
+  } else {
+    const figures = results.flatMap((r) => r.figures).filter((f) => f.target !== undefined);
+    const missed = figures.filter((f) => holds(f) === false);
+    process.stdout.write(`targets: ${figures.length - missed.length} of ${figures.length} hold${missed.length > 0 ? `; missed: ${missed.map((f) => f.name).join(', ')}` : ''}\n`);
+  }
+  return 0;
+}
+
+// Run when executed (`node dist/bench/run.js`), not when imported by the smoke test.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await runBenchmarks(process.argv);
+}
