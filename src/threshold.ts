@@ -45,19 +45,25 @@ export class Threshold implements SpillPolicy {
     const lastIndex = deque.length - 1;
     const targets: number[] = [];
     const chunks: Bytes[] = [];
-    let i = deque.nextResidentIndex(deque.indexOfResidentBytesBefore(this.#headReserveBytes));
+    let i = nextResident(deque, deque.indexOfResidentBytesBefore(this.#headReserveBytes), lastIndex);
     while (i < lastIndex) {
       const entry = deque.get(i);
       if (entry.kind === 'bytes') {
         targets.push(i);
         chunks.push(entry.bytes.clone());
       }
-      i = deque.nextResidentIndex(i + 1);
+      i = nextResident(deque, i + 1, lastIndex);
     }
     if (targets.length === 0) return;
     const handles = spillChecked(this.strategy, chunks);
     for (let k = 0; k < handles.length; k += 1) deque.set(targets[k]!, pagedEntry(handles[k]!));
   }
+}
+
+/** The first resident index at or after `i` (or ≥ `end`): a look at `i` first, since runs of resident targets are common. */
+function nextResident(deque: EntryDeque, i: number, end: number): number {
+  if (i >= end) return end;
+  return deque.get(i).kind === 'bytes' ? i : deque.nextResidentIndex(i);
 }
 
 /**
