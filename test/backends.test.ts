@@ -356,6 +356,34 @@ describe.each(FILE_CASES)('$name (file-based)', (backend) => {
     });
   });
 
+  it('detects a truncated file as E_STORAGE naming expected and read lengths', () => {
+    const harness = backend.build();
+    const handles: BytesFetch[] = [];
+    harness.spill.spill(chunksOf([100, 200]), handles);
+    const [path] = harness.files();
+    const fs = backend.name === 'FileSpill' ? nodeFs : (harness.spill as MemfsSpill).volume;
+    fs.truncateSync(path!, 150);
+    const error = storageError(() => handles[1]!.fetch());
+    expect(error.code).toBe('E_STORAGE');
+    expect(error.message).toMatch(/offset 100 is truncated: expected 200 bytes, read 50/);
+  });
+
+  it('a file whose removal failed is counted and removed by close()', () => {
+    let failUnlink = true;
+    const harness = backend.build({ faults: { unlinkSync: () => failUnlink } });
+    const handles: BytesFetch[] = [];
+    harness.spill.spill(chunksOf([10, 10]), handles);
+    handles.forEach(fetchOk);
+    expect(harness.spill.stats()).toMatchObject({ storedBytes: 0, storedChunks: 0, storedFiles: 1 });
+    expect(harness.files()).toHaveLength(1);
+    const error = storageError(() => harness.spill.close());
+    expect(error.message).toMatch(/could not remove 1 batch file/);
+    failUnlink = false;
+    harness.spill.close();
+    expect(harness.files()).toEqual([]);
+    expect(harness.spill.stats().storedFiles).toBe(0);
+  });
+
   it("readMode 'chunk' reads each chunk once at its offset: bytes read equal bytes delivered", () => {
     const harness = backend.build({ readMode: 'chunk' });
     const handles: BytesFetch[] = [];
