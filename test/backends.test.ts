@@ -57,6 +57,8 @@ interface Harness {
   files(): string[];
   /** Flip one byte of a batch file (file-based backends only). */
   flipByte(path: string, offsetBytes: number): void;
+  /** Cut a batch file short (file-based backends only). */
+  truncate(path: string, lengthBytes: number): void;
 }
 
 interface BackendCase {
@@ -70,46 +72,52 @@ afterEach(() => {
   for (const dir of tempDirs.splice(0)) nodeFs.rmSync(dir, { recursive: true, force: true });
 });
 
-function fileCase(): BackendCase {
+/** The file operations the tests use to look at and damage batch files behind a backend's back. */
+interface InspectFs {
+  readdirSync(path: string): unknown[];
+  readFileSync(path: string): Uint8Array;
+  writeFileSync(path: string, data: Uint8Array): void;
+  truncateSync(path: string, lengthBytes: number): void;
+}
+
+/** A file-based case: `host` supplies a fresh fs and directory, and constructs the backend over them. */
+function batchFileCase(
+  name: string,
+  host: () => { fs: SpillFs & InspectFs; dir: string; construct(options: { dir: string; readMode?: ReadMode; writeMode?: WriteMode; fs?: SpillFs }): BatchFileSpill },
+): BackendCase {
   return {
-    name: 'FileSpill',
+    name,
     fileBased: true,
     build({ readMode, writeMode, faults } = {}) {
-      const dir = nodeFs.mkdtempSync(join(tmpdir(), 'spillsim-backends-'));
-      tempDirs.push(dir);
-      const fs = faults === undefined ? undefined : faultyFs(nodeFs, faults).fs;
+      const { fs, dir, construct } = host();
+      const spill = construct({ dir, readMode, writeMode, fs: faults === undefined ? undefined : faultyFs(fs, faults).fs });
       return {
-        spill: new FileSpill({ dir, readMode, writeMode, fs }),
-        files: () => nodeFs.readdirSync(dir).map((name) => `${dir}/${name}`),
+        spill,
+        files: () => fs.readdirSync(dir).map((entry) => `${dir}/${String(entry)}`),
         flipByte: (path, offsetBytes) => {
-          const data = nodeFs.readFileSync(path);
+          const data = fs.readFileSync(path);
           data[offsetBytes] = data[offsetBytes]! ^ 0xff;
-          nodeFs.writeFileSync(path, data);
+          fs.writeFileSync(path, data);
         },
+        truncate: (path, lengthBytes) => fs.truncateSync(path, lengthBytes),
       };
     },
   };
 }
 
+function fileCase(): BackendCase {
+  return batchFileCase('FileSpill', () => {
+    const dir = nodeFs.mkdtempSync(join(tmpdir(), 'spillsim-backends-'));
+    tempDirs.push(dir);
+    return { fs: nodeFs as SpillFs & InspectFs, dir, construct: (options) => new FileSpill(options) };
+  });
+}
+
 function memfsCase(): BackendCase {
-  return {
-    name: 'MemfsSpill',
-    fileBased: true,
-    build({ readMode, writeMode, faults } = {}) {
-      const volume = new Volume();
-      const fs = faults === undefined ? undefined : faultyFs(volume, faults).fs;
-      const spill = new MemfsSpill({ volume, dir: '/spill', readMode, writeMode, fs });
-      return {
-        spill,
-        files: () => (volume.readdirSync('/spill') as string[]).map((name) => `/spill/${name}`),
-        flipByte: (path, offsetBytes) => {
-          const data = volume.readFileSync(path) as Buffer;
-          data[offsetBytes] = data[offsetBytes]! ^ 0xff;
-          volume.writeFileSync(path, data);
-        },
-      };
-    },
-  };
+  return batchFileCase('MemfsSpill', () => {
+    const volume = new Volume();
+    return { fs: volume as unknown as SpillFs & InspectFs, dir: '/spill', construct: (options) => new MemfsSpill({ ...options, volume }) };
+  });
 }
 
 function memoryCase(): BackendCase {
@@ -120,12 +128,15 @@ function memoryCase(): BackendCase {
       return {
         spill: new MemorySpill(),
         files: () => [],
-        flipByte: () => {
-          throw new Error('MemorySpill has no files');
-        },
+        flipByte: noFiles,
+        truncate: noFiles,
       };
     },
   };
+}
+
+function noFiles(): never {
+  throw new Error('MemorySpill has no files');
 }
 
 const ALL_CASES: BackendCase[] = [memoryCase(), fileCase(), memfsCase()];
@@ -361,8 +372,7 @@ describe.each(FILE_CASES)('$name (file-based)', (backend) => {
     const handles: BytesFetch[] = [];
     harness.spill.spill(chunksOf([100, 200]), handles);
     const [path] = harness.files();
-    const fs = backend.name === 'FileSpill' ? nodeFs : (harness.spill as MemfsSpill).volume;
-    fs.truncateSync(path!, 150);
+    harness.truncate(path!, 150);
     const error = storageError(() => handles[1]!.fetch());
     expect(error.code).toBe('E_STORAGE');
     expect(error.message).toMatch(/offset 100 is truncated: expected 200 bytes, read 50/);
