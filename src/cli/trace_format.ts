@@ -39,7 +39,7 @@ const OP_WIDTH = 13;
 export function formatTrace(steps: readonly TraceStep[], options: FormatTraceOptions): string {
   const palette = pc.createColors(options.color);
   if (steps.length === 0) return palette.dim('(empty trace)');
-  const window = visibleWindow(steps, options.highlightStep, options.maxSteps);
+  const window = traceWindow(steps, options.highlightStep, options.maxSteps);
   const stepWidth = String(steps[steps.length - 1]?.step ?? steps.length).length;
   const timeWidth = String(Math.max(...window.shown.map((s) => s.timeTicks))).length;
   const actorWidth = Math.max(...window.shown.map((s) => s.actor.length));
@@ -122,14 +122,17 @@ function queuesText(step: TraceStep): string {
     .join(', ');
 }
 
-interface Window {
+export interface TraceWindow {
   shown: TraceStep[];
   omittedBefore: number;
   omittedAfter: number;
 }
 
-/** Which steps to print: all, or `maxSteps` of them centred on the highlight (else the tail). */
-function visibleWindow(steps: readonly TraceStep[], highlightStep: number | undefined, maxSteps: number | undefined): Window {
+/**
+ * Which steps to show: all, or `maxSteps` of them around the highlighted step (else the
+ * tail). Shared by the terminal trace and the report's table so both cut the same way.
+ */
+export function traceWindow(steps: readonly TraceStep[], highlightStep: number | undefined, maxSteps: number | undefined): TraceWindow {
   const limit = maxSteps === undefined ? steps.length : Math.max(1, Math.floor(maxSteps));
   if (steps.length <= limit) return { shown: [...steps], omittedBefore: 0, omittedAfter: 0 };
   const highlightIndex = highlightStep === undefined ? -1 : steps.findIndex((s) => s.step === highlightStep);

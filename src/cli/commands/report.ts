@@ -1,13 +1,47 @@
 import type { Command } from 'commander';
+import { relative } from 'node:path';
 import type { CommandResult } from '../main.js';
-import { UsageError } from '../usage_error.js';
+import { colors } from '../format.js';
+import { buildReportModel, loadReportSource, writeReport } from '../report/index.js';
+import { formatTrace, formatViolation } from '../trace_format.js';
+import { EXIT_OK, UsageError } from '../usage_error.js';
 
-// Placeholder until the issue that owns `spillsim report` lands; it fails loudly, never passes.
-export function registerReport(program: Command, _result: CommandResult): void {
+interface ReportOptions {
+  output: string;
+  text?: boolean;
+  maxSteps?: string;
+}
+
+/** Steps the terminal trace shows by default; the HTML report has room for more. */
+const TEXT_STEPS_DEFAULT = 40;
+
+export function registerReport(program: Command, result: CommandResult): void {
   program
     .command('report')
-    .description('(not built yet)')
-    .action(() => {
-      throw new UsageError('spillsim report is not built yet');
+    .description('Draw a run (spillsim sim --json) or a failure fixture as one self-contained HTML page: plot, markers and trace.')
+    .argument('<input>', 'a run.json (one run, or JSON lines of runs: the first failing one is drawn) or a fixtures/failures/*.json')
+    .option('-o, --output <file>', 'where to write the HTML report', 'report.html')
+    .option('--text', 'also print the readable trace in the terminal')
+    .option('--max-steps <n>', `steps of the terminal trace to show, around the broken one (default ${TEXT_STEPS_DEFAULT})`)
+    .action((input: string, options: ReportOptions) => {
+      // Check the flags before reading anything, so a typo is reported as a typo.
+      const maxSteps = parseMaxSteps(options.maxSteps);
+      const source = loadReportSource(input);
+      const written = writeReport(source, options.output);
+      const model = buildReportModel(source);
+      if (options.text) {
+        const color = colors(process.stdout).isColorSupported;
+        process.stdout.write(`${formatTrace(model.steps, { color, highlightStep: model.violation?.step, maxSteps })}\n`);
+      }
+      const verdict = model.violation ? formatViolation(model.violation) : 'No invariant broke.';
+      process.stdout.write(`${verdict}\nwrote ${relative(process.cwd(), written) || written} (${model.steps.length} steps, ${model.series.length} queues plotted)\n`);
+      result.exitCode = EXIT_OK;
     });
+}
+
+function parseMaxSteps(text: string | undefined): number {
+  if (text === undefined) return TEXT_STEPS_DEFAULT;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1) throw new UsageError(`--max-steps must be a whole number of steps, 1 or more, got ${text}`);
+  return value;
 }

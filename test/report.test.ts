@@ -1,0 +1,321 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { QueueSummary, SimRunResult, TraceStep } from '../sim/trace.js';
+import { buildReportModel, classifyReportSource, loadReportSource, renderReport, writeReport } from '../src/cli/report/index.js';
+import { PLOTTED_QUEUES_MAX, SERIES_POINTS_MAX } from '../src/cli/report/report_model.js';
+import { UsageError } from '../src/cli/usage_error.js';
+import { ensureBuilt, runBuiltCli } from './support/built_cli.js';
+
+const KiB = 1024;
+const CHUNK_BYTES = 256 * KiB;
+
+/**
+ * A small writer/reader run in the shape `spillsim sim --json` prints: the writer pushes 256 KiB
+ * chunks, the threshold policy (1 MiB + 512 KiB reserve) spills, one spill stops partway, the
+ * reader has a prefetch budget of 0 so it never fetches, and finally parks with data queued.
+ */
+function stallingRun(queues: string[] = ['q0']): SimRunResult {
+  const trace: TraceStep[] = [];
+  const state = new Map<string, { resident: number[]; pagedBytes: number; pagedEntries: number }>(
+    queues.map((q) => [q, { resident: [], pagedBytes: 0, pagedEntries: 0 }]),
+  );
+  const picture = (q: string): Record<string, QueueSummary> => {
+    const s = state.get(q)!;
+    const residentBytes = s.resident.reduce((a, b) => a + b, 0);
+    return {
+      [q]: { residentBytes, pagedBytes: s.pagedBytes, inFlightBytes: residentBytes + s.pagedBytes, entries: s.resident.length + s.pagedEntries, pagedEntries: s.pagedEntries },
+    };
+  };
+  let time = 0;
+  let spills = 0;
+  const push = (step: Omit<TraceStep, 'step' | 'timeTicks'>): void => {
+    trace.push({ step: trace.length, timeTicks: time, ...step });
+    time += 3;
+  };
+  for (let round = 0; round < 24; round += 1) {
+    for (const q of queues) {
+      const s = state.get(q)!;
+      s.resident.push(CHUNK_BYTES);
+      push({ actor: 'writer', op: 'extend', queue: q, bytes: CHUNK_BYTES, chunks: 1, buzzes: s.resident.length === 1 && s.pagedEntries === 0 ? 1 : 0, queues: picture(q) });
+      const residentBytes = s.resident.reduce((a, b) => a + b, 0);
+      if (residentBytes > 1536 * KiB) {
+        const targets = s.resident.length - 3;
+        // The second spill hits a full storage and stops after one chunk.
+        const drained = spills === 1 ? 1 : targets;
+        spills += 1;
+        s.resident.splice(2, drained);
+        s.pagedBytes += drained * CHUNK_BYTES;
+        s.pagedEntries += drained;
+        const partial = drained < targets;
+        push({
+          actor: 'writer',
+          op: partial ? 'partial-spill' : 'spill',
+          queue: q,
+          bytes: drained * CHUNK_BYTES,
+          chunks: drained,
+          detail: partial ? `spill stopped after ${drained} of ${targets} chunks (no space)` : `spilled ${drained} chunks behind the reserve`,
+          ...(partial ? { fault: 'storage-full' } : {}),
+          queues: picture(q),
+        });
+      }
+      if (round % 3 === 2 && s.resident.length > 0) {
+        const taken = 1;
+        s.resident.splice(0, taken);
+        push({ actor: 'reader', op: 'drain', queue: q, bytes: taken * CHUNK_BYTES, chunks: taken, queues: picture(q) });
+        push({ actor: 'reader', op: 'fetch-failed', queue: q, detail: 'prefetch budget 0: the paged entry at the front is never fetched', queues: picture(q) });
+      }
+    }
+  }
+  for (const q of queues) {
+    const s = state.get(q)!;
+    s.resident.splice(0, 2);
+    push({ actor: 'reader', op: 'drain', queue: q, bytes: 2 * CHUNK_BYTES, chunks: 2, queues: picture(q) });
+  }
+  push({ actor: 'reader', op: 'park', detail: 'drain produced nothing; parks waiting for a buzz' });
+  const stallStep = trace.length;
+  push({ actor: 'scheduler', op: 'stall', queue: queues[0], detail: 'reader parked, no buzz pending, paged data queued', queues: picture(queues[0]!) });
+  return {
+    seed: 7,
+    ok: false,
+    traceHash: 'c0ffee00',
+    steps: trace.length,
+    violation: { invariant: 'no-stall', message: 'the reader is parked with no buzz pending while q0 holds 2.5 MiB it could deliver', step: stallStep },
+    replay: 'spillsim sim --seed 7 --prefetch-budget 0',
+    knobs: { thresholdBytes: 1024 * KiB, headReserveBytes: 512 * KiB, prefetchBudgetBytes: 0 },
+    trace,
+  };
+}
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'spillsim-report-'));
+});
+
+function writeJson(name: string, value: unknown): string {
+  const path = join(dir, name);
+  writeFileSync(path, typeof value === 'string' ? value : JSON.stringify(value));
+  return path;
+}
+
+describe('report model', () => {
+  it('builds resident, paged and in-flight series per queue from the trace', () => {
+    const model = buildReportModel(classifyReportSource(stallingRun(['q0', 'q1']), 'run'));
+    expect(model.series.map((s) => s.queue)).toEqual(['q0', 'q1']);
+    const q0 = model.series[0]!;
+    expect(Math.max(...q0.pagedBytes.map((p) => p.bytes))).toBeGreaterThan(0);
+    expect(q0.peakBytes).toBe(Math.max(...q0.inFlightBytes.map((p) => p.bytes)));
+    // In flight is always resident + paged in this run: the series line up point for point in time.
+    const last = (points: { bytes: number }[]): number => points[points.length - 1]!.bytes;
+    expect(last(q0.inFlightBytes)).toBe(last(q0.residentBytes) + last(q0.pagedBytes));
+    expect(model.xAxis).toBe('timeTicks');
+    expect(model.thresholdBytes).toBe(1024 * KiB);
+    expect(model.headReserveBytes).toBe(512 * KiB);
+  });
+
+  it('marks spills, partial spills, fetch failures, buzzes, parks and stalls at their steps', () => {
+    const run = stallingRun();
+    const model = buildReportModel(classifyReportSource(run, 'run'));
+    const kinds = new Set(model.markers.map((m) => m.kind));
+    expect([...kinds].sort()).toEqual(['buzz', 'fetch-failed', 'park', 'partial-spill', 'spill', 'stall']);
+    for (const marker of model.markers) {
+      const step = run.trace!.find((s) => s.step === marker.step)!;
+      expect(marker.x).toBe(step.timeTicks);
+      if (marker.kind === 'buzz') expect(step.op === 'buzz' || (step.buzzes ?? 0) > 0).toBe(true);
+      else expect(step.op).toBe(marker.kind);
+    }
+  });
+
+  it('plots against step numbers when the trace has no clock', () => {
+    const run = stallingRun();
+    run.trace = run.trace!.map((s) => ({ ...s, timeTicks: 0 }));
+    const model = buildReportModel(classifyReportSource(run, 'run'));
+    expect(model.xAxis).toBe('step');
+    expect(model.markers.find((m) => m.kind === 'stall')!.x).toBe(run.violation!.step);
+  });
+
+  it('bounds what it draws: busiest queues only, thinned series that keep the peak', () => {
+    const run = stallingRun(Array.from({ length: PLOTTED_QUEUES_MAX + 3 }, (_, i) => `q${i}`));
+    const model = buildReportModel(classifyReportSource(run, 'run'));
+    expect(model.series).toHaveLength(PLOTTED_QUEUES_MAX);
+    expect(model.queuesNotPlotted).toBe(3);
+    const steps: TraceStep[] = Array.from({ length: 3 * SERIES_POINTS_MAX }, (_, i) => {
+      const residentBytes = i === 4321 ? 10 * 1024 * KiB : (i % 7) * KiB;
+      return { step: i, timeTicks: i, actor: 'writer', op: 'extend', queues: { q0: { residentBytes, pagedBytes: 0, inFlightBytes: residentBytes, entries: 1, pagedEntries: 0 } } };
+    });
+    const big = buildReportModel(classifyReportSource({ seed: 1, ok: true, traceHash: 'x', steps: steps.length, trace: steps }, 'big'));
+    const resident = big.series[0]!.residentBytes;
+    expect(resident.length).toBeLessThanOrEqual(SERIES_POINTS_MAX);
+    expect(Math.max(...resident.map((p) => p.bytes))).toBe(10 * 1024 * KiB);
+  });
+});
+
+describe('report input', () => {
+  it('picks the first failing run from JSON lines', () => {
+    const good = { ...stallingRun(), seed: 1, ok: true, violation: undefined };
+    const bad = { ...stallingRun(), seed: 2 };
+    const path = writeJson('runs.jsonl', [good, bad, { ...bad, seed: 3 }].map((r) => JSON.stringify(r)).join('\n'));
+    const source = loadReportSource(path);
+    expect(source.kind === 'run' && source.run.seed).toBe(2);
+  });
+
+  it('picks the first run when every run held', () => {
+    const runs = [4, 5].map((seed) => ({ ...stallingRun(), seed, ok: true }));
+    const source = loadReportSource(writeJson('ok.json', runs));
+    expect(source.kind === 'run' && source.run.seed).toBe(4);
+  });
+
+  it.each([
+    ['missing.json', null, /no such file/],
+    ['empty.json', '', /is empty/],
+    ['corrupt.json', '{"seed": 1, "ok": fal', /not valid JSON/],
+    ['corrupt-lines.json', '{"seed":1}\n{nope', /line 2 is not valid JSON/],
+    ['other.json', { hello: 'world' }, /neither a run .* nor a failure fixture/],
+    ['no-trace.json', { seed: 9, ok: false, traceHash: 'ab', steps: 3 }, /seed 9 has no trace/],
+    ['bad-step.json', { seed: 9, ok: false, traceHash: 'ab', steps: 1, trace: [{ step: 0 }] }, /trace item 0 is not a step/],
+  ])('refuses %s with a clear reason', (name, content, reason) => {
+    const path = content === null ? join(dir, name) : writeJson(name, content);
+    expect(() => loadReportSource(path)).toThrow(UsageError);
+    expect(() => loadReportSource(path)).toThrow(reason);
+  });
+
+  it('draws a fixture that holds only its shrunk commands as a numbered command table', () => {
+    const fixture = { property: 'ordering', seed: 3, path: '0:1', commands: ['Extend(3 B)', 'FailNextFetch', 'Drain'], violation: 'bytes came back out of order' };
+    const html = renderReport(writeJson('fixture.json', fixture));
+    expect(html).toContain('spillsim fixture: ordering');
+    expect(html).toContain('FailNextFetch');
+    expect(html).toContain('nothing to plot');
+    expect(html).toMatch(/<tr id="step-2" class="[^"]*violating/);
+  });
+});
+
+describe('report page', () => {
+  it('is self-contained: no external references and a policy that forbids the network', () => {
+    const html = renderReport(stallingRun());
+    expect(html).toContain(`default-src 'none'`);
+    expect(html).not.toMatch(/\b(src|href)=["']?(https?:)?\/\//i);
+    expect(html).not.toMatch(/@import|url\(/);
+  });
+
+  it('escapes text from the trace', () => {
+    const run = stallingRun();
+    run.trace![0]!.detail = '<img src=x onerror=alert(1)>';
+    const html = renderReport(run);
+    expect(html).not.toContain('<img src=x');
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+  });
+
+  it('names a policy line that would squash the plot instead of drawing it', () => {
+    const run = stallingRun();
+    run.knobs = { thresholdBytes: 256 * 1024 * KiB, headReserveBytes: 64 * 1024 * KiB };
+    const html = renderReport(run);
+    expect(html).toContain('above this scale: threshold 256 MiB');
+    expect(html).not.toContain('class="policy-line threshold"');
+    expect(renderReport(stallingRun())).toContain('class="policy-line threshold"');
+  });
+});
+
+describe('spillsim report', () => {
+  beforeAll(ensureBuilt, 180_000);
+  it('writes the report and says what broke', async () => {
+    const input = writeJson('run.json', stallingRun());
+    const out = join(dir, 'nested', 'report.html');
+    const { code, stdout } = await runBuiltCli(['report', input, '-o', out]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('Invariant no-stall broke at step');
+    expect(readFileSync(out, 'utf8')).toContain('<svg class="plot"');
+  });
+
+  it('prints the readable trace with --text', async () => {
+    const run = stallingRun();
+    const { code, stdout } = await runBuiltCli(['report', writeJson('run-text.json', run), '-o', join(dir, 't.html'), '--text', '--max-steps', '5']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(new RegExp(`^>> #\\s*${run.violation!.step} `, 'm'));
+    expect(stdout).toContain('earlier steps not shown');
+  });
+
+  it.each([
+    [['report', '/nonexistent/run.json'], /no such file/],
+    [['report', '--max-steps', '0', 'x.json'], /--max-steps must be a whole number/],
+    [['report'], /missing required argument/],
+  ])('exits 2 with one line for bad input: %j', async (args, reason) => {
+    const { code, stderr } = await runBuiltCli(args);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(reason);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+/** Whether a trace row lies inside the visible part of the scrolling table. */
+function rowInView(page: Page, step: number): Promise<boolean> {
+  return page.evaluate((n) => {
+    const row = document.getElementById(`step-${n}`);
+    const scroller = document.querySelector('.table-scroll');
+    if (!row || !scroller) return false;
+    const r = row.getBoundingClientRect();
+    const s = scroller.getBoundingClientRect();
+    return r.top >= s.top && r.bottom <= s.bottom && r.bottom <= window.innerHeight;
+  }, step);
+}
+
+describe('report in Chromium', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+  }, 30_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('renders the failing run with no errors: plot with its series, trace table, highlighted step', async () => {
+    const run = stallingRun();
+    const reportPath = writeReport(run, join(dir, 'browser.html'));
+    const page = await browser.newPage({ viewport: { width: 1720, height: 940 } });
+    const problems: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.type() === 'warning') problems.push(`${message.type()}: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+    page.on('request', (request) => {
+      if (!request.url().startsWith('file:')) problems.push(`network: ${request.url()}`);
+    });
+    await page.goto(pathToFileURL(reportPath).href);
+    await page.waitForLoadState('load');
+
+    expect(await page.locator('svg.plot').count()).toBe(1);
+    for (const kind of ['resident', 'paged', 'inFlight']) {
+      const series = page.locator(`svg.plot path.series.${kind}[data-queue="q0"]`);
+      expect(await series.count()).toBe(1);
+      const box = await series.boundingBox();
+      expect(box!.width).toBeGreaterThan(100);
+    }
+    expect(await page.locator('svg.plot .marker.partial-spill').count()).toBe(1);
+    expect(await page.locator('svg.plot .marker.stall').count()).toBe(1);
+    expect(await page.locator('table.trace tbody tr').count()).toBe(run.trace!.length);
+    const violating = page.locator('tr.violating');
+    expect(await violating.count()).toBe(1);
+    expect(await violating.getAttribute('data-step')).toBe(String(run.violation!.step));
+    // The page opens with the broken step scrolled into the table's view.
+    await expect.poll(() => rowInView(page, run.violation!.step)).toBe(true);
+    expect(await page.locator('.verdict.broken').innerText()).toContain('no-stall');
+
+    mkdirSync(resolve('docs'), { recursive: true });
+    await page.screenshot({ path: resolve('docs/report.png'), fullPage: false });
+    expect(existsSync(resolve('docs/report.png'))).toBe(true);
+
+    // A click on a marker brings its row into view.
+    const firstSpill = page.locator('svg.plot .marker.spill').first();
+    const spillStep = await firstSpill.getAttribute('data-step');
+    expect(await rowInView(page, Number(spillStep))).toBe(false);
+    await firstSpill.click();
+    await expect.poll(() => rowInView(page, Number(spillStep))).toBe(true);
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 60_000);
+});
