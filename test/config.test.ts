@@ -1,0 +1,578 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  Allocator,
+  Buzzer,
+  Bytes,
+  bytesEntry,
+  type BytesFetch,
+  type BytesSpill,
+  type ClusterOptions,
+  type Communication,
+  Config,
+  type EntryDeque,
+  FrameAssembler,
+  HEADER_BYTES,
+  Hooks,
+  MemorySpill,
+  MergeQueue,
+  type Message,
+  NetworkLink,
+  PrefetchPolicy,
+  SendLoop,
+  type SpillPolicy,
+  type SpillPolicyFn,
+  SpillsimError,
+  type SplitWriteFn,
+  Threshold,
+  encodeFrame,
+  runUntilQuiet,
+  tryReadHeader,
+} from '../src/index.js';
+import { propertySeeds } from './support/seeds.js';
+
+// ---------------------------------------------------------------------------------------------
+// Helpers: payloads that name their own place, a counting spill factory, a traffic driver.
+
+/** Byte k of message `sequence` from `source` to `target` on `channel`: any mix-up shows. */
+function payloadOf(source: number, target: number, channel: number, sequence: number, payloadBytes: number): Uint8Array {
+  const payload = new Uint8Array(payloadBytes);
+  for (let k = 0; k < payloadBytes; k += 1) payload[k] = (source * 31 + target * 17 + channel * 7 + sequence * 13 + k) & 0xff;
+  return payload;
+}
+
+interface Send {
+  source: number;
+  target: number;
+  channel: number;
+  payloadBytes: number;
+}
+
+/** A policy that remembers every deque it was applied to, around an optional inner policy. */
+class RecordingPolicy implements SpillPolicy {
+  readonly deques = new Set<EntryDeque>();
+  constructor(readonly inner?: SpillPolicy) {}
+  apply(deque: EntryDeque): void {
+    this.deques.add(deque);
+    this.inner?.apply(deque);
+  }
+}
+
+/** A BytesSpill that counts what it spills, over MemorySpill. */
+class CountingSpill implements BytesSpill {
+  readonly memory = new MemorySpill();
+  spilledChunks = 0;
+  spill(chunks: Bytes[], handles: BytesFetch[]): void {
+    const before = chunks.length;
+    this.memory.spill(chunks, handles);
+    this.spilledChunks += before - chunks.length;
+  }
+}
+
+interface SpillFactory {
+  spill: SpillPolicyFn;
+  pairs: [RecordingPolicy, RecordingPolicy][];
+  storage: CountingSpill;
+}
+
+/** Threshold 0 / reserve 0 (spill everything but the tail) and a prefetch budget; every pair recorded. */
+function aggressiveSpill(prefetchBudgetBytes = 1 << 30): SpillFactory {
+  const storage = new CountingSpill();
+  const pairs: [RecordingPolicy, RecordingPolicy][] = [];
+  const spill: SpillPolicyFn = () => {
+    const pair: [RecordingPolicy, RecordingPolicy] = [
+      new RecordingPolicy(new Threshold(storage, { thresholdBytes: 0, headReserveBytes: 0 })),
+      new RecordingPolicy(new PrefetchPolicy(prefetchBudgetBytes)),
+    ];
+    pairs.push(pair);
+    return pair;
+  };
+  return { spill, pairs, storage };
+}
+
+/**
+ * Send everything, each sender flushing after every send (so its queue grows by one entry per
+ * send and the writer policy has something to spill), and let every worker and network loop
+ * run to quiet after each `flushEvery` sends; then finish all and run to quiet.
+ */
+function runTraffic(communication: Communication, sends: readonly Send[], flushEvery = 3): Map<number, Message[]> {
+  const received = new Map<number, Message[]>();
+  const onReceive = (allocator: Allocator, messages: Message[]): void => {
+    const list = received.get(allocator.index) ?? [];
+    for (const message of messages) list.push({ ...message, payload: message.payload.slice() });
+    received.set(allocator.index, list);
+  };
+  const sequences = new Map<string, number>();
+  sends.forEach((send, i) => {
+    const key = `${send.source}/${send.target}/${send.channel}`;
+    const sequence = sequences.get(key) ?? 0;
+    sequences.set(key, sequence + 1);
+    const allocator = communication.allocators[send.source]!;
+    allocator.send(send.target, payloadOf(send.source, send.target, send.channel, sequence, send.payloadBytes), { channel: send.channel });
+    allocator.flush();
+    if (i % flushEvery === flushEvery - 1) runUntilQuiet(communication, { onReceive });
+  });
+  for (const allocator of communication.allocators) allocator.finish();
+  runUntilQuiet(communication, { onReceive });
+  return received;
+}
+
+/** Every send arrived once, byte-exact, in order per (source, target, channel). */
+function expectDelivered(sends: readonly Send[], received: Map<number, Message[]>): void {
+  const expected = new Map<string, Send[]>();
+  for (const send of sends) {
+    const key = `${send.source}/${send.target}/${send.channel}`;
+    expected.set(key, [...(expected.get(key) ?? []), send]);
+  }
+  const got = new Map<string, Message[]>();
+  for (const messages of received.values()) {
+    for (const message of messages) {
+      const key = `${message.source}/${message.target}/${message.channel}`;
+      got.set(key, [...(got.get(key) ?? []), message]);
+    }
+  }
+  expect([...got.keys()].sort()).toEqual([...expected.keys()].sort());
+  for (const [key, list] of expected) {
+    const messages = got.get(key)!;
+    expect(messages.map((m) => m.sequence)).toEqual(list.map((_, i) => i));
+    list.forEach((send, i) => {
+      const want = payloadOf(send.source, send.target, send.channel, i, send.payloadBytes);
+      expect({ key, sequence: i, payloadBytes: messages[i]!.payload.byteLength, firstDifference: firstDifference(messages[i]!.payload, want) }).toEqual({
+        key,
+        sequence: i,
+        payloadBytes: send.payloadBytes,
+        firstDifference: -1,
+      });
+    });
+  }
+}
+
+/** Index of the first differing byte, or -1 (a byte-by-byte toEqual on big arrays is slow). */
+function firstDifference(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.byteLength, b.byteLength);
+  for (let i = 0; i < n; i += 1) if (a[i] !== b[i]) return i;
+  return a.byteLength === b.byteLength ? -1 : n;
+}
+
+function expectBadArgument(build: () => unknown, message: RegExp): void {
+  let thrown: unknown;
+  try {
+    build();
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(SpillsimError);
+  expect((thrown as SpillsimError).code).toBe('E_BAD_ARGUMENT');
+  expect((thrown as SpillsimError).message).toMatch(message);
+}
+
+/** Every ordered pair of workers, with a few sizes, on two channels. */
+function allToAll(peers: number, sizes: readonly number[]): Send[] {
+  const sends: Send[] = [];
+  for (const payloadBytes of sizes) {
+    for (let source = 0; source < peers; source += 1) {
+      for (let target = 0; target < peers; target += 1) sends.push({ source, target, channel: payloadBytes % 2, payloadBytes });
+    }
+  }
+  return sends;
+}
+
+const SIZES = [0, 1, 19, 20, 21, 100, 4096, 70_000];
+const cluster = (options: Partial<ClusterOptions> = {}): ClusterOptions => ({ threads: 2, process: 0, addresses: ['a:1', 'b:2'], ...options });
+
+// ---------------------------------------------------------------------------------------------
+
+describe('Config: building each kind', () => {
+  it('Thread builds one worker that can message itself', () => {
+    const communication = Config.thread().tryBuild();
+    expect(communication.kind).toBe('thread');
+    expect(communication.allocators.map((a) => [a.index, a.peers])).toEqual([[0, 1]]);
+    const sends = [{ source: 0, target: 0, channel: 0, payloadBytes: 5 }];
+    expectDelivered(sends, runTraffic(communication, sends));
+  });
+
+  it('Process, ProcessBinary and Cluster build one allocator per worker with the right indices', () => {
+    expect(Config.process(3).tryBuild().allocators.map((a) => a.index)).toEqual([0, 1, 2]);
+    const binary = Config.processBinary(3).tryBuild();
+    expect(binary.allocators.map((a) => a.peers)).toEqual([3, 3, 3]);
+    expect(binary.queues).toHaveLength(9);
+    const built = Config.cluster(cluster({ addresses: ['a', 'b', 'c'], process: 1 })).tryBuild();
+    expect(built.allocators).toHaveLength(6);
+    expect(built.local.map((a) => a.index)).toEqual([2, 3]);
+    expect(built.network?.processes).toBe(3);
+  });
+
+  it('rejects bad configurations with E_BAD_ARGUMENT and a message naming the problem', () => {
+    expectBadArgument(() => Config.process(0), /Process workers must be a whole number in 1\.\.\d+, got 0/);
+    expectBadArgument(() => Config.processBinary(0), /ProcessBinary workers .* got 0/);
+    expectBadArgument(() => Config.processBinary(2.5), /got 2\.5/);
+    expectBadArgument(() => Config.process(-1), /got -1/);
+    expectBadArgument(() => Config.process('2' as unknown as number), /got 2/);
+    expectBadArgument(() => Config.processBinary(100_000), /whole number in 1\.\.1024/);
+    expectBadArgument(() => Config.cluster(cluster({ threads: 0 })), /Cluster threads .* got 0/);
+    expectBadArgument(() => Config.cluster(cluster({ threads: 1.5 })), /Cluster threads .* got 1\.5/);
+    expectBadArgument(() => Config.cluster(cluster({ process: 2 })), /Cluster process must be a whole number in 0\.\.1, got 2/);
+    expectBadArgument(() => Config.cluster(cluster({ process: -1 })), /Cluster process .* got -1/);
+    expectBadArgument(() => Config.cluster(cluster({ processes: 3 })), /3 processes but 2 addresses/);
+    expectBadArgument(() => Config.cluster(cluster({ addresses: [] })), /addresses must be a non-empty array/);
+    expectBadArgument(() => Config.cluster(cluster({ addresses: ['a', 'a'] })), /addresses must be distinct/);
+    expectBadArgument(() => Config.cluster(cluster({ zerocopy: 'yes' as unknown as boolean })), /zerocopy must be true or false/);
+    expectBadArgument(() => Config.cluster(undefined as unknown as ClusterOptions), /Cluster needs/);
+    expectBadArgument(() => Config.processBinary(2, { slabBytes: 0 }), /slabBytes must be a positive/);
+    expectBadArgument(() => Config.processBinary(2, { stallGuard: 'never' as 'produced' }), /stallGuard must be/);
+    expectBadArgument(() => Config.processBinary(2).tryBuildWith({} as Hooks), /tryBuildWith needs a Hooks/);
+    expectBadArgument(() => new Hooks({ spill: 3 as unknown as SpillPolicyFn }), /hooks\.spill must be a function/);
+    const badFactory = (() => [{}, {}]) as unknown as SpillPolicyFn;
+    expectBadArgument(() => Config.processBinary(2).tryBuildWith(new Hooks({ spill: badFactory })), /must return \[writerPolicy, readerPolicy\]/);
+  });
+
+  it('rejects bad sends: unknown target, bad channel, after finish', () => {
+    const [worker] = Config.processBinary(2).tryBuild().allocators;
+    expectBadArgument(() => worker!.send(2, new Uint8Array(1)), /target must be a worker index in 0\.\.1, got 2/);
+    expectBadArgument(() => worker!.send(0, new Uint8Array(1), { channel: -1 }), /channel must be a whole number/);
+    worker!.finish();
+    expect(() => worker!.send(1, new Uint8Array(1))).toThrow(expect.objectContaining({ code: 'E_DROPPED' }));
+  });
+});
+
+describe('Hooks', () => {
+  it('default has no spill, so queues carry no policy and nothing is ever spilled', () => {
+    expect(Hooks.default().spill).toBeUndefined();
+    const communication = Config.processBinary(2).tryBuild();
+    const sends = allToAll(2, [100_000]);
+    const received = runTraffic(communication, sends);
+    expectDelivered(sends, received);
+  });
+
+  it('logFn sees every queue built, every message sent and received, and Cluster links when report is on', () => {
+    const events: string[] = [];
+    const hooks = new Hooks({ logFn: (event) => events.push(event.kind === 'message' ? `message:${event.isSend ? 'send' : 'recv'}` : event.kind) });
+    const communication = Config.cluster(cluster({ threads: 1, report: true })).tryBuildWith(hooks);
+    const sends = [{ source: 0, target: 1, channel: 0, payloadBytes: 3 }];
+    expectDelivered(sends, runTraffic(communication, sends));
+    expect(events.filter((e) => e === 'queue')).toHaveLength(communication.queues.length);
+    expect(events.filter((e) => e === 'connected')).toHaveLength(1);
+    expect(events.filter((e) => e.startsWith('message'))).toEqual(['message:send', 'message:recv']);
+  });
+
+  it('refill supplies the slabs senders batch frames in', () => {
+    const asked: number[] = [];
+    const hooks = new Hooks({ refill: (byteLength) => (asked.push(byteLength), new Hooks().refill(byteLength)) });
+    const communication = Config.processBinary(2, { slabBytes: 256 }).tryBuildWith(hooks);
+    const sends = [
+      { source: 0, target: 1, channel: 0, payloadBytes: 10 },
+      { source: 0, target: 1, channel: 0, payloadBytes: 1000 },
+    ];
+    expectDelivered(sends, runTraffic(communication, sends, 1));
+    expect(asked).toEqual([256, 1000 + HEADER_BYTES]);
+  });
+});
+
+describe('Config: the spill factory is called once per MergeQueue, each pair fresh', () => {
+  const cases: [string, () => Config, number][] = [
+    ['ProcessBinary(3): n×n', () => Config.processBinary(3, { slabBytes: 64 }), 9],
+    ['Cluster 3×2, zerocopy: intra meshes + send and receive queues', () => Config.cluster(cluster({ addresses: ['a', 'b', 'c'], zerocopy: true }), { slabBytes: 64 }), 3 * 2 * 2 + 2 * 3 * 2 * 2],
+    ['Cluster 2×2, typed intra-process: send and receive queues only', () => Config.cluster(cluster(), { slabBytes: 64 }), 2 * 2 * 1 * 2],
+  ];
+  for (const [name, config, queueCount] of cases) {
+    it(name, () => {
+      const factory = aggressiveSpill();
+      const communication = config().tryBuildWith(new Hooks({ spill: factory.spill }));
+      expect(factory.pairs).toHaveLength(queueCount);
+      expect(communication.queues).toHaveLength(queueCount);
+      // Distinct objects: no pair and no policy is shared between queues.
+      expect(new Set(factory.pairs.flat()).size).toBe(2 * queueCount);
+      const peers = communication.allocators.length;
+      const sends = allToAll(peers, [1, 300, 2, 301]);
+      expectDelivered(sends, runTraffic(communication, sends, peers * peers * 2));
+      // Each pair worked on exactly one deque, both halves on the same one, and no deque had two pairs.
+      const deques = factory.pairs.map(([writer, reader]) => {
+        expect(writer.deques.size).toBe(1);
+        expect([...reader.deques]).toEqual([...writer.deques]);
+        return [...writer.deques][0];
+      });
+      expect(new Set(deques).size).toBe(queueCount);
+      expect(factory.storage.spilledChunks).toBeGreaterThan(0);
+    });
+  }
+
+  it('Process(n) ignores spill: no queue is built and the factory is never called', () => {
+    const factory = aggressiveSpill();
+    const communication = Config.process(3).tryBuildWith(new Hooks({ spill: factory.spill }));
+    expect(communication.queues).toHaveLength(0);
+    const sends = allToAll(3, SIZES);
+    expectDelivered(sends, runTraffic(communication, sends));
+    expect(factory.pairs).toHaveLength(0);
+  });
+
+  it('Cluster without zerocopy keeps intra-process traffic off byte queues, and spills only network queues', () => {
+    const factory = aggressiveSpill();
+    const communication = Config.cluster(cluster()).tryBuildWith(new Hooks({ spill: factory.spill }));
+    expect(new Set(communication.queues.map((q) => q.kind))).toEqual(new Set(['cluster-send', 'cluster-recv']));
+    const sends = allToAll(4, [10]);
+    expectDelivered(sends, runTraffic(communication, sends));
+  });
+});
+
+describe('Framed messages round-trip in order per channel', () => {
+  const configs: [string, () => Config][] = [
+    ['ProcessBinary(3)', () => Config.processBinary(3, { slabBytes: 512 })],
+    ['Cluster 2×2 zerocopy', () => Config.cluster(cluster({ zerocopy: true }), { slabBytes: 512 })],
+    ['Cluster 3×1 typed intra, reference stall guard', () => Config.cluster(cluster({ threads: 1, addresses: ['a', 'b', 'c'] }), { stallGuard: 'accumulator', slabBytes: 64 })],
+  ];
+
+  for (const [name, config] of configs) {
+    it(`${name}: many sizes, aggressive spill (threshold 0 bytes)`, () => {
+      const factory = aggressiveSpill();
+      const communication = config().tryBuildWith(new Hooks({ spill: factory.spill }));
+      const sends = allToAll(communication.allocators.length, SIZES);
+      expectDelivered(sends, runTraffic(communication, sends, 3 * communication.allocators.length ** 2));
+      expect(factory.storage.spilledChunks).toBeGreaterThan(0);
+    });
+
+    it(`${name}: a prefetch budget of 1 byte pages one entry back per drain and still delivers everything`, () => {
+      const factory = aggressiveSpill(1);
+      const communication = config().tryBuildWith(new Hooks({ spill: factory.spill }));
+      const sends = allToAll(communication.allocators.length, [7, 33]);
+      expectDelivered(sends, runTraffic(communication, sends, 2));
+    });
+  }
+
+  it('property: any sends, any flush points, aggressive spill, random network splits', () => {
+    const sendArb = (peers: number) =>
+      fc.record({
+        source: fc.nat(peers - 1),
+        target: fc.nat(peers - 1),
+        channel: fc.nat(2),
+        payloadBytes: fc.oneof(fc.nat(40), fc.nat(3000)),
+      });
+    const scenario = fc.record({
+      zerocopy: fc.boolean(),
+      sends: fc.array(sendArb(4), { maxLength: 40 }),
+      flushEvery: fc.integer({ min: 1, max: 6 }),
+      cutSeed: fc.nat(),
+    });
+    for (const seed of propertySeeds()) {
+      fc.assert(
+        fc.property(scenario, ({ zerocopy, sends, flushEvery, cutSeed }) => {
+          // A pure function of the write: cuts every `stride` bytes, stride from the seed and the write index.
+          const splitWrite: SplitWriteFn = (write) => {
+            const stride = 1 + ((cutSeed + write.writeIndex * 7) % 50);
+            const cuts: number[] = [];
+            for (let cut = stride; cut < write.byteLength; cut += stride) cuts.push(cut);
+            return cuts;
+          };
+          const factory = aggressiveSpill();
+          const communication = Config.cluster(cluster({ zerocopy }), { splitWrite, slabBytes: 128 }).tryBuildWith(new Hooks({ spill: factory.spill }));
+          expectDelivered(sends, runTraffic(communication, sends, flushEvery));
+          expect(communication.allocators.every((a) => a.isComplete())).toBe(true);
+        }),
+        { seed, numRuns: 40 },
+      );
+    }
+  });
+});
+
+describe('The network splits writes at arbitrary boundaries', () => {
+  const sends: Send[] = [
+    { source: 0, target: 1, channel: 0, payloadBytes: 0 },
+    { source: 0, target: 1, channel: 1, payloadBytes: 3 },
+    { source: 1, target: 0, channel: 0, payloadBytes: 25 },
+    { source: 0, target: 1, channel: 0, payloadBytes: 1 },
+  ];
+
+  it('every write cut at every byte position (1-byte pieces)', () => {
+    const splitWrite: SplitWriteFn = (write) => Array.from({ length: write.byteLength - 1 }, (_, i) => i + 1);
+    const factory = aggressiveSpill();
+    const communication = Config.cluster(cluster({ threads: 1 }), { splitWrite }).tryBuildWith(new Hooks({ spill: factory.spill }));
+    expectDelivered(sends, runTraffic(communication, sends, 4));
+    expect(communication.network!.link(0, 1).bytesRead).toBe(communication.network!.link(0, 1).bytesWritten);
+  });
+
+  it('the first write cut once, at each byte position in turn', () => {
+    const written = 3 * HEADER_BYTES + 0 + 3 + 1;
+    for (let cut = 1; cut < written; cut += 1) {
+      const splitWrite: SplitWriteFn = (write) => (write.writeIndex === 0 && write.source === 0 && cut < write.byteLength ? [cut] : []);
+      const communication = Config.cluster(cluster({ threads: 1 }), { splitWrite }).tryBuildWith(new Hooks({ spill: aggressiveSpill().spill }));
+      expectDelivered(sends, runTraffic(communication, sends, 4));
+    }
+  });
+
+  it('rejects a split function that returns offsets outside the write', () => {
+    const link = new NetworkLink(0, 1, new Buzzer(), () => [0]);
+    expectBadArgument(() => link.write(new Uint8Array(4)), /offsets must ascend strictly inside \(0, 4\)/);
+  });
+});
+
+describe('Receivers reassemble frames split across Bytes chunks', () => {
+  it('FrameAssembler: a stream of frames cut at every position yields the same frames', () => {
+    const frames = [0, 5, 1, 30].map((payloadBytes, sequence) =>
+      encodeFrame({ channel: 0, source: 0, target: 1, sequence, payloadBytes }, payloadOf(0, 1, 0, sequence, payloadBytes)),
+    );
+    const stream = new Uint8Array(frames.reduce((sum, f) => sum + f.length, 0));
+    let offset = 0;
+    for (const frame of frames) (stream.set(frame.data, offset), (offset += frame.length));
+    for (let a = 0; a <= stream.length; a += 1) {
+      for (let b = a; b <= stream.length; b += 7) {
+        const assembler = new FrameAssembler();
+        const out: Bytes[] = [];
+        for (const [from, to] of [[0, a], [a, b], [b, stream.length]] as const) assembler.push(Bytes.from(stream.slice(from, to)), out);
+        expect(out.map((f) => [...f.data])).toEqual(frames.map((f) => [...f.data]));
+        expect(assembler.carriedBytes).toBe(0);
+      }
+    }
+  });
+
+  it('a reader policy that re-chunks every entry into 1..3-byte pieces changes nothing the worker sees', () => {
+    // Cuts each resident entry into small adjacent views, as a backend that returns a chunk in parts would.
+    const rechunk: SpillPolicy = {
+      apply(deque: EntryDeque): void {
+        for (let i = 0; i < deque.length; i += 1) {
+          const entry = deque.get(i);
+          if (entry.kind !== 'bytes' || entry.bytes.length <= 3) continue;
+          const head = entry.bytes.extractTo(1 + (i % 3));
+          deque.insert(i, bytesEntry(head));
+        }
+      },
+    };
+    const identity: SpillPolicy = { apply: () => undefined };
+    const communication = Config.processBinary(2).tryBuildWith(new Hooks({ spill: () => [identity, rechunk] }));
+    const sends = allToAll(2, [0, 2, 45, 300]);
+    expectDelivered(sends, runTraffic(communication, sends, 8));
+  });
+
+  it('a reader policy that loses an entry is caught: E_BACKEND_CONTRACT, not silently missing data', () => {
+    let dropped = false;
+    const lose: SpillPolicy = {
+      apply(deque: EntryDeque): void {
+        if (!dropped && deque.length > 1) ((dropped = true), deque.remove(0));
+      },
+    };
+    const communication = Config.processBinary(2, { slabBytes: 64 }).tryBuildWith(new Hooks({ spill: () => [{ apply: () => undefined }, lose] }));
+    const [sender] = communication.allocators;
+    for (let i = 0; i < 4; i += 1) (sender!.send(1, new Uint8Array(40)), sender!.flush());
+    expect(() => communication.allocators[1]!.receive()).toThrow(expect.objectContaining({ code: 'E_BACKEND_CONTRACT' }));
+  });
+});
+
+describe('Senders batch frames so they coalesce', () => {
+  it("a worker's consecutive flushes to one peer become one queue entry", () => {
+    const communication = Config.processBinary(2).tryBuild();
+    const [sender, receiver] = communication.allocators;
+    for (let i = 0; i < 5; i += 1) (sender!.send(1, new Uint8Array(10)), sender!.flush());
+    const queueFrom0 = receiver!.receiveQueues[0]!;
+    expect(queueFrom0.deque.length).toBe(1);
+    expect(queueFrom0.deque.residentBytes).toBe(5 * (HEADER_BYTES + 10));
+    expect(receiver!.receive()).toHaveLength(5);
+  });
+});
+
+describe('The network send loop', () => {
+  it('does not park when one source is empty-but-not-complete and another has data', () => {
+    const buzzer = new Buzzer();
+    const [emptyWriter, emptyReader] = MergeQueue.newPair(buzzer);
+    const [fullWriter, fullReader] = MergeQueue.newPair(buzzer, undefined, undefined, { stallGuard: 'accumulator' });
+    const recvBuzzer = new Buzzer();
+    const link = new NetworkLink(0, 1, recvBuzzer);
+    const loop = new SendLoop(0, buzzer, [{ queue: emptyReader, remote: 1 }, { queue: fullReader, remote: 1 }], [undefined, link]);
+    fullWriter.extend([Bytes.from(new Uint8Array([1, 2, 3]))]);
+    expect(loop.step()).toEqual({ status: 'progress', bytes: 3 });
+    expect(recvBuzzer.count).toBe(1);
+    // A full round with nothing, and both sources still open: now it parks.
+    expect(loop.step().status).toBe('park');
+    emptyWriter.drop();
+    expect(loop.step().status).toBe('park');
+    expect(loop.sourcesLeft).toBe(1);
+    fullWriter.drop();
+    const last = loop.step();
+    expect(last.status).toBe('done');
+    expect(last.bytes).toBe(HEADER_BYTES);
+    expect(link.isClosed).toBe(true);
+    expect(loop.step()).toEqual({ status: 'done', bytes: 0 });
+  });
+
+  it('inside a Cluster: a worker that sent to one remote only leaves the other source empty, and the loop still writes', () => {
+    const communication = Config.cluster(cluster({ threads: 1, addresses: ['a', 'b', 'c'] })).tryBuild();
+    const network = communication.network!;
+    const sendBuzzer = network.sendLoop(0).buzzer;
+    communication.allocators[0]!.send(1, new Uint8Array(8));
+    communication.allocators[0]!.flush();
+    expect(sendBuzzer.count).toBe(1);
+    expect(network.sendStep(0)).toEqual({ status: 'progress', bytes: HEADER_BYTES + 8 });
+    expect(network.sendStep(0).status).toBe('park');
+    expect(network.recvStep(1).status).toBe('progress');
+    expect(network.recvStep(2).status).toBe('park');
+  });
+
+  it('buzzerFor hands out the buzzer of every worker and loop by name', () => {
+    const names: string[] = [];
+    const buzzers = new Map<string, Buzzer>();
+    const buzzerFor = (name: string): Buzzer => (names.push(name), buzzers.set(name, new Buzzer()).get(name)!);
+    const communication = Config.cluster(cluster({ threads: 1 }), { buzzerFor }).tryBuild();
+    expect(names).toEqual(['worker:0', 'worker:1', 'send:0', 'send:1', 'recv:0', 'recv:1']);
+    expect(communication.allocators[1]!.buzzer).toBe(buzzers.get('worker:1'));
+    communication.allocators[0]!.send(1, new Uint8Array(1));
+    communication.allocators[0]!.flush();
+    communication.network!.sendStep(0);
+    expect(buzzers.get('recv:1')!.count).toBe(1);
+    communication.network!.recvStep(1);
+    expect(buzzers.get('worker:1')!.count).toBeGreaterThan(0);
+  });
+});
+
+describe('Completion', () => {
+  const configs: [string, () => Config][] = [
+    ['ProcessBinary(3)', () => Config.processBinary(3)],
+    ['Cluster 2×2 zerocopy', () => Config.cluster(cluster({ zerocopy: true }))],
+    ['Cluster 3×1', () => Config.cluster(cluster({ threads: 1, addresses: ['a', 'b', 'c'] }))],
+    ['Process(2)', () => Config.process(2)],
+  ];
+  for (const [name, config] of configs) {
+    it(`${name}: after every worker finishes, every queue is complete on its last handle`, () => {
+      const communication = config().tryBuildWith(new Hooks({ spill: aggressiveSpill().spill }));
+      const peers = communication.allocators.length;
+      const sends = allToAll(peers, [5, 500]);
+      for (const send of sends) communication.allocators[send.source]!.send(send.target, new Uint8Array(send.payloadBytes), { channel: send.channel });
+      runUntilQuiet(communication);
+      // Writers still held: nothing is complete yet.
+      expect(communication.allocators.some((a) => a.isComplete())).toBe(false);
+      for (const allocator of communication.allocators) allocator.finish();
+      runUntilQuiet(communication);
+      for (const allocator of communication.allocators) {
+        expect(allocator.isComplete()).toBe(true);
+        for (const queue of allocator.receiveQueues) expect(queue.isComplete()).toBe(true);
+      }
+      const network = communication.network;
+      if (network !== undefined) {
+        expect(network.isDone).toBe(true);
+        for (let p = 0; p < network.processes; p += 1) expect(network.sendLoop(p).sourcesLeft).toBe(0);
+      }
+      const sendSides = communication.queues.filter((q) => q.kind === 'cluster-send');
+      // The send loop checked each source complete and dropped it: no handle is left to ask.
+      for (const site of sendSides) expect(() => site.reader.isComplete()).toThrow(expect.objectContaining({ code: 'E_DROPPED' }));
+      for (const allocator of communication.allocators) allocator.drop();
+    });
+  }
+});
+
+describe('Determinism', () => {
+  it('the same sends and step order give the same buzzes, link bytes and messages', () => {
+    const run = (): string => {
+      const counts: Buzzer[] = [];
+      const buzzerFor = (): Buzzer => {
+        const buzzer = new Buzzer();
+        counts.push(buzzer);
+        return buzzer;
+      };
+      const splitWrite: SplitWriteFn = (write) => (write.byteLength > 10 ? [3, 10] : []);
+      const communication = Config.cluster(cluster({ zerocopy: true }), { buzzerFor, splitWrite }).tryBuildWith(new Hooks({ spill: aggressiveSpill(64).spill }));
+      const received = runTraffic(communication, allToAll(4, [3, 90, 700]));
+      return JSON.stringify({
+        buzzes: counts.map((b) => b.count),
+        link: communication.network!.link(1, 0).bytesWritten,
+        received: [...received.entries()].map(([index, messages]) => [index, messages.map((m) => [m.source, m.channel, m.sequence])]),
+      });
+    };
+    expect(run()).toBe(run());
+  });
+});
