@@ -51,6 +51,11 @@ export interface TraceStep {
   chunks?: number;
   /** One human sentence of what happened, e.g. `spill stopped after 2 of 5 chunks (no space)`. */
   detail?: string;
+  /**
+   * Other things the step did besides `op` (a drain that also fetched, an extend whose policy
+   * spilled), so the report can mark them too. Optional: most steps do one thing.
+   */
+  alsoOps?: TraceOp[];
   /** The injected fault, if the step hit one. */
   fault?: string;
   /** Buzzes issued during the step. */
