@@ -238,7 +238,10 @@ export class Allocator {
     this.#receiveSequence.set(key, (expected + 1) % (HEADER_FIELD_MAX + 1));
     this.#receivedMessages += 1;
     this.#receivedPayloadBytes += message.payload.byteLength;
-    this.#logFn?.({ kind: 'message', isSend: false, header: message });
+    if (this.#logFn !== undefined) {
+      const { channel, source, target, sequence } = message;
+      this.#logFn({ kind: 'message', isSend: false, header: { channel, source, target, sequence, payloadBytes: message.payload.byteLength } });
+    }
     return message;
   }
 
