@@ -73,7 +73,7 @@ export function formatResult(result: BenchResult): string {
   const lines = [`## ${result.title}`, '', formatTable(result.columns, result.rows), ''];
   for (const figure of result.figures) {
     const verdict = holds(figure);
-    const target = figure.target === undefined ? '' : `  target ${figure.target.op} ${figure.target.value}${figure.unit === 'ratio' ? '×' : ''}`;
+    const target = figure.target === undefined ? '' : `  target ${figure.target.op} ${formatFigureValue({ ...figure, value: figure.target.value })}`;
     const mark = verdict === undefined ? '' : verdict ? '  HOLDS' : `  MISSED (by ${missFactor(figure).toFixed(2)}×)`;
     lines.push(`${figure.name}: ${formatFigureValue(figure)}  ${figure.description}${target}${mark}`);
   }

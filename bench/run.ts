@@ -8,11 +8,15 @@ import { pathToFileURL } from 'node:url';
 import { Progress } from '../src/cli/progress.js';
 import { runExtendCost } from './extend_cost.js';
 import { runQueueVsArray } from './queue_vs_array.js';
+import { runSpillPath } from './spill_path.js';
+import { runSpillStress } from './spill_stress.js';
 import { type BenchOptions, type BenchResult, formatResult, holds } from './report.js';
 
 const BENCHMARKS: ReadonlyArray<{ name: string; run: (options: BenchOptions) => Promise<BenchResult> }> = [
   { name: 'extend-cost', run: runExtendCost },
   { name: 'queue-vs-array', run: runQueueVsArray },
+  { name: 'spill-path', run: runSpillPath },
+  { name: 'spill-stress', run: (options) => runSpillStress(options) },
 ];
 
 export interface Machine {
