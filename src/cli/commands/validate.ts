@@ -1,13 +1,127 @@
-import type { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { type Command, InvalidArgumentError } from 'commander';
+import { BACKEND_CLAUSE_IDS } from '../../../properties/conformance/backend_clauses.js';
+import { moduleUrl } from '../../../properties/conformance/backend_module.js';
+import { emitTestSource } from '../../../properties/conformance/emit_test.js';
+import {
+  clauseReport,
+  formatClauseReport,
+  formatDifferentialReport,
+  type ValidateReport,
+} from '../../../properties/conformance/report.js';
+import {
+  CLAUSE_TIMEOUT_MS_DEFAULT,
+  exitCodeOf,
+  SEED_DEFAULT,
+  validateBackend,
+  validateDifferential,
+  validatePolicy,
+} from '../../../properties/conformance/validate.js';
+import { colors } from '../format.js';
 import type { CommandResult } from '../main.js';
-import { UsageError } from '../usage_error.js';
+import { EXIT_BROKEN, EXIT_OK, UsageError } from '../usage_error.js';
 
-// Placeholder until the issue that owns `spillsim validate` lands; it fails loudly, never passes.
-export function registerValidate(program: Command, _result: CommandResult): void {
+interface ValidateFlags {
+  policy?: string;
+  clause: string[];
+  seed: number;
+  timeoutMs: number;
+  json?: boolean;
+  emitTest?: string;
+  example?: string;
+  differential?: boolean;
+}
+
+export function registerValidate(program: Command, result: CommandResult): void {
   program
     .command('validate')
-    .description('(not built yet)')
-    .action(() => {
-      throw new UsageError('spillsim validate is not built yet');
+    .description('Check a spill backend (or a policy) against the BytesSpill contract, clause by clause; with several backends, compare them byte for byte with MemorySpill')
+    .argument('[backends...]', 'backend modules: default export (ctx) => BytesSpill')
+    .option('--policy <module>', 'also check a policy module: default export (ctx) => [writerPolicy, readerPolicy]')
+    .option('--clause <id>', `run only this clause (repeatable): ${BACKEND_CLAUSE_IDS.join(', ')}`, collect, [])
+    .option('--seed <n>', 'seed for chunk contents and random cases', wholeNumber, SEED_DEFAULT)
+    .option('--timeout-ms <ms>', 'time limit per clause', wholeNumber, CLAUSE_TIMEOUT_MS_DEFAULT)
+    .option('--json', 'print one JSON report on stdout')
+    .option('--emit-test <file>', 'write a vitest file that replays every broken clause against the backend')
+    .option('--example <json>', 'replay a recorded stochastic case (from a report) instead of searching')
+    .option('--differential', 'compare with MemorySpill on one trace, even for a single backend')
+    .action(async (backends: string[], flags: ValidateFlags) => {
+      result.exitCode = await runValidate(backends, flags);
     });
+}
+
+async function runValidate(backends: string[], flags: ValidateFlags): Promise<number> {
+  checkInput(backends, flags);
+  const paint = colors();
+  const print = (text: string): void => {
+    if (!flags.json) process.stdout.write(`${text}\n`);
+  };
+  const reports: ValidateReport[] = [];
+  const options = { seed: flags.seed, timeoutMs: flags.timeoutMs };
+  if (flags.differential || backends.length > 1) {
+    print(paint.bold(`differential: ${backends.length} backend(s) against MemorySpill, one trace, seed ${flags.seed}`));
+    for (const module of backends) {
+      const report = { kind: 'differential' as const, module, result: await validateDifferential(module, options) };
+      reports.push(report);
+      print(formatDifferentialReport(report, paint));
+    }
+  } else if (backends.length === 1) {
+    const module = backends[0]!;
+    const example = flags.example === undefined ? undefined : parseExample(flags.example);
+    const verdicts = await validateBackend(module, { ...options, clauseIds: flags.clause, ...(example === undefined ? {} : { example }) });
+    const report = clauseReport('backend', module, verdicts, flags.seed);
+    reports.push(report);
+    print(formatClauseReport(report, paint));
+    if (flags.emitTest !== undefined) print(emitTest(module, flags.emitTest, flags.seed, verdicts));
+  }
+  if (flags.policy !== undefined) {
+    const report = clauseReport('policy', flags.policy, await validatePolicy(flags.policy, options), flags.seed);
+    reports.push(report);
+    print(formatClauseReport(report, paint));
+  }
+  const exitCode = reports.some((r) => (r.kind === 'differential' ? r.result.status !== 'same' : exitCodeOf(r.verdicts) !== 0)) ? EXIT_BROKEN : EXIT_OK;
+  if (flags.json) process.stdout.write(`${JSON.stringify({ seed: flags.seed, reports, exitCode }, null, 2)}\n`);
+  return exitCode;
+}
+
+/** Everything wrong with the command line is found before any worker starts. */
+function checkInput(backends: string[], flags: ValidateFlags): void {
+  if (backends.length === 0 && flags.policy === undefined) {
+    throw new UsageError('give a backend module (spillsim validate ./my-backend.mjs) or a policy (--policy ./my-policy.mjs)');
+  }
+  for (const module of [...backends, ...(flags.policy === undefined ? [] : [flags.policy])]) moduleUrl(module);
+  const unknown = flags.clause.filter((id) => !BACKEND_CLAUSE_IDS.includes(id));
+  if (unknown.length > 0) throw new UsageError(`unknown clause ${unknown.join(', ')}; known clauses: ${BACKEND_CLAUSE_IDS.join(', ')}`);
+  if (flags.emitTest !== undefined && backends.length !== 1) throw new UsageError('--emit-test needs exactly one backend module');
+  if (flags.example !== undefined && flags.clause.length !== 1) throw new UsageError('--example replays one stochastic clause: give it with --clause ID');
+  if (flags.differential && backends.length === 0) throw new UsageError('--differential needs at least one backend module');
+}
+
+function emitTest(module: string, outPath: string, seed: number, verdicts: Parameters<typeof emitTestSource>[0]['verdicts']): string {
+  const failing = verdicts.filter((v) => v.status === 'broken' || v.status === 'timeout');
+  if (failing.length === 0) return `--emit-test: every clause held or does not apply; no test written`;
+  try {
+    writeFileSync(outPath, emitTestSource({ moduleSpecifier: module, outPath, seed, verdicts }));
+  } catch (error) {
+    throw new UsageError(`cannot write ${outPath}: ${(error as Error).message}`);
+  }
+  return `wrote ${outPath}: ${failing.length} test(s) replaying ${failing.map((v) => v.id).join(', ')}`;
+}
+
+function parseExample(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new UsageError(`--example must be the JSON a report printed, got ${text.slice(0, 40)}`);
+  }
+}
+
+function wholeNumber(text: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) throw new InvalidArgumentError('expected a whole number');
+  return value;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }

@@ -1,0 +1,135 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { SpillsimError } from '../../src/errors.js';
+import type { BytesSpill, SpillPolicy } from '../../src/spill.js';
+
+/**
+ * Optional capabilities a backend module declares in its named export `supports`. A clause
+ * that needs an undeclared capability is *not applicable*; a declared one is checked for honesty.
+ */
+export interface Supports {
+  /** `spill` asks `ctx.faults.failWrite()` before each chunk write and stops partway when told. */
+  partialSpill?: boolean;
+  /** `fetch` asks `ctx.faults.failRead()` before each read and returns `{ ok: false, handle }` when told. */
+  failingFetch?: boolean;
+  /** The spill has a `stats()` method (`StorageStats`) that tells what it holds. */
+  stats?: boolean;
+}
+
+export type Capability = keyof Supports;
+export const CAPABILITIES: readonly Capability[] = ['partialSpill', 'failingFetch', 'stats'];
+
+/**
+ * Fault switches the validator flips to exercise a backend's own failure paths. A backend that
+ * declares `partialSpill` / `failingFetch` asks them at each write / read and treats `true` as
+ * an I/O error at that point; one that declares neither may ignore them.
+ */
+export interface FaultSwitches {
+  failWrite(): boolean;
+  failRead(): boolean;
+}
+
+/** What a backend factory receives. */
+export interface BackendContext {
+  /** A fresh, empty directory the backend may use; removed after the clause. */
+  dir: string;
+  faults: FaultSwitches;
+}
+
+export type BackendFactory = (ctx: BackendContext) => BytesSpill | Promise<BytesSpill>;
+
+/** A loaded backend module: its factory, declared capabilities and optional `dispose`. */
+export interface BackendModule {
+  factory: BackendFactory;
+  supports: Supports;
+  dispose?: (spill: BytesSpill) => void | Promise<void>;
+}
+
+/** What a policy factory receives: the storage its writer policy spills through. */
+export interface PolicyContext {
+  strategy: BytesSpill;
+}
+
+export type PolicyFactory = (ctx: PolicyContext) => [SpillPolicy, SpillPolicy];
+
+/** A path as typed by a person (relative to the working directory) or a URL, as a file URL. */
+export function moduleUrl(specifier: string): string {
+  if (/^(file|data):/.test(specifier)) return specifier;
+  const path = isAbsolute(specifier) ? specifier : resolve(process.cwd(), specifier);
+  if (!existsSync(path)) throw badModule(specifier, 'no such file');
+  return pathToFileURL(path).href;
+}
+
+/** Import a backend module and check its shape; every problem is one `E_BAD_INPUT` line. */
+export async function loadBackendModule(specifier: string): Promise<BackendModule> {
+  const mod = await importModule(specifier);
+  const factory = mod.default;
+  if (typeof factory !== 'function') {
+    throw badModule(specifier, `its default export is ${describeValue(factory)}, not a factory function (ctx) => BytesSpill`);
+  }
+  const dispose = mod.dispose;
+  if (dispose !== undefined && typeof dispose !== 'function') {
+    throw badModule(specifier, `its named export dispose is ${describeValue(dispose)}, not a function (spill) => void`);
+  }
+  return {
+    factory: factory as BackendFactory,
+    supports: checkSupports(specifier, mod.supports),
+    ...(dispose === undefined ? {} : { dispose: dispose as BackendModule['dispose'] }),
+  };
+}
+
+/** Import a policy module and check that its default export is a factory. */
+export async function loadPolicyModule(specifier: string): Promise<PolicyFactory> {
+  const mod = await importModule(specifier);
+  if (typeof mod.default !== 'function') {
+    throw badModule(specifier, `its default export is ${describeValue(mod.default)}, not a factory function (ctx) => [writerPolicy, readerPolicy]`);
+  }
+  return mod.default as PolicyFactory;
+}
+
+async function importModule(specifier: string): Promise<Record<string, unknown>> {
+  const url = moduleUrl(specifier);
+  try {
+    return (await import(url)) as Record<string, unknown>;
+  } catch (error) {
+    throw badModule(specifier, `importing it failed: ${describeThrown(error).split('\n')[0]}`);
+  }
+}
+
+function checkSupports(specifier: string, value: unknown): Supports {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw badModule(specifier, `its named export supports is ${describeValue(value)}, not an object such as { stats: true }`);
+  }
+  const supports: Supports = {};
+  for (const [key, flag] of Object.entries(value)) {
+    if (!(CAPABILITIES as readonly string[]).includes(key)) {
+      throw badModule(specifier, `supports.${key} is not a capability spillsim knows (known: ${CAPABILITIES.join(', ')})`);
+    }
+    if (typeof flag !== 'boolean') throw badModule(specifier, `supports.${key} must be true or false, got ${describeValue(flag)}`);
+    supports[key as Capability] = flag;
+  }
+  return supports;
+}
+
+function badModule(specifier: string, reason: string): SpillsimError {
+  return new SpillsimError('E_BAD_INPUT', `cannot use module ${specifier}: ${reason}`);
+}
+
+/** A value as a person would name it in a one-line message. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'no prototype'})`;
+  return `${typeof value} ${String(value)}`;
+}
+
+/** What was thrown, for a report line: an Error's name and message, anything else described. */
+export function describeThrown(thrown: unknown): string {
+  if (thrown instanceof Error) return `${thrown.name}: ${thrown.message}`;
+  return `a non-Error value ${describeValue(thrown)}`;
+}

@@ -1,0 +1,65 @@
+import type { Capability } from './backend_module.js';
+
+/** How much a clause binds: `required` always applies; `optional` needs a declared capability; `stochastic` draws its cases from the seed. */
+export type ClauseLevel = 'required' | 'optional' | 'stochastic';
+
+export type VerdictStatus = 'held' | 'broken' | 'not-applicable' | 'timeout';
+
+/** The outcome of one clause against one backend (plain JSON: it crosses the worker boundary). */
+export interface ClauseVerdict {
+  id: string;
+  level: ClauseLevel;
+  status: VerdictStatus;
+  /** What the clause asks of a backend, one sentence. */
+  title: string;
+  /** Broken: the counterexample; not applicable / timeout: why. */
+  detail?: string;
+  /** Parameters that reproduce a broken stochastic case exactly (the shrunk counterexample). */
+  example?: unknown;
+}
+
+/** Thrown inside a clause: the backend broke it; the message is the counterexample. */
+export class ClauseBroken extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ClauseBroken';
+  }
+}
+
+/** Thrown inside a clause: it does not apply to this backend; the message says why. */
+export class ClauseNotApplicable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ClauseNotApplicable';
+  }
+}
+
+/** Thrown inside a stochastic clause: broken, with the shrunk case that shows it. */
+export class ClauseBrokenWithExample extends ClauseBroken {
+  readonly example: unknown;
+  constructor(message: string, example: unknown) {
+    super(message);
+    this.example = example;
+  }
+}
+
+export interface ClauseSpec<Lab> {
+  id: string;
+  level: ClauseLevel;
+  title: string;
+  /** The capability an `optional` clause needs; without it the clause is not applicable. */
+  requires?: Capability;
+  /** Returns normally when the clause held; throws `ClauseBroken` / `ClauseNotApplicable` otherwise. */
+  check(lab: Lab, options: ClauseCheckOptions): Promise<void>;
+}
+
+export interface ClauseCheckOptions {
+  seed: number;
+  /** A recorded counterexample to replay instead of searching (stochastic clauses). */
+  example?: unknown;
+}
+
+/** The replay command a report prints for a broken clause. */
+export function replayCommand(moduleSpecifier: string, clauseId: string, seed: number): string {
+  return `spillsim validate ${moduleSpecifier} --clause ${clauseId} --seed ${seed}`;
+}

@@ -1,0 +1,56 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadBackendModule } from './backend_module.js';
+import { runBackendClause, selectClauses } from './run_backend_clauses.js';
+import { runDifferentialUnit } from './differential.js';
+import { runPolicyClauses } from './policy_clauses.js';
+import type { WorkerJob, WorkerMessage } from './worker_protocol.js';
+
+// The worker side of the isolated runner: load the module, run the units in order, answer each.
+const port = parentPort;
+if (port === null) throw new Error('conformance_worker runs only as a worker thread');
+const post = (message: WorkerMessage): void => port.postMessage(message);
+
+async function run(job: WorkerJob): Promise<void> {
+  switch (job.kind) {
+    case 'backend-clauses': {
+      const module = await loadOrReport(() => loadBackendModule(job.module));
+      if (module === undefined) return;
+      for (const clause of selectClauses(job.units)) {
+        post({ type: 'start', unit: clause.id });
+        const verdict = await runBackendClause(module, clause, {
+          seed: job.seed,
+          timeoutMs: job.timeoutMs,
+          ...(job.example === undefined ? {} : { example: job.example }),
+          onFactory: (waiting) => post({ type: 'factory', waiting }),
+        });
+        post({ type: 'result', unit: clause.id, result: verdict });
+      }
+      return;
+    }
+    case 'policy-clauses': {
+      await runPolicyClauses(job, post);
+      return;
+    }
+    case 'differential': {
+      const module = await loadOrReport(() => loadBackendModule(job.module));
+      if (module === undefined) return;
+      post({ type: 'start', unit: 'differential' });
+      post({ type: 'result', unit: 'differential', result: await runDifferentialUnit(module, job.seed) });
+      return;
+    }
+  }
+}
+
+async function loadOrReport<T>(load: () => Promise<T>): Promise<T | undefined> {
+  try {
+    const loaded = await load();
+    post({ type: 'loaded' });
+    return loaded;
+  } catch (error) {
+    post({ type: 'load-error', message: error instanceof Error ? error.message : String(error) });
+    return undefined;
+  }
+}
+
+await run(workerData.job as WorkerJob);
+post({ type: 'done' });

@@ -1,0 +1,60 @@
+import { dirname, relative, resolve } from 'node:path';
+import type { ClauseVerdict } from './clause.js';
+
+export interface EmitTestInput {
+  /** The backend module as the user named it. */
+  moduleSpecifier: string;
+  /** Where the test file will be written (its directory anchors the module's relative path). */
+  outPath: string;
+  seed: number;
+  verdicts: readonly ClauseVerdict[];
+}
+
+/**
+ * A vitest file that replays every clause the backend broke, with the same seed and (for a
+ * stochastic clause) the shrunk case, and expects it to hold: it fails until the backend is
+ * fixed, then stays as a regression test. It needs only vitest, spillsim and the backend.
+ */
+export function emitTestSource(input: EmitTestInput): string {
+  const failing = input.verdicts.filter((v) => v.status === 'broken' || v.status === 'timeout');
+  let modulePath = relative(dirname(resolve(input.outPath)), resolve(input.moduleSpecifier)).split('\\').join('/');
+  if (!modulePath.startsWith('.')) modulePath = `./${modulePath}`;
+  const cases = failing.map((v) => {
+    const options = v.example === undefined ? `{ seed: ${input.seed} }` : `{ seed: ${input.seed}, example: ${JSON.stringify(v.example)} }`;
+    return [
+      `  it(${JSON.stringify(`${v.id} holds`)}, async () => {`,
+      ...commentLines(`When written: ${v.status}: ${v.detail ?? ''}`),
+      `    const verdict = await checkBackendClause(backend, ${JSON.stringify(v.id)}, ${options});`,
+      `    expect(verdict.status, verdict.detail).toBe('held');`,
+      `  });`,
+    ].join('\n');
+  });
+  return [
+    `// Written by spillsim validate ${input.moduleSpecifier} --emit-test (seed ${input.seed}).`,
+    `// Each test replays one clause the backend broke; it fails until the backend is fixed.`,
+    `import { describe, expect, it } from 'vitest';`,
+    `import { checkBackendClause } from 'spillsim/vitest';`,
+    ``,
+    `const backend = new URL(${JSON.stringify(modulePath)}, import.meta.url).href;`,
+    ``,
+    `describe(${JSON.stringify(`${input.moduleSpecifier} conformance`)}, () => {`,
+    cases.join('\n\n'),
+    `});`,
+    ``,
+  ].join('\n');
+}
+
+function commentLines(text: string): string[] {
+  const words = text.split(' ');
+  const lines: string[] = [];
+  let line = '';
+  for (const word of words) {
+    if (line.length + word.length > 90 && line.length > 0) {
+      lines.push(`    // ${line}`);
+      line = '';
+    }
+    line = line.length === 0 ? word : `${line} ${word}`;
+  }
+  if (line.length > 0) lines.push(`    // ${line}`);
+  return lines;
+}

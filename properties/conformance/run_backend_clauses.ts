@@ -1,0 +1,70 @@
+import { SpillsimError } from '../../src/errors.js';
+import { BackendLab } from './backend_lab.js';
+import { type BackendModule, describeThrown } from './backend_module.js';
+import { BACKEND_CLAUSES, type BackendClause } from './backend_clauses.js';
+import { ClauseBroken, ClauseBrokenWithExample, ClauseNotApplicable, type ClauseVerdict } from './clause.js';
+
+export interface RunClauseOptions {
+  seed: number;
+  /** Per clause; an async hang (a promise that never settles) is cut off after this long. */
+  timeoutMs: number;
+  /** A recorded counterexample to replay (stochastic clauses). */
+  example?: unknown;
+  /** Told when the clause starts and stops waiting on the backend's factory. */
+  onFactory?: (waiting: boolean) => void;
+}
+
+/**
+ * Run one clause in this thread against a loaded module. Every outcome is a verdict: a throw,
+ * a garbage answer or an async hang never escapes. (A synchronous infinite loop cannot be cut
+ * off in-thread; the isolated runner runs this inside a worker for that.)
+ */
+export async function runBackendClause(module: BackendModule, clause: BackendClause, options: RunClauseOptions): Promise<ClauseVerdict> {
+  const base = { id: clause.id, level: clause.level, title: clause.title };
+  if (clause.requires !== undefined && module.supports[clause.requires] !== true) {
+    return { ...base, status: 'not-applicable', detail: `needs supports.${clause.requires}, which the module does not declare` };
+  }
+  const lab = new BackendLab(module);
+  let waitingOnFactory = false;
+  lab.onFactory = (waiting) => {
+    waitingOnFactory = waiting;
+    options.onFactory?.(waiting);
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), options.timeoutMs);
+  });
+  try {
+    const checkOptions = { seed: options.seed, ...(options.example === undefined ? {} : { example: options.example }) };
+    const outcome = await Promise.race([clause.check(lab, checkOptions).then(() => 'done' as const), timedOut]);
+    if (outcome === 'timeout') {
+      const where = waitingOnFactory ? 'waiting for the factory to resolve' : 'waiting for the backend';
+      return { ...base, status: 'timeout', detail: `no answer within ${options.timeoutMs} ms (${where})` };
+    }
+    await lab.close();
+    return { ...base, status: 'held' };
+  } catch (error) {
+    await lab.close().catch(() => undefined);
+    return verdictOfError(base, error);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function verdictOfError(base: Pick<ClauseVerdict, 'id' | 'level' | 'title'>, error: unknown): ClauseVerdict {
+  if (error instanceof ClauseNotApplicable) return { ...base, status: 'not-applicable', detail: error.message };
+  if (error instanceof ClauseBrokenWithExample) return { ...base, status: 'broken', detail: error.message, example: error.example };
+  if (error instanceof ClauseBroken) return { ...base, status: 'broken', detail: error.message };
+  // Anything else came out of the backend outside a guarded call (a getter, a callback).
+  return { ...base, status: 'broken', detail: `the backend threw ${describeThrown(error)}` };
+}
+
+/** The clauses to run: all of them, or the named ones (an unknown name is bad input). */
+export function selectClauses(ids: readonly string[] | undefined): BackendClause[] {
+  if (ids === undefined || ids.length === 0) return BACKEND_CLAUSES.slice();
+  return ids.map((id) => {
+    const clause = BACKEND_CLAUSES.find((c) => c.id === id);
+    if (clause === undefined) throw new SpillsimError('E_BAD_INPUT', `unknown clause ${id}; known clauses: ${BACKEND_CLAUSES.map((c) => c.id).join(', ')}`);
+    return clause;
+  });
+}

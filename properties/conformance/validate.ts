@@ -1,0 +1,89 @@
+import type { ClauseVerdict } from './clause.js';
+import { BACKEND_CLAUSES } from './backend_clauses.js';
+import { type DifferentialResult } from './differential.js';
+import { runIsolated } from './isolated_runner.js';
+import { POLICY_CLAUSES } from './policy_clauses.js';
+import { selectClauses } from './run_backend_clauses.js';
+
+/** Seed used when none is given, so a plain `spillsim validate` repeats exactly. */
+export const SEED_DEFAULT = 42;
+/** Per clause; generous because a real file backend on a busy disk is slow, not broken. */
+export const CLAUSE_TIMEOUT_MS_DEFAULT = 10_000;
+
+export interface ValidateOptions {
+  seed?: number;
+  timeoutMs?: number;
+  /** Run only these clause ids (default: all). */
+  clauseIds?: readonly string[];
+  /** A recorded counterexample for a stochastic clause (`--example`). */
+  example?: unknown;
+  /** Told about each verdict as soon as it is known. */
+  onVerdict?: (verdict: ClauseVerdict) => void;
+}
+
+/**
+ * Run the backend clauses against a module, isolated in a worker with a time limit per clause.
+ * Verdicts come back in catalog order; the module failing to load throws `E_BAD_INPUT`.
+ */
+export async function validateBackend(moduleSpecifier: string, options: ValidateOptions = {}): Promise<ClauseVerdict[]> {
+  const clauses = selectClauses(options.clauseIds);
+  const results = await runIsolated<ClauseVerdict>(
+    {
+      kind: 'backend-clauses',
+      module: moduleSpecifier,
+      units: clauses.map((c) => c.id),
+      seed: options.seed ?? SEED_DEFAULT,
+      timeoutMs: options.timeoutMs ?? CLAUSE_TIMEOUT_MS_DEFAULT,
+      ...(options.example === undefined ? {} : { example: options.example }),
+    },
+    {
+      timeoutResult: (unit, detail) => {
+        const clause = BACKEND_CLAUSES.find((c) => c.id === unit)!;
+        return { id: clause.id, level: clause.level, title: clause.title, status: 'timeout', detail };
+      },
+      ...(options.onVerdict === undefined ? {} : { onResult: (_unit: string, verdict: ClauseVerdict) => options.onVerdict!(verdict) }),
+    },
+  );
+  return clauses.map((c) => results.get(c.id)!);
+}
+
+/** Run the policy clauses against a policy module, isolated like the backend clauses. */
+export async function validatePolicy(moduleSpecifier: string, options: Omit<ValidateOptions, 'clauseIds' | 'example'> = {}): Promise<ClauseVerdict[]> {
+  const results = await runIsolated<ClauseVerdict>(
+    {
+      kind: 'policy-clauses',
+      module: moduleSpecifier,
+      units: POLICY_CLAUSES.map((c) => c.id),
+      seed: options.seed ?? SEED_DEFAULT,
+      timeoutMs: options.timeoutMs ?? CLAUSE_TIMEOUT_MS_DEFAULT,
+    },
+    {
+      timeoutResult: (unit, detail) => {
+        const clause = POLICY_CLAUSES.find((c) => c.id === unit)!;
+        return { id: clause.id, level: clause.level, title: clause.title, status: 'timeout', detail };
+      },
+      ...(options.onVerdict === undefined ? {} : { onResult: (_unit: string, verdict: ClauseVerdict) => options.onVerdict!(verdict) }),
+    },
+  );
+  return POLICY_CLAUSES.map((c) => results.get(c.id)!);
+}
+
+/** Run one backend through the differential trace against the in-memory reference. */
+export async function validateDifferential(moduleSpecifier: string, options: Pick<ValidateOptions, 'seed' | 'timeoutMs'> = {}): Promise<DifferentialResult> {
+  const results = await runIsolated<DifferentialResult>(
+    {
+      kind: 'differential',
+      module: moduleSpecifier,
+      units: ['differential'],
+      seed: options.seed ?? SEED_DEFAULT,
+      timeoutMs: options.timeoutMs ?? CLAUSE_TIMEOUT_MS_DEFAULT,
+    },
+    { timeoutResult: (_unit, detail) => ({ status: 'timeout', steps: 0, detail, trace: [] }) },
+  );
+  return results.get('differential')!;
+}
+
+/** 0 when every clause held or does not apply, 1 when one is broken or timed out. */
+export function exitCodeOf(verdicts: readonly ClauseVerdict[]): 0 | 1 {
+  return verdicts.some((v) => v.status === 'broken' || v.status === 'timeout') ? 1 : 0;
+}
