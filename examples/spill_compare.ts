@@ -113,11 +113,21 @@ function run(mode: string, config: Config, storage: CountingSpill | undefined, a
   };
 }
 
-/** Let every send loop, then every receive loop, run until it parks (each is bounded by what was sent). */
+/** Bound on the steps one loop takes in a row; every step moves bytes, so a loop parks long before. */
+const LOOP_STEPS_MAX = 1_000_000;
+
+/** Let every send loop, then every receive loop, run until it stops making progress. */
 function stepNetwork(communication: Communication): void {
   const network = communication.network!;
-  for (let p = 0; p < network.processes; p += 1) while (network.sendStep(p).status === 'progress');
-  for (let p = 0; p < network.processes; p += 1) while (network.recvStep(p).status === 'progress');
+  for (let p = 0; p < network.processes; p += 1) {
+    for (const step of [() => network.sendStep(p), () => network.recvStep(p)]) {
+      let steps = 0;
+      while (step().status === 'progress') {
+        steps += 1;
+        if (steps === LOOP_STEPS_MAX) throw new SpillsimError('E_BAD_ARGUMENT', `a network loop of process ${p} was still moving after ${LOOP_STEPS_MAX} steps`);
+      }
+    }
+  }
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -27,7 +27,7 @@ export { BatchFileSpill, type BatchFileSpillOptions, type BatchFileStats, type R
 export { nodeSpillFs, type SpillFs } from './backends/spill_fs.js';
 export { Hooks, type BytesRefill, type CommunicationEvent, type HooksOptions, type LogFn, type QueueSiteKind } from './hooks.js';
 export { Config, WORKERS_MAX, type ClusterOptions, type Communication, type ConfigKind } from './config.js';
-export { Allocator } from './allocator/allocator.js';
+export { Allocator, type AllocatorTraffic } from './allocator/allocator.js';
 export { SLAB_BYTES_DEFAULT, type BuildOptions } from './allocator/build_options.js';
 export { FrameAssembler } from './allocator/frame_assembler.js';
 export type { Message, SendOptions } from './allocator/message.js';

@@ -538,6 +538,11 @@ describe('Completion', () => {
       expect(communication.allocators.some((a) => a.isComplete())).toBe(false);
       for (const allocator of communication.allocators) allocator.finish();
       runUntilQuiet(communication);
+      const traffic = communication.allocators.map((a) => a.traffic);
+      const payloadBytes = sends.reduce((sum, send) => sum + send.payloadBytes, 0);
+      expect(traffic.reduce((sum, t) => sum + t.sentMessages, 0)).toBe(sends.length);
+      expect(traffic.reduce((sum, t) => sum + t.receivedMessages, 0)).toBe(sends.length);
+      expect(traffic.reduce((sum, t) => sum + t.receivedPayloadBytes, 0)).toBe(payloadBytes);
       for (const allocator of communication.allocators) {
         expect(allocator.isComplete()).toBe(true);
         for (const queue of allocator.receiveQueues) expect(queue.isComplete()).toBe(true);

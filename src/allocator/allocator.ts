@@ -28,6 +28,13 @@ export interface AllocatorParts {
   logFn: LogFn | undefined;
 }
 
+export interface AllocatorTraffic {
+  sentMessages: number;
+  sentPayloadBytes: number;
+  receivedMessages: number;
+  receivedPayloadBytes: number;
+}
+
 /**
  * One worker's communication endpoint (timely's `Allocate`): `send` frames messages to any
  * worker, `flush` hands the batches to their queues, `receive` is the worker's receive step.
@@ -58,10 +65,7 @@ export class Allocator {
   readonly #receiveSequence = new Map<string, number>();
   #finished = false;
   #dropped = false;
-  #sentMessages = 0;
-  #sentPayloadBytes = 0;
-  #receivedMessages = 0;
-  #receivedPayloadBytes = 0;
+  readonly #traffic: AllocatorTraffic = { sentMessages: 0, sentPayloadBytes: 0, receivedMessages: 0, receivedPayloadBytes: 0 };
 
   constructor(parts: AllocatorParts) {
     this.index = parts.index;
@@ -89,20 +93,9 @@ export class Allocator {
     return this.#finished;
   }
 
-  get sentMessages(): number {
-    return this.#sentMessages;
-  }
-
-  get sentPayloadBytes(): number {
-    return this.#sentPayloadBytes;
-  }
-
-  get receivedMessages(): number {
-    return this.#receivedMessages;
-  }
-
-  get receivedPayloadBytes(): number {
-    return this.#receivedPayloadBytes;
+  /** Messages and payload bytes this worker sent and received so far (a copy). */
+  get traffic(): AllocatorTraffic {
+    return { ...this.#traffic };
   }
 
   /**
@@ -133,8 +126,8 @@ export class Allocator {
     } else {
       route.endpoint.write(header, payload);
     }
-    this.#sentMessages += 1;
-    this.#sentPayloadBytes += payload.byteLength;
+    this.#traffic.sentMessages += 1;
+    this.#traffic.sentPayloadBytes += payload.byteLength;
     this.#logFn?.({ kind: 'message', isSend: true, header });
   }
 
@@ -236,8 +229,8 @@ export class Allocator {
       throw corruptFrameError(where, `message ${message.sequence} from worker ${message.source} on channel ${message.channel} arrived where ${expected} was next`);
     }
     this.#receiveSequence.set(key, (expected + 1) % (HEADER_FIELD_MAX + 1));
-    this.#receivedMessages += 1;
-    this.#receivedPayloadBytes += message.payload.byteLength;
+    this.#traffic.receivedMessages += 1;
+    this.#traffic.receivedPayloadBytes += message.payload.byteLength;
     if (this.#logFn !== undefined) {
       const { channel, source, target, sequence } = message;
       this.#logFn({ kind: 'message', isSend: false, header: { channel, source, target, sequence, payloadBytes: message.payload.byteLength } });
