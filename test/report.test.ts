@@ -8,6 +8,9 @@ import type { QueueSummary, SimRunResult, TraceStep } from '../sim/trace.js';
 import { buildReportModel, classifyReportSource, loadReportSource, renderReport, writeReport } from '../src/cli/report/index.js';
 import { PLOTTED_QUEUES_MAX, SERIES_POINTS_MAX } from '../src/cli/report/report_model.js';
 import { UsageError } from '../src/cli/usage_error.js';
+import { parseFixtureTrace, parseQueueStates } from '../src/cli/report/fixture_trace.js';
+import { makeFixture } from '../properties/fixture.js';
+import { runSuite } from '../properties/run_suite.js';
 import { ensureBuilt, runBuiltCli } from './support/built_cli.js';
 
 const KiB = 1024;
@@ -188,7 +191,68 @@ describe('report input', () => {
     expect(html).toContain('spillsim fixture: ordering');
     expect(html).toContain('FailNextFetch');
     expect(html).toContain('nothing to plot');
-    expect(html).toMatch(/<tr id="step-2" class="[^"]*violating/);
+    expect(html).toMatch(/<tr id="step-3" class="[^"]*violating/);
+  });
+});
+
+/** A real failure: the ordering suite against a prefetch policy broken on purpose, saved as `check --save-failures` saves it. */
+async function realFixture(): Promise<ReturnType<typeof makeFixture>> {
+  const result = await runSuite('ordering', { variant: 'broken-prefetch-out-of-order', runs: 300, seed: 42 });
+  if (!result.failure) throw new Error('the broken prefetch policy was expected to break ordering');
+  return makeFixture('ordering', 'broken-prefetch-out-of-order', result.failure);
+}
+
+function numberedLines(trace: readonly string[]): number {
+  return trace.filter((line) => /^\s*\d+\. /.test(line)).length;
+}
+
+describe('fixtures from the property suites', () => {
+  it('reads the numbered text trace back into steps with queue state and storage events', () => {
+    const steps = parseFixtureTrace([
+      '1. ExtendCommand(q0, [1024, 512] B, same slab)',
+      '     -> q0: 1 entry (1 resident 1.5 KiB, 0 paged), delivered 0 B of 1.5 KiB',
+      '2. StopSpillAfterCommand(1)',
+      '     -> q0: 1 entry (1 resident 1.5 KiB, 0 paged), delivered 0 B of 1.5 KiB',
+      '3. ExtendCommand(q1, [2048] B, fresh slab)',
+      '     spilled 1 of 2 chunks (storage stopped it after 1)',
+      '     fetch failed',
+      '     -> q0: 2 entries (1 resident 512 B, 1 paged), delivered 0 B of 1.5 KiB; q1: 1 entry (1 resident 2 KiB, 0 paged), delivered 0 B of 2 KiB',
+      'BROKE rule memory-bound at step 3: too much resident',
+    ]);
+    expect(steps.map((s) => [s.step, s.op, s.queue, s.bytes, s.chunks])).toEqual([
+      [1, 'extend', 'q0', 1536, 2],
+      [2, 'fault', undefined, undefined, undefined],
+      [3, 'extend', 'q1', 2048, 1],
+    ]);
+    expect(steps[2]!.alsoOps).toEqual(['partial-spill', 'fetch-failed']);
+    expect(steps[2]!.detail).toBe('spilled 1 of 2 chunks (storage stopped it after 1); fetch failed');
+    expect(steps[2]!.queues).toEqual({
+      q0: { residentBytes: 512, pagedBytes: 1024, inFlightBytes: 1536, entries: 2, pagedEntries: 1 },
+      q1: { residentBytes: 2048, pagedBytes: 0, inFlightBytes: 2048, entries: 1, pagedEntries: 0 },
+    });
+  });
+
+  it('names the queues of each system when a suite runs several side by side', () => {
+    const queues = parseQueueStates(
+      '[threshold] q0: 1 entry (1 resident 3 B, 0 paged), delivered 0 B of 3 B; q1: 0 entries (0 resident 0 B, 0 paged), delivered 0 B of 0 B | [spill-all] q0: 1 entry (0 resident 0 B, 1 paged), delivered 0 B of 3 B',
+    );
+    expect(Object.keys(queues)).toEqual(['threshold/q0', 'threshold/q1', 'spill-all/q0']);
+    expect(queues['spill-all/q0']!.pagedBytes).toBe(3);
+  });
+
+  it('draws a real fixture: its commands as steps, the state it stored, the rule that broke', async () => {
+    const fixture = await realFixture();
+    const source = loadReportSource(writeJson('ordering-fixture.json', fixture));
+    const model = buildReportModel(source);
+    // One step per numbered line of the stored trace: each command, and the final drain when the run got that far.
+    expect(model.steps).toHaveLength(numberedLines(fixture.trace));
+    expect(model.violation).toEqual({ invariant: fixture.broke.rule, message: fixture.broke.message, step: fixture.broke.step });
+    expect(model.xAxis).toBe('step');
+    expect(model.series.map((s) => s.queue)).toEqual(['q0']);
+    expect(model.markers.some((m) => m.kind === 'spill')).toBe(true);
+    const html = renderReport(source);
+    expect(html).toMatch(new RegExp(`<tr id="step-${fixture.broke.step}" class="[^"]*violating`));
+    expect(html).toContain(`Invariant order broke at step ${fixture.broke.step}`);
   });
 });
 
@@ -273,9 +337,8 @@ describe('report in Chromium', () => {
     await browser?.close();
   });
 
-  it('renders the failing run with no errors: plot with its series, trace table, highlighted step', async () => {
-    const run = stallingRun();
-    const reportPath = writeReport(run, join(dir, 'browser.html'));
+  /** Open a report and collect every console error or warning, page error and network request. */
+  async function openReport(path: string): Promise<{ page: Page; problems: string[] }> {
     const page = await browser.newPage({ viewport: { width: 1720, height: 940 } });
     const problems: string[] = [];
     page.on('console', (message) => {
@@ -285,9 +348,14 @@ describe('report in Chromium', () => {
     page.on('request', (request) => {
       if (!request.url().startsWith('file:')) problems.push(`network: ${request.url()}`);
     });
-    await page.goto(pathToFileURL(reportPath).href);
+    await page.goto(pathToFileURL(path).href);
     await page.waitForLoadState('load');
+    return { page, problems };
+  }
 
+  it('renders the failing run with no errors: plot with its series, trace table, highlighted step', async () => {
+    const run = stallingRun();
+    const { page, problems } = await openReport(writeReport(run, join(dir, 'browser.html')));
     expect(await page.locator('svg.plot').count()).toBe(1);
     for (const kind of ['resident', 'paged', 'inFlight']) {
       const series = page.locator(`svg.plot path.series.${kind}[data-queue="q0"]`);
@@ -315,6 +383,17 @@ describe('report in Chromium', () => {
     expect(await rowInView(page, Number(spillStep))).toBe(false);
     await firstSpill.click();
     await expect.poll(() => rowInView(page, Number(spillStep))).toBe(true);
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('renders a real failure fixture with no errors', async () => {
+    const fixture = await realFixture();
+    const { page, problems } = await openReport(writeReport(fixture, join(dir, 'fixture.html')));
+    expect(await page.locator('svg.plot path.series.resident[data-queue="q0"]').count()).toBe(1);
+    expect(await page.locator('table.trace tbody tr').count()).toBe(numberedLines(fixture.trace));
+    expect(await page.locator('tr.violating').getAttribute('data-step')).toBe(String(fixture.broke.step));
+    expect(await page.locator('.verdict.broken').innerText()).toContain(`Invariant order broke at step ${fixture.broke.step}`);
     expect(problems).toEqual([]);
     await page.close();
   }, 60_000);

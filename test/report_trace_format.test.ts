@@ -67,6 +67,13 @@ describe('formatTrace', () => {
     expect(lines[lines.length - 1]).toMatch(/#49 /);
   });
 
+  it('leaves the time column out when the run has no clock (property runs)', () => {
+    const noClock = steps.map((s) => ({ ...s, timeTicks: 0 }));
+    const text = formatTrace(noClock, { color: false });
+    expect(text).not.toContain('t=');
+    expect(text.split('\n')[0]).toMatch(/^ {2}#0 writer +extend/);
+  });
+
   it('says so when the trace is empty', () => {
     expect(formatTrace([], { color: false })).toBe('(empty trace)');
   });

@@ -42,12 +42,14 @@ export function formatTrace(steps: readonly TraceStep[], options: FormatTraceOpt
   const window = traceWindow(steps, options.highlightStep, options.maxSteps);
   const stepWidth = String(steps[steps.length - 1]?.step ?? steps.length).length;
   const timeWidth = String(Math.max(...window.shown.map((s) => s.timeTicks))).length;
+  // A property run has no clock (every step at tick 0): a column of zeros would only be noise.
+  const withTime = steps.some((s) => s.timeTicks !== steps[0]?.timeTicks);
   const actorWidth = Math.max(...window.shown.map((s) => s.actor.length));
   const lines: string[] = [];
   if (window.omittedBefore > 0) lines.push(palette.dim(`   … ${window.omittedBefore} earlier steps not shown …`));
   for (const step of window.shown) {
     const highlighted = step.step === options.highlightStep;
-    lines.push(formatStepLine(step, { palette, highlighted, stepWidth, timeWidth, actorWidth }));
+    lines.push(formatStepLine(step, { palette, highlighted, stepWidth, timeWidth: withTime ? timeWidth : 0, actorWidth }));
   }
   if (window.omittedAfter > 0) lines.push(palette.dim(`   … ${window.omittedAfter} later steps not shown …`));
   return lines.join('\n');
@@ -73,6 +75,7 @@ interface LineLayout {
   palette: Palette;
   highlighted: boolean;
   stepWidth: number;
+  /** 0: leave the time column out. */
   timeWidth: number;
   actorWidth: number;
 }
@@ -84,7 +87,7 @@ function formatStepLine(step: TraceStep, layout: LineLayout): string {
   const time = `t=${String(step.timeTicks).padStart(layout.timeWidth)}`;
   const actor = step.actor.padEnd(layout.actorWidth);
   const op = toneOp(step.op, palette, step.op.padEnd(OP_WIDTH));
-  const parts = [marker, palette.dim(number), palette.dim(time), actor, op];
+  const parts = [marker, palette.dim(number), ...(layout.timeWidth > 0 ? [palette.dim(time)] : []), actor, op];
   if (step.queue !== undefined) parts.push(palette.cyan(step.queue));
   const moved = movedText(step);
   if (moved) parts.push(moved);

@@ -34,7 +34,10 @@ export function registerReport(program: Command, result: CommandResult): void {
         process.stdout.write(`${formatTrace(model.steps, { color, highlightStep: model.violation?.step, maxSteps })}\n`);
       }
       const verdict = model.violation ? formatViolation(model.violation) : 'No invariant broke.';
-      process.stdout.write(`${verdict}\nwrote ${relative(process.cwd(), written) || written} (${model.steps.length} steps, ${model.series.length} queues plotted)\n`);
+      const shown = relative(process.cwd(), written);
+      const where = shown.startsWith('..') || shown === '' ? written : shown;
+      const queues = `${model.series.length} queue${model.series.length === 1 ? '' : 's'} plotted`;
+      process.stdout.write(`${verdict}\nwrote ${where} (${model.steps.length} steps, ${queues})\n`);
       result.exitCode = EXIT_OK;
     });
 }

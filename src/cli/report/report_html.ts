@@ -42,10 +42,10 @@ ${renderPlotSvg(model)}
 <h2>Trace <span class="count">${model.steps.length} steps</span></h2>
 <div class="table-scroll">
 <table class="trace">
-<thead><tr><th>#</th><th>t</th><th>actor</th><th>op</th><th>queue</th><th>moved</th><th>what happened</th><th title="the touched queue after the step">resident / paged</th></tr></thead>
+<thead><tr><th>#</th>${model.xAxis === 'timeTicks' ? '<th>t</th>' : ''}<th>actor</th><th>op</th><th>queue</th><th>moved</th><th>what happened</th><th title="the touched queue after the step">resident / paged</th></tr></thead>
 <tbody>
 ${window.omittedBefore > 0 ? omittedRow(window.omittedBefore, 'earlier') : ''}
-${window.shown.map((step) => traceRow(step, step.step === highlight)).join('\n')}
+${window.shown.map((step) => traceRow(step, step.step === highlight, model.xAxis === 'timeTicks')).join('\n')}
 ${window.omittedAfter > 0 ? omittedRow(window.omittedAfter, 'later') : ''}
 </tbody>
 </table>
@@ -83,21 +83,21 @@ function legend(model: ReportModel): string {
   return `<div class="legend">${[...series, ...marks].join('')}</div>`;
 }
 
-function traceRow(step: TraceStep, violating: boolean): string {
+function traceRow(step: TraceStep, violating: boolean, withTime: boolean): string {
   const moved = [step.bytes === undefined ? '' : formatBytes(step.bytes), step.chunks === undefined ? '' : `${step.chunks} ch`].filter(Boolean).join(' / ');
   const what = [step.detail ?? '', step.fault ? `fault: ${step.fault}` : '', step.buzzes ? `buzz ×${step.buzzes}` : ''].filter(Boolean).join(' · ');
   const picture = step.queue !== undefined ? step.queues?.[step.queue] : undefined;
   const after = picture ? `${formatBytes(picture.residentBytes)} / ${formatBytes(picture.pagedBytes)}` : '';
   const classes = [`op-${step.op}`, violating ? 'violating' : ''].filter(Boolean).join(' ');
   return (
-    `<tr id="step-${step.step}" class="${classes}" data-step="${step.step}"><td>${step.step}</td><td>${step.timeTicks}</td>` +
+    `<tr id="step-${step.step}" class="${classes}" data-step="${step.step}"><td>${step.step}</td>${withTime ? `<td>${step.timeTicks}</td>` : ''}` +
     `<td>${escapeHtml(step.actor)}</td><td class="op">${escapeHtml(step.op)}</td><td>${escapeHtml(step.queue ?? '')}</td>` +
     `<td class="num">${moved}</td><td class="what">${escapeHtml(what)}</td><td class="num">${after}</td></tr>`
   );
 }
 
 function omittedRow(count: number, which: 'earlier' | 'later'): string {
-  return `<tr class="omitted"><td colspan="8">… ${count} ${which} steps not shown (the table keeps ${TABLE_ROWS_MAX} around the broken step) …</td></tr>`;
+  return `<tr class="omitted"><td colspan="9">… ${count} ${which} steps not shown (the table keeps ${TABLE_ROWS_MAX} around the broken step) …</td></tr>`;
 }
 
 const STYLE = `

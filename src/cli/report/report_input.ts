@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { SimRunResult, TraceStep, Violation } from '../../../sim/trace.js';
 import { UsageError } from '../usage_error.js';
+import { parseFixtureTrace } from './fixture_trace.js';
 
 /**
  * A failure fixture as the property suites write it (`fixtures/failures/*.json`), read
@@ -9,21 +10,28 @@ import { UsageError } from '../usage_error.js';
  */
 export interface FixtureInput {
   property?: string;
+  variant?: string;
   seed?: number;
   path?: string;
   /** The shrunk commands, as stored (strings or objects); shown as the trace when there is no trace. */
   commands?: unknown[];
-  /** What broke; a `Violation`, or just a sentence. */
+  /** What broke, as `properties/fixture.ts` stores it: the rule, a sentence, the 1-based command number. */
+  broke?: { rule: string; message: string; step: number };
+  /** What broke, in the simulator's words, or just a sentence. */
   violation?: Violation | string;
-  /** A recorded trace of the replay, when the fixture (or a replay) provides one. */
-  trace?: TraceStep[];
+  /** The shrunk trace: the numbered text lines the property suites print, or simulator steps. */
+  trace?: string[] | TraceStep[];
+  /** The run's knobs as the property suites store them. */
+  options?: { thresholdBytes?: number; headReserveBytes?: number; budgetBytes?: number; queues?: number };
   knobs?: SimRunResult['knobs'];
   replay?: string;
   [extra: string]: unknown;
 }
 
-/** What a report is drawn from: one simulation run, or one failure fixture. */
-export type ReportSource = { kind: 'run'; run: SimRunResult; name: string } | { kind: 'fixture'; fixture: FixtureInput; name: string };
+/** What a report is drawn from: one simulation run, or one failure fixture with its steps. */
+export type ReportSource =
+  | { kind: 'run'; run: SimRunResult; name: string }
+  | { kind: 'fixture'; fixture: FixtureInput; steps: TraceStep[]; name: string };
 
 /** Largest input file the report reads; a bigger one is almost surely not a run or fixture. */
 const INPUT_BYTES_MAX = 512 * 1024 * 1024;
@@ -95,8 +103,10 @@ function checkedRun(run: SimRunResult, name: string): ReportSource {
 }
 
 function checkedFixture(fixture: FixtureInput, name: string): ReportSource {
-  if (fixture.trace !== undefined) checkTrace(fixture.trace, name);
-  return { kind: 'fixture', fixture, name };
+  const trace: unknown[] = fixture.trace ?? [];
+  if (trace.every((line) => typeof line === 'string')) return { kind: 'fixture', fixture, steps: parseFixtureTrace(trace as string[]), name };
+  checkTrace(trace, name);
+  return { kind: 'fixture', fixture, steps: trace, name };
 }
 
 /** A corrupt step would draw a wrong plot; refuse it with the step's position instead. */

@@ -53,7 +53,7 @@ export const PLOTTED_QUEUES_MAX = 8;
 export const SERIES_POINTS_MAX = 2000;
 
 export function buildReportModel(source: ReportSource): ReportModel {
-  return source.kind === 'run' ? runModel(source.run, source.name) : fixtureModel(source.fixture, source.name);
+  return source.kind === 'run' ? runModel(source.run, source.name) : fixtureModel(source.fixture, source.steps, source.name);
 }
 
 function runModel(run: SimRunResult, name: string): ReportModel {
@@ -75,19 +75,24 @@ function runModel(run: SimRunResult, name: string): ReportModel {
   });
 }
 
-function fixtureModel(fixture: FixtureInput, name: string): ReportModel {
+function fixtureModel(fixture: FixtureInput, parsedSteps: TraceStep[], name: string): ReportModel {
   const violation = fixtureViolation(fixture);
-  const steps = fixture.trace ?? commandSteps(fixture.commands ?? []);
+  const steps = parsedSteps.length > 0 ? parsedSteps : commandSteps(fixture.commands ?? []);
   const summary: Array<[string, string]> = [
     ['input', name],
     ['property', fixture.property ?? '?'],
   ];
+  if (fixture.variant !== undefined) summary.push(['variant', fixture.variant]);
   if (fixture.seed !== undefined) summary.push(['seed', String(fixture.seed)]);
   if (fixture.path !== undefined) summary.push(['path', String(fixture.path)]);
   if (fixture.commands) summary.push(['shrunk commands', String(fixture.commands.length)]);
   if (fixture.replay) summary.push(['replay', fixture.replay]);
-  const model = withPlot({ title: `spillsim fixture: ${fixture.property ?? name}`, summary, violation, steps, knobs: fixture.knobs });
-  if (model.series.length === 0 && !fixture.trace) {
+  const knobs = fixture.knobs ?? {
+    ...(fixture.options?.thresholdBytes !== undefined ? { thresholdBytes: fixture.options.thresholdBytes } : {}),
+    ...(fixture.options?.headReserveBytes !== undefined ? { headReserveBytes: fixture.options.headReserveBytes } : {}),
+  };
+  const model = withPlot({ title: `spillsim fixture: ${fixture.property ?? name}`, summary, violation, steps, knobs });
+  if (model.series.length === 0 && parsedSteps.length === 0) {
     model.plotNote = 'This fixture stores the shrunk commands but no queue state, so there is nothing to plot; the table lists the commands.';
   }
   return model;
@@ -191,6 +196,7 @@ function thinInPlace(points: SeriesPoint[], max: number): void {
 }
 
 const MARKER_OF_OP: Partial<Record<TraceOp, MarkerKind>> = {
+  buzz: 'buzz',
   spill: 'spill',
   'partial-spill': 'partial-spill',
   'fetch-failed': 'fetch-failed',
@@ -202,10 +208,14 @@ const MARKER_OF_OP: Partial<Record<TraceOp, MarkerKind>> = {
 export function markers(steps: readonly TraceStep[], xAxis: ReportModel['xAxis']): Marker[] {
   const result: Marker[] = [];
   for (const step of steps) {
-    const kind = MARKER_OF_OP[step.op] ?? (step.op === 'buzz' ? 'buzz' : undefined);
     const label = stepLabel(step);
-    if (kind) result.push({ kind, step: step.step, x: xOf(step, xAxis), label });
-    if (step.op !== 'buzz' && (step.buzzes ?? 0) > 0) result.push({ kind: 'buzz', step: step.step, x: xOf(step, xAxis), label });
+    const kinds = new Set<MarkerKind>();
+    for (const op of [step.op, ...(step.alsoOps ?? [])]) {
+      const kind = MARKER_OF_OP[op];
+      if (kind) kinds.add(kind);
+    }
+    if ((step.buzzes ?? 0) > 0) kinds.add('buzz');
+    for (const kind of kinds) result.push({ kind, step: step.step, x: xOf(step, xAxis), label });
   }
   return result;
 }
@@ -217,17 +227,19 @@ export function stepLabel(step: TraceStep): string {
 }
 
 function fixtureViolation(fixture: FixtureInput): Violation | undefined {
+  if (fixture.broke) return { invariant: fixture.broke.rule, message: fixture.broke.message, step: fixture.broke.step };
   const v = fixture.violation;
   if (v === undefined) return undefined;
-  if (typeof v === 'string') return { invariant: fixture.property ?? 'property', message: v, step: Math.max(0, (fixture.commands?.length ?? 1) - 1) };
+  if (typeof v === 'string') return { invariant: fixture.property ?? 'property', message: v, step: Math.max(1, fixture.commands?.length ?? 1) };
   return v;
 }
 
 /** A fixture without a trace: its shrunk commands, one numbered row each. */
 function commandSteps(commands: readonly unknown[]): TraceStep[] {
+  // Numbered from 1, like the property suites number commands (and `broke.step`).
   return commands.map((command, index) => ({
-    step: index,
-    timeTicks: index,
+    step: index + 1,
+    timeTicks: 0,
     actor: 'command',
     op: 'note' as const,
     detail: typeof command === 'string' ? command : JSON.stringify(command),
