@@ -1,0 +1,77 @@
+import type { Bytes } from '../src/bytes.js';
+import type { SimRng } from './rng.js';
+
+/** Period of a stream's byte pattern: prime, so chunk sizes never line up with it by accident. */
+const PATTERN_BYTES = 65_521;
+
+/**
+ * One logical stream of bytes from a writer to a reader, possibly across several queues (a
+ * cluster's send queue, the network, the receive queue). Byte `o` of the stream has a value
+ * fixed by the seed, so the reader can check every delivered byte against its offset in O(its
+ * length): a lost, duplicated or reordered chunk shows up at the first byte that is out of place.
+ */
+export class ByteStream {
+  readonly name: string;
+  readonly #pattern: Uint8Array;
+  /** Where in the run's pattern this stream starts, so two streams differ. */
+  readonly #shiftBytes: number;
+
+  constructor(name: string, pattern: Uint8Array, rng: SimRng) {
+    if (pattern.length !== PATTERN_BYTES) throw new RangeError(`a stream pattern has ${PATTERN_BYTES} bytes, got ${pattern.length}`);
+    this.name = name;
+    this.#pattern = pattern;
+    this.#shiftBytes = rng.int(0, PATTERN_BYTES - 1);
+  }
+
+  /** Write the stream's bytes `[offsetBytes, offsetBytes + into.length)` into `into`. */
+  fill(into: Uint8Array, offsetBytes: number): void {
+    let done = 0;
+    // Each pass copies up to the end of one pattern period, so it runs length / PATTERN_BYTES + 1 times.
+    while (done < into.length) {
+      const at = (offsetBytes + done + this.#shiftBytes) % PATTERN_BYTES;
+      const n = Math.min(into.length - done, PATTERN_BYTES - at);
+      into.set(this.#pattern.subarray(at, at + n), done);
+      done += n;
+    }
+  }
+
+  /**
+   * The index within `data` of the first byte that differs from the stream at `offsetBytes`,
+   * or -1 when all match.
+   */
+  firstMismatch(data: Uint8Array, offsetBytes: number): number {
+    let done = 0;
+    while (done < data.length) {
+      const at = (offsetBytes + done + this.#shiftBytes) % PATTERN_BYTES;
+      const n = Math.min(data.length - done, PATTERN_BYTES - at);
+      const got = Buffer.from(data.buffer, data.byteOffset + done, n);
+      const want = Buffer.from(this.#pattern.buffer, this.#pattern.byteOffset + at, n);
+      if (!got.equals(want)) {
+        for (let k = 0; k < n; k += 1) if (got[k] !== want[k]) return done + k;
+      }
+      done += n;
+    }
+    return -1;
+  }
+}
+
+/** Total length of a list of chunks. */
+export function totalBytes(chunks: readonly Bytes[]): number {
+  let total = 0;
+  for (const chunk of chunks) total += chunk.length;
+  return total;
+}
+
+/** The run's byte pattern, drawn once from the seed and shared (shifted) by every stream. */
+export function streamPattern(rng: SimRng): Uint8Array {
+  const pattern = new Uint8Array(PATTERN_BYTES);
+  // xorshift32 from one seeded draw: a pattern only needs to look random, and this is 50× faster than a draw per word.
+  let x = rng.int(1, 0x7fff_ffff);
+  for (let i = 0; i < PATTERN_BYTES; i += 1) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    pattern[i] = x & 0xff;
+  }
+  return pattern;
+}

@@ -1,0 +1,318 @@
+import type { Bytes } from '../src/bytes.js';
+import type { BytesFetch, BytesSpill, FetchResult, InspectableSpill, StorageStats } from '../src/spill.js';
+import type { RandomSource } from './rng.js';
+import { SimRng } from './rng.js';
+
+/**
+ * The fault kinds a profile can switch on.
+ * - `spill-stop`: a spill call stops after k of its chunks (no space, I/O error).
+ * - `capacity`: storage holds at most `capacityBytes`; a spill stops at the first chunk that does not fit.
+ * - `fetch-transient`: each fetch attempt fails with some probability.
+ * - `fetch-n`: some handles fail their first n attempts.
+ * - `fetch-forever`: some handles never fetch again (a permanent fault; the data behind it is blocked).
+ * - `latency`: a handle is not ready until some virtual ticks after its spill.
+ */
+export type FaultKind = 'spill-stop' | 'capacity' | 'fetch-transient' | 'fetch-n' | 'fetch-forever' | 'latency';
+
+export const FAULT_KINDS: readonly FaultKind[] = ['spill-stop', 'capacity', 'fetch-transient', 'fetch-n', 'fetch-forever', 'latency'];
+
+/** The kinds swarm mode draws from: every one clears once faults stop, so a run can finish. */
+export const RECOVERABLE_FAULT_KINDS: readonly FaultKind[] = ['spill-stop', 'capacity', 'fetch-transient', 'fetch-n', 'latency'];
+
+/** How often each fault strikes; a zero rate (or undefined capacity) means the kind is off. */
+export interface FaultProfile {
+  /** Chance that a spill call stops partway (after a random k of its chunks, possibly 0). */
+  spillStopChance: number;
+  /** Storage capacity in bytes (bytes spilled through this wrapper and not yet fetched); undefined: unlimited. */
+  capacityBytes: number | undefined;
+  /** Chance that one fetch attempt fails. */
+  fetchTransientChance: number;
+  /** Chance that a new handle fails its first n attempts, n in [1, fetchFailTriesMax]. */
+  fetchFailNChance: number;
+  fetchFailTriesMax: number;
+  /** Chance that a new handle fails forever. */
+  fetchForeverChance: number;
+  /** Most ticks between a spill and the moment its handle can be fetched; 0 is off. */
+  latencyTicksMax: number;
+}
+
+export const NO_FAULTS: FaultProfile = Object.freeze({
+  spillStopChance: 0,
+  capacityBytes: undefined,
+  fetchTransientChance: 0,
+  fetchFailNChance: 0,
+  fetchFailTriesMax: 0,
+  fetchForeverChance: 0,
+  latencyTicksMax: 0,
+});
+
+/** `'none'`, `'swarm'` (each recoverable kind on or off per seed, some seeds with none), or an explicit list of kinds. */
+export type FaultMode = 'none' | 'swarm' | readonly FaultKind[];
+
+/** Chance that a swarm seed has no fault at all, so the fault-free path is covered too. */
+const SWARM_NONE_CHANCE = 0.15;
+
+/**
+ * The fault profile of a run, from its seed. In swarm mode each kind is switched on or off for
+ * the whole run (not given a small rate everywhere), because a bug that needs two kinds at
+ * once is only found by seeds that have both and lack the ones that would mask it.
+ */
+export function chooseFaultProfile(rng: SimRng, mode: FaultMode, storageScaleBytes: number): FaultProfile {
+  if (mode === 'none') return NO_FAULTS;
+  let kinds: readonly FaultKind[];
+  if (mode === 'swarm') {
+    kinds = rng.chance(SWARM_NONE_CHANCE) ? [] : RECOVERABLE_FAULT_KINDS.filter(() => rng.chance(0.5));
+  } else {
+    kinds = mode;
+  }
+  const on = (kind: FaultKind): boolean => kinds.includes(kind);
+  return {
+    spillStopChance: on('spill-stop') ? rng.pick([0.1, 0.3, 0.6]) : 0,
+    capacityBytes: on('capacity') ? rng.int(1, 4) * storageScaleBytes : undefined,
+    fetchTransientChance: on('fetch-transient') ? rng.pick([0.1, 0.3, 0.6]) : 0,
+    fetchFailNChance: on('fetch-n') ? rng.pick([0.2, 0.5]) : 0,
+    fetchFailTriesMax: on('fetch-n') ? rng.int(1, 8) : 0,
+    fetchForeverChance: on('fetch-forever') ? rng.pick([0.05, 0.2]) : 0,
+    latencyTicksMax: on('latency') ? rng.int(2, 40) : 0,
+  };
+}
+
+/** The kinds a profile has switched on, for traces and reports. */
+export function faultKindsOf(profile: FaultProfile): FaultKind[] {
+  const kinds: FaultKind[] = [];
+  if (profile.spillStopChance > 0) kinds.push('spill-stop');
+  if (profile.capacityBytes !== undefined) kinds.push('capacity');
+  if (profile.fetchTransientChance > 0) kinds.push('fetch-transient');
+  if (profile.fetchFailNChance > 0) kinds.push('fetch-n');
+  if (profile.fetchForeverChance > 0) kinds.push('fetch-forever');
+  if (profile.latencyTicksMax > 0) kinds.push('latency');
+  return kinds;
+}
+
+/** Parse `none`, `swarm` or a comma list of kinds (the CLI's `--faults`); throws RangeError naming the bad kind. */
+export function parseFaultMode(text: string): FaultMode {
+  if (text === 'none' || text === 'swarm') return text;
+  const kinds = text.split(',').map((k) => k.trim()).filter((k) => k.length > 0);
+  const bad = kinds.find((k) => !(FAULT_KINDS as readonly string[]).includes(k));
+  if (bad !== undefined || kinds.length === 0) {
+    throw new RangeError(`unknown fault kind '${bad ?? text}'; use none, swarm, or a comma list of ${FAULT_KINDS.join(', ')}`);
+  }
+  return kinds as FaultKind[];
+}
+
+/** What a handle would do if fetched now; the simulator's no-stall and data-blocked checks ask. */
+export type HandleOutlook = 'ready' | 'may-fail' | 'waiting' | 'permanent' | 'fetched' | 'unknown';
+
+/** One thing the wrapper did, for the trace. */
+export interface FaultEvent {
+  kind: 'spill' | 'fetch';
+  ok: boolean;
+  chunks: number;
+  bytes: number;
+  /** The injected fault, e.g. `spill stopped after 2 of 5 chunks (no space)`. */
+  fault: string | undefined;
+}
+
+/** Statistics of the wrapper itself: what it holds for the queue and what went wrong. */
+export interface FaultySpillStats extends StorageStats {
+  /** Successful fetches of a handle that had already been fetched (the contract is exactly once). */
+  doubleFetches: number;
+  /** Undrained bytes of the most recent spill call (offered minus drained). */
+  lastUndrainedBytes: number;
+}
+
+export interface FaultySpillOptions {
+  /** Virtual time, for `latency`; without it, latency is counted in fetch attempts. */
+  clock?: { readonly nowTicks: number };
+  /** Called for every spill call and fetch attempt. */
+  onEvent?: (event: FaultEvent) => void;
+}
+
+/**
+ * A wrapper that injects storage faults into any `BytesSpill`, in the ways the contract allows:
+ * a spill that drains only a prefix, fetches that hand their handle back. It never breaks the
+ * contract itself, so whatever goes wrong downstream is the queue's, the policy's or the inner
+ * backend's doing; and it passes an inner backend's own contract breaches through unchanged.
+ *
+ * Reuse it to stress any backend: `new FaultySpill(myBackend, profile, new SimRng(seed))`, where
+ * `profile` comes from `chooseFaultProfile` or is written by hand (start from `NO_FAULTS`).
+ * `heal()` stops every fault but `fetch-forever`; `stats()` counts bytes it passed to storage
+ * and not yet fetched back.
+ */
+export class FaultySpill implements InspectableSpill {
+  readonly inner: BytesSpill;
+  readonly profile: FaultProfile;
+  readonly #rng: RandomSource;
+  readonly #options: FaultySpillOptions;
+  #healed = false;
+  #storedBytes = 0;
+  #storedChunks = 0;
+  #doubleFetches = 0;
+  #lastUndrainedBytes = 0;
+  #attempts = 0;
+
+  constructor(inner: BytesSpill, profile: FaultProfile, rng: RandomSource, options: FaultySpillOptions = {}) {
+    this.inner = inner;
+    this.profile = profile;
+    this.#rng = rng;
+    this.#options = options;
+  }
+
+  get healed(): boolean {
+    return this.#healed;
+  }
+
+  /** Stop injecting faults (the liveness phase). Handles that fail forever keep failing. */
+  heal(): void {
+    this.#healed = true;
+  }
+
+  spill(chunks: Bytes[], handles: BytesFetch[]): void {
+    const offeredChunks = chunks.length;
+    const offeredBytes = sumBytes(chunks);
+    const { limit, fault } = this.#spillLimit(chunks);
+    const offered = chunks.slice(0, limit);
+    const innerHandles: BytesFetch[] = [];
+    if (limit > 0) this.inner.spill(offered, innerHandles);
+    // Reflect exactly what the inner backend did to its prefix, contract breaches included.
+    const drainedBytes = sumBytes(chunks.slice(0, limit)) - sumBytes(offered);
+    chunks.splice(0, limit, ...offered);
+    this.#storedBytes += drainedBytes;
+    this.#storedChunks += limit - offered.length;
+    this.#lastUndrainedBytes = offeredBytes - drainedBytes;
+    for (const handle of innerHandles) handles.push(isHandle(handle) ? this.#wrap(handle) : handle);
+    this.#options.onEvent?.({ kind: 'spill', ok: fault === undefined, chunks: offeredChunks - chunks.length, bytes: drainedBytes, fault });
+  }
+
+  stats(): FaultySpillStats {
+    return { storedBytes: this.#storedBytes, storedChunks: this.#storedChunks, doubleFetches: this.#doubleFetches, lastUndrainedBytes: this.#lastUndrainedBytes };
+  }
+
+  /** What fetching `handle` now would do, without trying it. */
+  outlook(handle: BytesFetch): HandleOutlook {
+    if (!(handle instanceof FaultyHandle) || handle.owner !== this) return 'unknown';
+    if (handle.fetched) return 'fetched';
+    if (handle.permanent) return 'permanent';
+    if (this.#healed) return 'ready';
+    if (handle.readyTick > this.#nowTicks()) return 'waiting';
+    return handle.failuresLeft > 0 || this.profile.fetchTransientChance > 0 ? 'may-fail' : 'ready';
+  }
+
+  /** The tick at which `handle` stops waiting for latency (for the simulator's timers). */
+  readyTick(handle: BytesFetch): number | undefined {
+    return handle instanceof FaultyHandle && handle.owner === this ? handle.readyTick : undefined;
+  }
+
+  /** How many chunks this call may drain, and why it stops early if it does. */
+  #spillLimit(chunks: readonly Bytes[]): { limit: number; fault: string | undefined } {
+    let limit = chunks.length;
+    let fault: string | undefined;
+    if (this.#healed) return { limit, fault };
+    if (this.profile.spillStopChance > 0 && chunks.length > 0 && this.#rng.next() < this.profile.spillStopChance) {
+      limit = Math.floor(this.#rng.next() * chunks.length);
+      fault = `spill stopped after ${limit} of ${chunks.length} chunks (${this.#rng.next() < 0.5 ? 'no space' : 'I/O error'})`;
+    }
+    if (this.profile.capacityBytes !== undefined) {
+      let bytes = this.#storedBytes;
+      for (let k = 0; k < limit; k += 1) {
+        bytes += chunks[k]!.length;
+        if (bytes > this.profile.capacityBytes) {
+          fault = `spill stopped after ${k} of ${chunks.length} chunks (capacity ${this.profile.capacityBytes} bytes full)`;
+          limit = k;
+          break;
+        }
+      }
+    }
+    return { limit, fault };
+  }
+
+  #wrap(inner: BytesFetch): FaultyHandle {
+    const handle = new FaultyHandle(this, inner);
+    const p = this.profile;
+    if (p.latencyTicksMax > 0) handle.readyTick = this.#nowTicks() + 1 + Math.floor(this.#rng.next() * p.latencyTicksMax);
+    if (p.fetchFailNChance > 0 && this.#rng.next() < p.fetchFailNChance) handle.failuresLeft = 1 + Math.floor(this.#rng.next() * p.fetchFailTriesMax);
+    if (p.fetchForeverChance > 0 && this.#rng.next() < p.fetchForeverChance) handle.permanent = true;
+    return handle;
+  }
+
+  /** Called by a handle's fetch: decide the fault, or fetch from the inner backend. */
+  fetchThrough(handle: FaultyHandle): FetchResult {
+    this.#attempts += 1;
+    // The contract consumes a handle on success; a second fetch means a policy kept a stale entry.
+    if (handle.fetched) this.#doubleFetches += 1;
+    const fault = this.#fetchFault(handle);
+    if (fault !== undefined) {
+      this.#options.onEvent?.({ kind: 'fetch', ok: false, chunks: 0, bytes: 0, fault });
+      return { ok: false, handle };
+    }
+    const result = handle.inner.fetch();
+    if (result === null || typeof result !== 'object' || result.ok !== true) {
+      // An inner failure (or a malformed answer): keep its handle for the retry, pass the answer on.
+      if (result !== null && typeof result === 'object' && result.ok === false && isHandle(result.handle)) {
+        handle.inner = result.handle;
+        this.#options.onEvent?.({ kind: 'fetch', ok: false, chunks: 0, bytes: 0, fault: 'inner backend fetch failed' });
+        return { ok: false, handle };
+      }
+      return result;
+    }
+    const bytes = Array.isArray(result.chunks) ? sumBytes(result.chunks) : 0;
+    const chunks = Array.isArray(result.chunks) ? result.chunks.length : 0;
+    if (!handle.fetched) {
+      handle.fetched = true;
+      this.#storedBytes -= bytes;
+      this.#storedChunks -= chunks;
+    }
+    this.#options.onEvent?.({ kind: 'fetch', ok: true, chunks, bytes, fault: undefined });
+    return result;
+  }
+
+  #fetchFault(handle: FaultyHandle): string | undefined {
+    if (handle.permanent) return 'fetch fails forever';
+    if (this.#healed) return undefined;
+    if (handle.readyTick > this.#nowTicks()) return `fetch not ready until tick ${handle.readyTick} (latency)`;
+    if (handle.failuresLeft > 0) {
+      handle.failuresLeft -= 1;
+      return `fetch failed (${handle.failuresLeft} more failures to come)`;
+    }
+    if (this.profile.fetchTransientChance > 0 && this.#rng.next() < this.profile.fetchTransientChance) return 'fetch failed (transient I/O error)';
+    return undefined;
+  }
+
+  #nowTicks(): number {
+    return this.#options.clock?.nowTicks ?? this.#attempts;
+  }
+}
+
+/** A handle issued by `FaultySpill`: the inner backend's handle plus the faults chosen for it. */
+export class FaultyHandle implements BytesFetch {
+  readonly owner: FaultySpill;
+  inner: BytesFetch;
+  readyTick = 0;
+  failuresLeft = 0;
+  permanent = false;
+  fetched = false;
+
+  constructor(owner: FaultySpill, inner: BytesFetch) {
+    this.owner = owner;
+    this.inner = inner;
+  }
+
+  fetch(): FetchResult {
+    return this.owner.fetchThrough(this);
+  }
+}
+
+function isHandle(value: unknown): value is BytesFetch {
+  return value !== null && typeof value === 'object' && typeof (value as BytesFetch).fetch === 'function';
+}
+
+function sumBytes(chunks: readonly Bytes[]): number {
+  let total = 0;
+  for (const chunk of chunks) total += chunk.length;
+  return total;
+}
+
+/** A stream for a `FaultySpill` from a plain seed, for callers outside the simulator. */
+export function faultRng(seed: number | string): SimRng {
+  return new SimRng(`faults/${seed}`);
+}

@@ -1,0 +1,108 @@
+import type { Actor } from './actor.js';
+import type { TrackedQueue } from './tracked_queue.js';
+import type { PolicyKnobs } from './workload.js';
+
+/** An invariant that broke, before the run stamps it with the step. */
+export interface Breach {
+  invariant: string;
+  message: string;
+}
+
+/** Recount the deque every step while it is this short, and every SPOT_CHECK_EVERY steps otherwise. */
+const RECOUNT_ENTRIES_MAX = 32;
+const SPOT_CHECK_EVERY = 16;
+
+/** Every handle is fetched at most once (the contract consumes it). */
+export function checkFetchOnce(q: TrackedQueue): Breach | undefined {
+  const doubleFetches = q.spill?.stats().doubleFetches ?? 0;
+  if (doubleFetches === 0) return undefined;
+  return { invariant: 'fetch-once', message: `${q.name}: a paged entry's handle was fetched again after it had already returned its bytes (${doubleFetches} time(s)); a policy kept a stale entry` };
+}
+
+/** The bytes drained so far are exactly the stream's prefix (checked as they came out). */
+export function checkDelivery(q: TrackedQueue): Breach | undefined {
+  return q.deliveryError;
+}
+
+/**
+ * Conservation: what is written and not yet delivered is in the queue, resident or stored, once:
+ * `written − delivered = residentBytes + storedBytes`. Costs O(1) per step.
+ */
+export function checkConservation(q: TrackedQueue): Breach | undefined {
+  const expected = q.writtenBytes - q.deliveredBytes;
+  const resident = q.deque.residentBytes;
+  const stored = q.storedBytes;
+  const actual = resident + stored;
+  if (actual === expected) return undefined;
+  const where = `${q.name} holds ${actual} bytes (${resident} resident + ${stored} in storage) but ${expected} are written and not yet delivered`;
+  return actual > expected
+    ? { invariant: 'no-duplicate', message: `${where}: ${actual - expected} bytes are held twice` }
+    : { invariant: 'no-loss', message: `${where}: ${expected - actual} bytes vanished` };
+}
+
+/** The deque's O(1) `residentBytes` equals a recount (every step while short, spot-checked when long). */
+export function checkResidentCount(q: TrackedQueue, step: number): Breach | undefined {
+  const deque = q.deque;
+  if (deque.length > RECOUNT_ENTRIES_MAX && step % SPOT_CHECK_EVERY !== 0) return undefined;
+  let recount = 0;
+  for (const entry of deque) if (entry.kind === 'bytes') recount += entry.bytes.length;
+  if (recount === deque.residentBytes) return undefined;
+  return { invariant: 'resident-count', message: `${q.name}: deque.residentBytes says ${deque.residentBytes} but its ${deque.length} entries hold ${recount} resident bytes` };
+}
+
+/**
+ * The resident bytes a queue may hold after its writer policy ran (README: the resident bound):
+ * `max(R + T, R + S + L + U)` with R the head reserve, T the threshold, S the longest entry
+ * the queue can hold (the one straddling the reserve), L the last entry (the merge target,
+ * never spilled) and U the bytes the last spill call left undrained.
+ */
+export function residentBoundBytes(q: TrackedQueue, knobs: PolicyKnobs, spilledThisStep: boolean): number {
+  const back = q.deque.back();
+  const lastBytes = back !== undefined && back.kind === 'bytes' ? back.bytes.length : 0;
+  const undrainedBytes = spilledThisStep ? (q.spill?.stats().lastUndrainedBytes ?? 0) : 0;
+  const r = knobs.headReserveBytes;
+  return Math.max(r + knobs.thresholdBytes, r + q.entryBytesMax + lastBytes + undrainedBytes);
+}
+
+export function checkResidentBound(q: TrackedQueue): Breach | undefined {
+  const resident = q.deque.residentBytes;
+  if (resident <= q.residentBoundBytes) return undefined;
+  return { invariant: 'resident-bound', message: `${q.name} holds ${resident} resident bytes, above the ${q.residentBoundBytes} the writer policy promises` };
+}
+
+/** Why a queue has work for its reader right now, or why its data is stuck for good. */
+export type Readiness = 'resident' | 'complete' | 'fetchable' | 'blocked' | undefined;
+
+export function readiness(q: TrackedQueue): Readiness {
+  if (q.readerDropped) return undefined;
+  const front = q.deque.front();
+  if (front === undefined) return q.writerDropped ? 'complete' : undefined;
+  if (front.kind === 'bytes') return 'resident';
+  const outlook = q.spill?.outlook(front.handle) ?? 'unknown';
+  if (outlook === 'permanent') return 'blocked';
+  return outlook === 'waiting' || outlook === 'fetched' ? undefined : 'fetchable';
+}
+
+const READINESS_TEXT: Record<Exclude<Readiness, undefined>, string> = {
+  resident: 'resident bytes at its front',
+  complete: 'its writer gone and nothing left, waiting to be completed',
+  fetchable: 'a paged entry at its front that can be fetched now',
+  blocked: 'a paged entry at its front whose fetch fails forever',
+};
+
+/** No stall: a parked actor (no buzz pending) has nothing deliverable waiting for it. */
+export function checkNotStalled(actor: Actor, nowTicks: number): Breach | undefined {
+  for (const q of actor.sources) {
+    const ready = readiness(q);
+    if (ready !== undefined && ready !== 'blocked') {
+      return { invariant: 'no-stall', message: `${actor.name} is parked with no buzz pending while ${q.name} has ${READINESS_TEXT[ready]}; nothing will wake it` };
+    }
+  }
+  const input = actor.pendingInput(nowTicks);
+  if (input !== undefined) return { invariant: 'no-stall', message: `${actor.name} is parked with no buzz pending while ${input}` };
+  return undefined;
+}
+
+export function describeReadiness(ready: Exclude<Readiness, undefined>): string {
+  return READINESS_TEXT[ready];
+}

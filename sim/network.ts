@@ -1,0 +1,125 @@
+import { Bytes } from '../src/bytes.js';
+import type { Actor, StepRecord } from './actor.js';
+import type { VirtualClock } from './clock.js';
+import type { SimRng } from './rng.js';
+import type { TrackedQueue } from './tracked_queue.js';
+
+/** A frame on the simulated wire: bytes for one receive queue, or the sender's close. */
+interface Packet {
+  arrivalTick: number;
+  /** The receive-side queue these bytes continue; undefined for the close marker. */
+  target: TrackedQueue | undefined;
+  data: Uint8Array;
+}
+
+/**
+ * One direction of a TCP-like connection between two processes: in order, each packet
+ * delayed by a latency from the seed but never overtaking the one before it.
+ */
+export class NetworkLink {
+  readonly name: string;
+  readonly #packets: Packet[] = [];
+  readonly #rng: SimRng;
+  readonly #clock: VirtualClock;
+  readonly #latencyTicksMax: number;
+  readonly #receiver: string;
+  #lastArrivalTick = 0;
+  closed = false;
+
+  constructor(init: { name: string; rng: SimRng; clock: VirtualClock; latencyTicksMax: number; receiver: string }) {
+    this.name = init.name;
+    this.#rng = init.rng;
+    this.#clock = init.clock;
+    this.#latencyTicksMax = init.latencyTicksMax;
+    this.#receiver = init.receiver;
+  }
+
+  /** Send `chunks` (copied, as a socket would) towards `target`, or the close marker when `target` is undefined. */
+  send(target: TrackedQueue | undefined, chunks: readonly Bytes[]): void {
+    let length = 0;
+    for (const c of chunks) length += c.length;
+    const data = new Uint8Array(length);
+    let at = 0;
+    for (const c of chunks) {
+      data.set(c.data, at);
+      at += c.length;
+    }
+    const now = this.#clock.nowTicks;
+    const arrivalTick = Math.max(this.#lastArrivalTick, now + this.#rng.int(1, this.#latencyTicksMax));
+    this.#lastArrivalTick = arrivalTick;
+    this.#packets.push({ arrivalTick, target, data });
+    // The receive thread sleeps until something arrives: the timer is its wake-up.
+    this.#clock.after(arrivalTick - now, this.#receiver);
+  }
+
+  /** The first packet if it has arrived by `nowTicks`. */
+  peekArrived(nowTicks: number): Packet | undefined {
+    const first = this.#packets[0];
+    return first !== undefined && first.arrivalTick <= nowTicks ? first : undefined;
+  }
+
+  shift(): Packet | undefined {
+    return this.#packets.shift();
+  }
+
+  get inFlightPackets(): number {
+    return this.#packets.length;
+  }
+}
+
+/**
+ * A process's network receive thread: it is the writer of the receive queues of the workers of
+ * its process (SPEC Part A, Config), extending each with the bytes that arrive for it.
+ */
+export class NetworkReceiveActor implements Actor {
+  readonly name: string;
+  readonly sources: readonly TrackedQueue[] = [];
+  readonly producing = false;
+  readonly #links: NetworkLink[];
+  readonly #writes: TrackedQueue[];
+  #dropped = false;
+
+  constructor(name: string, links: NetworkLink[], writes: TrackedQueue[]) {
+    this.name = name;
+    this.#links = links;
+    this.#writes = writes;
+  }
+
+  pendingInput(nowTicks: number): string | undefined {
+    const link = this.#links.find((l) => l.peekArrived(nowTicks) !== undefined);
+    return link === undefined ? undefined : `a packet on ${link.name} has arrived`;
+  }
+
+  step(nowTicks: number): StepRecord {
+    // Earliest arrival first; ties go to the lower link, so the order depends only on the seed.
+    let from: NetworkLink | undefined;
+    for (const link of this.#links) {
+      const p = link.peekArrived(nowTicks);
+      if (p !== undefined && (from === undefined || p.arrivalTick < from.peekArrived(nowTicks)!.arrivalTick)) from = link;
+    }
+    if (from !== undefined) {
+      const packet = from.shift()!;
+      if (packet.target === undefined) {
+        from.closed = true;
+        return { op: 'receive', detail: `${from.name} closed`, touched: [], progress: true };
+      }
+      const q = packet.target;
+      q.entryBytesMax = Math.max(q.entryBytesMax, packet.data.length);
+      q.writtenBytes += packet.data.length;
+      q.writer.extend([Bytes.from(packet.data)]);
+      return { op: 'receive', queue: q.name, bytes: packet.data.length, chunks: 1, detail: `from ${from.name}`, touched: [q], writerStepOn: q, progress: true };
+    }
+    if (this.#links.every((l) => l.closed && l.inFlightPackets === 0)) {
+      if (!this.#dropped) {
+        this.#dropped = true;
+        for (const q of this.#writes) {
+          q.writer.drop();
+          q.writerDropped = true;
+        }
+        return { op: 'drop', detail: `every link closed: dropped ${this.#writes.length} writer ends`, touched: [...this.#writes], progress: true };
+      }
+      return { op: 'finish', touched: [], finish: true, progress: true };
+    }
+    return { op: 'park', detail: 'nothing has arrived yet', touched: [], park: true, progress: false };
+  }
+}

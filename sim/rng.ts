@@ -1,0 +1,54 @@
+import seedrandom from 'seedrandom';
+
+/** Anything that yields uniform numbers in [0, 1); what `FaultySpill` needs from a random stream. */
+export interface RandomSource {
+  next(): number;
+}
+
+/**
+ * The simulator's only source of randomness: a `seedrandom` (Alea) stream derived from the
+ * run's seed. Each part of a run (scheduler, workload, each queue's faults) forks its own named
+ * sub-stream, so adding a draw in one part does not shift the choices of every other part.
+ */
+export class SimRng implements RandomSource {
+  readonly #prng: seedrandom.PRNG;
+  /** The string this stream was seeded from, e.g. `7/faults/q0`; it names the stream in errors. */
+  readonly label: string;
+
+  constructor(seed: number | string) {
+    this.label = String(seed);
+    this.#prng = seedrandom.alea(this.label);
+  }
+
+  /** A sub-stream that depends only on this stream's label and `name`, never on draws so far. */
+  fork(name: string): SimRng {
+    return new SimRng(`${this.label}/${name}`);
+  }
+
+  /** Uniform in [0, 1). */
+  next(): number {
+    return this.#prng();
+  }
+
+  /** Uniform whole number in [min, max] (both inclusive). */
+  int(min: number, max: number): number {
+    return min + Math.floor(this.#prng() * (max - min + 1));
+  }
+
+  /** True with probability `p`. */
+  chance(p: number): boolean {
+    return this.#prng() < p;
+  }
+
+  pick<T>(items: readonly T[]): T {
+    if (items.length === 0) throw new RangeError(`pick from an empty list (stream ${this.label})`);
+    return items[Math.floor(this.#prng() * items.length)]!;
+  }
+
+  /** A size drawn log-uniformly in [min, max], so tiny and large values are both common. */
+  logInt(min: number, max: number): number {
+    const lo = Math.log(min);
+    const hi = Math.log(max + 1);
+    return Math.min(max, Math.max(min, Math.floor(Math.exp(lo + this.#prng() * (hi - lo)))));
+  }
+}

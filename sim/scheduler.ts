@@ -1,0 +1,147 @@
+import type { VirtualClock } from './clock.js';
+import type { SimRng } from './rng.js';
+
+export type ActorState = 'runnable' | 'parked' | 'finished';
+
+/** What the scheduler keeps per actor: its state and its park token. */
+export interface ActorSlot {
+  readonly name: string;
+  state: ActorState;
+  /** A buzz arrived while the actor ran; its next park returns at once (a thread's park token). */
+  buzzPending: boolean;
+  /** Step at which the actor last ran (or became runnable); for the fairness bound. */
+  lastRunStep: number;
+  /** Relative chance to be picked; 0 means "only when nobody else can run" (e.g. a reader held back until the writer is done). */
+  weight: () => number;
+}
+
+export interface SchedulerOptions {
+  /** A runnable actor with weight > 0 is never passed over for more than this many steps. */
+  fairnessSteps: number;
+  /** Chance that the actor that just ran runs again, which makes bursts. */
+  burstChance: number;
+}
+
+/**
+ * Picks the next actor from the seed and models park/buzz like a thread's park token: a buzz to
+ * a running actor is remembered and its next park returns at once; a parked actor wakes on a buzz.
+ */
+export class Scheduler {
+  readonly #slots: ActorSlot[] = [];
+  readonly #byName = new Map<string, ActorSlot>();
+  readonly #rng: SimRng;
+  readonly #clock: VirtualClock;
+  #options: SchedulerOptions;
+  #last: ActorSlot | undefined;
+  /** Buzzes (and timer wakes) since the counter was last read; the trace records them per step. */
+  buzzesThisStep = 0;
+
+  constructor(rng: SimRng, clock: VirtualClock, options: SchedulerOptions) {
+    this.#rng = rng;
+    this.#clock = clock;
+    this.#options = options;
+  }
+
+  add(name: string, weight: () => number = () => 1): ActorSlot {
+    if (this.#byName.has(name)) throw new Error(`actor ${name} added twice`);
+    const slot: ActorSlot = { name, state: 'runnable', buzzPending: false, lastRunStep: 0, weight };
+    this.#slots.push(slot);
+    this.#byName.set(name, slot);
+    return slot;
+  }
+
+  /** Set once the actors are known (the bound depends on how many there are). */
+  setFairnessSteps(fairnessSteps: number): void {
+    this.#options = { ...this.#options, fairnessSteps };
+  }
+
+  get slots(): readonly ActorSlot[] {
+    return this.#slots;
+  }
+
+  slot(name: string): ActorSlot {
+    const slot = this.#byName.get(name);
+    if (slot === undefined) throw new Error(`no actor named ${name}`);
+    return slot;
+  }
+
+  /** Wake `name`, or leave a token for its next park when it is running. */
+  buzz(name: string, step: number): void {
+    const slot = this.slot(name);
+    this.buzzesThisStep += 1;
+    if (slot.state === 'parked') {
+      slot.state = 'runnable';
+      slot.lastRunStep = step;
+    } else if (slot.state === 'runnable') {
+      slot.buzzPending = true;
+    }
+  }
+
+  /** The actor asks to park: a pending token is consumed and it stays runnable. Returns true when it really parked. */
+  park(name: string): boolean {
+    const slot = this.slot(name);
+    if (slot.buzzPending) {
+      slot.buzzPending = false;
+      return false;
+    }
+    slot.state = 'parked';
+    return true;
+  }
+
+  finish(name: string): void {
+    const slot = this.slot(name);
+    slot.state = 'finished';
+    slot.buzzPending = false;
+  }
+
+  get allFinished(): boolean {
+    return this.#slots.every((s) => s.state === 'finished');
+  }
+
+  /**
+   * The actor to run at `step`, or undefined when none can run even after jumping the clock to
+   * the next timer (every live actor is parked and nothing will wake it).
+   */
+  next(step: number): ActorSlot | undefined {
+    let runnable = this.#slots.filter((s) => s.state === 'runnable');
+    // Bounded: each jump consumes at least one timer.
+    for (let jumps = 0; runnable.length === 0 && jumps <= this.#clock.pendingTimers; jumps += 1) {
+      if (!this.#clock.jumpToNextTimer()) break;
+      this.fireDueTimers(step);
+      runnable = this.#slots.filter((s) => s.state === 'runnable');
+    }
+    if (runnable.length === 0) return undefined;
+    const chosen = this.#choose(runnable, step);
+    chosen.lastRunStep = step;
+    this.#last = chosen;
+    return chosen;
+  }
+
+  /** Wake the actors whose timers are due. */
+  fireDueTimers(step: number): void {
+    for (const event of this.#clock.takeDue()) {
+      if (event.actor !== undefined && this.slot(event.actor).state !== 'finished') this.buzz(event.actor, step);
+    }
+  }
+
+  #choose(runnable: ActorSlot[], step: number): ActorSlot {
+    const eligible = runnable.filter((s) => s.weight() > 0);
+    if (eligible.length === 0) return this.#rng.pick(runnable);
+    // Fairness first: the longest-starved eligible actor past the bound runs now.
+    let starved: ActorSlot | undefined;
+    for (const slot of eligible) {
+      if (step - slot.lastRunStep > this.#options.fairnessSteps && (starved === undefined || slot.lastRunStep < starved.lastRunStep)) starved = slot;
+    }
+    if (starved !== undefined) return starved;
+    const last = this.#last;
+    if (last !== undefined && last.state === 'runnable' && last.weight() > 0 && this.#rng.chance(this.#options.burstChance)) return last;
+    let total = 0;
+    for (const slot of eligible) total += slot.weight();
+    let target = this.#rng.next() * total;
+    for (const slot of eligible) {
+      target -= slot.weight();
+      if (target < 0) return slot;
+    }
+    return eligible[eligible.length - 1]!;
+  }
+}

@@ -1,0 +1,140 @@
+import type { Buzzer } from '../src/buzzer.js';
+import type { Bytes } from '../src/bytes.js';
+import type { EntryDeque } from '../src/entry_deque.js';
+import type { MergeQueueOptions } from '../src/merge_queue.js';
+import type { BytesSpill, SpillPolicy } from '../src/spill.js';
+import type { ByteStream } from './byte_stream.js';
+import type { FaultySpill } from './faults.js';
+import type { QueueSummary } from './trace.js';
+
+/** What the simulator needs from one end of a queue; `MergeQueue` is one, a broken test double another. */
+export interface SimQueue {
+  extend(items: Iterable<Bytes>): void;
+  drainInto(out: Bytes[]): void;
+  isComplete(): boolean;
+  drop(): void;
+  readonly deque: EntryDeque;
+}
+
+/** Builds a writer/reader pair; runs may inject a broken one to show an invariant fires. */
+export type QueueFactory = (
+  buzzer: Buzzer,
+  writerPolicy: SpillPolicy | undefined,
+  readerPolicy: SpillPolicy | undefined,
+  options: MergeQueueOptions,
+) => [writer: SimQueue, reader: SimQueue];
+
+/** What a policy factory is given for one queue (like a SPEC policy module's `ctx`). */
+export interface PolicyContext {
+  /** The storage the writer policy should spill through (fault-injecting). */
+  strategy: BytesSpill;
+  queue: string;
+  thresholdBytes: number;
+  headReserveBytes: number;
+  prefetchBudgetBytes: number;
+}
+
+/** Builds a `[writer, reader]` policy pair per queue; runs may inject a broken one. */
+export type PolicyFactory = (ctx: PolicyContext) => [writer: SpillPolicy | undefined, reader: SpillPolicy | undefined];
+
+/** A delivery that did not match the stream, found while draining. */
+export interface DeliveryError {
+  invariant: 'no-duplicate' | 'no-reorder';
+  message: string;
+}
+
+/**
+ * One queue under simulation and the harness's running account of it: bytes written and
+ * delivered (offsets into its stream), so each check after a step costs O(1) plus the bytes
+ * that moved, never a rescan.
+ */
+export class TrackedQueue {
+  readonly name: string;
+  readonly stream: ByteStream;
+  readonly writer: SimQueue;
+  readonly reader: SimQueue;
+  readonly spill: FaultySpill | undefined;
+  /** Actor that extends this queue, and actor whose buzzer it rings. */
+  readonly writerActor: string;
+  readonly readerActor: string;
+  writtenBytes = 0;
+  deliveredBytes = 0;
+  writerDropped = false;
+  readerDropped = false;
+  /** Longest resident entry this queue can hold (merge runs seen at extend): the `S` of the resident bound. */
+  entryBytesMax = 0;
+  /** Resident bytes the writer policy promises after the last writer step (see README: the resident bound). */
+  residentBoundBytes: number;
+  /** Liveness phase: step since which deliverable data has waited without any delivery. */
+  waitingSinceStep: number | undefined;
+  /** Bytes delivered when the wait began; any delivery since resets the wait. */
+  waitingDeliveredBytes = 0;
+  deliveryError: DeliveryError | undefined;
+
+  constructor(init: {
+    name: string;
+    stream: ByteStream;
+    pair: [SimQueue, SimQueue];
+    spill: FaultySpill | undefined;
+    writerActor: string;
+    readerActor: string;
+    residentBoundBytes: number;
+  }) {
+    this.name = init.name;
+    this.stream = init.stream;
+    [this.writer, this.reader] = init.pair;
+    this.spill = init.spill;
+    this.writerActor = init.writerActor;
+    this.readerActor = init.readerActor;
+    this.residentBoundBytes = init.residentBoundBytes;
+  }
+
+  get deque(): EntryDeque {
+    return this.reader.deque;
+  }
+
+  /** Bytes the storage holds for this queue (spilled, not yet fetched back). */
+  get storedBytes(): number {
+    return this.spill?.stats().storedBytes ?? 0;
+  }
+
+  /** Check chunks just drained against the stream, in order, and count them delivered. */
+  acceptDelivered(chunks: readonly Bytes[]): number {
+    let bytes = 0;
+    for (const chunk of chunks) {
+      if (this.deliveryError === undefined) this.#check(chunk);
+      this.deliveredBytes += chunk.length;
+      bytes += chunk.length;
+    }
+    return bytes;
+  }
+
+  #check(chunk: Bytes): void {
+    const endBytes = this.deliveredBytes + chunk.length;
+    if (endBytes > this.writtenBytes) {
+      this.deliveryError = {
+        invariant: 'no-duplicate',
+        message: `${this.name} delivered ${endBytes} bytes in all but only ${this.writtenBytes} were written: some bytes came out twice`,
+      };
+      return;
+    }
+    const at = this.stream.firstMismatch(chunk.data, this.deliveredBytes);
+    if (at >= 0) {
+      this.deliveryError = {
+        invariant: 'no-reorder',
+        message: `${this.name} delivered a wrong byte at stream offset ${this.deliveredBytes + at} (in a ${chunk.length}-byte chunk): a chunk was lost, duplicated or reordered before it`,
+      };
+    }
+  }
+
+  summary(): QueueSummary {
+    const deque = this.deque;
+    return {
+      residentBytes: deque.residentBytes,
+      pagedBytes: this.storedBytes,
+      inFlightBytes: this.writtenBytes - this.deliveredBytes,
+      entries: deque.length,
+      pagedEntries: deque.pagedCount,
+    };
+  }
+}
