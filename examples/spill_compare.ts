@@ -56,11 +56,17 @@ class CountingSpill implements BytesSpill {
   }
 }
 
-/** Byte k of message `sequence` from `source`: a mix-up or a lost byte shows. */
-function payloadOf(source: number, sequence: number, payloadBytes: number): Uint8Array {
-  const payload = new Uint8Array(payloadBytes);
-  for (let k = 0; k < payloadBytes; k += 1) payload[k] = (source * 131 + sequence * 7 + k) & 0xff;
-  return payload;
+/**
+ * Message `sequence` from `source`: a window of a 0, 1, …, 255, 0, 1, … ramp that starts at a
+ * byte picked by both, so a mix-up, a shift or a lost byte shows. Windows are views (no copy).
+ */
+function payloadOf(ramp: Uint8Array, source: number, sequence: number, payloadBytes: number): Uint8Array {
+  const start = (source * 131 + sequence * 7) & 0xff;
+  return ramp.subarray(start, start + payloadBytes);
+}
+
+function rampOf(payloadBytes: number): Uint8Array {
+  return Uint8Array.from({ length: payloadBytes + 256 }, (_, k) => k & 0xff);
 }
 
 function run(mode: string, config: Config, storage: CountingSpill | undefined, args: Args): Outcome {
@@ -71,11 +77,12 @@ function run(mode: string, config: Config, storage: CountingSpill | undefined, a
   const communication = config.tryBuildWith(new Hooks({ spill }));
   const peers = communication.allocators.length;
   const nextSequence = new Array<number>(peers).fill(0);
+  const ramp = rampOf(args.payloadBytes);
   let deliveredMessages = 0;
   let deliveredBytes = 0;
   const onReceive = (_: unknown, messages: { source: number; sequence: number; payload: Uint8Array }[]): void => {
     for (const message of messages) {
-      const expected = payloadOf(message.source, nextSequence[message.source]!, args.payloadBytes);
+      const expected = payloadOf(ramp, message.source, nextSequence[message.source]!, args.payloadBytes);
       if (message.sequence !== nextSequence[message.source] || !sameBytes(message.payload, expected)) {
         throw new SpillsimError('E_BACKEND_CONTRACT', `${mode}: message ${message.sequence} from worker ${message.source} arrived wrong`);
       }
@@ -87,7 +94,7 @@ function run(mode: string, config: Config, storage: CountingSpill | undefined, a
   // Everyone sends everything first, so queues grow and the writer policy has something to spill.
   for (let sequence = 0; sequence < args.messages; sequence += 1) {
     for (const worker of communication.allocators) {
-      worker.send((worker.index + 1) % peers, payloadOf(worker.index, sequence, args.payloadBytes));
+      worker.send((worker.index + 1) % peers, payloadOf(ramp, worker.index, sequence, args.payloadBytes));
       if (sequence % SENDS_PER_FLUSH === SENDS_PER_FLUSH - 1) worker.flush();
     }
     // The network moves bytes along as they come, as its threads would.
@@ -131,9 +138,7 @@ function stepNetwork(communication: Communication): void {
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  for (let i = 0; i < a.byteLength; i += 1) if (a[i] !== b[i]) return false;
-  return true;
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }
 
 /** Cluster shape for `workers`: two processes when it divides evenly, else one worker per process. */
