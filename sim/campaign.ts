@@ -12,6 +12,8 @@ import type { SimRunResult } from './trace.js';
 const SEEDS_PER_TASK_MAX = 32;
 /** Tasks per worker aimed at, so a slow batch at the end does not leave the other worker idle. */
 const TASKS_PER_WORKER_MIN = 8;
+/** Batches in flight per worker: one running, one queued so the worker never waits on the main thread. */
+const LANES_PER_WORKER = 2;
 /** A campaign larger than this would hold too many results at once; shard it across processes. */
 export const CAMPAIGN_SEEDS_MAX = 10_000_000;
 
@@ -44,23 +46,35 @@ export async function runCampaign(options: CampaignOptions): Promise<SimRunResul
     filename: (options.workerFile ?? new URL('./campaign_worker.js', import.meta.url)).href,
     minThreads: options.workers,
     maxThreads: options.workers,
-    // Every batch is queued up front; the pool's default queue bound is sized for services.
-    maxQueue: 'auto',
     idleTimeout: 1_000,
   });
+  const batches = batchRanges(seeds.length, options.workers);
+  let nextBatch = 0;
+  let failed = false;
+  // A few lanes per worker pull batches in order: each worker always has the next batch waiting,
+  // and only that many batches are ever in flight, however long the campaign.
+  const lane = async (): Promise<void> => {
+    while (!failed && nextBatch < batches.length) {
+      const [start, end] = batches[nextBatch]!;
+      nextBatch += 1;
+      const batch = await pool.run({ seeds: seeds.slice(start, end), simOptions: options.simOptions });
+      if (!Array.isArray(batch) || batch.length !== end - start) {
+        throw new Error(`campaign worker returned ${Array.isArray(batch) ? batch.length : 'no'} results for ${end - start} seeds`);
+      }
+      for (let k = 0; k < batch.length; k += 1) {
+        results[start + k] = batch[k]!;
+        options.onResult?.(batch[k]!);
+      }
+    }
+  };
   try {
-    const batches = batchRanges(seeds.length, options.workers);
     await Promise.all(
-      batches.map(async ([start, end]) => {
-        const batch = await pool.run({ seeds: seeds.slice(start, end), simOptions: options.simOptions });
-        if (batch.length !== end - start) {
-          throw new Error(`campaign worker returned ${batch.length} results for ${end - start} seeds`);
-        }
-        for (let k = 0; k < batch.length; k += 1) {
-          results[start + k] = batch[k]!;
-          options.onResult?.(batch[k]!);
-        }
-      }),
+      Array.from({ length: Math.min(batches.length, LANES_PER_WORKER * options.workers) }, () =>
+        lane().catch((error: unknown) => {
+          failed = true;
+          throw error;
+        }),
+      ),
     );
   } finally {
     await pool.destroy();

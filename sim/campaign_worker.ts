@@ -5,8 +5,11 @@
 import { runSimulation, type SimOptions } from './run.js';
 import type { SimRunResult } from './trace.js';
 
-/** Simulator options shared by every seed of a campaign. */
-export type SimOptionsWithoutSeed = Omit<SimOptions, 'seed'>;
+/**
+ * Simulator options shared by every seed of a campaign: the JSON ones only, since they cross
+ * into worker threads (the injected factories are for tests in one thread).
+ */
+export type SimOptionsWithoutSeed = Omit<SimOptions, 'seed' | 'queueFactory' | 'policyFactory' | 'backendFactory'>;
 
 export interface CampaignTask {
   seeds: number[];
@@ -14,5 +17,5 @@ export interface CampaignTask {
 }
 
 export default function runCampaignTask(task: CampaignTask): SimRunResult[] {
-  return task.seeds.map((seed) => runSimulation({ ...task.simOptions, seed } as SimOptions));
+  return task.seeds.map((seed) => runSimulation({ ...task.simOptions, seed }));
 }
