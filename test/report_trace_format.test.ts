@@ -71,7 +71,7 @@ describe('formatTrace', () => {
     const noClock = steps.map((s) => ({ ...s, timeTicks: 0 }));
     const text = formatTrace(noClock, { color: false });
     expect(text).not.toContain('t=');
-    expect(text.split('\n')[0]).toMatch(/^ {2}#0 writer +extend/);
+    expect(text.split('\n')[0]).toMatch(/^ {3}#0 writer +extend/);
   });
 
   it('says so when the trace is empty', () => {

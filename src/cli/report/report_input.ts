@@ -25,7 +25,6 @@ export interface FixtureInput {
   options?: { thresholdBytes?: number; headReserveBytes?: number; budgetBytes?: number; queues?: number };
   knobs?: SimRunResult['knobs'];
   replay?: string;
-  [extra: string]: unknown;
 }
 
 /** What a report is drawn from: one simulation run, or one failure fixture with its steps. */
