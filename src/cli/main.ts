@@ -7,6 +7,7 @@ import { registerReplay } from './commands/replay.js';
 import { registerReport } from './commands/report.js';
 import { registerSim } from './commands/sim.js';
 import { registerValidate } from './commands/validate.js';
+import { addExamples } from './help.js';
 import { EXIT_USAGE } from './usage_error.js';
 
 const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
@@ -30,6 +31,7 @@ export function buildProgram(result: CommandResult): Command {
   registerReport(program, result);
   registerMerge(program, result);
   for (const command of program.commands) command.exitOverride().showSuggestionAfterError(true);
+  addExamples(program);
   return program;
 }
 
