@@ -4,7 +4,7 @@ import { type QueueSite, QueueSites } from './allocator/queue_site.js';
 import type { SimulatedNetwork } from './allocator/simulated_network.js';
 import { range, Wirings } from './allocator/wiring.js';
 import { SpillsimError } from './errors.js';
-import { Hooks } from './hooks.js';
+import { Hooks, type HooksOptions } from './hooks.js';
 
 /** Most workers one build may make: an n×n mesh has n² queues, so this bounds memory too. */
 export const WORKERS_MAX = 1024;
@@ -115,11 +115,15 @@ export class Config {
     return this.tryBuildWith(Hooks.default());
   }
 
-  /** Build the allocators; `hooks.spill`, when set, is called once for every MergeQueue. */
-  tryBuildWith(hooks: Hooks): Communication {
-    if (!(hooks instanceof Hooks)) {
-      throw new SpillsimError('E_BAD_ARGUMENT', 'tryBuildWith needs a Hooks, such as new Hooks({ spill }) or Hooks.default()');
+  /**
+   * Build the allocators; `hooks.spill`, when set, is called once for every MergeQueue. A plain
+   * `{ spill, refill, logFn }` object is taken as `new Hooks(it)`.
+   */
+  tryBuildWith(hooksOrOptions: Hooks | HooksOptions): Communication {
+    if (hooksOrOptions === null || typeof hooksOrOptions !== 'object') {
+      throw new SpillsimError('E_BAD_ARGUMENT', `tryBuildWith needs hooks, such as new Hooks({ spill }) or Hooks.default(), got ${String(hooksOrOptions)}`);
     }
+    const hooks = hooksOrOptions instanceof Hooks ? hooksOrOptions : new Hooks(hooksOrOptions);
     const sites = new QueueSites(hooks, this.#options);
     const shape = this.#shape;
     if (shape.kind === 'cluster') return buildCluster(shape, hooks, this.#options, sites);

@@ -220,7 +220,8 @@ describe('Config: building each kind', () => {
     expectBadArgument(() => Config.cluster(undefined as unknown as ClusterOptions), /Cluster needs/);
     expectBadArgument(() => Config.processBinary(2, { slabBytes: 0 }), /slabBytes must be a positive/);
     expectBadArgument(() => Config.processBinary(2, { stallGuard: 'never' as 'produced' }), /stallGuard must be/);
-    expectBadArgument(() => Config.processBinary(2).tryBuildWith({} as Hooks), /tryBuildWith needs a Hooks/);
+    expectBadArgument(() => Config.processBinary(2).tryBuildWith(null as unknown as Hooks), /tryBuildWith needs hooks/);
+    expectBadArgument(() => Config.processBinary(2).tryBuildWith({ refill: 'big' as unknown as () => never }), /hooks\.refill must be a function/);
     expectBadArgument(() => new Hooks({ spill: 3 as unknown as SpillPolicyFn }), /hooks\.spill must be a function/);
     const badFactory = (() => [{}, {}]) as unknown as SpillPolicyFn;
     expectBadArgument(() => Config.processBinary(2).tryBuildWith(new Hooks({ spill: badFactory })), /must return \[writerPolicy, readerPolicy\]/);
@@ -236,12 +237,24 @@ describe('Config: building each kind', () => {
 });
 
 describe('Hooks', () => {
-  it('default has no spill, so queues carry no policy and nothing is ever spilled', () => {
+  it('tryBuildWith takes plain hook options too: the factory is called once per queue', () => {
+    const factory = aggressiveSpill();
+    expect(Config.processBinary(2).tryBuildWith({ spill: factory.spill }).queues).toHaveLength(4);
+    expect(factory.pairs).toHaveLength(4);
+  });
+
+  it('default has no spill, so a growing queue stays resident; with a spill hook the same queue pages out', () => {
     expect(Hooks.default().spill).toBeUndefined();
-    const communication = Config.processBinary(2).tryBuild();
-    const sends = allToAll(2, [100_000]);
-    const received = runTraffic(communication, sends);
-    expectDelivered(sends, received);
+    const pagedAfterTenSends = (communication: Communication): number => {
+      const [sender, receiver] = communication.allocators;
+      for (let i = 0; i < 10; i += 1) (sender!.send(1, new Uint8Array(100_000)), sender!.flush());
+      const queue = receiver!.receiveQueues[0]!;
+      expect(queue.deque.length).toBe(10);
+      return queue.deque.pagedCount;
+    };
+    expect(pagedAfterTenSends(Config.processBinary(2).tryBuild())).toBe(0);
+    expect(pagedAfterTenSends(Config.processBinary(2).tryBuildWith(Hooks.default()))).toBe(0);
+    expect(pagedAfterTenSends(Config.processBinary(2).tryBuildWith(new Hooks({ spill: aggressiveSpill().spill })))).toBe(9);
   });
 
   it('logFn sees every queue built, every message sent and received, and Cluster links when report is on', () => {
