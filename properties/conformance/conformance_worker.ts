@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadBackendModule } from './backend_module.js';
-import { runBackendClause, selectClauses } from './run_backend_clauses.js';
+import { runBackendClauses, selectClauses } from './run_backend_clauses.js';
 import { runDifferentialUnit } from './differential.js';
 import { runPolicyClauses } from './policy_clauses.js';
 import type { WorkerJob, WorkerMessage } from './worker_protocol.js';
@@ -15,16 +15,14 @@ async function run(job: WorkerJob): Promise<void> {
     case 'backend-clauses': {
       const module = await loadOrReport(() => loadBackendModule(job.module));
       if (module === undefined) return;
-      for (const clause of selectClauses(job.units)) {
-        post({ type: 'start', unit: clause.id });
-        const verdict = await runBackendClause(module, clause, {
-          seed: job.seed,
-          timeoutMs: job.timeoutMs,
-          ...(job.example === undefined ? {} : { example: job.example }),
-          onFactory: (waiting) => post({ type: 'factory', waiting }),
-        });
-        post({ type: 'result', unit: clause.id, result: verdict });
-      }
+      await runBackendClauses(module, selectClauses(job.units), {
+        seed: job.seed,
+        timeoutMs: job.timeoutMs,
+        ...(job.example === undefined ? {} : { example: job.example }),
+        onFactory: (waiting) => post({ type: 'factory', waiting }),
+        onStart: (clause) => post({ type: 'start', unit: clause.id }),
+        onVerdict: (verdict) => post({ type: 'result', unit: verdict.id, result: verdict }),
+      });
       return;
     }
     case 'policy-clauses': {

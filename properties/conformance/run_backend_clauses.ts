@@ -68,3 +68,37 @@ export function selectClauses(ids: readonly string[] | undefined): BackendClause
     return clause;
   });
 }
+
+/**
+ * Run clauses one after another in this thread. When a clause timed out waiting for the
+ * factory, every later clause would wait for the same factory, so they are reported as
+ * timeouts at once instead of each burning its own time limit.
+ */
+export async function runBackendClauses(
+  module: BackendModule,
+  clauses: readonly BackendClause[],
+  options: RunClauseOptions & { onStart?: (clause: BackendClause) => void; onVerdict?: (verdict: ClauseVerdict) => void },
+): Promise<ClauseVerdict[]> {
+  const verdicts: ClauseVerdict[] = [];
+  let factoryHungIn: string | undefined;
+  for (const clause of clauses) {
+    options.onStart?.(clause);
+    let verdict: ClauseVerdict;
+    if (factoryHungIn !== undefined && (clause.requires === undefined || module.supports[clause.requires] === true)) {
+      verdict = { id: clause.id, level: clause.level, title: clause.title, status: 'timeout', detail: `skipped: the factory already hung in ${factoryHungIn}` };
+    } else {
+      let waiting = false;
+      verdict = await runBackendClause(module, clause, {
+        ...options,
+        onFactory: (w) => {
+          waiting = w;
+          options.onFactory?.(w);
+        },
+      });
+      if (verdict.status === 'timeout' && waiting) factoryHungIn = clause.id;
+    }
+    verdicts.push(verdict);
+    options.onVerdict?.(verdict);
+  }
+  return verdicts;
+}
