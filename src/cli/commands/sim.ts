@@ -1,13 +1,219 @@
 import type { Command } from 'commander';
+import { checkDeterminism } from '../../../sim/determinism.js';
+import { parseFaultMode } from '../../../sim/faults.js';
+import { runSimulation } from '../../../sim/run.js';
+import type { SimOptions } from '../../../sim/options.js';
+import type { SimRunResult } from '../../../sim/trace.js';
+import { TRAFFIC_PATTERNS, WORKLOAD_KINDS } from '../../../sim/workload.js';
+import { colors, formatBytes } from '../format.js';
 import type { CommandResult } from '../main.js';
-import { UsageError } from '../usage_error.js';
+import { Progress } from '../progress.js';
+import { formatTrace, formatViolation } from '../trace_format.js';
+import { EXIT_BROKEN, EXIT_OK, UsageError } from '../usage_error.js';
 
-// Placeholder until the issue that owns `spillsim sim` lands; it fails loudly, never passes.
-export function registerSim(program: Command, _result: CommandResult): void {
+/** Most seeds one `--seeds` range may hold; a larger campaign is split with `--shard`. */
+const SEEDS_MAX = 10_000_000;
+/** Steps of the trace shown under a failure. */
+const FAILURE_TAIL_STEPS = 12;
+
+interface SimFlags {
+  seed?: string;
+  seeds?: string;
+  json?: boolean;
+  threshold?: string;
+  reserve?: string;
+  prefetchBudget?: string;
+  workload?: string;
+  peers?: string;
+  faults?: string;
+  variant?: string;
+  stallGuard?: string;
+  readerPolicy?: string;
+  pattern?: string;
+  consumerHold?: string;
+  checkDeterminism?: boolean;
+  trace?: boolean;
+  stepsMax?: string;
+  workers?: string;
+  shard?: string;
+  quiet?: boolean;
+}
+
+export function registerSim(program: Command, result: CommandResult): void {
   program
     .command('sim')
-    .description('(not built yet)')
-    .action(() => {
-      throw new UsageError('spillsim sim is not built yet');
+    .description('Run the deterministic simulator: each seed is one run of writers, readers and faulty storage, checked after every step.')
+    .option('--seed <n>', 'run one seed (default 1)')
+    .option('--seeds <a..b>', 'run every seed from a to b inclusive')
+    .option('--json', 'print one JSON object per run per line (seed, ok, traceHash, steps, violation, replay, ...)')
+    .option('--threshold <bytes>', 'writer policy threshold (e.g. 4096 or 64KiB; default from the seed)')
+    .option('--reserve <bytes>', 'writer policy head reserve (default from the seed)')
+    .option('--prefetch-budget <bytes>', 'reader policy prefetch budget; 0 never fetches (default from the seed)')
+    .option('--workload <kind>', `${WORKLOAD_KINDS.join(' | ')} | any (default single)`)
+    .option('--peers <n>', 'workers in a mesh, or per process in a cluster (default from the seed)')
+    .option('--faults <mode>', 'none | swarm | comma list of spill-stop,capacity,fetch-transient,fetch-n,fetch-forever,latency (default swarm)')
+    .option('--variant <v>', 'fast (default) | reference: ReferenceThreshold, accumulator stall guard, batch reads, all-or-nothing writes')
+    .option('--stall-guard <g>', 'produced | accumulator (default: the variant\'s)')
+    .option('--reader-policy <p>', 'prefetch (default) | none: no reader policy, nothing is paged back in')
+    .option('--pattern <p>', `${TRAFFIC_PATTERNS.join(' | ')} (default from the seed)`)
+    .option('--consumer-hold <bytes>', 'consumers keep their accumulator across rounds until it holds this many bytes (default 0)')
+    .option('--check-determinism', 'run each seed twice and name the first step where the runs split')
+    .option('--trace', 'print the readable trace of each run')
+    .option('--steps-max <n>', 'fail a run that has not finished after this many steps (default 200000)')
+    .option('--workers <n>', 'run the seeds on n worker threads (a campaign)')
+    .option('--shard <i/N>', 'run only the i-th of N slices of the seeds')
+    .option('--quiet', 'no progress output')
+    .addHelpText('after', '\nExit status: 0 every invariant held, 1 a run broke one (a replay command is printed), 2 bad usage.\nExamples:\n  spillsim sim --seed 7 --trace\n  spillsim sim --seeds 1..200 --faults swarm\n  spillsim sim --prefetch-budget 0\n  spillsim sim --seeds 1..1000 --workload any --workers 2 --json > runs.jsonl')
+    .action(async (flags: SimFlags) => {
+      result.exitCode = await runSimCommand(flags);
     });
+}
+
+async function runSimCommand(flags: SimFlags): Promise<number> {
+  const simOptions = parseSimFlags(flags);
+  let seeds = parseSeeds(flags);
+  if (flags.shard !== undefined) {
+    const { parseShard, shardSeeds } = await import('../../../sim/campaign.js');
+    const shard = parseShard(flags.shard);
+    seeds = shardSeeds(seeds, shard.index, shard.count);
+  }
+  if (flags.checkDeterminism === true) return runDeterminism(seeds, simOptions, flags);
+  const out = process.stdout;
+  const color = colors(out);
+  const progress = seeds.length > 1 ? new Progress({ label: 'seeds', total: seeds.length, quiet: flags.quiet === true || flags.json === true }) : undefined;
+  const failures: SimRunResult[] = [];
+  const report = (run: SimRunResult): void => {
+    if (!run.ok) failures.push(run);
+    progress?.tick(1, run.ok ? 0 : 1);
+    if (flags.json === true) out.write(`${JSON.stringify(run)}\n`);
+    else printRun(run, flags, seeds.length === 1, color.isColorSupported);
+  };
+  const recordTrace = flags.trace === true ? 'full' : 'none';
+  if (flags.workers !== undefined) {
+    const { runCampaign } = await import('../../../sim/campaign.js');
+    const workers = Number(flags.workers);
+    await runCampaign({ seeds, workers, simOptions: { ...simOptions, recordTrace }, onResult: report });
+  } else {
+    for (const seed of seeds) report(runSimulation({ ...simOptions, seed, recordTrace }));
+  }
+  progress?.stop();
+  if (flags.json !== true) printSummary(seeds.length, failures);
+  return failures.length === 0 ? EXIT_OK : EXIT_BROKEN;
+}
+
+function printRun(run: SimRunResult, flags: SimFlags, alone: boolean, color: boolean): void {
+  const out = process.stdout;
+  const c = colors(out);
+  if (flags.trace === true && run.trace !== undefined) {
+    out.write(`${formatTrace(run.trace, { color, highlightStep: run.violation?.step })}\n`);
+  }
+  if (run.ok) {
+    if (alone || flags.trace === true) out.write(`${c.green('ok')} seed ${run.seed}: ${describeRun(run)}\n`);
+    return;
+  }
+  out.write(`${c.red('FAILED')} seed ${run.seed}: ${formatViolation(run.violation!)}\n`);
+  if (flags.trace !== true && run.trace !== undefined) {
+    out.write(`${formatTrace(run.trace, { color, highlightStep: run.violation!.step, maxSteps: FAILURE_TAIL_STEPS })}\n`);
+  }
+  out.write(`  replay: ${run.replay} --trace\n`);
+}
+
+function describeRun(run: SimRunResult): string {
+  const stats = run.stats as { spilledBytes?: number; deliveredBytes?: number } | undefined;
+  const faults = Array.isArray(run.faultKinds) && run.faultKinds.length > 0 ? run.faultKinds.join(', ') : 'none';
+  return `${run.steps} steps, ${formatBytes(stats?.deliveredBytes ?? 0)} delivered, ${formatBytes(stats?.spilledBytes ?? 0)} spilled, faults: ${faults}, trace ${run.traceHash.slice(0, 16)}`;
+}
+
+function printSummary(total: number, failures: readonly SimRunResult[]): void {
+  const out = process.stdout;
+  if (total > 1 || failures.length > 0) {
+    out.write(`${total} seed${total === 1 ? '' : 's'}: ${total - failures.length} held, ${failures.length} failed\n`);
+  }
+  if (failures.length > 1) {
+    out.write('replay:\n');
+    for (const run of failures) out.write(`  ${run.replay} --trace\n`);
+  }
+}
+
+function runDeterminism(seeds: readonly number[], simOptions: Omit<SimOptions, 'seed'>, flags: SimFlags): number {
+  let split = 0;
+  for (const seed of seeds) {
+    const report = checkDeterminism({ ...simOptions, seed });
+    if (flags.json === true) {
+      process.stdout.write(`${JSON.stringify({ seed, deterministic: report.deterministic, traceHash: report.first.traceHash, otherTraceHash: report.second.traceHash, splitStep: report.splitStep, steps: report.first.steps })}\n`);
+    } else if (report.deterministic) {
+      process.stdout.write(`seed ${seed}: deterministic (${report.first.steps} steps, trace ${report.first.traceHash.slice(0, 16)} both times)\n`);
+    } else {
+      process.stdout.write(`seed ${seed}: NOT deterministic: the runs split at step ${report.splitStep}\n  first:  ${JSON.stringify(report.splitFirst)}\n  second: ${JSON.stringify(report.splitSecond)}\n`);
+    }
+    if (!report.deterministic) split += 1;
+  }
+  return split === 0 ? EXIT_OK : EXIT_BROKEN;
+}
+
+/** Flags to run options; every bad value is a one-line UsageError (exit 2). */
+export function parseSimFlags(flags: SimFlags): Omit<SimOptions, 'seed'> {
+  const options: Omit<SimOptions, 'seed'> = {};
+  if (flags.threshold !== undefined) options.thresholdBytes = parseByteSize('--threshold', flags.threshold);
+  if (flags.reserve !== undefined) options.headReserveBytes = parseByteSize('--reserve', flags.reserve);
+  if (flags.prefetchBudget !== undefined) options.prefetchBudgetBytes = parseByteSize('--prefetch-budget', flags.prefetchBudget);
+  if (flags.consumerHold !== undefined) options.consumerHoldBytes = parseByteSize('--consumer-hold', flags.consumerHold);
+  if (flags.workload !== undefined) options.workload = choice('--workload', flags.workload, [...WORKLOAD_KINDS, 'any'] as const);
+  if (flags.peers !== undefined) {
+    options.workers = wholeNumber('--peers', flags.peers, 1, 16);
+    if (options.workload === 'mesh' && options.workers < 2) throw new UsageError('--peers must be at least 2 for a mesh');
+  }
+  if (flags.faults !== undefined) {
+    try {
+      options.faults = parseFaultMode(flags.faults);
+    } catch (error) {
+      throw new UsageError(`--faults: ${(error as Error).message}`);
+    }
+  }
+  if (flags.variant !== undefined) options.variant = choice('--variant', flags.variant, ['fast', 'reference'] as const);
+  if (flags.stallGuard !== undefined) options.stallGuard = choice('--stall-guard', flags.stallGuard, ['produced', 'accumulator'] as const);
+  if (flags.readerPolicy !== undefined) options.readerPolicy = choice('--reader-policy', flags.readerPolicy, ['prefetch', 'none'] as const);
+  if (flags.pattern !== undefined) options.pattern = choice('--pattern', flags.pattern, TRAFFIC_PATTERNS);
+  if (flags.stepsMax !== undefined) options.stepsMax = wholeNumber('--steps-max', flags.stepsMax, 1, Number.MAX_SAFE_INTEGER);
+  if (flags.workers !== undefined) wholeNumber('--workers', flags.workers, 1, 1024);
+  return options;
+}
+
+function parseSeeds(flags: SimFlags): number[] {
+  if (flags.seed !== undefined && flags.seeds !== undefined) throw new UsageError('give either --seed or --seeds, not both');
+  if (flags.seeds === undefined) return [wholeNumber('--seed', flags.seed ?? '1', 0, Number.MAX_SAFE_INTEGER)];
+  const match = /^\s*(\d+)\s*\.\.\s*(\d+)\s*$/.exec(flags.seeds);
+  const first = Number(match?.[1]);
+  const last = Number(match?.[2]);
+  if (match === null || !Number.isSafeInteger(first) || !Number.isSafeInteger(last) || first > last) {
+    throw new UsageError(`--seeds must be a range A..B of whole numbers with A ≤ B, got '${flags.seeds}'`);
+  }
+  if (last - first + 1 > SEEDS_MAX) throw new UsageError(`--seeds ${flags.seeds} holds more than ${SEEDS_MAX} seeds; split it with --shard i/N`);
+  const seeds: number[] = [];
+  for (let seed = first; seed <= last; seed += 1) seeds.push(seed);
+  return seeds;
+}
+
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+
+/** `4096`, `64KiB`, `1.5MiB`, `2 GiB` (binary units: a K is 1024 bytes) to a whole number of bytes. */
+export function parseByteSize(flag: string, text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+  const unit = BYTE_UNITS[(match?.[2] ?? '').toLowerCase()];
+  const bytes = match === null || unit === undefined ? NaN : Number(match[1]) * unit;
+  if (!Number.isSafeInteger(bytes) || bytes < 0) {
+    throw new UsageError(`${flag} must be a whole number of bytes such as 4096, 64KiB or 1MiB, got '${text}'`);
+  }
+  return bytes;
+}
+
+function wholeNumber(flag: string, text: string, min: number, max: number): number {
+  const value = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got '${text}'`);
+  return value;
+}
+
+function choice<T extends string>(flag: string, text: string, choices: readonly T[]): T {
+  if (!(choices as readonly string[]).includes(text)) throw new UsageError(`${flag} must be one of ${choices.join(', ')}, got '${text}'`);
+  return text as T;
 }
