@@ -386,6 +386,65 @@ describe('Framed messages round-trip in order per channel', () => {
   });
 });
 
+describe('Any interleaving of worker and network steps', () => {
+  type Action =
+    | { kind: 'send'; worker: number; target: number; channel: number; payloadBytes: number }
+    | { kind: 'flush' | 'receive' | 'finish'; worker: number }
+    | { kind: 'sendStep' | 'recvStep'; process: number };
+  const describeAction = (a: Action): string => ('process' in a ? `${a.kind}(${a.process})` : `${a.kind}(${a.worker})`);
+
+  it('property: a seeded script of sends, flushes, receives, finishes and network steps, then a drain, delivers everything', () => {
+    const processes = 3;
+    const threads = 2;
+    const peers = processes * threads;
+    const action: fc.Arbitrary<Action> = fc.oneof(
+      fc.record({ kind: fc.constant('send' as const), worker: fc.nat(peers - 1), target: fc.nat(peers - 1), channel: fc.nat(1), payloadBytes: fc.nat(300) }),
+      fc.record({ kind: fc.constantFrom('flush' as const, 'receive' as const), worker: fc.nat(peers - 1) }),
+      fc.record({ kind: fc.constant('finish' as const), worker: fc.nat(peers - 1) }),
+      fc.record({ kind: fc.constantFrom('sendStep' as const, 'recvStep' as const), process: fc.nat(processes - 1) }),
+    ).map((a) => Object.assign(a, { toString: () => describeAction(a) }));
+    for (const seed of propertySeeds()) {
+      fc.assert(
+        fc.property(fc.array(action, { maxLength: 80 }), fc.boolean(), fc.constantFrom('produced' as const, 'accumulator' as const), (script, zerocopy, stallGuard) => {
+          const communication = Config.cluster({ threads, process: 0, addresses: ['a', 'b', 'c'], zerocopy }, { stallGuard, slabBytes: 128 }).tryBuildWith(
+            new Hooks({ spill: aggressiveSpill(100).spill }),
+          );
+          const network = communication.network!;
+          const sent: Send[] = [];
+          const received = new Map<number, Message[]>();
+          const keep = (allocator: Allocator, messages: Message[]): void => {
+            received.set(allocator.index, [...(received.get(allocator.index) ?? []), ...messages.map((m) => ({ ...m, payload: m.payload.slice() }))]);
+          };
+          const sequences = new Map<string, number>();
+          for (const step of script) {
+            if (step.kind === 'sendStep') network.sendStep(step.process);
+            else if (step.kind === 'recvStep') network.recvStep(step.process);
+            else {
+              const allocator = communication.allocators[step.worker]!;
+              if (step.kind === 'send') {
+                if (allocator.isFinished) continue;
+                const key = `${step.worker}/${step.target}/${step.channel}`;
+                const sequence = sequences.get(key) ?? 0;
+                sequences.set(key, sequence + 1);
+                allocator.send(step.target, payloadOf(step.worker, step.target, step.channel, sequence, step.payloadBytes), { channel: step.channel });
+                sent.push({ source: step.worker, target: step.target, channel: step.channel, payloadBytes: step.payloadBytes });
+              } else if (step.kind === 'flush') allocator.flush();
+              else if (step.kind === 'receive') keep(allocator, allocator.receive());
+              else allocator.finish();
+            }
+          }
+          for (const allocator of communication.allocators) allocator.finish();
+          runUntilQuiet(communication, { onReceive: keep });
+          expectDelivered(sent, received);
+          expect(network.isDone).toBe(true);
+          expect(communication.allocators.every((a) => a.isComplete())).toBe(true);
+        }),
+        { seed, numRuns: 60 },
+      );
+    }
+  });
+});
+
 describe('The network splits writes at arbitrary boundaries', () => {
   const sends: Send[] = [
     { source: 0, target: 1, channel: 0, payloadBytes: 0 },
