@@ -32,8 +32,11 @@ export async function explainFailure(
   for (const group of groups) {
     const still: string[] = [];
     const passes: string[] = [];
+    const original = JSON.stringify([options, commands]);
     for (const variation of group.variations) {
       if (reruns >= RERUNS_MAX) break;
+      // A change that changes nothing (half of 1 byte is still 1 byte) teaches nothing.
+      if (JSON.stringify([variation.options, variation.commands]) === original) continue;
       reruns += 1;
       const outcome = await executeRun(suite, variant, variation.options, variation.commands, context);
       (outcome.violation?.rule === violation.rule ? still : passes).push(variation.label);

@@ -1,13 +1,174 @@
-import type { Command } from 'commander';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+import { loadBackendModule } from '../../../properties/conformance/backend_module.js';
+import { type CheckedSuite, checkSelection, checkSuites, FAILURES_DIR_DEFAULT, plannedCheckRuns } from '../../../properties/check_suites.js';
+import { RUNS_DEFAULT, SUITE_NAMES } from '../../../properties/run_suite.js';
+import { SUITES } from '../../../properties/suites/index.js';
+import type { BytesSpill } from '../../spill.js';
+import { colors, formatDuration } from '../format.js';
 import type { CommandResult } from '../main.js';
-import { UsageError } from '../usage_error.js';
+import { Progress } from '../progress.js';
+import { EXIT_BROKEN, EXIT_OK, UsageError } from '../usage_error.js';
 
-// Placeholder until the issue that owns `spillsim check` lands; it fails loudly, never passes.
-export function registerCheck(program: Command, _result: CommandResult): void {
+interface CheckFlags {
+  runs?: number;
+  seed?: number;
+  timeLimit?: number;
+  suite: string[];
+  variant?: string;
+  backend?: string;
+  json?: boolean;
+  quiet?: boolean;
+  saveFailures?: string | boolean;
+  exampleDb: boolean;
+  list?: boolean;
+}
+
+export function registerCheck(program: Command, result: CommandResult): void {
   program
     .command('check')
-    .description('(not built yet)')
-    .action(() => {
-      throw new UsageError('spillsim check is not built yet');
+    .description('Run every property suite (or some) with a default budget; a failure prints its shrunk trace and a replay command')
+    .option('--runs <n>', `generated runs per sampled suite (default ${RUNS_DEFAULT}; the exhaustive suite always runs every case)`, positiveWhole)
+    .option('--seed <n>', 'fast-check seed for every suite (default: random, printed)', whole)
+    .option('--time-limit <seconds>', 'stop generating new runs after this long in all; suites share it evenly', positiveNumber)
+    .option('--suite <names>', `run only these suites (comma-separated or repeated): ${SUITE_NAMES.join(', ')}`, collectList, [])
+    .option('--variant <name>', 'run a reference-* or broken-* variant of the selected suites (see --list)')
+    .option('--backend <module>', 'spill through your backend module (default export (ctx) => BytesSpill), under the scripted faults')
+    .option('--save-failures [dir]', `write each failure as a replayable fixture (default dir ${FAILURES_DIR_DEFAULT})`)
+    .option('--no-example-db', 'do not replay or record failures in .spillsim/examples')
+    .option('--json', 'print one JSON report on stdout and nothing else')
+    .option('--quiet', 'no progress; only failures and the table')
+    .option('--list', 'list the suites and their variants, then exit')
+    .action(async (flags: CheckFlags) => {
+      result.exitCode = await runCheck(flags);
     });
+}
+
+async function runCheck(flags: CheckFlags): Promise<number> {
+  if (flags.list) {
+    process.stdout.write(listSuites());
+    return EXIT_OK;
+  }
+  const suites = flags.suite.length > 0 ? flags.suite : [...SUITE_NAMES];
+  try {
+    checkSelection(suites, flags.variant);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const makeStrategy = flags.backend === undefined ? undefined : await backendStrategy(flags.backend);
+  const seed = flags.seed ?? Math.floor(Math.random() * 0x7fffffff);
+  const paint = colors();
+  const out = (text: string): void => {
+    if (!flags.json) process.stdout.write(`${text}\n`);
+  };
+  const saveFailuresDir = flags.saveFailures === undefined || flags.saveFailures === false ? undefined : flags.saveFailures === true ? FAILURES_DIR_DEFAULT : flags.saveFailures;
+  out(paint.dim(`spillsim check: ${suites.length} suite(s), seed ${seed}${flags.variant === undefined ? '' : `, variant ${flags.variant}`}${flags.backend === undefined ? '' : `, backend ${flags.backend}`}`));
+  const progress = new Progress({ label: 'runs', total: plannedCheckRuns({ suites, runs: flags.runs, variant: flags.variant }), quiet: Boolean(flags.quiet || flags.json) });
+  const started = performance.now();
+  let results: CheckedSuite[];
+  try {
+    results = await checkSuites({
+      suites,
+      seed,
+      exampleDb: flags.exampleDb,
+      ...(flags.runs === undefined ? {} : { runs: flags.runs }),
+      ...(flags.variant === undefined ? {} : { variant: flags.variant }),
+      ...(flags.timeLimit === undefined ? {} : { timeLimitMs: flags.timeLimit * 1000 }),
+      ...(makeStrategy === undefined ? {} : { makeStrategy, backendPath: flags.backend }),
+      ...(saveFailuresDir === undefined ? {} : { saveFailuresDir }),
+      onRun: () => progress.tick(),
+      onResult: (r) => {
+        if (r.failure === undefined || flags.json) return;
+        progress.stop();
+        out(formatFailure(r, paint));
+      },
+    });
+  } finally {
+    progress.stop();
+  }
+  const timeMs = performance.now() - started;
+  const ok = results.every((r) => r.ok);
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ ok, seed, timeMs: Math.round(timeMs), suites: results }, null, 2)}\n`);
+  } else {
+    out(formatTable(results, paint));
+    out(`${ok ? paint.green('all suites held') : paint.red(`${results.filter((r) => !r.ok).length} suite(s) broke`)} in ${formatDuration(timeMs)} (seed ${seed})`);
+  }
+  return ok ? EXIT_OK : EXIT_BROKEN;
+}
+
+type Paint = ReturnType<typeof colors>;
+
+function formatFailure(result: CheckedSuite, paint: Paint): string {
+  const failure = result.failure!;
+  const lines = [
+    '',
+    paint.red(paint.bold(`FAILED ${result.suite}${result.variant === 'default' ? '' : ` (${result.variant})`}: rule ${failure.violation.rule}`)) +
+      (result.fromExampleDb === undefined ? '' : paint.dim(` (remembered in ${relative(process.cwd(), result.fromExampleDb)})`)),
+    paint.bold('shrunk counterexample:'),
+    ...failure.shrunk.map((line) => `  ${line}`),
+  ];
+  if (failure.explanation.length > 0) lines.push(paint.bold('what could vary and still fail:'), ...failure.explanation.map((line) => `  ${line}`));
+  const replay = result.fromExampleDb === undefined ? failure.replay : `spillsim replay ${relative(process.cwd(), result.fromExampleDb)}`;
+  lines.push(`${paint.bold('replay:')} ${replay}`);
+  if (result.savedFixture !== undefined) lines.push(`${paint.bold('saved:')} ${relative(process.cwd(), result.savedFixture)}`);
+  return lines.join('\n');
+}
+
+function formatTable(results: CheckedSuite[], paint: Paint): string {
+  const rows = results.map((r) => [
+    r.suite + (r.variant === 'default' ? '' : ` (${r.variant})`),
+    String(r.runs),
+    String(r.commands),
+    formatDuration(r.timeMs),
+    r.ok ? (r.interrupted ? 'held (time limit)' : 'held') : `FAILED: ${r.failure?.violation.rule ?? '?'}`,
+  ]);
+  const header = ['suite', 'runs', 'commands', 'time', 'result'];
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
+  const line = (cells: string[]): string => cells.map((cell, c) => (c === 1 || c === 2 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd();
+  const body = rows.map((row, k) => {
+    const text = line(row);
+    return results[k]!.ok ? text : paint.red(text);
+  });
+  return ['', paint.bold(line(header)), ...body].join('\n');
+}
+
+function listSuites(): string {
+  const lines: string[] = [];
+  for (const suite of SUITES) {
+    lines.push(`${suite.name}: ${suite.description}`);
+    for (const [name, variant] of Object.entries(suite.variants)) lines.push(`  --variant ${name}: ${variant.description}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** A `--backend` module as a strategy factory: a fresh backend (and directory) per system. */
+export async function backendStrategy(specifier: string): Promise<() => Promise<BytesSpill>> {
+  const backend = await loadBackendModule(specifier);
+  const noFaults = { failWrite: () => false, failRead: () => false };
+  return async () => backend.factory({ dir: mkdtempSync(join(tmpdir(), 'spillsim-check-')), faults: noFaults });
+}
+
+function whole(text: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) throw new InvalidArgumentError('expected a whole number');
+  return value;
+}
+
+function positiveWhole(text: string): number {
+  const value = whole(text);
+  if (value < 1) throw new InvalidArgumentError('expected at least 1');
+  return value;
+}
+
+function positiveNumber(text: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new InvalidArgumentError('expected a number of seconds above 0');
+  return value;
+}
+
+function collectList(value: string, previous: string[]): string[] {
+  return [...previous, ...value.split(',').map((s) => s.trim()).filter((s) => s.length > 0)];
 }

@@ -1,13 +1,117 @@
-import type { Command } from 'commander';
+import { readdirSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+import { type FixtureReplay, readFixtureJson, replayFixture } from '../../../properties/fixture.js';
+import { replaySeed, SUITE_NAMES } from '../../../properties/run_suite.js';
+import { colors } from '../format.js';
 import type { CommandResult } from '../main.js';
-import { UsageError } from '../usage_error.js';
+import { EXIT_BROKEN, EXIT_OK, EXIT_USAGE, UsageError } from '../usage_error.js';
+import { backendStrategy } from './check.js';
 
-// Placeholder until the issue that owns `spillsim replay` lands; it fails loudly, never passes.
-export function registerReplay(program: Command, _result: CommandResult): void {
+interface ReplayFlags {
+  property?: string;
+  seed?: number;
+  path?: string;
+  variant?: string;
+  backend?: string;
+  json?: boolean;
+}
+
+export function registerReplay(program: Command, result: CommandResult): void {
   program
     .command('replay')
-    .description('(not built yet)')
-    .action(() => {
-      throw new UsageError('spillsim replay is not built yet');
+    .description('Reproduce a failure exactly, as a numbered trace: from its replay command (--property --seed --path) or from fixture files')
+    .argument('[fixtures...]', 'fixture files (or directories of them) written by check --save-failures')
+    .option('--property <suite>', `the suite that failed: ${SUITE_NAMES.join(', ')}`)
+    .option('--seed <n>', 'the seed the failure printed', whole)
+    .option('--path <path>', 'the path the failure printed')
+    .option('--variant <name>', 'the variant to run (a fixture: override the saved one, e.g. default to see a fix hold)')
+    .option('--backend <module>', 'the backend module the failure ran with')
+    .option('--json', 'print one JSON report on stdout')
+    .action(async (fixtures: string[], flags: ReplayFlags) => {
+      result.exitCode = fixtures.length > 0 ? await replayFixtures(fixtures, flags) : await replayFromSeed(flags);
     });
+}
+
+async function replayFromSeed(flags: ReplayFlags): Promise<number> {
+  if (flags.property === undefined || flags.seed === undefined || flags.path === undefined) {
+    throw new UsageError('give fixture files, or --property NAME --seed S --path P as a failure printed them');
+  }
+  const makeStrategy = flags.backend === undefined ? undefined : await backendStrategy(flags.backend);
+  const replay = await replaySeed(flags.property, {
+    seed: flags.seed,
+    path: flags.path,
+    ...(flags.variant === undefined ? {} : { variant: flags.variant }),
+    ...(makeStrategy === undefined ? {} : { makeStrategy }),
+  });
+  const violation = replay.outcome.violation;
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ suite: replay.suite, variant: replay.variant, ok: violation === undefined, violation, options: replay.options, commands: replay.commands, trace: replay.shrunk }, null, 2)}\n`);
+  } else {
+    const paint = colors();
+    process.stdout.write(`${paint.bold(`${replay.suite}${replay.variant === 'default' ? '' : ` (${replay.variant})`}, seed ${flags.seed}, path ${flags.path}`)}\n`);
+    for (const line of replay.shrunk) process.stdout.write(`  ${paint2(line, paint)}\n`);
+  }
+  return violation === undefined ? EXIT_OK : EXIT_BROKEN;
+}
+
+async function replayFixtures(specs: string[], flags: ReplayFlags): Promise<number> {
+  if (flags.property !== undefined || flags.seed !== undefined || flags.path !== undefined) {
+    throw new UsageError('give either fixture files or --property/--seed/--path, not both');
+  }
+  const files = specs.flatMap(expandFixturePaths);
+  const makeStrategy = flags.backend === undefined ? undefined : await backendStrategy(flags.backend);
+  const replays: FixtureReplay[] = [];
+  for (const file of files) {
+    let value: unknown;
+    try {
+      value = readFixtureJson(file);
+    } catch (error) {
+      replays.push({ name: basename(file), verdict: 'no-longer-valid', summary: (error as Error).message, modelChanged: false });
+      continue;
+    }
+    replays.push(
+      await replayFixture(basename(file), value, {
+        ...(flags.variant === undefined ? {} : { variant: flags.variant }),
+        ...(makeStrategy === undefined ? {} : { context: { makeInner: makeStrategy } }),
+      }),
+    );
+  }
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ fixtures: replays }, null, 2)}\n`);
+  } else {
+    const paint = colors();
+    for (const replay of replays) {
+      const mark = replay.verdict === 'now-passes' ? paint.green('now passes') : replay.verdict === 'no-longer-valid' ? paint.yellow('no longer valid') : paint.red(replay.verdict.replace('-', ' '));
+      process.stdout.write(`${paint.bold(replay.name)}: ${mark}: ${replay.summary}${replay.modelChanged ? paint.dim(' (saved under another model or command set)') : ''}\n`);
+      for (const line of replay.trace ?? []) process.stdout.write(`  ${paint2(line, paint)}\n`);
+    }
+  }
+  if (replays.some((r) => r.verdict === 'no-longer-valid')) return EXIT_USAGE;
+  return replays.some((r) => r.verdict === 'same-failure' || r.verdict === 'different-failure') ? EXIT_BROKEN : EXIT_OK;
+}
+
+/** A file, or every `.json` in a directory; a missing path is bad input. */
+function expandFixturePaths(spec: string): string[] {
+  let stat;
+  try {
+    stat = statSync(spec);
+  } catch {
+    throw new UsageError(`no such fixture file or directory: ${spec}`);
+  }
+  if (!stat.isDirectory()) return [spec];
+  return readdirSync(spec)
+    .filter((name) => name.endsWith('.json'))
+    .sort()
+    .map((name) => join(spec, name));
+}
+
+function paint2(line: string, paint: ReturnType<typeof colors>): string {
+  return line.startsWith('BROKE') ? paint.red(line) : line.startsWith('held') ? paint.green(line) : line;
+}
+
+function whole(text: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) throw new InvalidArgumentError('expected a whole number');
+  return value;
 }
