@@ -417,9 +417,10 @@ describe('Any interleaving of worker and network steps', () => {
           };
           const sequences = new Map<string, number>();
           for (const step of script) {
-            if (step.kind === 'sendStep') network.sendStep(step.process);
-            else if (step.kind === 'recvStep') network.recvStep(step.process);
-            else {
+            if ('process' in step) {
+              if (step.kind === 'sendStep') network.sendStep(step.process);
+              else network.recvStep(step.process);
+            } else {
               const allocator = communication.allocators[step.worker]!;
               if (step.kind === 'send') {
                 if (allocator.isFinished) continue;
