@@ -3,13 +3,15 @@
  * JSON document). Every figure is a ratio of two things measured in the same run, or a count.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Progress } from '../src/cli/progress.js';
 import { runExtendCost } from './extend_cost.js';
 import { runQueueVsArray } from './queue_vs_array.js';
 import { runSpillPath } from './spill_path.js';
 import { runSpillStress } from './spill_stress.js';
+import { runSimSpeed } from './sim_speed.js';
+import { runCampaignScaling } from './campaign_scaling.js';
 import { type BenchOptions, type BenchResult, formatResult, holds } from './report.js';
 
 const BENCHMARKS: ReadonlyArray<{ name: string; run: (options: BenchOptions) => Promise<BenchResult> }> = [
@@ -17,6 +19,8 @@ const BENCHMARKS: ReadonlyArray<{ name: string; run: (options: BenchOptions) => 
   { name: 'queue-vs-array', run: runQueueVsArray },
   { name: 'spill-path', run: runSpillPath },
   { name: 'spill-stress', run: (options) => runSpillStress(options) },
+  { name: 'sim-speed', run: runSimSpeed },
+  { name: 'campaign-scaling', run: runCampaignScaling },
 ];
 
 export interface Machine {
@@ -25,11 +29,13 @@ export interface Machine {
   cores: number;
   memoryBytes: number;
   platform: string;
+  /** 1-minute load average when the run started: on shared machines, the figures' context. */
+  loadAverage: number;
 }
 
 export function describeMachine(): Machine {
   const cpuList = cpus();
-  return { node: process.version, cpuModel: cpuList[0]?.model ?? 'unknown', cores: cpuList.length, memoryBytes: totalmem(), platform: `${process.platform}-${process.arch}` };
+  return { node: process.version, cpuModel: cpuList[0]?.model ?? 'unknown', cores: cpuList.length, memoryBytes: totalmem(), platform: `${process.platform}-${process.arch}`, loadAverage: loadavg()[0]! };
 }
 
 function parseOnly(value: string, previous: string[] = []): string[] {
@@ -63,7 +69,7 @@ export async function runBenchmarks(argv: string[]): Promise<number> {
   };
   const progress = new Progress({ label: 'benchmarks', total: chosen.length, quiet: Boolean(flags.json) || !process.stderr.isTTY });
   if (!flags.json) {
-    process.stdout.write(`# spillsim benchmarks${flags.quick ? ' (--quick)' : ''}\nmachine: ${machine.cpuModel}, ${machine.cores} cores, ${(machine.memoryBytes / 2 ** 30).toFixed(0)} GiB, node ${machine.node}, ${machine.platform}\n\n`);
+    process.stdout.write(`# spillsim benchmarks${flags.quick ? ' (--quick)' : ''}\nmachine: ${machine.cpuModel}, ${machine.cores} cores, ${(machine.memoryBytes / 2 ** 30).toFixed(0)} GiB, node ${machine.node}, ${machine.platform}, load average ${machine.loadAverage.toFixed(1)}\n\n`);
   }
   const results: BenchResult[] = [];
   for (const bench of chosen) {

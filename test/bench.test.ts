@@ -1,7 +1,14 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { runCampaignScaling } from '../bench/campaign_scaling.js';
 import { runExtendCost } from '../bench/extend_cost.js';
+import { runSimSpeed } from '../bench/sim_speed.js';
+import { runCampaign } from '../sim/campaign.js';
 import { measureRates, median, speedRatio } from '../bench/measure.js';
 import { formatResult, formatTable, holds, missFactor, type Figure } from '../bench/report.js';
 import { runSpillPath } from '../bench/spill_path.js';
@@ -126,5 +133,27 @@ describe('spill stress', () => {
   it('refuses to report figures when a case lost bytes', async () => {
     const lossy = (c: StressCase): StressOutcome => ({ ...runStressCase({ ...c, totalBytes: 1024 * KiB, chunkBytes: 64 * KiB }), checksumMatches: false });
     await expect(runSpillStress(quiet, lossy)).rejects.toThrow(/every byte must come back/);
+  });
+});
+
+describe('harness speed and campaign scaling', () => {
+  it('sim-speed counts simulated steps and fast-check commands and relates them to bare queue operations', async () => {
+    const result = await runSimSpeed(quiet);
+    const figure = (name: string) => result.figures.find((f) => f.name === name)!.value;
+    for (const name of ['sim-steps-per-second', 'sim-steps-per-second-any', 'fc-commands-per-second']) expect(figure(name)).toBeGreaterThan(0);
+    // The simulator does far more per operation than the bare queue does.
+    expect(figure('sim-overhead')).toBeGreaterThan(1);
+  });
+
+  it('campaign-scaling runs the same seeds on 1 and 2 workers and checks their hashes agree', async () => {
+    // A stand-in worker (worker threads load JavaScript; the real one is built into dist/).
+    const dir = mkdtempSync(join(tmpdir(), 'spillsim-bench-campaign-'));
+    const file = join(dir, 'worker.mjs');
+    writeFileSync(file, `export default ({ seeds }) => seeds.map((seed) => ({ seed, ok: true, traceHash: 'h' + seed, steps: 1 }));\n`);
+    const withStandIn: typeof runCampaign = (o) => runCampaign({ ...o, workerFile: pathToFileURL(file) });
+    const result = await runCampaignScaling(quiet, withStandIn);
+    expect(result.figures.find((f) => f.name === 'campaign-hash-mismatches')!.value).toBe(0);
+    expect(result.figures.find((f) => f.name === 'campaign-2-vs-1')!.value).toBeGreaterThan(0);
+    expect(result.rows).toHaveLength(2);
   });
 });

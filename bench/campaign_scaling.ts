@@ -1,0 +1,64 @@
+import { loadavg } from 'node:os';
+import { runCampaign } from '../sim/campaign.js';
+import { median } from './measure.js';
+import type { BenchOptions, BenchResult } from './report.js';
+
+/**
+ * Benchmark 6: seeds per second of a campaign on 1 and on 2 worker threads, the same seeds in
+ * the same run, alternating so load from elsewhere hits both alike. Pool start-up is included:
+ * it is part of what a campaign costs.
+ */
+
+const SEED_FIRST = 1;
+
+type Campaign = typeof runCampaign;
+
+async function timeCampaign(campaign: Campaign, seeds: number[], workers: number): Promise<{ seconds: number; hashes: string[]; failed: number }> {
+  const start = process.hrtime.bigint();
+  const results = await campaign({ seeds, workers, simOptions: {} });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  return { seconds, hashes: results.map((r) => r.traceHash), failed: results.filter((r) => !r.ok).length };
+}
+
+/** `campaign` is `runCampaign` (the smoke test passes one with a stand-in worker). */
+export async function runCampaignScaling(options: BenchOptions, campaign: Campaign = runCampaign): Promise<BenchResult> {
+  const seedCount = options.quick ? 40 : 600;
+  const rounds = options.quick ? 1 : 3;
+  const seeds = Array.from({ length: seedCount }, (_, k) => SEED_FIRST + k);
+  const loadBefore = loadavg()[0]!;
+  const perWorkers = new Map<number, number[]>([[1, []], [2, []]]);
+  let reference: string[] | undefined;
+  let mismatches = 0;
+  let failed = 0;
+  for (let round = 0; round < rounds; round += 1) {
+    for (const workers of [1, 2]) {
+      options.log(`campaign-scaling: round ${round + 1}/${rounds}, ${seedCount} seeds on ${workers} worker(s)`);
+      const run = await timeCampaign(campaign, seeds, workers);
+      perWorkers.get(workers)!.push(seedCount / run.seconds);
+      reference ??= run.hashes;
+      mismatches += run.hashes.filter((h, k) => h !== reference![k]).length;
+      failed += run.failed;
+    }
+  }
+  const loadAfter = loadavg()[0]!;
+  const one = median(perWorkers.get(1)!);
+  const two = median(perWorkers.get(2)!);
+  return {
+    name: 'campaign-scaling',
+    title: '6. campaign scaling: seeds per second on worker threads',
+    columns: ['workers', 'seeds/s', 'vs 1 worker'],
+    rows: [
+      { workers: 1, 'seeds/s': one, 'vs 1 worker': 1 },
+      { workers: 2, 'seeds/s': two, 'vs 1 worker': two / one },
+    ],
+    figures: [
+      { name: 'campaign-2-vs-1', description: 'seeds/s with 2 worker threads / with 1', value: two / one, unit: 'ratio', target: { op: '>=', value: 1.8 } },
+      { name: 'campaign-hash-mismatches', description: 'seeds whose trace hash differed between runs or worker counts (must be 0)', value: mismatches, unit: 'count', target: { op: '<=', value: 0 } },
+      { name: 'campaign-failed-runs', description: 'runs that broke an invariant (default options, must be 0)', value: failed, unit: 'count' },
+    ],
+    notes: [
+      `seeds ${SEED_FIRST}..${SEED_FIRST + seedCount - 1} with default simulation options, ${rounds} round(s) alternating 1 and 2 workers, median seeds/s; pool start-up included.`,
+      `1-minute load average ${loadBefore.toFixed(1)} before and ${loadAfter.toFixed(1)} after; the machine's cores are shared: two workers can only scale if a second core is free.`,
+    ],
+  };
+}
