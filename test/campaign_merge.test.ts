@@ -125,3 +125,15 @@ describe('spillsim merge', () => {
     expect(range.err.trim().split('\n')).toHaveLength(1);
   });
 });
+
+describe('mergeRuns with overlapping shards', () => {
+  it('counts a seed as failed when any of its runs failed, whichever file came first', () => {
+    const summary = mergeRuns([
+      { file: 'a', runs: [run(1), run(2)] },
+      { file: 'b', runs: [run(2, false)] },
+    ]);
+    expect(summary.failed).toBe(1);
+    expect(summary.failures[0]).toMatchObject({ seed: 2, file: 'b', invariant: 'no-loss' });
+    expect(summary.duplicates[0]!.conflicting).toBe(true);
+  });
+});

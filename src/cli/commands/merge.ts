@@ -36,21 +36,13 @@ interface MergeFlags {
 export function registerMerge(program: Command, result: CommandResult): void {
   program
     .command('merge')
-    .description('Combine the JSON-lines results of campaign shards (spillsim sim --json) into one report.')
+    .description(
+      'Combine the JSON-lines results of campaign shards (spillsim sim --json) into one report; exits 1 when a run failed, a seed is missing or two shards disagree about a seed.',
+    )
     .argument('<files...>', 'result files: one JSON run per line, as `spillsim sim --json` prints them')
     .option('-o, --output <file>', 'write the merged summary as JSON to this file')
     .option('--expect <A..B>', 'the seed range the campaign covered, to report seeds no shard ran')
     .option('--json', 'print the merged summary as JSON instead of text')
-    .addHelpText(
-      'after',
-      `
-Examples:
-  spillsim sim --seeds 1..1000000 --shard 3/8 --json > shard-3.jsonl
-  spillsim merge shard-*.jsonl --expect 1..1000000 -o campaign.json
-
-Exit codes: 0 every run passed and no seed is missing or conflicting; 1 a run failed, a seed
-is missing, or two shards disagree about a seed; 2 a file is unreadable or not run results.`,
-    )
     .action((files: string[], flags: MergeFlags) => {
       const expected = flags.expect === undefined ? undefined : parseSeedRange(flags.expect);
       const summary = mergeRuns(files.map((file) => ({ file, runs: readRuns(file) })), expected);
@@ -149,7 +141,8 @@ export function mergeRuns(
   };
   for (const seed of seeds) {
     const entries = bySeed.get(seed)!;
-    const { run, file } = entries[0]!;
+    // A seed counts as failed if any of its runs failed, so an overlap cannot hide a failure.
+    const { run, file } = entries.find((e) => !e.run.ok) ?? entries[0]!;
     if (entries.length > 1) {
       const conflicting = entries.some((e) => e.run.ok !== run.ok || e.run.traceHash !== run.traceHash);
       summary.duplicates.push({ seed, count: entries.length, files: entries.map((e) => e.file), conflicting });
