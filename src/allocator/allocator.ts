@@ -211,11 +211,12 @@ export class Allocator {
   }
 
   #parse(frame: Bytes): Message {
-    const header = tryReadHeader(frame.data);
+    const data = frame.data;
+    const header = tryReadHeader(data);
     if (header === undefined || frame.length !== HEADER_BYTES + header.payloadBytes) {
       throw corruptFrameError(`worker ${this.index}`, `a frame of ${frame.length} bytes does not match its header`);
     }
-    return { ...header, payload: frame.data.subarray(HEADER_BYTES) };
+    return { channel: header.channel, source: header.source, target: header.target, sequence: header.sequence, payload: data.subarray(HEADER_BYTES) };
   }
 
   /** Check a message against this worker and its source's sequence; count it. */

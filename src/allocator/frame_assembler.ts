@@ -1,5 +1,5 @@
 import { Bytes } from '../bytes.js';
-import { HEADER_BYTES, frameBytesOf, tryReadHeader } from './message_header.js';
+import { frameBytesAt, HEADER_BYTES } from './message_header.js';
 
 /**
  * Cuts one ordered byte stream, delivered as `Bytes` pieces with arbitrary boundaries, into whole
@@ -23,6 +23,24 @@ export class FrameAssembler {
 
   /** Append every whole frame `piece` completes to `out`, in stream order. Takes ownership of `piece`. */
   push(piece: Bytes, out: Bytes[]): void {
+    const rest = this.#finishCarried(piece, out);
+    // Whole frames inside the rest of the piece, as views of it; each pass peels at least HEADER_BYTES.
+    const data = rest.data;
+    let offset = 0;
+    for (let frameBytes = frameBytesAt(data, offset); frameBytes !== undefined && data.byteLength - offset >= frameBytes; frameBytes = frameBytesAt(data, offset)) {
+      out.push(new Bytes(rest.buffer, rest.offset + offset, frameBytes));
+      offset += frameBytes;
+    }
+    if (offset < data.byteLength) {
+      rest.extractTo(offset);
+      this.#carry.push(rest);
+      this.#carryBytes = rest.length;
+      this.#carryFrameBytes = frameBytesAt(data, offset);
+    }
+  }
+
+  /** Complete the frame carried from earlier pieces with the head of `piece`; returns what is left of it. */
+  #finishCarried(piece: Bytes, out: Bytes[]): Bytes {
     const rest = piece;
     // Each pass moves at least one byte from `rest` into the carry, so it ends within `rest.length` passes.
     while (this.#carryBytes > 0 && rest.length > 0) {
@@ -31,7 +49,7 @@ export class FrameAssembler {
       this.#carry.push(rest.extractTo(take));
       this.#carryBytes += take;
       if (this.#carryFrameBytes === undefined && this.#carryBytes === HEADER_BYTES) {
-        this.#carryFrameBytes = frameBytesOf(tryReadHeader(concat(this.#carry, HEADER_BYTES).data)!);
+        this.#carryFrameBytes = frameBytesAt(concat(this.#carry, HEADER_BYTES).data);
       }
       if (this.#carryBytes === this.#carryFrameBytes) {
         out.push(concat(this.#carry, this.#carryBytes));
@@ -40,18 +58,7 @@ export class FrameAssembler {
         this.#carryFrameBytes = undefined;
       }
     }
-    // Each pass peels one whole frame of at least HEADER_BYTES, so it ends.
-    for (let header = tryReadHeader(rest.data); header !== undefined; header = tryReadHeader(rest.data)) {
-      const frameBytes = frameBytesOf(header);
-      if (rest.length < frameBytes) break;
-      out.push(rest.extractTo(frameBytes));
-    }
-    if (rest.length > 0) {
-      this.#carry.push(rest);
-      this.#carryBytes = rest.length;
-      const header = tryReadHeader(rest.data);
-      this.#carryFrameBytes = header === undefined ? undefined : frameBytesOf(header);
-    }
+    return rest;
   }
 }
 

@@ -38,25 +38,41 @@ export function frameBytesOf(header: MessageHeader): number {
 
 /** Write `header` at `offset` of `into`. */
 export function writeHeader(into: Uint8Array, offset: number, header: MessageHeader): void {
-  const view = new DataView(into.buffer, into.byteOffset + offset, HEADER_BYTES);
-  view.setUint32(0, header.channel, true);
-  view.setUint32(4, header.source, true);
-  view.setUint32(8, header.target, true);
-  view.setUint32(12, header.sequence, true);
-  view.setUint32(16, header.payloadBytes, true);
+  writeU32(into, offset, header.channel);
+  writeU32(into, offset + 4, header.source);
+  writeU32(into, offset + 8, header.target);
+  writeU32(into, offset + 12, header.sequence);
+  writeU32(into, offset + 16, header.payloadBytes);
 }
 
-/** The header at the front of `from`, or `undefined` when fewer than `HEADER_BYTES` are there. */
-export function tryReadHeader(from: Uint8Array): MessageHeader | undefined {
-  if (from.byteLength < HEADER_BYTES) return undefined;
-  const view = new DataView(from.buffer, from.byteOffset, HEADER_BYTES);
+/** The header at `offset` of `from`, or `undefined` when fewer than `HEADER_BYTES` are there. */
+export function tryReadHeader(from: Uint8Array, offset = 0): MessageHeader | undefined {
+  if (from.byteLength - offset < HEADER_BYTES) return undefined;
   return {
-    channel: view.getUint32(0, true),
-    source: view.getUint32(4, true),
-    target: view.getUint32(8, true),
-    sequence: view.getUint32(12, true),
-    payloadBytes: view.getUint32(16, true),
+    channel: readU32(from, offset),
+    source: readU32(from, offset + 4),
+    target: readU32(from, offset + 8),
+    sequence: readU32(from, offset + 12),
+    payloadBytes: readU32(from, offset + 16),
   };
+}
+
+/** The length of the frame whose header starts at `offset`, or `undefined` when the header is not all there. */
+export function frameBytesAt(from: Uint8Array, offset = 0): number | undefined {
+  if (from.byteLength - offset < HEADER_BYTES) return undefined;
+  return HEADER_BYTES + readU32(from, offset + 16);
+}
+
+// By hand rather than through a DataView: one is not worth allocating per frame on the hot path.
+function readU32(from: Uint8Array, offset: number): number {
+  return (from[offset]! | (from[offset + 1]! << 8) | (from[offset + 2]! << 16) | (from[offset + 3]! << 24)) >>> 0;
+}
+
+function writeU32(into: Uint8Array, offset: number, value: number): void {
+  into[offset] = value & 0xff;
+  into[offset + 1] = (value >>> 8) & 0xff;
+  into[offset + 2] = (value >>> 16) & 0xff;
+  into[offset + 3] = (value >>> 24) & 0xff;
 }
 
 /** A whole frame as one fresh `Bytes` (header then payload); used for shutdown frames and tests. */
