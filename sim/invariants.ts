@@ -34,6 +34,9 @@ export function checkConservation(q: TrackedQueue): Breach | undefined {
   const stored = q.storedBytes;
   const actual = resident + stored;
   if (actual === expected) return undefined;
+  // Rare path: before blaming the data, make sure the deque's own count is not the liar.
+  const miscount = recountBreach(q);
+  if (miscount !== undefined) return miscount;
   const where = `${q.name} holds ${actual} bytes (${resident} resident + ${stored} in storage) but ${expected} are written and not yet delivered`;
   return actual > expected
     ? { invariant: 'no-duplicate', message: `${where}: ${actual - expected} bytes are held twice` }
@@ -44,6 +47,11 @@ export function checkConservation(q: TrackedQueue): Breach | undefined {
 export function checkResidentCount(q: TrackedQueue, step: number): Breach | undefined {
   const deque = q.deque;
   if (deque.length > RECOUNT_ENTRIES_MAX && step % SPOT_CHECK_EVERY !== 0) return undefined;
+  return recountBreach(q);
+}
+
+function recountBreach(q: TrackedQueue): Breach | undefined {
+  const deque = q.deque;
   let recount = 0;
   for (const entry of deque) if (entry.kind === 'bytes') recount += entry.bytes.length;
   if (recount === deque.residentBytes) return undefined;

@@ -258,7 +258,7 @@ class Simulation {
 
   #check(record: StepRecord): Breach | undefined {
     for (const q of record.touched) {
-      const breach = checkFetchOnce(q) ?? checkDelivery(q) ?? checkConservation(q) ?? checkResidentCount(q, this.#step);
+      const breach = checkFetchOnce(q) ?? checkConservation(q) ?? checkDelivery(q) ?? checkResidentCount(q, this.#step);
       if (breach !== undefined) return breach;
       if (record.writerStepOn === q) {
         const spilled = this.#events.some((e) => e.queue === q.name && e.event.kind === 'spill');

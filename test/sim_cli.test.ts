@@ -1,0 +1,113 @@
+import { Command, CommanderError } from 'commander';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { parseByteSize, registerSim } from '../src/cli/commands/sim.js';
+import { SpillsimError } from '../src/errors.js';
+
+/** The same mapping as src/cli/main.ts (which loads package.json from dist/, so runs only built). */
+async function main(argv: string[]): Promise<number> {
+  const result = { exitCode: 0 };
+  const program = new Command('spillsim').exitOverride();
+  registerSim(program, result);
+  for (const command of program.commands) command.exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return result.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (!(error instanceof SpillsimError)) throw error;
+    process.stderr.write(`spillsim: ${error.message}\n`);
+    return 2;
+  }
+}
+
+/** Run `spillsim sim ...args` in-process; returns the exit code and what it printed. */
+async function sim(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+  const code = await main(['node', 'spillsim', 'sim', ...args]);
+  vi.restoreAllMocks();
+  return { code, stdout, stderr };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('spillsim sim', () => {
+  it('exits 0 on a seed that holds, and says what the run did', async () => {
+    const { code, stdout } = await sim('--seed', '1');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^ok seed 1: \d+ steps, .* delivered, .* spilled, faults: .*, trace [0-9a-f]{16}\n$/);
+  });
+
+  it('--prefetch-budget 0 is reported as a livelock with a replay command, exit 1', async () => {
+    const { code, stdout } = await sim('--prefetch-budget', '0');
+    expect(code).toBe(1);
+    expect(stdout).toContain('FAILED seed 1: Invariant no-livelock broke at step');
+    expect(stdout).toContain('replay: spillsim sim --seed 1 --prefetch-budget 0 --trace');
+  });
+
+  it('--seeds 1..200 passes', async () => {
+    const { code, stdout } = await sim('--seeds', '1..200', '--quiet');
+    expect(stdout).toContain('200 seeds: 200 held, 0 failed');
+    expect(code).toBe(0);
+  }, 60_000);
+
+  it('--json prints one parseable object per run with seed, ok, traceHash, steps', async () => {
+    const { code, stdout } = await sim('--seeds', '5..7', '--json', '--workload', 'mesh');
+    expect(code).toBe(0);
+    const runs = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(runs.map((r) => r.seed)).toEqual([5, 6, 7]);
+    for (const r of runs) {
+      expect(r.ok).toBe(true);
+      expect(r.traceHash).toMatch(/^[0-9a-f]{64}$/);
+      expect(r.steps).toBeGreaterThan(0);
+      expect(r.trace).toBeUndefined();
+    }
+  });
+
+  it('--json on a failure carries the violation and the trace tail', async () => {
+    const { code, stdout } = await sim('--seed', '1', '--json', '--reader-policy', 'none');
+    expect(code).toBe(1);
+    const run = JSON.parse(stdout) as { ok: boolean; violation: { invariant: string; step: number }; trace: Array<{ step: number }> };
+    expect(run.ok).toBe(false);
+    expect(run.violation.invariant).toBe('no-livelock');
+    expect(run.trace.at(-1)!.step).toBe(run.violation.step);
+  });
+
+  it('--check-determinism runs twice and agrees', async () => {
+    const { code, stdout } = await sim('--seed', '4', '--workload', 'cluster', '--check-determinism');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^seed 4: deterministic \(\d+ steps, trace [0-9a-f]{16} both times\)\n$/);
+  });
+
+  it('--trace prints the numbered trace', async () => {
+    const { code, stdout } = await sim('--seed', '2', '--trace', '--faults', 'none');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/# ?0 t= ?0 writer extend/);
+    expect(stdout).toContain('writer');
+  });
+
+  it.each([
+    [['--threshold', 'lots'], '--threshold must be a whole number of bytes'],
+    [['--seeds', '9..3'], '--seeds must be a range A..B'],
+    [['--faults', 'gremlins'], "unknown fault kind 'gremlins'"],
+    [['--workload', 'ring'], '--workload must be one of single, mesh, cluster, any'],
+    [['--variant', 'slow'], '--variant must be one of fast, reference'],
+    [['--seed', '1', '--seeds', '1..2'], 'either --seed or --seeds'],
+    [['--workload', 'mesh', '--peers', '1'], '--peers must be at least 2 for a mesh'],
+  ])('bad input %j exits 2 with one line', async (args, message) => {
+    const { code, stdout, stderr } = await sim(...args);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain(message);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('reads byte sizes with binary suffixes', () => {
+    expect(parseByteSize('--x', '64KiB')).toBe(65536);
+    expect(parseByteSize('--x', '1.5 MiB')).toBe(1572864);
+    expect(parseByteSize('--x', '4096')).toBe(4096);
+    expect(() => parseByteSize('--x', '0.5')).toThrow(/whole number of bytes/);
+  });
+});
