@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { Volume } from 'memfs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BatchFileSpill, type ReadMode, type WriteMode } from '../src/backends/batch_file_spill.js';
+import { BatchFileSpill, type BatchFileStats, type ReadMode, type WriteMode } from '../src/backends/batch_file_spill.js';
 import { FileSpill } from '../src/backends/file_spill.js';
 import { MemfsSpill } from '../src/backends/memfs_spill.js';
 import { MemorySpill } from '../src/backends/memory_spill.js';
@@ -14,7 +14,7 @@ import { Bytes } from '../src/bytes.js';
 import { SpillsimError } from '../src/errors.js';
 import { MergeQueue } from '../src/merge_queue.js';
 import { PrefetchPolicy } from '../src/prefetch_policy.js';
-import type { BytesFetch, FetchResult, InspectableSpill } from '../src/spill.js';
+import type { BytesFetch, FetchResult, InspectableSpill, StorageStats } from '../src/spill.js';
 import { Threshold } from '../src/threshold.js';
 import { propertySeeds } from './support/seeds.js';
 
@@ -52,7 +52,7 @@ interface BuildOptions {
 }
 
 interface Harness {
-  spill: InspectableSpill & { close(): void };
+  spill: Omit<InspectableSpill, 'stats'> & { close(): void; stats(): StorageStats & Partial<BatchFileStats> };
   /** Batch files on storage; always [] for the memory backend. */
   files(): string[];
   /** Flip one byte of a batch file (file-based backends only). */
