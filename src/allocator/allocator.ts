@@ -60,9 +60,10 @@ export class Allocator {
   readonly #assemblers: FrameAssembler[];
   readonly #inboxes: TypedChannel[];
   readonly #logFn: LogFn | undefined;
-  // Next sequence number to send, by `${target}/${channel}`; next expected, by `${source}/${channel}`.
-  readonly #sendSequence = new Map<string, number>();
-  readonly #receiveSequence = new Map<string, number>();
+  // By channel, then by peer: the next sequence number to send to each target, and the next
+  // expected from each source.
+  readonly #sendSequence = new Map<number, Float64Array>();
+  readonly #receiveSequence = new Map<number, Float64Array>();
   #finished = false;
   #dropped = false;
   readonly #traffic: AllocatorTraffic = { sentMessages: 0, sentPayloadBytes: 0, receivedMessages: 0, receivedPayloadBytes: 0 };
@@ -116,9 +117,9 @@ export class Allocator {
     if (!Number.isSafeInteger(channel) || channel < 0 || channel > CHANNEL_MAX) {
       throw new SpillsimError('E_BAD_ARGUMENT', `worker ${this.index}: channel must be a whole number in 0..${CHANNEL_MAX}, got ${String(channel)}`);
     }
-    const key = `${target}/${channel}`;
-    const sequence = this.#sendSequence.get(key) ?? 0;
-    this.#sendSequence.set(key, (sequence + 1) % (HEADER_FIELD_MAX + 1));
+    const sequences = this.#sequencesOf(this.#sendSequence, channel);
+    const sequence = sequences[target]!;
+    sequences[target] = (sequence + 1) % (HEADER_FIELD_MAX + 1);
     const header: MessageHeader = { channel, source: this.index, target, sequence, payloadBytes: payload.byteLength };
     const route = this.#routes[target]!;
     if (route.kind === 'typed') {
@@ -224,12 +225,12 @@ export class Allocator {
     const where = `worker ${this.index}`;
     if (message.target !== this.index) throw corruptFrameError(where, `message for worker ${message.target} arrived here`);
     if (message.source >= this.peers) throw corruptFrameError(where, `message from unknown worker ${message.source}`);
-    const key = `${message.source}/${message.channel}`;
-    const expected = this.#receiveSequence.get(key) ?? 0;
+    const sequences = this.#sequencesOf(this.#receiveSequence, message.channel);
+    const expected = sequences[message.source]!;
     if (message.sequence !== expected) {
       throw corruptFrameError(where, `message ${message.sequence} from worker ${message.source} on channel ${message.channel} arrived where ${expected} was next`);
     }
-    this.#receiveSequence.set(key, (expected + 1) % (HEADER_FIELD_MAX + 1));
+    sequences[message.source] = (expected + 1) % (HEADER_FIELD_MAX + 1);
     this.#traffic.receivedMessages += 1;
     this.#traffic.receivedPayloadBytes += message.payload.byteLength;
     if (this.#logFn !== undefined) {
@@ -237,6 +238,15 @@ export class Allocator {
       this.#logFn({ kind: 'message', isSend: false, header: { channel, source, target, sequence, payloadBytes: message.payload.byteLength } });
     }
     return message;
+  }
+
+  #sequencesOf(byChannel: Map<number, Float64Array>, channel: number): Float64Array {
+    let sequences = byChannel.get(channel);
+    if (sequences === undefined) {
+      sequences = new Float64Array(this.peers);
+      byChannel.set(channel, sequences);
+    }
+    return sequences;
   }
 
   #checkUsable(what: string): void {
