@@ -11,6 +11,7 @@ import { UsageError } from '../src/cli/usage_error.js';
 import { parseFixtureTrace, parseQueueStates } from '../src/cli/report/fixture_trace.js';
 import { makeFixture } from '../properties/fixture.js';
 import { runSuite } from '../properties/run_suite.js';
+import { runSimulation } from '../sim/run.js';
 import { ensureBuilt, runBuiltCli } from './support/built_cli.js';
 
 const KiB = 1024;
@@ -338,8 +339,8 @@ describe('report in Chromium', () => {
   });
 
   /** Open a report and collect every console error or warning, page error and network request. */
-  async function openReport(path: string): Promise<{ page: Page; problems: string[] }> {
-    const page = await browser.newPage({ viewport: { width: 1720, height: 940 } });
+  async function openReport(path: string, viewport = { width: 1800, height: 1000 }): Promise<{ page: Page; problems: string[] }> {
+    const page = await browser.newPage({ viewport });
     const problems: string[] = [];
     page.on('console', (message) => {
       if (message.type() === 'error' || message.type() === 'warning') problems.push(`${message.type()}: ${message.text()}`);
@@ -353,36 +354,44 @@ describe('report in Chromium', () => {
     return { page, problems };
   }
 
-  it('renders the failing run with no errors: plot with its series, trace table, highlighted step', async () => {
-    const run = stallingRun();
-    const { page, problems } = await openReport(writeReport(run, join(dir, 'browser.html')));
+  it('renders a failing simulator run with no errors: plot, series, trace table, the broken step in view', async () => {
+    // `spillsim sim --seed 8 --prefetch-budget 0`: the reader never fetches, the simulator reports it.
+    const run = runSimulation({ seed: 8, prefetchBudgetBytes: 0, recordTrace: 'full' });
+    expect(run.ok).toBe(false);
+    const { page, problems } = await openReport(writeReport(run, join(dir, 'sim-run.html')));
     expect(await page.locator('svg.plot').count()).toBe(1);
     for (const kind of ['resident', 'paged', 'inFlight']) {
       const series = page.locator(`svg.plot path.series.${kind}[data-queue="q0"]`);
       expect(await series.count()).toBe(1);
-      const box = await series.boundingBox();
-      expect(box!.width).toBeGreaterThan(100);
+      expect((await series.boundingBox())!.width).toBeGreaterThan(100);
     }
-    expect(await page.locator('svg.plot .marker.partial-spill').count()).toBe(1);
-    expect(await page.locator('svg.plot .marker.stall').count()).toBe(1);
+    expect(await page.locator('svg.plot .policy-line').count()).toBeGreaterThan(0);
+    expect(await page.locator('svg.plot .marker.spill').count()).toBe(run.trace!.filter((s) => s.op === 'spill').length);
     expect(await page.locator('table.trace tbody tr').count()).toBe(run.trace!.length);
     const violating = page.locator('tr.violating');
     expect(await violating.count()).toBe(1);
     expect(await violating.getAttribute('data-step')).toBe(String(run.violation!.step));
-    // The page opens with the broken step scrolled into the table's view.
     await expect.poll(() => rowInView(page, run.violation!.step)).toBe(true);
-    expect(await page.locator('.verdict.broken').innerText()).toContain('no-stall');
+    expect(await page.locator('.verdict.broken').innerText()).toContain(`Invariant ${run.violation!.invariant} broke at step ${run.violation!.step}`);
+    await page.screenshot({ path: resolve('docs/report.png') });
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 60_000);
 
-    mkdirSync(resolve('docs'), { recursive: true });
-    await page.screenshot({ path: resolve('docs/report.png'), fullPage: false });
-    expect(existsSync(resolve('docs/report.png'))).toBe(true);
-
-    // A click on a marker brings its row into view.
+  it('draws a marker for every kind of event, and a click on one brings its row into view', async () => {
+    const run = stallingRun();
+    // A small window, so the table cannot show the whole trace at once.
+    const { page, problems } = await openReport(writeReport(run, join(dir, 'browser.html')), { width: 1400, height: 600 });
+    for (const kind of ['spill', 'partial-spill', 'fetch-failed', 'buzz', 'park', 'stall']) {
+      const expected = run.trace!.filter((s) => s.op === kind || (kind === 'buzz' && (s.buzzes ?? 0) > 0)).length;
+      expect({ kind, count: await page.locator(`svg.plot .marker.${kind}`).count() }).toEqual({ kind, count: expected });
+    }
+    await expect.poll(() => rowInView(page, run.violation!.step)).toBe(true);
     const firstSpill = page.locator('svg.plot .marker.spill').first();
-    const spillStep = await firstSpill.getAttribute('data-step');
-    expect(await rowInView(page, Number(spillStep))).toBe(false);
+    const spillStep = Number(await firstSpill.getAttribute('data-step'));
+    expect(await rowInView(page, spillStep)).toBe(false);
     await firstSpill.click();
-    await expect.poll(() => rowInView(page, Number(spillStep))).toBe(true);
+    await expect.poll(() => rowInView(page, spillStep)).toBe(true);
     expect(problems).toEqual([]);
     await page.close();
   }, 60_000);

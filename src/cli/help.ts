@@ -20,7 +20,7 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
   sim: [
     { command: 'spillsim sim --seed 7', what: 'simulate one seed and check every invariant' },
     { command: 'spillsim sim --seeds 1..200', what: 'a range of seeds, with progress' },
-    { command: 'spillsim sim --seed 7 --prefetch-budget 0 --report report.html', what: 'a reader that never fetches: a stall, drawn' },
+    { command: 'spillsim sim --seed 7 --prefetch-budget 0 --trace', what: 'a reader that never fetches: reported as a stall, with its trace' },
     { command: 'spillsim sim --seeds 1..50 --json > runs.jsonl', what: 'one JSON object per run, for merge or report' },
   ],
   replay: [
@@ -44,11 +44,14 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
 };
 
 /** What every page ends with: the exit codes, the contract scripts rely on. */
-const EXIT_CODES = 'Exit codes: 0 everything held, 1 a property or contract broke (the output says how to replay it), 2 bad usage or input.';
+const EXIT_CODES = [
+  'Exit codes: 0 everything held; 1 a property or contract broke (the output says',
+  'how to replay it); 2 bad usage or bad input.',
+].join('\n');
 
+/** Each example as a comment line and a command line, so neither is wrapped on an 80-column terminal. */
 export function formatExamples(examples: readonly Example[]): string {
-  const width = Math.max(...examples.map((e) => e.command.length));
-  return ['', 'Examples:', ...examples.map((e) => `  $ ${e.command.padEnd(width)}  # ${e.what}`)].join('\n');
+  return ['', 'Examples:', ...examples.flatMap((e) => [`  # ${e.what}`, `  $ ${e.command}`])].join('\n');
 }
 
 /** Append the examples to each command's help and an overview to the program's. */

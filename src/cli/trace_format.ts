@@ -111,6 +111,7 @@ function toneOp(op: TraceOp, palette: Palette, text: string): string {
 
 function movedText(step: TraceStep): string {
   if (step.bytes === undefined && step.chunks === undefined) return '';
+  if ((step.bytes ?? 0) === 0 && (step.chunks ?? 0) === 0) return 'nothing moved';
   const bytes = step.bytes === undefined ? '' : formatBytes(step.bytes);
   const chunks = step.chunks === undefined ? '' : `${step.chunks} chunk${step.chunks === 1 ? '' : 's'}`;
   if (bytes && chunks) return `${bytes} in ${chunks}`;

@@ -96,14 +96,15 @@ function renderPanel(series: QueueSeries, model: ReportModel, x: XScale, box: { 
     out.push(`<line class="grid" x1="${MARGIN_LEFT}" x2="${MARGIN_LEFT + PLOT_WIDTH}" y1="${py}" y2="${py}"/>`);
     out.push(`<text class="tick" x="${MARGIN_LEFT - 6}" y="${py}" text-anchor="end" dominant-baseline="middle">${formatBytes(bytes)}</text>`);
   }
-  for (const line of onScale) {
+  const labelYs = spreadLabels(onScale.map((line) => toPy(line.bytes)));
+  onScale.forEach((line, index) => {
     const py = fmt(toPy(line.bytes));
     out.push(
       `<line class="policy-line ${line.kind}" x1="${MARGIN_LEFT}" x2="${MARGIN_LEFT + PLOT_WIDTH}" y1="${py}" y2="${py}" ` +
         `stroke="${line.color}" stroke-dasharray="${line.dash}"><title>${escapeHtml(`${line.label}: ${formatBytes(line.bytes)}`)}</title></line>`,
-      `<text class="line-label" x="${MARGIN_LEFT + PLOT_WIDTH + 4}" y="${py}" dominant-baseline="middle" fill="${line.color}">${escapeHtml(line.short)} ${formatBytes(line.bytes)}</text>`,
+      `<text class="line-label" x="${MARGIN_LEFT + PLOT_WIDTH + 4}" y="${fmt(labelYs[index] ?? 0)}" dominant-baseline="middle" fill="${line.color}">${escapeHtml(line.short)} ${formatBytes(line.bytes)}</text>`,
     );
-  }
+  });
   out.push(seriesPath('resident', series.residentBytes, x, toPy, series.queue));
   out.push(seriesPath('paged', series.pagedBytes, x, toPy, series.queue));
   out.push(seriesPath('inFlight', series.inFlightBytes, x, toPy, series.queue));
@@ -189,6 +190,22 @@ function renderViolationLine(model: ReportModel, x: XScale, bottom: number): str
     `<g class="violation-line" data-step="${violation.step}"><line x1="${px}" x2="${px}" y1="0" y2="${bottom}" stroke="#dc2626" stroke-width="1.5"/>` +
     `<text x="${fmt(labelX)}" y="11" text-anchor="${anchor}" fill="#dc2626">✗ ${escapeHtml(violation.invariant)} at step ${violation.step}</text></g>`
   );
+}
+
+/** Label height in pixels: labels of lines closer than this are pushed apart. */
+const LABEL_SPACING_PX = 12;
+
+/** Y positions for the lines' labels: each at its line, moved up just enough not to overlap the one below. */
+export function spreadLabels(ys: readonly number[]): number[] {
+  const order = ys.map((y, index) => ({ y, index })).sort((a, b) => b.y - a.y);
+  const placed = new Array<number>(ys.length);
+  let previous = Number.POSITIVE_INFINITY;
+  for (const { y, index } of order) {
+    const at = Math.min(y, previous - LABEL_SPACING_PX);
+    placed[index] = at;
+    previous = at;
+  }
+  return placed;
 }
 
 /**

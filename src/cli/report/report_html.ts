@@ -84,7 +84,7 @@ function legend(model: ReportModel): string {
 }
 
 function traceRow(step: TraceStep, violating: boolean, withTime: boolean): string {
-  const moved = [step.bytes === undefined ? '' : formatBytes(step.bytes), step.chunks === undefined ? '' : `${step.chunks} ch`].filter(Boolean).join(' / ');
+  const moved = step.bytes === 0 && (step.chunks ?? 0) === 0 ? 'nothing' : [step.bytes === undefined ? '' : formatBytes(step.bytes), step.chunks === undefined ? '' : `${step.chunks} ch`].filter(Boolean).join(' / ');
   const what = [step.detail ?? '', step.fault ? `fault: ${step.fault}` : '', step.buzzes ? `buzz ×${step.buzzes}` : ''].filter(Boolean).join(' · ');
   const picture = step.queue !== undefined ? step.queues?.[step.queue] : undefined;
   const after = picture ? `${formatBytes(picture.residentBytes)} / ${formatBytes(picture.pagedBytes)}` : '';
@@ -102,7 +102,10 @@ function omittedRow(count: number, which: 'earlier' | 'later'): string {
 
 const STYLE = `
 :root { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #111827; background: #f9fafb; }
-body { margin: 0; padding: 20px 24px; }
+/* The page fills the window and the trace scrolls inside it, so the broken step is on screen at once. */
+html, body { height: 100%; }
+body { margin: 0; padding: 16px 24px; box-sizing: border-box; display: flex; flex-direction: column; }
+header { flex: none; }
 h1 { font-size: 20px; margin: 0 0 8px; }
 h2 { font-size: 15px; margin: 0 0 8px; }
 h2 .count { color: #6b7280; font-weight: normal; }
@@ -113,9 +116,9 @@ h2 .count { color: #6b7280; font-weight: normal; }
 .summary div { display: flex; gap: 6px; }
 .summary dt { color: #6b7280; }
 .summary dd { margin: 0; font-family: ui-monospace, monospace; }
-main { display: flex; gap: 20px; align-items: flex-start; }
-.plot-area { flex: 0 0 auto; width: 840px; background: #fff; border: 1px solid #e5e7eb; border-radius: 8px; padding: 10px; }
-.trace-area { flex: 1 1 auto; min-width: 420px; background: #fff; border: 1px solid #e5e7eb; border-radius: 8px; padding: 10px; }
+main { display: flex; gap: 20px; align-items: stretch; flex: 1; min-height: 0; }
+.plot-area { flex: 0 0 auto; width: 840px; max-height: 100%; overflow: auto; box-sizing: border-box; align-self: flex-start; background: #fff; border: 1px solid #e5e7eb; border-radius: 8px; padding: 10px; }
+.trace-area { flex: 1 1 auto; min-width: 420px; display: flex; flex-direction: column; min-height: 0; box-sizing: border-box; background: #fff; border: 1px solid #e5e7eb; border-radius: 8px; padding: 10px; }
 .legend { display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 12px; margin-bottom: 6px; }
 .legend span { display: inline-flex; align-items: center; gap: 4px; }
 .note { font-size: 12px; color: #92400e; background: #fffbeb; padding: 4px 8px; border-radius: 4px; }
@@ -129,7 +132,7 @@ svg.plot .panel-title { font-weight: 600; fill: #111827; font-size: 12px; }
 svg.plot .off-scale { fill: #6b7280; font-size: 11px; }
 svg.plot .marker { cursor: pointer; opacity: 0.85; }
 svg.plot .marker:hover { opacity: 1; stroke: #111827; }
-.table-scroll { max-height: 80vh; overflow: auto; }
+.table-scroll { flex: 1; min-height: 240px; overflow: auto; }
 table.trace { border-collapse: collapse; font-size: 12px; width: 100%; }
 table.trace th { position: sticky; top: 0; background: #f3f4f6; text-align: left; padding: 4px 6px; }
 table.trace td { padding: 2px 6px; border-bottom: 1px solid #f3f4f6; vertical-align: top; }
@@ -153,7 +156,9 @@ const SCRIPT = `
   function show(step, flash) {
     var row = document.getElementById('step-' + step);
     if (!row || !scroller) return;
-    scroller.scrollTop = Math.max(0, row.offsetTop - scroller.clientHeight / 3);
+    // Scroll only the table (not the page), leaving the row a third of the way down.
+    var offset = row.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
+    scroller.scrollTop = Math.max(0, scroller.scrollTop + offset - scroller.clientHeight / 3);
     if (flash) { row.classList.add('flash'); setTimeout(function () { row.classList.remove('flash'); }, 1200); }
   }
   var broken = document.querySelector('tr.violating');
