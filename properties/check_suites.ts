@@ -121,7 +121,8 @@ async function replayExamples(db: ExampleDb, name: string, variant: string, cont
         violation: replay.violation,
         options: fixture.options,
         commands: fixture.commands,
-        explanation: await explainFailure(suite, variant, fixture.options, fixture.commands, replay.violation, context),
+        ...(fixture.input === undefined ? {} : { input: fixture.input }),
+        explanation: suite.kind === 'sampled' ? [] : await explainFailure(suite, variant, fixture.options, fixture.commands, replay.violation, context),
       },
     };
   }

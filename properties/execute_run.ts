@@ -30,7 +30,8 @@ export async function executeRun(
   context: BuildContext = {},
 ): Promise<RunOutcome> {
   const variant = suite.variants[variantName];
-  if (variant === undefined) throw new SpillsimError('E_BAD_INPUT', `suite ${suite.name} has no variant ${variantName}; it has ${Object.keys(suite.variants).join(', ')}`);
+  if (variant?.systems === undefined && variant !== undefined) throw new SpillsimError('E_BAD_INPUT', `suite ${suite.name} does not run command lists`);
+  if (variant?.systems === undefined) throw new SpillsimError('E_BAD_INPUT', `suite ${suite.name} has no variant ${variantName}; it has ${Object.keys(suite.variants).join(', ')}`);
   const rules = new Set<RuleId>(suite.rules);
   const systems: QueueSystem[] = [];
   for (const spec of variant.systems(options)) {

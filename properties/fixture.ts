@@ -25,6 +25,8 @@ export interface Fixture {
   path: string;
   options: RunOptions;
   commands: CommandData[];
+  /** Sampled suites (determinism, end to end): the generated input, as plain JSON. */
+  input?: unknown;
   libraryVersion: string;
   /** What broke when it was saved. */
   broke: Violation;
@@ -81,6 +83,7 @@ export function makeFixture(suite: string, variant: string, failure: SuiteFailur
     path: failure.path,
     options: failure.options,
     commands: failure.commands,
+    ...(failure.input === undefined ? {} : { input: failure.input }),
     libraryVersion: LIBRARY_VERSION,
     broke: failure.violation,
     modelHash: modelHash(suite),
@@ -91,7 +94,7 @@ export function makeFixture(suite: string, variant: string, failure: SuiteFailur
 
 /** A stable file name: suite, variant and a hash of the counterexample itself. */
 export function fixtureFileName(fixture: Fixture): string {
-  const digest = createHash('sha256').update(JSON.stringify([fixture.options, fixture.commands])).digest('hex').slice(0, 10);
+  const digest = createHash('sha256').update(JSON.stringify([fixture.options, fixture.commands, fixture.input ?? null])).digest('hex').slice(0, 10);
   return `${fixture.property}--${fixture.variant}--${digest}.json`;
 }
 
@@ -120,16 +123,23 @@ export async function replayFixture(name: string, value: unknown, overrides: { v
   const modelChanged = v.modelHash !== modelHash(suite.name);
   const variant = overrides.variant ?? v.variant ?? 'default';
   if (suite.variants[variant] === undefined) return invalid(`suite ${suite.name} has no variant ${JSON.stringify(variant)} any more`, modelChanged);
-  const options = parseOptions(v.options);
-  if (typeof options === 'string') return invalid(options, modelChanged);
-  if (!Array.isArray(v.commands)) return invalid('commands is not a list', modelChanged);
-  const commands: CommandData[] = [];
-  for (let i = 0; i < v.commands.length; i += 1) {
-    const parsed = parseCommand(v.commands[i], options.queues);
-    if (!parsed.ok) return invalid(`command ${i + 1} no longer applies: ${parsed.reason}`, modelChanged);
-    commands.push(parsed.command);
+  let outcome;
+  if (suite.kind === 'sampled') {
+    const parsed = suite.parseInput(v.input);
+    if (!parsed.ok) return invalid(`input no longer applies: ${parsed.reason}`, modelChanged);
+    outcome = await suite.run(parsed.input, variant, overrides.context ?? {});
+  } else {
+    const options = parseOptions(v.options);
+    if (typeof options === 'string') return invalid(options, modelChanged);
+    if (!Array.isArray(v.commands)) return invalid('commands is not a list', modelChanged);
+    const commands: CommandData[] = [];
+    for (let i = 0; i < v.commands.length; i += 1) {
+      const parsed = parseCommand(v.commands[i], options.queues);
+      if (!parsed.ok) return invalid(`command ${i + 1} no longer applies: ${parsed.reason}`, modelChanged);
+      commands.push(parsed.command);
+    }
+    outcome = await executeRun(suite, variant, options, commands, overrides.context ?? {});
   }
-  const outcome = await executeRun(suite, variant, options, commands, overrides.context ?? {});
   const trace = formatCommandTrace(outcome);
   const saved = v.broke;
   const now = outcome.violation;

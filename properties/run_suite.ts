@@ -7,7 +7,7 @@ import { executeRun, type RunOutcome, type TraceEntry } from './execute_run.js';
 import { explainFailure } from './explain.js';
 import type { RunOptions } from './queue_system.js';
 import { findSuite, SUITES } from './suites/index.js';
-import type { BuildContext, ModelSuite, Suite } from './suite.js';
+import type { BuildContext, ModelSuite, SampledSuite, Suite } from './suite.js';
 import { formatCommandTrace } from './command_trace.js';
 import type { Violation } from './violation.js';
 import { PropertyViolation } from './violation.js';
@@ -44,6 +44,8 @@ export interface SuiteFailure {
   violation: Violation;
   options: RunOptions;
   commands: CommandData[];
+  /** Sampled suites: the generated input (a simulation's options, a mesh and its messages). */
+  input?: unknown;
   /** Which parts of the counterexample could vary and still fail. */
   explanation: string[];
 }
@@ -79,11 +81,16 @@ export async function runSuite(name: string, options: RunSuiteOptions = {}): Pro
   checkVariant(suite, variant);
   const context: BuildContext = options.makeStrategy === undefined ? {} : { makeInner: options.makeStrategy };
   const started = performance.now();
-  const counted = suite.kind === 'model' ? await runModelSuite(suite, variant, options, context) : await runEnumeratedSuite(suite, variant, options, context);
+  const counted =
+    suite.kind === 'model'
+      ? await runModelSuite(suite, variant, options, context)
+      : suite.kind === 'sampled'
+        ? await runSampledSuite(suite, variant, options, context)
+        : await runEnumeratedSuite(suite, variant, options, context);
   const result: SuiteResult = { suite: suite.name, variant, ok: counted.ok, runs: counted.runs, commands: counted.commands, interrupted: counted.interrupted, timeMs: 0 };
   if (counted.failure !== undefined) {
-    const { seed, path, options: runOptions, commands, violation } = counted.failure;
-    const outcome = await executeRun(suite, variant, runOptions, commands, context);
+    const { seed, path, options: runOptions, commands, violation, input } = counted.failure;
+    const outcome = suite.kind === 'sampled' ? await suite.run(input, variant, context) : await executeRun(suite, variant, runOptions, commands, context);
     result.failure = {
       seed,
       path,
@@ -92,7 +99,8 @@ export async function runSuite(name: string, options: RunSuiteOptions = {}): Pro
       violation: outcome.violation ?? violation,
       options: runOptions,
       commands,
-      explanation: await explainFailure(suite, variant, runOptions, commands, outcome.violation ?? violation, context),
+      ...(input === undefined ? {} : { input }),
+      explanation: suite.kind === 'sampled' ? [] : await explainFailure(suite, variant, runOptions, commands, outcome.violation ?? violation, context),
     };
   }
   result.timeMs = performance.now() - started;
@@ -112,7 +120,36 @@ interface Counted {
   runs: number;
   commands: number;
   interrupted: boolean;
-  failure?: Pick<SuiteFailure, 'seed' | 'path' | 'options' | 'commands' | 'violation'>;
+  failure?: Pick<SuiteFailure, 'seed' | 'path' | 'options' | 'commands' | 'violation' | 'input'>;
+}
+
+/** Sampled suites keep `options` for the fixture shape; their real input is `input`. */
+const NO_OPTIONS: RunOptions = { queues: 1, stallGuard: 'produced', thresholdBytes: 0, headReserveBytes: 0, budgetBytes: 1, policySeed: 0 };
+
+function sampledProperty(suite: SampledSuite, variant: string, context: BuildContext, tally: { onRun?: () => void; last?: unknown }) {
+  return fc.asyncProperty(suite.inputArb, async (input) => {
+    tally.last = input;
+    tally.onRun?.();
+    const outcome = await suite.run(input, variant, context);
+    if (outcome.violation !== undefined) throw new PropertyViolation(outcome.violation);
+  });
+}
+
+async function runSampledSuite(suite: SampledSuite, variant: string, options: RunSuiteOptions, context: BuildContext): Promise<Counted> {
+  const tally = { onRun: options.onRun };
+  const details = await fc.check(sampledProperty(suite, variant, context, tally), {
+    numRuns: options.runs ?? suite.runsDefault,
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+    ...(options.timeLimitMs === undefined ? {} : { interruptAfterTimeLimit: options.timeLimitMs }),
+  });
+  const counted: Counted = { ok: !details.failed, runs: details.numRuns, commands: 0, interrupted: details.interrupted };
+  if (details.failed && details.counterexample !== null) {
+    const error = details.errorInstance;
+    const violation: Violation =
+      error instanceof PropertyViolation ? error.violation : { rule: 'threw', message: error instanceof Error ? error.message : String(error), step: 0 };
+    counted.failure = { seed: details.seed, path: details.counterexamplePath ?? '', options: NO_OPTIONS, commands: [], input: details.counterexample[0], violation };
+  }
+  return counted;
 }
 
 /** The property fast-check checks: run the collected commands, throw on the first broken rule. */
@@ -207,7 +244,9 @@ function replayPathOf(cmds: Iterable<unknown>): string | undefined {
 /** How many runs a suite will do: for progress bars. */
 export function plannedRuns(name: string, runs: number | undefined, variant = 'default'): number {
   const suite = suiteOrThrow(name);
-  return suite.kind === 'model' ? (runs ?? RUNS_DEFAULT) : suite.cases(variant).length;
+  if (suite.kind === 'model') return runs ?? RUNS_DEFAULT;
+  if (suite.kind === 'sampled') return runs ?? suite.runsDefault;
+  return suite.cases(variant).length;
 }
 
 export interface ReplayResult {
@@ -215,6 +254,7 @@ export interface ReplayResult {
   variant: string;
   options: RunOptions;
   commands: CommandData[];
+  input?: unknown;
   outcome: RunOutcome;
   shrunk: string[];
 }
@@ -230,6 +270,17 @@ export async function replaySeed(
   const context: BuildContext = args.makeStrategy === undefined ? {} : { makeInner: args.makeStrategy };
   let options: RunOptions;
   let commands: CommandData[];
+  if (suite.kind === 'sampled') {
+    if (!/^\d+(:\d+)*$/.test(args.path)) throw new SpillsimError('E_BAD_INPUT', `--path must look like 12:0:3 (as printed by a failure), got ${JSON.stringify(args.path)}`);
+    const tally: { last?: unknown } = {};
+    try {
+      await fc.check(sampledProperty(suite, variant, context, tally), { seed: args.seed, path: args.path, numRuns: 1, endOnFailure: true });
+    } catch (error) {
+      throw new SpillsimError('E_BAD_INPUT', `seed ${args.seed} and path ${args.path} do not name a run of ${suite.name}: ${(error as Error).message}`);
+    }
+    const outcome = await suite.run(tally.last, variant, context);
+    return { suite: suite.name, variant, options: NO_OPTIONS, commands: [], input: tally.last, outcome, shrunk: formatCommandTrace(outcome) };
+  }
   if (suite.kind === 'enumerated') {
     const cases = suite.cases(variant);
     const index = Number(args.path);

@@ -2,6 +2,7 @@ import type fc from 'fast-check';
 import type { BytesSpill } from '../src/spill.js';
 import type { CommandData } from './command_data.js';
 import type { QueueSystem, RunOptions, SystemSpec } from './queue_system.js';
+import type { RunOutcome } from './execute_run.js';
 import type { RuleId, Violation } from './violation.js';
 
 /** What a variant needs to build its systems: the user's storage, when one is plugged in. */
@@ -13,8 +14,8 @@ export interface BuildContext {
 /** One way to put a suite's systems together: the default, a reference behaviour, or a deliberate bug. */
 export interface Variant {
   description: string;
-  /** The systems run side by side on the same commands (one, or several to compare). */
-  systems: (options: RunOptions) => SystemSpec[];
+  /** Model suites: the systems run side by side on the same commands (one, or several to compare). */
+  systems?: (options: RunOptions) => SystemSpec[];
 }
 
 /** One enumerated case of an exhaustive suite: its index is the replay `--path`. */
@@ -50,4 +51,18 @@ export interface EnumeratedSuite extends SuiteBase {
   cases: (variant: string) => EnumeratedCase[];
 }
 
-export type Suite = ModelSuite | EnumeratedSuite;
+/**
+ * Sampled: fast-check generates one plain-JSON input per run (a simulation seed, a mesh and its
+ * messages) and shrinks it; no command list.
+ */
+export interface SampledSuite extends SuiteBase {
+  kind: 'sampled';
+  inputArb: fc.Arbitrary<unknown>;
+  /** Runs when nobody says: these runs cost more than a command list. */
+  runsDefault: number;
+  run: (input: unknown, variant: string, context: BuildContext) => Promise<RunOutcome>;
+  /** Check a stored input; the reason when it no longer applies. */
+  parseInput: (value: unknown) => { ok: true; input: unknown } | { ok: false; reason: string };
+}
+
+export type Suite = ModelSuite | EnumeratedSuite | SampledSuite;
