@@ -22,8 +22,8 @@ async function timeCampaign(campaign: Campaign, seeds: number[], workers: number
 
 /** `campaign` is `runCampaign` (the smoke test passes one with a stand-in worker). */
 export async function runCampaignScaling(options: BenchOptions, campaign: Campaign = runCampaign): Promise<BenchResult> {
-  const seedCount = options.quick ? 40 : 600;
-  const rounds = options.quick ? 1 : 3;
+  const seedCount = options.quick ? 40 : 400;
+  const rounds = options.quick ? 1 : 2;
   const seeds = Array.from({ length: seedCount }, (_, k) => SEED_FIRST + k);
   const loadBefore = loadavg()[0]!;
   const perWorkers = new Map<number, number[]>([[1, []], [2, []]]);

@@ -72,21 +72,34 @@ export async function runBenchmarks(argv: string[]): Promise<number> {
     process.stdout.write(`# spillsim benchmarks${flags.quick ? ' (--quick)' : ''}\nmachine: ${machine.cpuModel}, ${machine.cores} cores, ${(machine.memoryBytes / 2 ** 30).toFixed(0)} GiB, node ${machine.node}, ${machine.platform}, load average ${machine.loadAverage.toFixed(1)}\n\n`);
   }
   const results: BenchResult[] = [];
+  const errors: Array<{ name: string; message: string }> = [];
   for (const bench of chosen) {
-    const result = await bench.run({ quick: Boolean(flags.quick), log });
+    let result: BenchResult;
+    try {
+      result = await bench.run({ quick: Boolean(flags.quick), log });
+    } catch (error) {
+      // One broken benchmark must not hide the figures of the others; it fails the run at the end.
+      const message = error instanceof Error ? error.message : String(error);
+      errors.push({ name: bench.name, message });
+      process.stderr.write(`bench ${bench.name} failed: ${message}\n`);
+      progress.tick(1, 1);
+      continue;
+    }
     results.push(result);
     progress.tick(1, result.figures.some((f) => holds(f) === false) ? 1 : 0);
     if (!flags.json) process.stdout.write(`${formatResult(result)}\n`);
   }
   progress.stop();
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ machine, quick: Boolean(flags.quick), results }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ machine, quick: Boolean(flags.quick), results, errors }, null, 2)}\n`);
   } else {
     const figures = results.flatMap((r) => r.figures).filter((f) => f.target !== undefined);
     const missed = figures.filter((f) => holds(f) === false);
     process.stdout.write(`targets: ${figures.length - missed.length} of ${figures.length} hold${missed.length > 0 ? `; missed: ${missed.map((f) => f.name).join(', ')}` : ''}\n`);
+    for (const e of errors) process.stdout.write(`FAILED to run: ${e.name}: ${e.message}\n`);
   }
-  return 0;
+  // Missed targets are findings, reported above; a benchmark that could not run is an error.
+  return errors.length === 0 ? 0 : 1;
 }
 
 // Run when executed (`node dist/bench/run.js`), not when imported by the smoke test.

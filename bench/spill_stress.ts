@@ -37,7 +37,8 @@ function stressCase(quick: boolean, spill: boolean, pattern: StressPattern): Str
 export function runCaseInChild(c: StressCase, childFile = fileURLToPath(new URL('./spill_stress_case.js', import.meta.url))): StressOutcome {
   const child = spawnSync(process.execPath, ['--expose-gc', childFile, JSON.stringify(c)], { encoding: 'utf8', timeout: CASE_TIMEOUT_MS, maxBuffer: 1024 * 1024 });
   if (child.status !== 0) {
-    const why = child.error?.message ?? child.stderr.trim().split('\n').slice(-3).join(' | ');
+    const stderrLines = child.stderr.split('\n').filter((line) => line.trim() !== '');
+    const why = child.error?.message ?? (stderrLines.find((line) => /Error/.test(line)) ?? stderrLines[0] ?? `signal ${child.signal}`);
     throw new Error(`spill stress case (${c.spill ? 'spill' : 'no spill'}, ${c.pattern}) failed with status ${child.status}: ${why}`);
   }
   const lines = child.stdout.trim().split('\n');
