@@ -226,7 +226,9 @@ describe('fixtures from the property suites', () => {
       [3, 'extend', 'q1', 2048, 1],
     ]);
     expect(steps[2]!.alsoOps).toEqual(['partial-spill', 'fetch-failed']);
-    expect(steps[2]!.detail).toBe('spilled 1 of 2 chunks (storage stopped it after 1); fetch failed');
+    expect(steps.map((s) => s.actor)).toEqual(['writer', 'storage', 'writer']);
+    expect(steps[1]!.detail).toBe('StopSpillAfterCommand(1)');
+    expect(steps[2]!.detail).toBe('ExtendCommand(q1, [2048] B, fresh slab): spilled 1 of 2 chunks (storage stopped it after 1); fetch failed');
     expect(steps[2]!.queues).toEqual({
       q0: { residentBytes: 512, pagedBytes: 1024, inFlightBytes: 1536, entries: 2, pagedEntries: 1 },
       q1: { residentBytes: 2048, pagedBytes: 0, inFlightBytes: 2048, entries: 1, pagedEntries: 0 },

@@ -13,7 +13,7 @@ export function parseFixtureTrace(lines: readonly string[]): TraceStep[] {
     if (!current) return;
     const { events, ...step } = current;
     const marks = events.flatMap(eventOps);
-    if (events.length > 0) step.detail = events.join('; ');
+    if (events.length > 0) step.detail = `${step.detail}: ${events.join('; ')}`;
     if (marks.length > 0) step.alsoOps = [...new Set(marks)];
     steps.push(step);
     current = undefined;
@@ -25,7 +25,8 @@ export function parseFixtureTrace(lines: readonly string[]): TraceStep[] {
       const number = Number(command[1]);
       // No clock in a property run: the command number is the x axis (timeTicks stays 0).
       const text = command[2] ?? '';
-      current = { step: number, timeTicks: 0, actor: 'command', op: commandOp(text), events: [], ...commandFields(text) };
+      const op = commandOp(text);
+      current = { step: number, timeTicks: 0, actor: ACTOR_OF_OP[op] ?? 'command', op, detail: text, events: [], ...commandFields(text) };
       continue;
     }
     if (!current) continue;
@@ -40,6 +41,9 @@ export function parseFixtureTrace(lines: readonly string[]): TraceStep[] {
   close();
   return steps;
 }
+
+/** Who the command stands for, in the simulator's words. */
+const ACTOR_OF_OP: Partial<Record<TraceOp, string>> = { extend: 'writer', drain: 'reader', fault: 'storage' };
 
 /** The command's name says what kind of step it is (`ExtendCommand(q0, …)` → extend). */
 function commandOp(text: string): TraceOp {
