@@ -25,6 +25,11 @@ export interface CampaignOptions {
   simOptions: SimOptionsWithoutSeed;
   /** Called once per finished run, in completion order (for progress bars and streaming output). */
   onResult?: (result: SimRunResult) => void;
+  /**
+   * Default true. False: results go only to `onResult` and the returned list is empty, so a long
+   * campaign (a shard of a million seeds) holds only the batches in flight, not every result.
+   */
+  keepResults?: boolean;
   /** The worker module; defaults to the built `campaign_worker.js` beside this file. */
   workerFile?: URL;
 }
@@ -40,7 +45,8 @@ export async function runCampaign(options: CampaignOptions): Promise<SimRunResul
   if (seeds.length > CAMPAIGN_SEEDS_MAX) {
     throw new UsageError(`a campaign of ${seeds.length} seeds is above ${CAMPAIGN_SEEDS_MAX}; split it with --shard i/N`);
   }
-  const results = new Array<SimRunResult | undefined>(seeds.length);
+  const keepResults = options.keepResults ?? true;
+  const results = new Array<SimRunResult | undefined>(keepResults ? seeds.length : 0);
   if (seeds.length === 0) return [];
   const pool = new Piscina<CampaignTask, SimRunResult[]>({
     filename: (options.workerFile ?? new URL('./campaign_worker.js', import.meta.url)).href,
@@ -62,7 +68,7 @@ export async function runCampaign(options: CampaignOptions): Promise<SimRunResul
         throw new Error(`campaign worker returned ${Array.isArray(batch) ? batch.length : 'no'} results for ${end - start} seeds`);
       }
       for (let k = 0; k < batch.length; k += 1) {
-        results[start + k] = batch[k]!;
+        if (keepResults) results[start + k] = batch[k]!;
         options.onResult?.(batch[k]!);
       }
     }

@@ -37,6 +37,14 @@ describe('runCampaign', () => {
     expect([...seen].sort((a, b) => a - b)).toEqual([...seeds].sort((a, b) => a - b));
   });
 
+  it('streams results without keeping them when keepResults is false', async () => {
+    const seeds = Array.from({ length: 40 }, (_, k) => k);
+    const seen: number[] = [];
+    const results = await runCampaign({ seeds, workers: 2, simOptions: {}, workerFile, keepResults: false, onResult: (r) => seen.push(r.seed) });
+    expect(results).toEqual([]);
+    expect(seen.sort((a, b) => a - b)).toEqual(seeds);
+  });
+
   it('returns nothing for no seeds', async () => {
     expect(await runCampaign({ seeds: [], workers: 2, simOptions: {}, workerFile })).toEqual([]);
   });
