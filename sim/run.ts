@@ -231,6 +231,7 @@ class Simulation {
 
   #count(record: StepRecord, spilled: boolean): void {
     const s = this.#stats;
+    if (record.op === 'receive' && record.queue !== undefined) s.extendCalls += 1;
     if (record.op === 'extend') {
       s.extendCalls += 1;
       if (record.chunks === 0) {

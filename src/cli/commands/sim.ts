@@ -5,7 +5,7 @@ import { runSimulation } from '../../../sim/run.js';
 import type { SimOptions } from '../../../sim/options.js';
 import type { SimRunResult } from '../../../sim/trace.js';
 import { TRAFFIC_PATTERNS, WORKLOAD_KINDS } from '../../../sim/workload.js';
-import { colors, formatBytes } from '../format.js';
+import { colors, formatBytes, formatDuration } from '../format.js';
 import type { CommandResult } from '../main.js';
 import { Progress } from '../progress.js';
 import { formatTrace, formatViolation } from '../trace_format.js';
@@ -82,8 +82,12 @@ async function runSimCommand(flags: SimFlags): Promise<number> {
   const color = colors(out);
   const progress = seeds.length > 1 ? new Progress({ label: 'seeds', total: seeds.length, quiet: flags.quiet === true || flags.json === true }) : undefined;
   const failures: SimRunResult[] = [];
+  let queueOps = 0;
+  const startedMs = performance.now();
   const report = (run: SimRunResult): void => {
     if (!run.ok) failures.push(run);
+    const stats = run.stats as { extendCalls?: number; drainCalls?: number } | undefined;
+    queueOps += (stats?.extendCalls ?? 0) + (stats?.drainCalls ?? 0);
     progress?.tick(1, run.ok ? 0 : 1);
     if (flags.json === true) out.write(`${JSON.stringify(run)}\n`);
     else printRun(run, flags, seeds.length === 1, color.isColorSupported);
@@ -97,7 +101,7 @@ async function runSimCommand(flags: SimFlags): Promise<number> {
     for (const seed of seeds) report(runSimulation({ ...simOptions, seed, recordTrace }));
   }
   progress?.stop();
-  if (flags.json !== true) printSummary(seeds.length, failures);
+  if (flags.json !== true) printSummary(seeds.length, failures, queueOps, performance.now() - startedMs);
   return failures.length === 0 ? EXIT_OK : EXIT_BROKEN;
 }
 
@@ -124,10 +128,15 @@ function describeRun(run: SimRunResult): string {
   return `${run.steps} steps, ${formatBytes(stats?.deliveredBytes ?? 0)} delivered, ${formatBytes(stats?.spilledBytes ?? 0)} spilled, faults: ${faults}, trace ${run.traceHash.slice(0, 16)}`;
 }
 
-function printSummary(total: number, failures: readonly SimRunResult[]): void {
+function printSummary(total: number, failures: readonly SimRunResult[], queueOps: number, elapsedMs: number): void {
   const out = process.stdout;
   if (total > 1 || failures.length > 0) {
     out.write(`${total} seed${total === 1 ? '' : 's'}: ${total - failures.length} held, ${failures.length} failed\n`);
+  }
+  if (total > 1) {
+    // Wall time is printed for people, never asserted: invariants are checked after every one of these operations.
+    const perSecond = elapsedMs > 0 ? Math.round((queueOps * 1000) / elapsedMs) : 0;
+    out.write(`${queueOps} queue operations (extend + drainInto) in ${formatDuration(elapsedMs)}: ${perSecond} per second with every invariant checked\n`);
   }
   if (failures.length > 1) {
     out.write('replay:\n');
