@@ -31,6 +31,13 @@ export interface SystemSpec {
   stopMode?: 'stop' | 'skip';
   /** Broken variant: the reader's drain never buzzes (a queue without a stall guard). */
   muteDrainBuzz?: boolean;
+  /**
+   * A consumer that keeps its accumulator across rounds until it holds this many bytes (like a
+   * batching send loop); 0 processes it every round, as timely does.
+   */
+  holdBytes?: number;
+  /** Force a stall guard instead of the generated one. */
+  stallGuard?: StallGuard;
 }
 
 /** What one command did to one system, for the numbered trace. */
@@ -58,6 +65,9 @@ export class QueueSystem {
   #buzzes = 0;
   #muted = false;
   readonly #muteDrainBuzz: boolean;
+  readonly #holdBytes: number;
+  /** The consumer's accumulator; empty after every round unless the consumer holds data. */
+  #accumulator: Bytes[] = [];
 
   readonly #rules: ReadonlySet<RuleId>;
 
@@ -68,6 +78,7 @@ export class QueueSystem {
     this.strategy = new ScriptedSpill(spec.inner);
     this.strategy.stopMode = spec.stopMode ?? 'stop';
     this.#muteDrainBuzz = spec.muteDrainBuzz ?? false;
+    this.#holdBytes = spec.holdBytes ?? 0;
     // One buzzer: the consumer is one thread, woken by any of its queues.
     const buzzer = new Buzzer(() => {
       if (!this.#muted) this.#buzzes += 1;
@@ -75,7 +86,7 @@ export class QueueSystem {
     for (let q = 0; q < options.queues; q += 1) {
       const writer = spec.makeWriter(this.strategy, options);
       const reader = spec.makeReader(options);
-      this.pairs.push(MergeQueue.newPair(buzzer, writer, reader, { stallGuard: options.stallGuard }));
+      this.pairs.push(MergeQueue.newPair(buzzer, writer, reader, { stallGuard: spec.stallGuard ?? options.stallGuard }));
       this.writers.push(new StreamWriter(q));
       this.deliveredBytes.push(0);
       this.deliveredHash.push(FNV_OFFSET);
@@ -120,8 +131,9 @@ export class QueueSystem {
    * park if nothing came out and nobody buzzed. Parking while a queue holds data the writer
    * will not buzz about again is a stall.
    */
-  drainRound(): Omit<Violation, 'step'> | undefined {
-    const out: Bytes[] = [];
+  drainRound(finishing = false): Omit<Violation, 'step'> | undefined {
+    const out = this.#accumulator;
+    const heldBefore = out.length;
     const buzzesBefore = this.#buzzes;
     for (let q = 0; q < this.pairs.length; q += 1) {
       const start = out.length;
@@ -145,12 +157,15 @@ export class QueueSystem {
         this.deliveredHash[q] = fnv1a(this.deliveredHash[q]!, chunk.data);
       }
     }
-    const parked = out.length === 0 && this.#buzzes === buzzesBefore;
+    const parked = out.length === heldBefore && this.#buzzes === buzzesBefore;
+    const heldBytes = out.reduce((n, chunk) => n + chunk.length, 0);
+    if (finishing || heldBytes >= this.#holdBytes) this.#accumulator = [];
     const stuck = this.pairs.findIndex(([, reader]) => reader.deque.length > 0);
     if (this.#rules.has('no-stall') && parked && stuck >= 0) {
+      const holding = heldBefore > 0 ? ` (it holds ${heldBefore} chunk(s) it waits to batch)` : '';
       return {
         rule: 'no-stall',
-        message: `the consumer drained nothing and was not buzzed, so it parks, but q${stuck} still holds ${this.pairs[stuck]![1].deque.length} entries the writer will never buzz about again`,
+        message: `the consumer drained nothing and was not buzzed, so it parks${holding}, but q${stuck} still holds ${this.pairs[stuck]![1].deque.length} entries the writer will never buzz about again`,
       };
     }
     return undefined;
@@ -241,7 +256,7 @@ export class QueueSystem {
     const entries = this.pairs.reduce((n, [, reader]) => n + reader.deque.length, 0);
     const roundsMax = entries + 4;
     for (let round = 0; round < roundsMax && this.undeliveredBytes > 0; round += 1) {
-      const violation = this.drainRound();
+      const violation = this.drainRound(true);
       if (violation !== undefined) return violation;
     }
     if (this.undeliveredBytes > 0) {

@@ -17,6 +17,14 @@ export const NO_STALL: ModelSuite = {
   commandsMax: 40,
   variants: {
     default: { description: 'Threshold + PrefetchPolicy, stall guard as generated', systems: () => [THRESHOLD] },
+    'holding-consumer': {
+      description: "a consumer that keeps its accumulator until it holds 64 B, under spillsim's 'produced' stall guard",
+      systems: () => [{ ...THRESHOLD, label: 'holding', holdBytes: 64, stallGuard: 'produced' }],
+    },
+    'reference-holding-consumer': {
+      description: "the same consumer under the reference's 'accumulator' stall guard: data it holds hides the stall",
+      systems: () => [{ ...THRESHOLD, label: 'holding', holdBytes: 64, stallGuard: 'accumulator' }],
+    },
     'broken-mute-drain-buzz': {
       description: 'a queue whose drain never buzzes (no stall guard at all)',
       systems: () => [{ ...THRESHOLD, label: 'broken', muteDrainBuzz: true }],
