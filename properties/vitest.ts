@@ -4,11 +4,13 @@ import { BACKEND_CLAUSES } from './conformance/backend_clauses.js';
 import type { BackendFactory, BackendModule, Supports } from './conformance/backend_module.js';
 import type { ClauseVerdict, VerdictStatus } from './conformance/clause.js';
 import { runBackendClause } from './conformance/run_backend_clauses.js';
-import { CLAUSE_TIMEOUT_MS_DEFAULT, SEED_DEFAULT, validateBackend } from './conformance/validate.js';
+import { POLICY_CLAUSE_IDS } from './conformance/policy_clauses.js';
+import { CLAUSE_TIMEOUT_MS_DEFAULT, SEED_DEFAULT, validateBackend, validatePolicy } from './conformance/validate.js';
 
 export type { BackendContext, BackendFactory, FaultSwitches, PolicyContext, PolicyFactory, Supports } from './conformance/backend_module.js';
 export type { ClauseLevel, ClauseVerdict, VerdictStatus } from './conformance/clause.js';
 export { BACKEND_CLAUSE_IDS } from './conformance/backend_clauses.js';
+export { POLICY_CLAUSE_IDS } from './conformance/policy_clauses.js';
 
 export interface DescribeBackendOptions {
   /** Capabilities of a factory passed as a function (a module path declares its own `supports`). */
@@ -76,4 +78,30 @@ function isolated(module: string, clauses: readonly { id: string }[], seed: numb
     all ??= validateBackend(module, { seed, timeoutMs, clauseIds: clauses.map((c) => c.id) });
     return (await all).find((v) => v.id === id)!;
   };
+}
+
+export interface DescribePolicyOptions {
+  /** Default 42. */
+  seed?: number;
+  timeoutMs?: number;
+  /** Verdicts you expect other than held, by clause id. */
+  expect?: Readonly<Record<string, VerdictStatus>>;
+}
+
+/**
+ * Register the policy clauses (no loss, no duplication, order kept, merge target resident,
+ * reader progress) as vitest tests for a policy module, run isolated like `spillsim validate --policy`.
+ */
+export function describePolicy(name: string, module: string | URL, options: DescribePolicyOptions = {}): void {
+  let all: Promise<ClauseVerdict[]> | undefined;
+  const timeoutMs = options.timeoutMs ?? CLAUSE_TIMEOUT_MS_DEFAULT;
+  describe(name, () => {
+    for (const id of POLICY_CLAUSE_IDS) {
+      it(id, { timeout: timeoutMs * POLICY_CLAUSE_IDS.length + 15_000 }, async () => {
+        all ??= validatePolicy(String(module), { seed: options.seed ?? SEED_DEFAULT, timeoutMs });
+        const verdict = (await all).find((v) => v.id === id)!;
+        expect(verdict.status, `${verdict.title}\n${verdict.detail ?? ''}`).toBe(options.expect?.[id] ?? 'held');
+      });
+    }
+  });
 }

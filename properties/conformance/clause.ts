@@ -49,6 +49,8 @@ export interface ClauseSpec<Lab> {
   title: string;
   /** The capability an `optional` clause needs; without it the clause is not applicable. */
   requires?: Capability;
+  /** Why the clause does not apply to a module declaring `supports`, known before running it. */
+  notApplicable?(supports: Partial<Record<Capability, boolean>>): string | undefined;
   /** Returns normally when the clause held; throws `ClauseBroken` / `ClauseNotApplicable` otherwise. */
   check(lab: Lab, options: ClauseCheckOptions): Promise<void>;
 }

@@ -33,7 +33,7 @@ async function run(job: WorkerJob): Promise<void> {
       const module = await loadOrReport(() => loadBackendModule(job.module));
       if (module === undefined) return;
       post({ type: 'start', unit: 'differential' });
-      post({ type: 'result', unit: 'differential', result: await runDifferentialUnit(module, job.seed) });
+      post({ type: 'result', unit: 'differential', result: await runDifferentialUnit(module, job.seed, (waiting) => post({ type: 'factory', waiting })) });
       return;
     }
   }
@@ -50,5 +50,9 @@ async function loadOrReport<T>(load: () => Promise<T>): Promise<T | undefined> {
   }
 }
 
+// A backend promise that never settles would otherwise let the worker exit with nothing
+// pending; kept alive, the parent's time limit decides and names the hang.
+const keepAlive = setInterval(() => undefined, 1 << 30);
 await run(workerData.job as WorkerJob);
 post({ type: 'done' });
+clearInterval(keepAlive);

@@ -38,9 +38,10 @@ export function differentialTrace(seed: number): TraceOp[] {
  * Run the seed's trace through `MemorySpill` and the backend in lockstep and stop at the first
  * step where they deliver different bytes (or the backend breaks the contract, or panics).
  */
-export async function runDifferentialUnit(module: BackendModule, seed: number): Promise<DifferentialResult> {
+export async function runDifferentialUnit(module: BackendModule, seed: number, onFactory?: (waiting: boolean) => void): Promise<DifferentialResult> {
   const reference = new BackendLab({ factory: () => new MemorySpill(), supports: {} });
   const lab = new BackendLab(module);
+  lab.onFactory = onFactory;
   const trace: string[] = [];
   try {
     const ref = await reference.open();

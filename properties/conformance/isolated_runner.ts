@@ -6,7 +6,7 @@ import type { WorkerJob, WorkerMessage } from './worker_protocol.js';
 /** Slack on top of the in-worker time limit before the parent stops a worker that is stuck in a synchronous loop. */
 const TERMINATE_GRACE_MS = 1000;
 /** How long a module may take to import before it is reported as bad input. */
-const LOAD_TIMEOUT_MS = 10_000;
+const LOAD_TIMEOUT_MS = 30_000;
 
 export interface IsolatedRunOptions<R> {
   /** The result for a unit the parent had to cut off; `factory` says whether the factory was the one hanging. */

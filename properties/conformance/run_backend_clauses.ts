@@ -21,9 +21,8 @@ export interface RunClauseOptions {
  */
 export async function runBackendClause(module: BackendModule, clause: BackendClause, options: RunClauseOptions): Promise<ClauseVerdict> {
   const base = { id: clause.id, level: clause.level, title: clause.title };
-  if (clause.requires !== undefined && module.supports[clause.requires] !== true) {
-    return { ...base, status: 'not-applicable', detail: `needs supports.${clause.requires}, which the module does not declare` };
-  }
+  const notApplicable = notApplicableReason(clause, module);
+  if (notApplicable !== undefined) return { ...base, status: 'not-applicable', detail: notApplicable };
   const lab = new BackendLab(module);
   let waitingOnFactory = false;
   lab.onFactory = (waiting) => {
@@ -49,6 +48,11 @@ export async function runBackendClause(module: BackendModule, clause: BackendCla
   } finally {
     clearTimeout(timer);
   }
+}
+
+function notApplicableReason(clause: BackendClause, module: BackendModule): string | undefined {
+  if (clause.requires !== undefined && module.supports[clause.requires] !== true) return `needs supports.${clause.requires}, which the module does not declare`;
+  return clause.notApplicable?.(module.supports);
 }
 
 function verdictOfError(base: Pick<ClauseVerdict, 'id' | 'level' | 'title'>, error: unknown): ClauseVerdict {
@@ -84,7 +88,7 @@ export async function runBackendClauses(
   for (const clause of clauses) {
     options.onStart?.(clause);
     let verdict: ClauseVerdict;
-    if (factoryHungIn !== undefined && (clause.requires === undefined || module.supports[clause.requires] === true)) {
+    if (factoryHungIn !== undefined && notApplicableReason(clause, module) === undefined) {
       verdict = { id: clause.id, level: clause.level, title: clause.title, status: 'timeout', detail: `skipped: the factory already hung in ${factoryHungIn}` };
     } else {
       let waiting = false;

@@ -35,9 +35,14 @@ function transpile(url, source) {
     fileName: url,
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, sourceMap: false },
   }).outputText;
-  const temporary = cached + '.' + process.pid + '.tmp';
-  writeFileSync(temporary, output);
-  renameSync(temporary, cached);
+  // Workers of one process transpile side by side: each writes its own temporary, then renames.
+  const temporary = cached + '.' + process.pid + '.' + Math.random().toString(36).slice(2) + '.tmp';
+  try {
+    writeFileSync(temporary, output);
+    renameSync(temporary, cached);
+  } catch {
+    // A cache that cannot be written only costs speed.
+  }
   return output;
 }
 export async function resolve(specifier, context, next) {

@@ -1,0 +1,176 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runValidateCommand } from '../src/cli/commands/validate.js';
+import { POLICY_CLAUSE_IDS } from '../properties/conformance/policy_clauses.js';
+import { checkBackendClause } from '../properties/vitest.js';
+
+interface CatalogEntry {
+  module: string;
+  breaks: string | null;
+  expected: Record<string, string>;
+}
+const catalog = JSON.parse(readFileSync(new URL('../fixtures/backends/catalog.json', import.meta.url), 'utf8')) as {
+  policies: CatalogEntry[];
+  badInput: { module: string; reason: string }[];
+};
+
+interface JsonReport {
+  seed: number;
+  exitCode: number;
+  reports: {
+    kind: string;
+    module: string;
+    verdicts: { id: string; status: string; level: string; detail?: string; replay?: string; example?: unknown }[];
+    result?: { status: string; detail?: string; steps: number };
+  }[];
+}
+
+/** The command, output captured per run so runs can go side by side. */
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  const { exitCode, errorLine } = await runValidateCommand(args, { write: (text) => void (stdout += text) });
+  return { code: exitCode, stdout, stderr: errorLine === undefined ? '' : `${errorLine}\n` };
+}
+
+describe.concurrent('spillsim validate --policy on every policy in fixtures/policies', () => {
+  for (const entry of catalog.policies) {
+    it(`${entry.module}: ${entry.breaks ?? 'every clause held'}`, async () => {
+      const { code, stdout } = await run(['validate', '--policy', `fixtures/policies/${entry.module}`, '--json']);
+      const report = JSON.parse(stdout) as JsonReport;
+      const verdicts = report.reports[0]!.verdicts;
+      const statuses = Object.fromEntries(verdicts.map((v) => [v.id, v.status]));
+      expect(statuses).toEqual(Object.fromEntries(POLICY_CLAUSE_IDS.map((id) => [id, entry.expected[id] ?? 'held'])));
+      expect(code).toBe(entry.breaks === null ? 0 : 1);
+      for (const v of verdicts.filter((x) => x.status === 'broken')) expect(v.detail).toMatch(/^run with seed \d+: /);
+    });
+  }
+});
+
+describe.concurrent('modules that cannot be used are bad input', () => {
+  for (const entry of catalog.badInput) {
+    it(`${entry.module}: exit 2, one line naming the reason`, async () => {
+      const { code, stdout, stderr } = await run(['validate', `fixtures/backends/${entry.module}`]);
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+      expect(stderr).toContain(entry.module);
+      expect(stderr).toContain(entry.reason);
+    });
+  }
+
+  it('a policy module whose default export is not a factory: exit 2', async () => {
+    const { code, stderr } = await run(['validate', '--policy', 'fixtures/policies/not-a-factory.mjs']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('not a factory function');
+  });
+
+  it('bad flags and missing arguments: exit 2 with a reason', async () => {
+    const cases: [string[], RegExp][] = [
+      [['validate'], /give a backend module/],
+      [['validate', 'fixtures/backends/memory.mjs', '--clause', 'spill.nope'], /unknown clause spill\.nope; known clauses: spill\.drains-front/],
+      [['validate', 'fixtures/backends/memory.mjs', '--seed', 'abc'], /--seed/],
+      [['validate', 'fixtures/backends/memory.mjs', '--example', '{}'], /--example replays one stochastic clause/],
+      [['validate', 'fixtures/backends/memory.mjs', '--clause', 'fetch.any-order', '--example', '{oops'], /--example must be the JSON/],
+      [['validate', 'fixtures/backends/memory.mjs', 'fixtures/backends/file.mjs', '--emit-test', 'x.test.ts'], /--emit-test needs exactly one backend/],
+    ];
+    for (const [args, reason] of cases) {
+      const { code, stderr } = await run(args);
+      expect(code, args.join(' ')).toBe(2);
+      expect(stderr, args.join(' ')).toMatch(reason);
+    }
+  });
+});
+
+describe('reports', () => {
+  it('text: one line per clause, counterexample and replay under each broken one', async () => {
+    const { code, stdout } = await run(['validate', 'fixtures/backends/reuses-read-buffer.mjs']);
+    expect(code).toBe(1);
+    const lines = stdout.split('\n');
+    expect(lines[0]).toBe('backend fixtures/backends/reuses-read-buffer.mjs');
+    expect(lines.filter((l) => /^ {2}(held|BROKEN|not applicable|TIMEOUT) /.test(l))).toHaveLength(16);
+    const at = lines.findIndex((l) => l.includes('BROKEN') && l.includes('fetch.after-buffer-reuse'));
+    expect(lines[at + 1]).toMatch(/^ {6}counterexample: handle 0, re-read after fetching handles 1\.\.2 returned the wrong bytes: first difference at byte 0/);
+    expect(lines[at + 2]).toBe('      replay: spillsim validate fixtures/backends/reuses-read-buffer.mjs --clause fetch.after-buffer-reuse --seed 42');
+    expect(stdout).toContain('not applicable spill.partial-consistent');
+    expect(stdout).toContain('11 held, 1 broken, 4 not applicable, 0 timeout');
+  });
+
+  it('--clause runs only the named clauses, and the replay command reproduces the verdict', async () => {
+    const { code, stdout } = await run(['validate', 'fixtures/backends/drains-back.mjs', '--clause', 'spill.drains-front', '--clause', 'spill.empty-list', '--json']);
+    const report = JSON.parse(stdout) as JsonReport;
+    expect(report.reports[0]!.verdicts.map((v) => [v.id, v.status])).toEqual([
+      ['spill.drains-front', 'broken'],
+      ['spill.empty-list', 'held'],
+    ]);
+    expect(code).toBe(1);
+  });
+
+  it('a stochastic clause reports its shrunk case, and --example replays exactly that case', async () => {
+    const first = JSON.parse((await run(['validate', 'fixtures/backends/sequential-reader.mjs', '--clause', 'fetch.any-order', '--json'])).stdout) as JsonReport;
+    const verdict = first.reports[0]!.verdicts[0]!;
+    expect(verdict.status).toBe('broken');
+    const example = verdict.example as { lengthsBytes: number[]; fetchOrder: number[] };
+    // Shrunk: fetching out of order needs two chunks at least, and no more than a few.
+    expect(example.fetchOrder.length).toBeGreaterThanOrEqual(2);
+    expect(example.fetchOrder.length).toBeLessThanOrEqual(4);
+    expect(example.fetchOrder).not.toEqual([...example.fetchOrder].sort((a, b) => a - b));
+    expect(verdict.replay).toContain(`--example '${JSON.stringify(example)}'`);
+    const again = await run(['validate', 'fixtures/backends/sequential-reader.mjs', '--clause', 'fetch.any-order', '--example', JSON.stringify(example), '--json']);
+    expect(again.code).toBe(1);
+    expect((JSON.parse(again.stdout) as JsonReport).reports[0]!.verdicts[0]!.detail).toBe(verdict.detail);
+    // The same case against a correct backend holds.
+    const good = await run(['validate', 'fixtures/backends/copying.mjs', '--clause', 'fetch.any-order', '--example', JSON.stringify(example)]);
+    expect(good.code).toBe(0);
+  });
+});
+
+describe('differential mode', () => {
+  it('backends that deliver the same bytes as MemorySpill: exit 0', async () => {
+    const { code, stdout } = await run(['validate', 'fixtures/backends/memory.mjs', 'fixtures/backends/memfs.mjs', 'fixtures/backends/copying.mjs']);
+    expect(code).toBe(0);
+    expect(stdout.match(/^ {2}same {5}/gm)).toHaveLength(3);
+  });
+
+  it('reports the first differing step with a byte diff, and a hang as a timeout', async () => {
+    const { code, stdout } = await run(['validate', 'fixtures/backends/memory.mjs', 'fixtures/backends/crossed-by-length.mjs', 'fixtures/backends/hangs.mjs', '--json', '--timeout-ms', '1000']);
+    expect(code).toBe(1);
+    const [same, crossed, hangs] = (JSON.parse(stdout) as JsonReport).reports;
+    expect(same!.result!.status).toBe('same');
+    expect(crossed!.result!.status).toBe('differs');
+    expect(crossed!.result!.detail).toMatch(/^step \d+: fetch of chunk #\d+ delivered different bytes: first difference at byte \d+ .*expected .*\[[0-9a-f]{2}\].*, got .*\[[0-9a-f]{2}\]/);
+    expect(hangs!.result!.status).toBe('timeout');
+    expect(hangs!.result!.detail).toContain('the factory never returned');
+  });
+});
+
+describe('--emit-test', () => {
+  it('writes a vitest file that replays each broken clause against the backend', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spillsim-emit-'));
+    const out = join(dir, 'repro.test.ts');
+    const { code, stdout } = await run(['validate', 'fixtures/backends/sequential-reader.mjs', '--emit-test', out]);
+    expect(code).toBe(1);
+    expect(stdout).toContain(`wrote ${out}: 1 test(s) replaying fetch.any-order`);
+    const source = readFileSync(out, 'utf8');
+    expect(source).toContain("import { checkBackendClause } from 'spillsim/vitest';");
+    const moduleMatch = /new URL\("([^"]+)", import\.meta\.url\)/.exec(source);
+    const callMatch = /checkBackendClause\(backend, "fetch\.any-order", (\{.*\})\);/.exec(source);
+    expect(moduleMatch).not.toBeNull();
+    expect(callMatch).not.toBeNull();
+    // What the emitted test runs: the module it names, the clause, seed and shrunk case it pins.
+    const backendUrl = new URL(moduleMatch![1]!, `file://${out}`).href;
+    expect(backendUrl).toBe(new URL('../fixtures/backends/sequential-reader.mjs', import.meta.url).href);
+    const options = (0, eval)(`(${callMatch![1]})`) as { seed: number; example: unknown };
+    expect(options.seed).toBe(42);
+    const verdict = await checkBackendClause(backendUrl, 'fetch.any-order', options);
+    expect(verdict.status).toBe('broken');
+  });
+
+  it('writes nothing when every clause held', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spillsim-emit-'));
+    const { code, stdout } = await run(['validate', 'fixtures/backends/copying.mjs', '--clause', 'fetch.exact-bytes', '--emit-test', join(dir, 'x.test.ts')]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('no test written');
+  });
+});
