@@ -13,11 +13,15 @@ const SEED_FIRST = 1;
 
 type Campaign = typeof runCampaign;
 
-async function timeCampaign(campaign: Campaign, seeds: number[], workers: number): Promise<{ seconds: number; hashes: string[]; failed: number }> {
+async function timeCampaign(campaign: Campaign, seeds: number[], workers: number): Promise<{ seconds: number; coresBusy: number; hashes: string[]; failed: number }> {
+  const cpuStart = process.cpuUsage();
   const start = process.hrtime.bigint();
   const results = await campaign({ seeds, workers, simOptions: {} });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  return { seconds, hashes: results.map((r) => r.traceHash), failed: results.filter((r) => !r.ok).length };
+  // CPU time of every thread of this process over wall time: how many cores the campaign got.
+  const cpu = process.cpuUsage(cpuStart);
+  const coresBusy = (cpu.user + cpu.system) / 1e6 / seconds;
+  return { seconds, coresBusy, hashes: results.map((r) => r.traceHash), failed: results.filter((r) => !r.ok).length };
 }
 
 /** `campaign` is `runCampaign` (the smoke test passes one with a stand-in worker). */
@@ -27,6 +31,8 @@ export async function runCampaignScaling(options: BenchOptions, campaign: Campai
   const seeds = Array.from({ length: seedCount }, (_, k) => SEED_FIRST + k);
   const loadBefore = loadavg()[0]!;
   const perWorkers = new Map<number, number[]>([[1, []], [2, []]]);
+  const coresBusy = new Map<number, number[]>([[1, []], [2, []]]);
+  const perCpuSecond = new Map<number, number[]>([[1, []], [2, []]]);
   let reference: string[] | undefined;
   let mismatches = 0;
   let failed = 0;
@@ -35,6 +41,8 @@ export async function runCampaignScaling(options: BenchOptions, campaign: Campai
       options.log(`campaign-scaling: round ${round + 1}/${rounds}, ${seedCount} seeds on ${workers} worker(s)`);
       const run = await timeCampaign(campaign, seeds, workers);
       perWorkers.get(workers)!.push(seedCount / run.seconds);
+      coresBusy.get(workers)!.push(run.coresBusy);
+      perCpuSecond.get(workers)!.push(seedCount / (run.coresBusy * run.seconds));
       reference ??= run.hashes;
       mismatches += run.hashes.filter((h, k) => h !== reference![k]).length;
       failed += run.failed;
@@ -46,13 +54,23 @@ export async function runCampaignScaling(options: BenchOptions, campaign: Campai
   return {
     name: 'campaign-scaling',
     title: '6. campaign scaling: seeds per second on worker threads',
-    columns: ['workers', 'seeds/s', 'vs 1 worker'],
-    rows: [
-      { workers: 1, 'seeds/s': one, 'vs 1 worker': 1 },
-      { workers: 2, 'seeds/s': two, 'vs 1 worker': two / one },
-    ],
+    columns: ['workers', 'seeds/s', 'vs 1 worker', 'cores busy', 'seeds per CPU second'],
+    rows: [1, 2].map((workers) => ({
+      workers,
+      'seeds/s': median(perWorkers.get(workers)!),
+      'vs 1 worker': median(perWorkers.get(workers)!) / one,
+      'cores busy': median(coresBusy.get(workers)!),
+      'seeds per CPU second': median(perCpuSecond.get(workers)!),
+    })),
     figures: [
       { name: 'campaign-2-vs-1', description: 'seeds/s with 2 worker threads / with 1', value: two / one, unit: 'ratio', target: { op: '>=', value: 1.8 } },
+      { name: 'campaign-cores-busy-2', description: 'CPU seconds per wall second with 2 workers (2.0 = both cores; less means the machine gave it less)', value: median(coresBusy.get(2)!), unit: 'ratio' },
+      {
+        name: 'campaign-cpu-efficiency-2-vs-1',
+        description: 'seeds per CPU second, 2 workers / 1 (near 1: the pool adds no work, so two free cores would give about 2x)',
+        value: median(perCpuSecond.get(2)!) / median(perCpuSecond.get(1)!),
+        unit: 'ratio',
+      },
       { name: 'campaign-hash-mismatches', description: 'seeds whose trace hash differed between runs or worker counts (must be 0)', value: mismatches, unit: 'count', target: { op: '<=', value: 0 } },
       { name: 'campaign-failed-runs', description: 'runs that broke an invariant (default options, must be 0)', value: failed, unit: 'count' },
     ],

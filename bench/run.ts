@@ -3,8 +3,9 @@
  * JSON document). Every figure is a ratio of two things measured in the same run, or a count.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { spawnSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Progress } from '../src/cli/progress.js';
 import { runExtendCost } from './extend_cost.js';
 import { runQueueVsArray } from './queue_vs_array.js';
@@ -54,6 +55,7 @@ export async function runBenchmarks(argv: string[]): Promise<number> {
     .option('--only <names>', `run only these (comma-separated or repeated): ${BENCHMARKS.map((b) => b.name).join(', ')}`, parseOnly)
     .option('--json', 'print one JSON document instead of tables')
     .option('--quick', 'small sizes and few rounds (a quick look; figures are noisier)')
+    .option('--in-process', 'run the benchmarks in this process (by default each runs in a fresh node process)')
     .exitOverride();
   try {
     program.parse(argv);
@@ -61,12 +63,13 @@ export async function runBenchmarks(argv: string[]): Promise<number> {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     throw error;
   }
-  const flags = program.opts<{ only?: string[]; json?: boolean; quick?: boolean }>();
+  const flags = program.opts<{ only?: string[]; json?: boolean; quick?: boolean; inProcess?: boolean }>();
   const chosen = BENCHMARKS.filter((b) => flags.only === undefined || flags.only.includes(b.name));
   const machine = describeMachine();
   const log = (line: string) => {
-    if (!flags.json) process.stderr.write(`${line}\n`);
+    if (!flags.json || flags.inProcess) process.stderr.write(`${line}\n`);
   };
+  const runOne = flags.inProcess ? (bench: (typeof BENCHMARKS)[number]) => bench.run({ quick: Boolean(flags.quick), log }) : (bench: (typeof BENCHMARKS)[number]) => runInChild(bench.name, Boolean(flags.quick));
   const progress = new Progress({ label: 'benchmarks', total: chosen.length, quiet: Boolean(flags.json) || !process.stderr.isTTY });
   if (!flags.json) {
     process.stdout.write(`# spillsim benchmarks${flags.quick ? ' (--quick)' : ''}\nmachine: ${machine.cpuModel}, ${machine.cores} cores, ${(machine.memoryBytes / 2 ** 30).toFixed(0)} GiB, node ${machine.node}, ${machine.platform}, load average ${machine.loadAverage.toFixed(1)}\n\n`);
@@ -76,7 +79,7 @@ export async function runBenchmarks(argv: string[]): Promise<number> {
   for (const bench of chosen) {
     let result: BenchResult;
     try {
-      result = await bench.run({ quick: Boolean(flags.quick), log });
+      result = await runOne(bench);
     } catch (error) {
       // One broken benchmark must not hide the figures of the others; it fails the run at the end.
       const message = error instanceof Error ? error.message : String(error);
@@ -100,6 +103,31 @@ export async function runBenchmarks(argv: string[]): Promise<number> {
   }
   // Missed targets are findings, reported above; a benchmark that could not run is an error.
   return errors.length === 0 ? 0 : 1;
+}
+
+/**
+ * Run one benchmark in a fresh node process: the JIT feedback and heap one benchmark leaves
+ * behind (a megamorphic \`extend\`, a big old generation) would otherwise slow the next one.
+ */
+function runInChild(name: string, quick: boolean): Promise<BenchResult> {
+  const self = fileURLToPath(import.meta.url);
+  const child = spawnSync(process.execPath, [self, '--only', name, '--json', '--in-process', ...(quick ? ['--quick'] : [])], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const parsed = (() => {
+    try {
+      return JSON.parse(child.stdout) as { results: BenchResult[]; errors: Array<{ message: string }> };
+    } catch {
+      return undefined;
+    }
+  })();
+  if (parsed === undefined || parsed.results.length !== 1) {
+    const why = parsed?.errors[0]?.message ?? child.error?.message ?? `exit status ${child.status}`;
+    return Promise.reject(new Error(why));
+  }
+  return Promise.resolve(parsed.results[0]!);
 }
 
 // Run when executed (`node dist/bench/run.js`), not when imported by the smoke test.
