@@ -6,7 +6,9 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { QueueSummary, SimRunResult, TraceStep } from '../sim/trace.js';
 import { buildReportModel, classifyReportSource, loadReportSource, renderReport, writeReport } from '../src/cli/report/index.js';
-import { PLOTTED_QUEUES_MAX, SERIES_POINTS_MAX } from '../src/cli/report/report_model.js';
+import { MARKERS_PER_KIND_MAX, PLOTTED_QUEUES_MAX, SERIES_POINTS_MAX } from '../src/cli/report/report_model.js';
+import { TABLE_ROWS_MAX } from '../src/cli/report/report_html.js';
+import { formatTrace } from '../src/cli/trace_format.js';
 import { UsageError } from '../src/cli/usage_error.js';
 import { parseFixtureTrace, parseQueueStates } from '../src/cli/report/fixture_trace.js';
 import { makeFixture } from '../properties/fixture.js';
@@ -154,6 +156,43 @@ describe('report model', () => {
     const resident = big.series[0]!.residentBytes;
     expect(resident.length).toBeLessThanOrEqual(SERIES_POINTS_MAX);
     expect(Math.max(...resident.map((p) => p.bytes))).toBe(10 * 1024 * KiB);
+  });
+});
+
+describe('a long run', () => {
+  // The simulator's step bound is 200,000: a report of a run that long must still come out, bounded.
+  const STEPS = 200_000;
+  const trace: TraceStep[] = Array.from({ length: STEPS }, (_, i) => {
+    const residentBytes = (i * 4096) % (4 * 1024 * KiB);
+    return {
+      step: i,
+      timeTicks: 2 * i,
+      actor: i % 2 === 0 ? 'writer' : 'reader',
+      op: i % 53 === 0 ? 'spill' : 'extend',
+      queue: 'q0',
+      bytes: 4096,
+      buzzes: i % 11 === 0 ? 1 : 0,
+      queues: { q0: { residentBytes, pagedBytes: i, inFlightBytes: residentBytes + i, entries: 3, pagedEntries: 1 } },
+    };
+  });
+  const run: SimRunResult = { seed: 1, ok: false, traceHash: 'x', steps: STEPS, violation: { invariant: 'no-loss', message: 'lost', step: STEPS - 10 }, trace };
+
+  it('draws a bounded page around the broken step', () => {
+    const model = buildReportModel(classifyReportSource(run, 'long'));
+    for (const kind of ['spill', 'buzz'] as const) {
+      const count = model.markers.filter((m) => m.kind === kind).length;
+      expect(count).toBeGreaterThan(MARKERS_PER_KIND_MAX / 2);
+      expect(count).toBeLessThanOrEqual(MARKERS_PER_KIND_MAX);
+    }
+    const html = renderReport(run);
+    expect(html.length).toBeLessThan(4 * 1024 * 1024);
+    expect(html.match(/<tr id="step-/g)).toHaveLength(TABLE_ROWS_MAX);
+    expect(html).toMatch(new RegExp(`<tr id="step-${STEPS - 10}" class="[^"]*violating`));
+    expect(html).toContain('earlier steps not shown');
+  });
+
+  it('prints the whole trace in the terminal when asked', () => {
+    expect(formatTrace(trace, { color: false }).split('\n')).toHaveLength(STEPS);
   });
 });
 

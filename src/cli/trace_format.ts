@@ -41,10 +41,11 @@ export function formatTrace(steps: readonly TraceStep[], options: FormatTraceOpt
   if (steps.length === 0) return palette.dim('(empty trace)');
   const window = traceWindow(steps, options.highlightStep, options.maxSteps);
   const stepWidth = String(steps[steps.length - 1]?.step ?? steps.length).length;
-  const timeWidth = String(Math.max(...window.shown.map((s) => s.timeTicks))).length;
+  // Loops, not Math.max(...): a window can be a whole trace of 200,000 steps.
+  const timeWidth = String(window.shown.reduce((max, s) => Math.max(max, s.timeTicks), 0)).length;
   // A property run has no clock (every step at tick 0): a column of zeros would only be noise.
   const withTime = steps.some((s) => s.timeTicks !== steps[0]?.timeTicks);
-  const actorWidth = Math.max(...window.shown.map((s) => s.actor.length));
+  const actorWidth = window.shown.reduce((max, s) => Math.max(max, s.actor.length), 0);
   const lines: string[] = [];
   if (window.omittedBefore > 0) lines.push(palette.dim(`   … ${window.omittedBefore} earlier steps not shown …`));
   for (const step of window.shown) {

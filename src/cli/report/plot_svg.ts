@@ -68,9 +68,18 @@ export function renderPlotSvg(model: ReportModel): string {
 }
 
 function xScale(model: ReportModel): XScale {
-  const xs = model.steps.map((s) => (model.xAxis === 'timeTicks' ? s.timeTicks : s.step));
-  const min = xs.length > 0 ? Math.min(...xs) : 0;
-  const rawMax = xs.length > 0 ? Math.max(...xs) : 1;
+  // A loop, not Math.min(...xs): a trace of 200,000 steps would overflow the call stack.
+  let min = Number.POSITIVE_INFINITY;
+  let rawMax = Number.NEGATIVE_INFINITY;
+  for (const step of model.steps) {
+    const x = model.xAxis === 'timeTicks' ? step.timeTicks : step.step;
+    min = Math.min(min, x);
+    rawMax = Math.max(rawMax, x);
+  }
+  if (model.steps.length === 0) {
+    min = 0;
+    rawMax = 1;
+  }
   const max = rawMax > min ? rawMax : min + 1;
   return { min, max, toPx: (x) => MARGIN_LEFT + ((x - min) / (max - min)) * PLOT_WIDTH };
 }

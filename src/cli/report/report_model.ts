@@ -192,7 +192,8 @@ function thinInPlace(points: SeriesPoint[], max: number): void {
     kept.push(bucket.reduce((best, p) => (p.bytes > best.bytes ? p : best)));
   }
   kept.push(points[points.length - 1] as SeriesPoint);
-  points.splice(0, points.length, ...kept);
+  points.length = 0;
+  for (const point of kept) points.push(point);
 }
 
 const MARKER_OF_OP: Partial<Record<TraceOp, MarkerKind>> = {
@@ -204,8 +205,40 @@ const MARKER_OF_OP: Partial<Record<TraceOp, MarkerKind>> = {
   stall: 'stall',
 };
 
+/** Markers per kind kept for drawing: a lane is a few hundred pixels wide, more dots only overlap. */
+export const MARKERS_PER_KIND_MAX = 1000;
+
 /** Markers for the events a person looks for; a step that buzzes gets a buzz marker too. */
 export function markers(steps: readonly TraceStep[], xAxis: ReportModel['xAxis']): Marker[] {
+  const byKind = new Map<MarkerKind, Marker[]>();
+  for (const marker of allMarkers(steps, xAxis)) {
+    const list = byKind.get(marker.kind);
+    if (list) list.push(marker);
+    else byKind.set(marker.kind, [marker]);
+  }
+  const kept: Marker[] = [];
+  for (const kind of MARKER_KINDS) kept.push(...thinMarkers(byKind.get(kind) ?? [], MARKERS_PER_KIND_MAX));
+  return kept;
+}
+
+/** At most `max` markers, spread over the x range: the first marker of each of `max` equal slices. */
+function thinMarkers(list: readonly Marker[], max: number): Marker[] {
+  if (list.length <= max) return [...list];
+  const first = list[0] as Marker;
+  const last = list[list.length - 1] as Marker;
+  const span = Math.max(1, last.x - first.x);
+  const kept: Marker[] = [];
+  let lastSlice = -1;
+  for (const marker of list) {
+    const slice = Math.min(max - 1, Math.floor(((marker.x - first.x) / span) * max));
+    if (slice === lastSlice) continue;
+    kept.push(marker);
+    lastSlice = slice;
+  }
+  return kept;
+}
+
+function allMarkers(steps: readonly TraceStep[], xAxis: ReportModel['xAxis']): Marker[] {
   const result: Marker[] = [];
   for (const step of steps) {
     const label = stepLabel(step);
