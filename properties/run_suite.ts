@@ -15,7 +15,7 @@ import { PropertyViolation } from './violation.js';
 export const SUITE_NAMES: readonly string[] = SUITES.map((suite) => suite.name);
 
 /** Runs per model suite when nobody says otherwise: measured to keep `spillsim check` well under a minute. */
-export const RUNS_DEFAULT = 200;
+export const RUNS_DEFAULT = 20_000;
 
 export interface RunSuiteOptions {
   /** Generated runs (model suites); enumerated suites always run every case. Default `RUNS_DEFAULT`. */

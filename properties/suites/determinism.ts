@@ -62,7 +62,7 @@ export const DETERMINISM: SampledSuite = {
   description: 'a simulation seed replays to the same trace hash (single queue, mesh, cluster; with and without faults)',
   rules: ['determinism'],
   inputArb,
-  runsDefault: 40,
+  runsDefault: 150,
   run,
   parseInput,
   variants: {

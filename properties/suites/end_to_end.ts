@@ -226,7 +226,7 @@ export const END_TO_END: SampledSuite = {
   description: 'the process-binary mesh and the cluster deliver every message in order per channel, with spilling and failing fetches',
   rules: ['end-to-end'],
   inputArb,
-  runsDefault: 150,
+  runsDefault: 5000,
   run,
   parseInput,
   variants: {

@@ -98,13 +98,16 @@ function enumerate(): EnumeratedCase[] {
     for (const stop of stops) add([stop]);
     for (const fetch of fetches) add([fetch]);
     for (const stop of stops) for (const fetch of fetches) add([stop, fetch]);
+    // Two stops in different writes: the retry of a cut-short spill is itself cut short.
+    for (let a = 0; a < stops.length; a += 1) for (let b = a + 1; b < stops.length; b += 1) if (stops[a]!.before !== stops[b]!.before) add([stops[a]!, stops[b]!]);
   }
   return cases;
 }
 
 /**
  * Small-scope exhaustive: for each small workload, every point at which a spill can stop,
- * every fetch that can fail (once, or from then on), and every pair of the two, all run.
+ * every fetch that can fail (once, or from then on), every stop with every fetch failure, and
+ * every two stops in different writes: all of them run, none sampled.
  */
 export const EXHAUSTIVE: EnumeratedSuite = {
   kind: 'enumerated',
