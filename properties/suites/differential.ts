@@ -1,5 +1,5 @@
 import { ALL_COMMAND_ARBS, optionsArb } from '../command_arbitraries.js';
-import { ReserveOffByOne } from '../broken/reserve_off_by_one.js';
+import { BrokenThreshold } from '../broken/broken_threshold.js';
 import type { QueueSystem } from '../queue_system.js';
 import { BatchingStore } from '../scripted_spill.js';
 import type { ModelSuite } from '../suite.js';
@@ -31,7 +31,7 @@ export const DIFFERENTIAL: ModelSuite = {
         {
           ...THRESHOLD,
           label: 'broken',
-          makeWriter: (strategy, options) => new ReserveOffByOne(strategy, { thresholdBytes: options.thresholdBytes, headReserveBytes: options.headReserveBytes }),
+          makeWriter: (strategy, options) => new BrokenThreshold(strategy, options, 'reserve-off-by-one'),
         },
         REFERENCE_THRESHOLD,
       ],

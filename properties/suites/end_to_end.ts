@@ -5,7 +5,7 @@ import { Config, type Communication } from '../../src/config.js';
 import { PrefetchPolicy } from '../../src/prefetch_policy.js';
 import type { SpillPolicy } from '../../src/spill.js';
 import { Threshold } from '../../src/threshold.js';
-import { PrefetchOutOfOrder } from '../broken/prefetch_out_of_order.js';
+import { BrokenPrefetch } from '../broken/broken_prefetch.js';
 import type { RunOutcome, TraceEntry } from '../execute_run.js';
 import { patternByte } from '../pattern.js';
 import { ScriptedSpill } from '../scripted_spill.js';
@@ -94,7 +94,7 @@ async function run(value: unknown, variant: string, _context: BuildContext): Pro
   const spill = (): [SpillPolicy, SpillPolicy] => {
     const strategy = new ScriptedSpill();
     strategies.push(strategy);
-    const reader = variant === 'broken-prefetch-out-of-order' ? new PrefetchOutOfOrder(input.budgetBytes) : new PrefetchPolicy(input.budgetBytes);
+    const reader = variant === 'broken-prefetch-out-of-order' ? new BrokenPrefetch(input.budgetBytes, 'out-of-order') : new PrefetchPolicy(input.budgetBytes);
     return [new Threshold(strategy, { thresholdBytes: input.thresholdBytes, headReserveBytes: input.headReserveBytes }), reader];
   };
   const config =

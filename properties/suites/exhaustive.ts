@@ -1,5 +1,5 @@
 import type { CommandData } from '../command_data.js';
-import { PrefetchDropsFailed } from '../broken/prefetch_drops_failed.js';
+import { BrokenPrefetch } from '../broken/broken_prefetch.js';
 import { QueueSystem, type RunOptions } from '../queue_system.js';
 import type { EnumeratedCase, EnumeratedSuite } from '../suite.js';
 import { THRESHOLD } from '../system_specs.js';
@@ -119,7 +119,7 @@ export const EXHAUSTIVE: EnumeratedSuite = {
     default: { description: 'Threshold + PrefetchPolicy', systems: () => [THRESHOLD] },
     'broken-prefetch-drops-failed': {
       description: 'a reader policy that forgets a handle whose fetch failed',
-      systems: () => [{ ...THRESHOLD, label: 'broken', makeReader: (options) => new PrefetchDropsFailed(options.budgetBytes) }],
+      systems: () => [{ ...THRESHOLD, label: 'broken', makeReader: (options) => new BrokenPrefetch(options.budgetBytes, 'drops-failed') }],
     },
   },
 };

@@ -1,5 +1,5 @@
 import { drainArb, extendArb, healArb, optionsArb, stopSpillArb } from '../command_arbitraries.js';
-import { OneTargetPerSpill } from '../broken/one_target_per_spill.js';
+import { BrokenThreshold } from '../broken/broken_threshold.js';
 import type { ModelSuite } from '../suite.js';
 import { REFERENCE_THRESHOLD, THRESHOLD } from '../system_specs.js';
 
@@ -21,7 +21,7 @@ export const MEMORY_BOUND: ModelSuite = {
         {
           ...THRESHOLD,
           label: 'broken',
-          makeWriter: (strategy, options) => new OneTargetPerSpill(strategy, { thresholdBytes: options.thresholdBytes, headReserveBytes: options.headReserveBytes }),
+          makeWriter: (strategy, options) => new BrokenThreshold(strategy, options, 'one-target-per-spill'),
         },
       ],
     },

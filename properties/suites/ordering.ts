@@ -1,5 +1,5 @@
 import { ALL_COMMAND_ARBS, optionsArb } from '../command_arbitraries.js';
-import { PrefetchOutOfOrder } from '../broken/prefetch_out_of_order.js';
+import { BrokenPrefetch } from '../broken/broken_prefetch.js';
 import type { ModelSuite } from '../suite.js';
 import { REFERENCE_THRESHOLD, THRESHOLD } from '../system_specs.js';
 
@@ -17,7 +17,7 @@ export const ORDERING: ModelSuite = {
     'reference-threshold': { description: 'ReferenceThreshold writer', systems: () => [REFERENCE_THRESHOLD] },
     'broken-prefetch-out-of-order': {
       description: 'a reader policy that puts fetched chunks back one entry too late',
-      systems: () => [{ ...THRESHOLD, label: 'broken', makeReader: (options) => new PrefetchOutOfOrder(options.budgetBytes) }],
+      systems: () => [{ ...THRESHOLD, label: 'broken', makeReader: (options) => new BrokenPrefetch(options.budgetBytes, 'out-of-order') }],
     },
   },
 };
