@@ -19,7 +19,7 @@ export {
   type InspectableSpill,
 } from './spill.js';
 export { Threshold, spillChecked } from './threshold.js';
-export { HEAD_RESERVE_BYTES_DEFAULT, MiB, THRESHOLD_BYTES_DEFAULT, type ThresholdOptions } from './threshold_knobs.js';
+export { HEAD_RESERVE_BYTES_DEFAULT, MiB, THRESHOLD_BYTES_DEFAULT, ThresholdKnobs, type ThresholdOptions } from './threshold_knobs.js';
 export { MemorySpill, type MemorySpillOptions } from './backends/memory_spill.js';
 export { FileSpill, type FileSpillOptions } from './backends/file_spill.js';
 export { MemfsSpill, type MemfsSpillOptions } from './backends/memfs_spill.js';

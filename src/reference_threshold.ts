@@ -1,8 +1,7 @@
 import type { Bytes } from './bytes.js';
 import type { EntryDeque } from './entry_deque.js';
-import { checkByteKnob } from './errors.js';
-import { type BytesFetch, type BytesSpill, pagedEntry, type SpillPolicy } from './spill.js';
-import { type ThresholdOptions, thresholdKnobs } from './threshold_knobs.js';
+import { type BytesFetch, pagedEntry } from './spill.js';
+import { ThresholdKnobs } from './threshold_knobs.js';
 
 /**
  * The reference `Threshold`, line for line: it recomputes resident bytes over the whole deque
@@ -10,36 +9,11 @@ import { type ThresholdOptions, thresholdKnobs } from './threshold_knobs.js';
  * without checking their number. Kept as the oracle the fast `Threshold` is tested against,
  * and so the simulator can show what the reference does with a backend that breaks the contract.
  */
-export class ReferenceThreshold implements SpillPolicy {
-  readonly strategy: BytesSpill;
-  #thresholdBytes: number;
-  #headReserveBytes: number;
-
-  constructor(strategy: BytesSpill, options: ThresholdOptions = {}) {
-    this.strategy = strategy;
-    ({ thresholdBytes: this.#thresholdBytes, headReserveBytes: this.#headReserveBytes } = thresholdKnobs(options));
-  }
-
-  get thresholdBytes(): number {
-    return this.#thresholdBytes;
-  }
-
-  set thresholdBytes(value: number) {
-    this.#thresholdBytes = checkByteKnob('thresholdBytes', value);
-  }
-
-  get headReserveBytes(): number {
-    return this.#headReserveBytes;
-  }
-
-  set headReserveBytes(value: number) {
-    this.#headReserveBytes = checkByteKnob('headReserveBytes', value);
-  }
-
+export class ReferenceThreshold extends ThresholdKnobs {
   apply(deque: EntryDeque): void {
     let residentBytes = 0;
     for (const entry of deque) if (entry.kind === 'bytes') residentBytes += entry.bytes.length;
-    if (residentBytes <= this.#headReserveBytes + this.#thresholdBytes) return;
+    if (residentBytes <= this.headReserveBytes + this.thresholdBytes) return;
 
     const targets: number[] = [];
     const chunks: Bytes[] = [];
@@ -47,7 +21,7 @@ export class ReferenceThreshold implements SpillPolicy {
     for (let i = 0; i + 1 < deque.length; i += 1) {
       const entry = deque.get(i);
       if (entry.kind !== 'bytes') continue;
-      if (runningBytes >= this.#headReserveBytes) {
+      if (runningBytes >= this.headReserveBytes) {
         targets.push(i);
         chunks.push(entry.bytes.clone());
       }

@@ -1,8 +1,8 @@
 import type { Bytes } from './bytes.js';
 import type { EntryDeque } from './entry_deque.js';
-import { BackendContractError, checkByteKnob } from './errors.js';
-import { type BytesFetch, type BytesSpill, pagedEntry, type SpillPolicy } from './spill.js';
-import { type ThresholdOptions, thresholdKnobs } from './threshold_knobs.js';
+import { BackendContractError } from './errors.js';
+import { type BytesFetch, type BytesSpill, pagedEntry } from './spill.js';
+import { ThresholdKnobs } from './threshold_knobs.js';
 
 /**
  * Writer policy: when resident bytes exceed `headReserveBytes + thresholdBytes`, spill every
@@ -14,38 +14,13 @@ import { type ThresholdOptions, thresholdKnobs } from './threshold_knobs.js';
  * (front-draining, one handle per drained chunk) and throws `E_BACKEND_CONTRACT` rather than
  * pairing entries with the wrong handles, which would duplicate or lose data.
  */
-export class Threshold implements SpillPolicy {
-  readonly strategy: BytesSpill;
-  #thresholdBytes: number;
-  #headReserveBytes: number;
-
-  constructor(strategy: BytesSpill, options: ThresholdOptions = {}) {
-    this.strategy = strategy;
-    ({ thresholdBytes: this.#thresholdBytes, headReserveBytes: this.#headReserveBytes } = thresholdKnobs(options));
-  }
-
-  get thresholdBytes(): number {
-    return this.#thresholdBytes;
-  }
-
-  set thresholdBytes(value: number) {
-    this.#thresholdBytes = checkByteKnob('thresholdBytes', value);
-  }
-
-  get headReserveBytes(): number {
-    return this.#headReserveBytes;
-  }
-
-  set headReserveBytes(value: number) {
-    this.#headReserveBytes = checkByteKnob('headReserveBytes', value);
-  }
-
+export class Threshold extends ThresholdKnobs {
   apply(deque: EntryDeque): void {
-    if (deque.residentBytes <= this.#headReserveBytes + this.#thresholdBytes) return;
+    if (deque.residentBytes <= this.headReserveBytes + this.thresholdBytes) return;
     const lastIndex = deque.length - 1;
     const targets: number[] = [];
     const chunks: Bytes[] = [];
-    let i = nextResident(deque, deque.indexOfResidentBytesBefore(this.#headReserveBytes), lastIndex);
+    let i = nextResident(deque, deque.indexOfResidentBytesBefore(this.headReserveBytes), lastIndex);
     while (i < lastIndex) {
       const entry = deque.get(i);
       if (entry.kind === 'bytes') {

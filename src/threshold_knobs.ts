@@ -1,4 +1,6 @@
+import type { EntryDeque } from './entry_deque.js';
 import { checkByteKnob } from './errors.js';
+import type { BytesSpill, SpillPolicy } from './spill.js';
 
 export const MiB = 1024 * 1024;
 
@@ -13,9 +15,36 @@ export interface ThresholdOptions {
 export const THRESHOLD_BYTES_DEFAULT = 256 * MiB;
 export const HEAD_RESERVE_BYTES_DEFAULT = 64 * MiB;
 
-export function thresholdKnobs(options: ThresholdOptions): { thresholdBytes: number; headReserveBytes: number } {
-  return {
-    thresholdBytes: checkByteKnob('thresholdBytes', options.thresholdBytes ?? THRESHOLD_BYTES_DEFAULT),
-    headReserveBytes: checkByteKnob('headReserveBytes', options.headReserveBytes ?? HEAD_RESERVE_BYTES_DEFAULT),
-  };
+/**
+ * What both threshold policies share: the strategy and the two public, mutable knobs, checked
+ * on every write so a bad value fails where it is set rather than deep inside `apply`.
+ */
+export abstract class ThresholdKnobs implements SpillPolicy {
+  readonly strategy: BytesSpill;
+  #thresholdBytes: number;
+  #headReserveBytes: number;
+
+  constructor(strategy: BytesSpill, options: ThresholdOptions = {}) {
+    this.strategy = strategy;
+    this.#thresholdBytes = checkByteKnob('thresholdBytes', options.thresholdBytes ?? THRESHOLD_BYTES_DEFAULT);
+    this.#headReserveBytes = checkByteKnob('headReserveBytes', options.headReserveBytes ?? HEAD_RESERVE_BYTES_DEFAULT);
+  }
+
+  get thresholdBytes(): number {
+    return this.#thresholdBytes;
+  }
+
+  set thresholdBytes(value: number) {
+    this.#thresholdBytes = checkByteKnob('thresholdBytes', value);
+  }
+
+  get headReserveBytes(): number {
+    return this.#headReserveBytes;
+  }
+
+  set headReserveBytes(value: number) {
+    this.#headReserveBytes = checkByteKnob('headReserveBytes', value);
+  }
+
+  abstract apply(deque: EntryDeque): void;
 }
