@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { ExampleDb } from './example_db.js';
 import { explainFailure } from './explain.js';
 import { type Fixture, fixtureFileName, makeFixture, replayFixture } from './fixture.js';
@@ -117,7 +117,7 @@ async function replayExamples(db: ExampleDb, name: string, variant: string, cont
         seed: fixture.seed,
         path: fixture.path,
         shrunk: replay.trace ?? [],
-        replay: `spillsim replay ${entry.path}`,
+        replay: typeof fixture.replay === 'string' ? fixture.replay : `spillsim replay ${relative(process.cwd(), entry.path)}`,
         violation: replay.violation,
         options: fixture.options,
         commands: fixture.commands,

@@ -143,14 +143,14 @@ export async function replayFixture(name: string, value: unknown, overrides: { v
   const trace = formatCommandTrace(outcome);
   const saved = v.broke;
   const now = outcome.violation;
-  if (now === undefined) return { name, verdict: 'now-passes', summary: `now passes (saved as breaking ${saved?.rule ?? 'a rule'})`, trace, modelChanged };
+  if (now === undefined) return { name, verdict: 'now-passes', summary: `every rule held (saved as breaking ${saved?.rule ?? 'a rule'})`, trace, modelChanged };
   if (saved !== undefined && saved.rule === now.rule) {
-    return { name, verdict: 'same-failure', summary: `same failure: rule ${now.rule} breaks at step ${now.step}`, trace, violation: now, modelChanged };
+    return { name, verdict: 'same-failure', summary: `rule ${now.rule} breaks at step ${now.step}, as saved`, trace, violation: now, modelChanged };
   }
   return {
     name,
     verdict: 'different-failure',
-    summary: `different failure: saved as ${saved?.rule ?? 'unknown'}, now rule ${now.rule} breaks at step ${now.step}`,
+    summary: `saved as breaking ${saved?.rule ?? 'unknown'}, now rule ${now.rule} breaks at step ${now.step}`,
     trace,
     violation: now,
     modelChanged,

@@ -99,7 +99,7 @@ describe('fixtures', () => {
     const fixture = await brokenFixture();
     const other = await replayFixture('other.json', { ...fixture, broke: { ...fixture.broke, rule: 'delivery' } });
     expect(other.verdict).toBe('different-failure');
-    expect(other.summary).toContain('saved as delivery');
+    expect(other.summary).toContain('saved as breaking delivery, now rule order breaks');
 
     const fixed = await replayFixture('fixed.json', fixture, { variant: 'default' });
     expect(fixed.verdict).toBe('now-passes');
