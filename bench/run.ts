@@ -84,7 +84,7 @@ export async function runBenchmarks(argv: string[]): Promise<number> {
       // One broken benchmark must not hide the figures of the others; it fails the run at the end.
       const message = error instanceof Error ? error.message : String(error);
       errors.push({ name: bench.name, message });
-      process.stderr.write(`bench ${bench.name} failed: ${message}\n`);
+      if (!flags.json) process.stderr.write(`bench ${bench.name} failed: ${message}\n`);
       progress.tick(1, 1);
       continue;
     }
