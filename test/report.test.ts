@@ -274,6 +274,29 @@ describe('fixtures from the property suites', () => {
     });
   });
 
+  it('shows the last step\'s state, and each system\'s copy of the touched queue', () => {
+    const source = loadReportSource(
+      writeJson('two-systems.json', {
+        property: 'differential',
+        commands: [{}, {}],
+        trace: [
+          '1. ExtendCommand(q0, [1] B, same slab)',
+          '     -> [broken] q0: 1 entry (1 resident 1 B, 0 paged), delivered 0 B of 1 B | [reference] q0: 1 entry (1 resident 1 B, 0 paged), delivered 0 B of 1 B',
+          '2. ExtendCommand(q0, [1] B, fresh slab)',
+          '     [reference] spilled 1 of 1 chunk',
+          '     -> [broken] q0: 2 entries (2 resident 2 B, 0 paged), delivered 0 B of 2 B | [reference] q0: 2 entries (1 resident 1 B, 1 paged), delivered 0 B of 2 B',
+        ],
+        broke: { rule: 'differential', message: 'q0 entry 0 differs', step: 2 },
+      }),
+    );
+    const model = buildReportModel(source);
+    // The state after step 2 is drawn from x=2 to the end of the axis, not squeezed onto its edge.
+    expect(model.xRange).toEqual({ min: 1, max: 3 });
+    const paged = model.series.find((s) => s.queue === 'reference/q0')!.pagedBytes;
+    expect(paged).toEqual([{ x: 1, bytes: 0 }, { x: 2, bytes: 1 }, { x: 3, bytes: 1 }]);
+    expect(renderReport(source)).toContain('broken/q0 2 B / 0 B<br>reference/q0 1 B / 1 B');
+  });
+
   it('names the queues of each system when a suite runs several side by side', () => {
     const queues = parseQueueStates(
       '[threshold] q0: 1 entry (1 resident 3 B, 0 paged), delivered 0 B of 3 B; q1: 0 entries (0 resident 0 B, 0 paged), delivered 0 B of 0 B | [spill-all] q0: 1 entry (0 resident 0 B, 1 paged), delivered 0 B of 3 B',

@@ -70,6 +70,7 @@ function commandFields(text: string): Pick<TraceStep, 'queue' | 'bytes' | 'chunk
 /** Storage events printed under a command, as the report's markers. */
 function eventOps(event: string): TraceOp[] {
   if (/^(\[[^\]]*\]\s*)?spilled \d+ of \d+/.test(event)) return [/stopped/.test(event) ? 'partial-spill' : 'spill'];
+  if (/\bspill call/.test(event)) return ['spill'];
   if (/fetch failed/.test(event)) return ['fetch-failed'];
   if (/^(\[[^\]]*\]\s*)?fetched/.test(event)) return ['fetch'];
   if (/buzz/.test(event)) return ['buzz'];

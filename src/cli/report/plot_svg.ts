@@ -68,19 +68,7 @@ export function renderPlotSvg(model: ReportModel): string {
 }
 
 function xScale(model: ReportModel): XScale {
-  // A loop, not Math.min(...xs): a trace of 200,000 steps would overflow the call stack.
-  let min = Number.POSITIVE_INFINITY;
-  let rawMax = Number.NEGATIVE_INFINITY;
-  for (const step of model.steps) {
-    const x = model.xAxis === 'timeTicks' ? step.timeTicks : step.step;
-    min = Math.min(min, x);
-    rawMax = Math.max(rawMax, x);
-  }
-  if (model.steps.length === 0) {
-    min = 0;
-    rawMax = 1;
-  }
-  const max = rawMax > min ? rawMax : min + 1;
+  const { min, max } = model.xRange;
   return { min, max, toPx: (x) => MARGIN_LEFT + ((x - min) / (max - min)) * PLOT_WIDTH };
 }
 
@@ -178,7 +166,8 @@ function renderMarkerLanes(markers: readonly Marker[], x: XScale, top: number): 
 
 function renderXAxis(x: XScale, top: number, label: string): string {
   const out: string[] = [`<g class="x-axis">`, `<line class="axis" x1="${MARGIN_LEFT}" x2="${MARGIN_LEFT + PLOT_WIDTH}" y1="${top}" y2="${top}"/>`];
-  for (const value of niceTicks(x.min, x.max, 6)) {
+  // Steps and ticks are whole numbers: a tick at step 1.5 would point at nothing.
+  for (const value of niceTicks(x.min, x.max, 6).filter(Number.isInteger)) {
     const px = fmt(x.toPx(value));
     out.push(`<line class="axis" x1="${px}" x2="${px}" y1="${top}" y2="${top + 4}"/>`);
     out.push(`<text class="tick" x="${px}" y="${top + 15}" text-anchor="middle">${value}</text>`);

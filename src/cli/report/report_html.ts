@@ -1,4 +1,4 @@
-import type { TraceStep } from '../../../sim/trace.js';
+import type { QueueSummary, TraceStep } from '../../../sim/trace.js';
 import { formatBytes } from '../format.js';
 import { formatViolation, traceWindow } from '../trace_format.js';
 import { escapeHtml } from './escape_html.js';
@@ -86,14 +86,23 @@ function legend(model: ReportModel): string {
 function traceRow(step: TraceStep, violating: boolean, withTime: boolean): string {
   const moved = step.bytes === 0 && (step.chunks ?? 0) === 0 ? 'nothing' : [step.bytes === undefined ? '' : formatBytes(step.bytes), step.chunks === undefined ? '' : `${step.chunks} ch`].filter(Boolean).join(' / ');
   const what = [step.detail ?? '', step.fault ? `fault: ${step.fault}` : '', step.buzzes ? `buzz ×${step.buzzes}` : ''].filter(Boolean).join(' · ');
-  const picture = step.queue !== undefined ? step.queues?.[step.queue] : undefined;
-  const after = picture ? `${formatBytes(picture.residentBytes)} / ${formatBytes(picture.pagedBytes)}` : '';
+  const after = touchedPictures(step)
+    .map(([name, q]) => `${name === step.queue ? '' : `${escapeHtml(name)} `}${formatBytes(q.residentBytes)} / ${formatBytes(q.pagedBytes)}`)
+    .join('<br>');
   const classes = [`op-${step.op}`, violating ? 'violating' : ''].filter(Boolean).join(' ');
   return (
     `<tr id="step-${step.step}" class="${classes}" data-step="${step.step}"><td>${step.step}</td>${withTime ? `<td>${step.timeTicks}</td>` : ''}` +
     `<td>${escapeHtml(step.actor)}</td><td class="op">${escapeHtml(step.op)}</td><td>${escapeHtml(step.queue ?? '')}</td>` +
     `<td class="num">${moved}</td><td class="what">${escapeHtml(what)}</td><td class="num">${after}</td></tr>`
   );
+}
+
+/** The touched queue's picture after the step; with several systems side by side, that queue in each (`broken/q0`, `reference/q0`). */
+function touchedPictures(step: TraceStep): Array<[string, QueueSummary]> {
+  if (step.queue === undefined || !step.queues) return [];
+  const own = step.queues[step.queue];
+  if (own) return [[step.queue, own]];
+  return Object.entries(step.queues).filter(([name]) => name.endsWith(`/${step.queue}`));
 }
 
 function omittedRow(count: number, which: 'earlier' | 'later'): string {

@@ -37,6 +37,8 @@ export interface ReportModel {
   steps: TraceStep[];
   /** What the x axis measures: simulated ticks, or the step number when the trace has no time. */
   xAxis: 'timeTicks' | 'step';
+  /** The x range drawn: from the first step to a little past the last, so the last step's state has width. */
+  xRange: { min: number; max: number };
   series: QueueSeries[];
   /** Queues left out of the plot because there are too many to read. */
   queuesNotPlotted: number;
@@ -108,7 +110,8 @@ interface PlotInputs {
 
 function withPlot(inputs: PlotInputs): ReportModel {
   const xAxis = hasTime(inputs.steps) ? 'timeTicks' : 'step';
-  const all = queueSeries(inputs.steps, xAxis);
+  const xRange = xRangeOf(inputs.steps, xAxis);
+  const all = queueSeries(inputs.steps, xAxis, xRange.max);
   const plotted = [...all].sort((a, b) => b.peakBytes - a.peakBytes).slice(0, PLOTTED_QUEUES_MAX);
   // Keep the plotted panels in the queues' own order (q0, q1, …), not by size.
   const series = all.filter((s) => plotted.includes(s));
@@ -117,6 +120,7 @@ function withPlot(inputs: PlotInputs): ReportModel {
     summary: inputs.summary,
     steps: inputs.steps,
     xAxis,
+    xRange,
     series,
     queuesNotPlotted: all.length - series.length,
     markers: markers(inputs.steps, xAxis),
@@ -126,6 +130,24 @@ function withPlot(inputs: PlotInputs): ReportModel {
   if (inputs.knobs?.headReserveBytes !== undefined) model.headReserveBytes = inputs.knobs.headReserveBytes;
   if (series.length === 0 && inputs.steps.length > 0) model.plotNote = 'The trace records no queue state (no step has `queues`), so there is nothing to plot.';
   return model;
+}
+
+/**
+ * A state holds from its step until the next one, so the last step needs room too: one more
+ * step on a step axis, 2% more time (at least one tick) on a time axis. A loop, not
+ * Math.min(...xs): a trace of 200,000 steps would overflow the call stack.
+ */
+function xRangeOf(steps: readonly TraceStep[], xAxis: ReportModel['xAxis']): { min: number; max: number } {
+  if (steps.length === 0) return { min: 0, max: 1 };
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const step of steps) {
+    const x = xOf(step, xAxis);
+    min = Math.min(min, x);
+    max = Math.max(max, x);
+  }
+  const room = xAxis === 'step' ? 1 : Math.max(1, Math.ceil((max - min) * 0.02));
+  return { min, max: max + room };
 }
 
 /** A trace whose clock never moves is plotted against step numbers instead. */
@@ -142,7 +164,7 @@ function xOf(step: TraceStep, xAxis: ReportModel['xAxis']): number {
  * Each queue's three series, from the `queues` pictures the steps carry. A queue keeps its
  * last value until a step touches it again, so the points are the changes only.
  */
-export function queueSeries(steps: readonly TraceStep[], xAxis: ReportModel['xAxis']): QueueSeries[] {
+export function queueSeries(steps: readonly TraceStep[], xAxis: ReportModel['xAxis'], xEnd: number): QueueSeries[] {
   const byQueue = new Map<string, QueueSeries>();
   for (const step of steps) {
     if (!step.queues) continue;
@@ -159,11 +181,10 @@ export function queueSeries(steps: readonly TraceStep[], xAxis: ReportModel['xAx
       series.peakBytes = Math.max(series.peakBytes, picture.residentBytes, picture.pagedBytes, picture.inFlightBytes);
     }
   }
-  const lastX = steps.length > 0 ? xOf(steps[steps.length - 1] as TraceStep, xAxis) : 0;
   const result = [...byQueue.values()];
   for (const series of result) {
     for (const points of [series.residentBytes, series.pagedBytes, series.inFlightBytes]) {
-      extendTo(points, lastX);
+      extendTo(points, xEnd);
       thinInPlace(points, SERIES_POINTS_MAX);
     }
   }
@@ -176,10 +197,10 @@ function pushChange(points: SeriesPoint[], x: number, bytes: number): void {
   points.push({ x, bytes });
 }
 
-/** Carry the last value to the end of the run, so a flat tail is drawn. */
-function extendTo(points: SeriesPoint[], lastX: number): void {
+/** Carry the last value to the end of the plot, so a flat tail (and the last step's state) is drawn. */
+function extendTo(points: SeriesPoint[], xEnd: number): void {
   const last = points[points.length - 1];
-  if (last && last.x < lastX) points.push({ x: lastX, bytes: last.bytes });
+  if (last && last.x < xEnd) points.push({ x: xEnd, bytes: last.bytes });
 }
 
 /** Keep at most `max` points: evenly spaced buckets, each keeping its highest point so peaks survive. */
