@@ -55,6 +55,18 @@ describe('spillsim check', () => {
     expect(fixed.stdout).toContain('now passes');
   });
 
+  it('--backend runs the suites over a user backend, and its replay command names it', async () => {
+    const good = await runBuiltCli(['check', '--suite', 'ordering', '--runs', '40', '--seed', '2', '--backend', 'fixtures/backends/memory.mjs', '--no-example-db', '--quiet']);
+    expect(good.code).toBe(0);
+    const bad = await runBuiltCli(['check', '--suite', 'partial-spill', '--runs', '2000', '--seed', '3', '--backend', 'fixtures/backends/drains-back.mjs', '--no-example-db', '--quiet']);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain('E_BACKEND_CONTRACT');
+    expect(bad.stdout).toMatch(/replay: spillsim replay --property partial-spill --seed 3 --path '[^']+' --backend fixtures\/backends\/drains-back.mjs/);
+    const missing = await runBuiltCli(['check', '--backend', './nowhere.mjs']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('nowhere.mjs');
+  });
+
   it('bad input exits 2 with one line, never a stack trace', async () => {
     const unknown = await runBuiltCli(['check', '--suite', 'nope']);
     expect(unknown.code).toBe(2);
