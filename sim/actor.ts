@@ -10,8 +10,9 @@ export interface StepRecord {
   detail?: string;
   /** Queues whose state the step changed, to check and summarize. */
   touched: TrackedQueue[];
-  /** The queue whose writer policy ran in this step (its resident bound is recomputed). */
-  writerStepOn?: TrackedQueue;
+  /** Queue operations the step made when not exactly the one its op names (a worker's receive step drains several). */
+  extendCalls?: number;
+  drainCalls?: number;
   /** The actor asks to park (its token may make the park return at once). */
   park?: boolean;
   finish?: boolean;

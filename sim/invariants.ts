@@ -98,13 +98,23 @@ const READINESS_TEXT: Record<Exclude<Readiness, undefined>, string> = {
   blocked: 'a paged entry at its front whose fetch fails forever',
 };
 
-/** No stall: a parked actor (no buzz pending) has nothing deliverable waiting for it. */
+/**
+ * No stall: a parked actor (no buzz pending) has no deliverable data waiting in any source, and
+ * is not waiting on sources that are all complete (it should be finishing).
+ */
 export function checkNotStalled(actor: Actor, nowTicks: number): Breach | undefined {
+  let live = 0;
+  let complete: TrackedQueue | undefined;
   for (const q of actor.sources) {
     const ready = readiness(q);
-    if (ready !== undefined && ready !== 'blocked') {
+    if (!q.readerDropped) live += 1;
+    if (ready === 'complete') complete = q;
+    if (ready === 'resident' || ready === 'fetchable') {
       return { invariant: 'no-stall', message: `${actor.name} is parked with no buzz pending while ${q.name} has ${READINESS_TEXT[ready]}; nothing will wake it` };
     }
+  }
+  if (complete !== undefined && live > 0 && actor.sources.every((q) => q.readerDropped || readiness(q) === 'complete')) {
+    return { invariant: 'no-stall', message: `${actor.name} is parked with no buzz pending while every source it reads is complete (${complete.name} among them); nothing will wake it to finish` };
   }
   const input = actor.pendingInput(nowTicks);
   if (input !== undefined) return { invariant: 'no-stall', message: `${actor.name} is parked with no buzz pending while ${input}` };

@@ -104,10 +104,10 @@ export class NetworkReceiveActor implements Actor {
         return { op: 'receive', detail: `${from.name} closed`, touched: [], progress: true };
       }
       const q = packet.target;
-      q.entryBytesMax = Math.max(q.entryBytesMax, packet.data.length);
-      q.writtenBytes += packet.data.length;
-      q.writer.extend([Bytes.from(packet.data)]);
-      return { op: 'receive', queue: q.name, bytes: packet.data.length, chunks: 1, detail: `from ${from.name}`, touched: [q], writerStepOn: q, progress: true };
+      const items = [Bytes.from(packet.data)];
+      q.noteExtend(items);
+      q.writer.extend(items);
+      return { op: 'receive', queue: q.name, bytes: packet.data.length, chunks: 1, detail: `from ${from.name}`, touched: [q], progress: true };
     }
     if (this.#links.every((l) => l.closed && l.inFlightPackets === 0)) {
       if (!this.#dropped) {

@@ -12,6 +12,8 @@ import { type TrafficPattern, TRAFFIC_PATTERNS, type WorkloadKind, WORKLOAD_KIND
  */
 export type Variant = 'fast' | 'reference';
 
+export type Wiring = 'config' | 'direct';
+
 /** How much of the trace a result carries: every step, the last `tailSteps`, or (on success) none. A failure always carries at least the tail. */
 export type RecordTrace = 'full' | 'tail' | 'none';
 
@@ -26,6 +28,12 @@ export interface SimOptions {
   workload?: WorkloadKind | 'any';
   /** Mesh: workers in all; cluster: workers per process (2 processes). Default from the seed. */
   workers?: number;
+  /**
+   * How a mesh or cluster is wired: `'config'` (default) builds it with the library's `Config`
+   * and drives its allocators and network loops; `'direct'` wires queues from
+   * `MergeQueue.newPair` by hand, one queue operation per step, with network latency.
+   */
+  wiring?: Wiring;
   /** Default `'swarm'`. */
   faults?: FaultMode;
   /** Default `'fast'`. */
@@ -65,6 +73,7 @@ export function checkSimOptions(options: SimOptions): void {
   if (!Number.isSafeInteger(options.seed) || options.seed < 0) throw bad(`seed must be a non-negative whole number, got ${String(options.seed)}`);
   oneOf('workload', options.workload, [...WORKLOAD_KINDS, 'any']);
   oneOf('variant', options.variant, ['fast', 'reference']);
+  oneOf('wiring', options.wiring, ['config', 'direct']);
   oneOf('stallGuard', options.stallGuard, ['produced', 'accumulator']);
   oneOf('readerPolicy', options.readerPolicy, ['prefetch', 'none']);
   oneOf('pattern', options.pattern, TRAFFIC_PATTERNS);
@@ -79,6 +88,12 @@ export function checkSimOptions(options: SimOptions): void {
   for (const knob of ['stepsMax', 'tailSteps'] as const) {
     const value = options[knob];
     if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) throw bad(`${knob} must be a whole number of at least 1, got ${String(value)}`);
+  }
+  if (options.queueFactory !== undefined && (options.workload ?? 'single') !== 'single' && options.wiring !== 'direct') {
+    throw bad("queueFactory applies to the single workload and to wiring 'direct' (Config builds its own queues)");
+  }
+  if ((options.consumerHoldBytes ?? 0) > 0 && (options.workload ?? 'single') !== 'single' && options.wiring !== 'direct') {
+    throw bad("consumerHoldBytes applies to the single workload and to wiring 'direct' (Config's workers and loops flush every round)");
   }
   const faults = options.faults;
   if (faults !== undefined && faults !== 'none' && faults !== 'swarm') {
@@ -102,6 +117,7 @@ export function replayCommand(options: SimOptions): string {
   if (options.workload !== undefined && options.workload !== 'single') parts.push(`--workload ${options.workload}`);
   if (options.workers !== undefined) parts.push(`--peers ${options.workers}`);
   if (options.faults !== undefined && options.faults !== 'swarm') parts.push(`--faults ${Array.isArray(options.faults) ? options.faults.join(',') : options.faults}`);
+  if (options.wiring !== undefined && options.wiring !== 'config') parts.push(`--wiring ${options.wiring}`);
   if (options.variant !== undefined && options.variant !== 'fast') parts.push(`--variant ${options.variant}`);
   if (options.stallGuard !== undefined) parts.push(`--stall-guard ${options.stallGuard}`);
   if (options.thresholdBytes !== undefined) parts.push(`--threshold ${options.thresholdBytes}`);

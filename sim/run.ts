@@ -112,6 +112,7 @@ class Simulation {
       stallGuard: this.#stallGuard,
       readerPolicy: options.readerPolicy ?? 'prefetch',
       holdBytes: options.consumerHoldBytes ?? 0,
+      wiring: options.wiring ?? 'config',
       profile: this.#profile,
       rng: root,
       pattern: streamPattern(root.fork('pattern')),
@@ -231,6 +232,13 @@ class Simulation {
 
   #count(record: StepRecord, spilled: boolean): void {
     const s = this.#stats;
+    if (record.extendCalls !== undefined || record.drainCalls !== undefined) {
+      s.extendCalls += record.extendCalls ?? 0;
+      s.drainCalls += record.drainCalls ?? 0;
+      s.deliveredBytes += record.op === 'drain' ? (record.bytes ?? 0) : 0;
+      if (record.park === true) s.parks += 1;
+      return;
+    }
     if (record.op === 'receive' && record.queue !== undefined) s.extendCalls += 1;
     if (record.op === 'extend') {
       s.extendCalls += 1;
@@ -261,7 +269,8 @@ class Simulation {
     for (const q of record.touched) {
       const breach = checkFetchOnce(q) ?? checkConservation(q) ?? checkDelivery(q) ?? checkResidentCount(q, this.#step);
       if (breach !== undefined) return breach;
-      if (record.writerStepOn === q) {
+      if (q.extendCalls !== q.extendCallsBounded) {
+        q.extendCallsBounded = q.extendCalls;
         const spilled = this.#events.some((e) => e.queue === q.name && e.event.kind === 'spill');
         q.residentBoundBytes = residentBoundBytes(q, this.#knobs, spilled);
       }
@@ -389,6 +398,7 @@ class Simulation {
     else if (recordTrace === 'tail' || !ok) result.trace = this.#recorder.tail();
     result.workload = { ...this.#shape };
     result.variant = this.#options.variant ?? 'fast';
+    result.wiring = this.#shape.kind === 'single' ? 'direct' : (this.#options.wiring ?? 'config');
     result.stallGuard = this.#stallGuard;
     result.faultKinds = faultKindsOf(this.#profile);
     result.livenessStartStep = this.#livenessStartStep ?? null;

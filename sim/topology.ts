@@ -10,7 +10,8 @@ import { ByteStream } from './byte_stream.js';
 import type { VirtualClock } from './clock.js';
 import { type FaultEvent, type FaultProfile, FaultySpill } from './faults.js';
 import { NetworkLink, NetworkReceiveActor } from './network.js';
-import type { Variant } from './options.js';
+import type { Variant, Wiring } from './options.js';
+import { buildConfigTopology } from './config_workload.js';
 import type { SimRng } from './rng.js';
 import type { Scheduler } from './scheduler.js';
 import { type PolicyFactory, type QueueFactory, TrackedQueue } from './tracked_queue.js';
@@ -24,6 +25,7 @@ export interface TopologyInit {
   stallGuard: StallGuard;
   readerPolicy: 'prefetch' | 'none';
   holdBytes: number;
+  wiring: Wiring;
   profile: FaultProfile;
   rng: SimRng;
   pattern: Uint8Array;
@@ -49,6 +51,7 @@ export interface Topology {
  * storage; a queue rings the buzzer of the actor that reads it.
  */
 export function buildTopology(init: TopologyInit): Topology {
+  if (init.shape.kind !== 'single' && init.wiring === 'config') return buildConfigTopology(init);
   const builder = new TopologyBuilder(init);
   switch (init.shape.kind) {
     case 'single':
@@ -153,7 +156,7 @@ class TopologyBuilder {
   }
 
   #processOfQueue(q: TrackedQueue, workersPer: number): number {
-    const target = Number(q.stream.name.split('->')[1]);
+    const target = Number.parseInt(q.name.split('->')[1]!, 10);
     return Math.floor(target / workersPer);
   }
 
@@ -177,28 +180,19 @@ class TopologyBuilder {
 
   /** One memfs store per run, shared by every queue like one spill directory per process; each queue still has its own fault injector. */
   #sharedStorage(): MemfsSpill {
-    this.#storage ??= new MemfsSpill(
-      this.#init.variant === 'reference' ? { readMode: 'batch', writeMode: 'all-or-nothing' } : { readMode: 'chunk', writeMode: 'partial' },
-    );
+    this.#storage ??= runStorage(this.#init.variant);
     return this.#storage;
   }
 
   #queue(name: string, streamName: string, writerActor: string, readerActor: string): TrackedQueue {
     const init = this.#init;
-    const inner = init.backendFactory?.({ queue: name }) ?? this.#sharedStorage();
-    const spill = new FaultySpill(inner, init.profile, init.rng.fork(`faults/${name}`), {
-      clock: init.clock,
-      onEvent: (event) => init.onFaultEvent(name, event),
-    });
-    const ctx = { strategy: spill, queue: name, ...init.knobs };
-    const [writerPolicy, readerPolicy] = init.policyFactory?.(ctx) ?? this.#defaultPolicies(spill);
+    const { spill, writerPolicy, readerPolicy } = queueParts(init, name, () => this.#sharedStorage());
     const buzzer = this.#buzzerOf(readerActor);
     const pair = init.queueFactory?.(buzzer, writerPolicy, readerPolicy, { stallGuard: init.stallGuard }) ??
       MergeQueue.newPair(buzzer, writerPolicy, readerPolicy, { stallGuard: init.stallGuard });
-    const stream = this.#stream(streamName);
     const q = new TrackedQueue({
       name,
-      stream,
+      stream: this.#stream(streamName),
       pair,
       spill,
       writerActor,
@@ -221,11 +215,33 @@ class TopologyBuilder {
     return stream;
   }
 
-  #defaultPolicies(spill: FaultySpill): [SpillPolicy, SpillPolicy | undefined] {
-    const { thresholdBytes, headReserveBytes, prefetchBudgetBytes } = this.#init.knobs;
-    const writer = this.#init.variant === 'reference'
-      ? new ReferenceThreshold(spill, { thresholdBytes, headReserveBytes })
-      : new Threshold(spill, { thresholdBytes, headReserveBytes });
-    return [writer, this.#init.readerPolicy === 'none' ? undefined : new PrefetchPolicy(prefetchBudgetBytes)];
-  }
+}
+
+/** The storage, fault injector and policy pair of one queue, as the run's options ask. */
+export function queueParts(
+  init: TopologyInit,
+  name: string,
+  sharedStorage: () => BytesSpill,
+): { spill: FaultySpill; writerPolicy: SpillPolicy | undefined; readerPolicy: SpillPolicy | undefined } {
+  const inner = init.backendFactory?.({ queue: name }) ?? sharedStorage();
+  const spill = new FaultySpill(inner, init.profile, init.rng.fork(`faults/${name}`), {
+    clock: init.clock,
+    onEvent: (event) => init.onFaultEvent(name, event),
+  });
+  const ctx = { strategy: spill, queue: name, ...init.knobs };
+  const [writerPolicy, readerPolicy] = init.policyFactory?.(ctx) ?? defaultPolicies(init, spill);
+  return { spill, writerPolicy, readerPolicy };
+}
+
+function defaultPolicies(init: TopologyInit, spill: FaultySpill): [SpillPolicy, SpillPolicy | undefined] {
+  const { thresholdBytes, headReserveBytes, prefetchBudgetBytes } = init.knobs;
+  const writer = init.variant === 'reference'
+    ? new ReferenceThreshold(spill, { thresholdBytes, headReserveBytes })
+    : new Threshold(spill, { thresholdBytes, headReserveBytes });
+  return [writer, init.readerPolicy === 'none' ? undefined : new PrefetchPolicy(prefetchBudgetBytes)];
+}
+
+/** One memfs store for a run's queues, in the variant's read and write modes. */
+export function runStorage(variant: Variant): MemfsSpill {
+  return new MemfsSpill(variant === 'reference' ? { readMode: 'batch', writeMode: 'all-or-nothing' } : { readMode: 'chunk', writeMode: 'partial' });
 }

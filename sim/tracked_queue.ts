@@ -39,7 +39,7 @@ export type PolicyFactory = (ctx: PolicyContext) => [writer: SpillPolicy | undef
 
 /** A delivery that did not match the stream, found while draining. */
 export interface DeliveryError {
-  invariant: 'no-duplicate' | 'no-reorder';
+  invariant: 'no-loss' | 'no-duplicate' | 'no-reorder';
   message: string;
 }
 
@@ -50,7 +50,8 @@ export interface DeliveryError {
  */
 export class TrackedQueue {
   readonly name: string;
-  readonly stream: ByteStream;
+  /** The bytes this queue carries, when the harness writes them itself (undefined: framed traffic checked per message). */
+  readonly stream: ByteStream | undefined;
   readonly writer: SimQueue;
   readonly reader: SimQueue;
   readonly spill: FaultySpill | undefined;
@@ -63,6 +64,10 @@ export class TrackedQueue {
   readerDropped = false;
   /** Longest resident entry this queue can hold (merge runs seen at extend): the `S` of the resident bound. */
   entryBytesMax = 0;
+  /** `extend` calls so far; the run recomputes the resident bound after each one. */
+  extendCalls = 0;
+  /** `extendCalls` when the bound was last computed. */
+  extendCallsBounded = 0;
   /** Resident bytes the writer policy promises after the last writer step (see README: the resident bound). */
   residentBoundBytes: number;
   /** Liveness phase: step since which deliverable data has waited without any delivery. */
@@ -73,7 +78,7 @@ export class TrackedQueue {
 
   constructor(init: {
     name: string;
-    stream: ByteStream;
+    stream: ByteStream | undefined;
     pair: [SimQueue, SimQueue];
     spill: FaultySpill | undefined;
     writerActor: string;
@@ -98,18 +103,41 @@ export class TrackedQueue {
     return this.spill?.stats().storedBytes ?? 0;
   }
 
+  /**
+   * Account for `items` about to be extended: they are written, and the longest entry the
+   * queue can hold grows to the longest merge run they make (the back entry grows by each item
+   * that continues its allocation; a new run starts at each item that does not).
+   */
+  noteExtend(items: readonly Bytes[]): void {
+    this.extendCalls += 1;
+    const back = this.writer.deque.back();
+    let runBytes = 0;
+    let end: { buffer: ArrayBufferLike; offset: number } | undefined;
+    if (back !== undefined && back.kind === 'bytes') {
+      runBytes = back.bytes.length;
+      end = { buffer: back.bytes.buffer, offset: back.bytes.offset + back.bytes.length };
+    }
+    for (const item of items) {
+      const continues = end !== undefined && end.buffer === item.buffer && end.offset === item.offset;
+      runBytes = continues ? runBytes + item.length : item.length;
+      end = { buffer: item.buffer, offset: item.offset + item.length };
+      this.entryBytesMax = Math.max(this.entryBytesMax, runBytes);
+      this.writtenBytes += item.length;
+    }
+  }
+
   /** Check chunks just drained against the stream, in order, and count them delivered. */
   acceptDelivered(chunks: readonly Bytes[]): number {
     let bytes = 0;
     for (const chunk of chunks) {
-      if (this.deliveryError === undefined) this.#check(chunk);
+      if (this.deliveryError === undefined && this.stream !== undefined) this.#check(chunk, this.stream);
       this.deliveredBytes += chunk.length;
       bytes += chunk.length;
     }
     return bytes;
   }
 
-  #check(chunk: Bytes): void {
+  #check(chunk: Bytes, stream: ByteStream): void {
     const endBytes = this.deliveredBytes + chunk.length;
     if (endBytes > this.writtenBytes) {
       this.deliveryError = {
@@ -118,7 +146,7 @@ export class TrackedQueue {
       };
       return;
     }
-    const at = this.stream.firstMismatch(chunk.data, this.deliveredBytes);
+    const at = stream.firstMismatch(chunk.data, this.deliveredBytes);
     if (at >= 0) {
       this.deliveryError = {
         invariant: 'no-reorder',

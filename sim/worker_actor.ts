@@ -98,17 +98,18 @@ export class WorkerActor implements Actor {
     const plan = this.#rng.pick(this.#sends.filter((s) => s.extendsLeft > 0));
     plan.extendsLeft -= 1;
     const q = plan.queue;
+    const stream = q.stream;
+    if (stream === undefined) throw new Error(`${this.name} writes ${q.name}, which has no stream to cut chunks from`);
     const count = this.#rng.chance(this.#shape.emptyExtendChance) ? 0 : this.#rng.int(1, this.#shape.chunksPerExtendMax);
     const items: Bytes[] = [];
     let bytes = 0;
     for (let k = 0; k < count; k += 1) {
       const length = drawChunkBytes(this.#rng, this.#shape.chunkSizes);
       const at = q.writtenBytes + bytes;
-      items.push(plan.cutter.cut(length, plan.slab, (into) => q.stream.fill(into, at)));
+      items.push(plan.cutter.cut(length, plan.slab, (into) => stream.fill(into, at)));
       bytes += length;
     }
-    q.entryBytesMax = Math.max(q.entryBytesMax, longestMergeRun(q, items));
-    q.writtenBytes += bytes;
+    q.noteExtend(items);
     q.writer.extend(items);
     return {
       op: 'extend',
@@ -117,7 +118,6 @@ export class WorkerActor implements Actor {
       chunks: count,
       detail: count === 0 ? 'extend of nothing (the writer policy still runs)' : `extend ${count} chunk${count === 1 ? '' : 's'}${plan.slab ? ' cut from one slab' : ''}`,
       touched: [q],
-      writerStepOn: q,
       progress: bytes > 0,
     };
   }
@@ -187,26 +187,4 @@ export class WorkerActor implements Actor {
     this.#accFrom = [];
     this.#accBytes = 0;
   }
-}
-
-/**
- * The longest entry `extend(items)` can leave in the queue: the back entry grows by each item
- * that continues its allocation, and a new run starts at each item that does not.
- */
-function longestMergeRun(q: TrackedQueue, items: readonly Bytes[]): number {
-  const back = q.writer.deque.back();
-  let runBytes = 0;
-  let end: { buffer: ArrayBufferLike; offset: number } | undefined;
-  if (back !== undefined && back.kind === 'bytes') {
-    runBytes = back.bytes.length;
-    end = { buffer: back.bytes.buffer, offset: back.bytes.offset + back.bytes.length };
-  }
-  let longest = runBytes;
-  for (const item of items) {
-    const continues = end !== undefined && end.buffer === item.buffer && end.offset === item.offset;
-    runBytes = continues ? runBytes + item.length : item.length;
-    end = { buffer: item.buffer, offset: item.offset + item.length };
-    longest = Math.max(longest, runBytes);
-  }
-  return longest;
 }

@@ -25,6 +25,7 @@ interface SimFlags {
   prefetchBudget?: string;
   workload?: string;
   peers?: string;
+  wiring?: string;
   faults?: string;
   variant?: string;
   stallGuard?: string;
@@ -51,6 +52,7 @@ export function registerSim(program: Command, result: CommandResult): void {
     .option('--prefetch-budget <bytes>', 'reader policy prefetch budget; 0 never fetches (default from the seed)')
     .option('--workload <kind>', `${WORKLOAD_KINDS.join(' | ')} | any (default single)`)
     .option('--peers <n>', 'workers in a mesh, or per process in a cluster (default from the seed)')
+    .option('--wiring <w>', 'mesh and cluster: config (default: built by the library\'s Config, its allocators and network loops driven as actors) | direct (queues wired by hand, one queue operation per step, network latency)')
     .option('--faults <mode>', 'none | swarm | comma list of spill-stop,capacity,fetch-transient,fetch-n,fetch-forever,latency (default swarm)')
     .option('--variant <v>', 'fast (default) | reference: ReferenceThreshold, accumulator stall guard, batch reads, all-or-nothing writes')
     .option('--stall-guard <g>', 'produced | accumulator (default: the variant\'s)')
@@ -69,8 +71,21 @@ export function registerSim(program: Command, result: CommandResult): void {
     });
 }
 
+let pipeGuarded = false;
+
+/** `spillsim sim --seeds 1..1000 | head` closes stdout early: end quietly, not with a stack trace. */
+function endQuietlyOnClosedPipe(): void {
+  if (pipeGuarded) return;
+  pipeGuarded = true;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 async function runSimCommand(flags: SimFlags): Promise<number> {
   const simOptions = parseSimFlags(flags);
+  endQuietlyOnClosedPipe();
   let seeds = parseSeeds(flags);
   if (flags.shard !== undefined) {
     const { parseShard, shardSeeds } = await import('../../../sim/campaign.js');
@@ -179,6 +194,7 @@ export function parseSimFlags(flags: SimFlags): Omit<SimOptions, 'seed'> {
       throw new UsageError(`--faults: ${(error as Error).message}`);
     }
   }
+  if (flags.wiring !== undefined) options.wiring = choice('--wiring', flags.wiring, ['config', 'direct'] as const);
   if (flags.variant !== undefined) options.variant = choice('--variant', flags.variant, ['fast', 'reference'] as const);
   if (flags.stallGuard !== undefined) options.stallGuard = choice('--stall-guard', flags.stallGuard, ['produced', 'accumulator'] as const);
   if (flags.readerPolicy !== undefined) options.readerPolicy = choice('--reader-policy', flags.readerPolicy, ['prefetch', 'none'] as const);
