@@ -205,6 +205,13 @@ describe('report input', () => {
     expect(source.kind === 'run' && source.run.seed).toBe(2);
   });
 
+  it('prefers a failing run that carries its trace', () => {
+    const { trace: _dropped, ...untraced } = { ...stallingRun(), seed: 2 };
+    const traced = { ...stallingRun(), seed: 3 };
+    const source = loadReportSource(writeJson('mixed.jsonl', [untraced, traced].map((r) => JSON.stringify(r)).join('\n')));
+    expect(source.kind === 'run' && source.run.seed).toBe(3);
+  });
+
   it('picks the first run when every run held', () => {
     const runs = [4, 5].map((seed) => ({ ...stallingRun(), seed, ok: true }));
     const source = loadReportSource(writeJson('ok.json', runs));

@@ -68,12 +68,14 @@ export function parseJsonOrLines(text: string, name: string): unknown {
   }
 }
 
-/** Decide what a parsed value is; several runs → the first failing one, else the first. */
+/** Decide what a parsed value is; several runs → the first failing one (with a trace, if any has one), else the first. */
 export function classifyReportSource(value: unknown, name: string): ReportSource {
   if (Array.isArray(value)) {
     const runs = value.filter(isRunResult);
     if (runs.length === 0) throw new UsageError(`${name} holds a list, but none of its items is a run (spillsim sim --json)`);
-    const chosen = runs.find((run) => !run.ok) ?? runs[0];
+    // A failing run is what people want to see; one that carries its trace can actually be drawn.
+    const hasTrace = (run: SimRunResult): boolean => Array.isArray(run.trace) && run.trace.length > 0;
+    const chosen = runs.find((run) => !run.ok && hasTrace(run)) ?? runs.find((run) => !run.ok) ?? runs.find(hasTrace) ?? runs[0];
     return checkedRun(chosen as SimRunResult, name);
   }
   if (isRunResult(value)) return checkedRun(value, name);
