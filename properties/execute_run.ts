@@ -52,7 +52,7 @@ export async function executeRun(
         events.push(...report.events.map((e) => prefix + e));
         found = report.violation ?? checkRules(system, rules, command, report.spillStopped);
       } catch (error) {
-        events.push(...system.strategy.takeEvents().map((e) => prefix + e));
+        events.push(...system.takeEvents().map((e) => prefix + e));
         found = thrown(system, command, error, many);
       }
       if (found !== undefined) {
@@ -78,7 +78,7 @@ async function finish(suite: Suite, systems: QueueSystem[], rules: Set<RuleId>, 
     } catch (error) {
       found = thrown(system, { op: 'drain' }, error, systems.length > 1);
     }
-    events.push(...system.strategy.takeEvents().map((e) => (systems.length > 1 ? `[${system.label}] ${e}` : e)));
+    events.push(...system.takeEvents().map((e) => (systems.length > 1 ? `[${system.label}] ${e}` : e)));
     if (found !== undefined && (rules.has('delivery') || found.rule !== 'delivery')) {
       trace.push({ step, command: 'HealStorageAndDrainToEnd()', events, state: describeStates(systems) });
       return { violation: { ...found, step }, trace };

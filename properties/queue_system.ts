@@ -66,6 +66,8 @@ export class QueueSystem {
   #muted = false;
   readonly #muteDrainBuzz: boolean;
   readonly #holdBytes: number;
+  /** What the writers and the consumer did during the current command, for the trace. */
+  #events: string[] = [];
   /** The consumer's accumulator; empty after every round unless the consumer holds data. */
   #accumulator: Bytes[] = [];
 
@@ -100,7 +102,10 @@ export class QueueSystem {
     switch (command.op) {
       case 'extend': {
         const chunks = this.writers[command.queue]!.next(command.sizes, command.fresh);
+        const pushedBytes = command.sizes.reduce((n, size) => n + size, 0);
+        this.#events.push(`pushed ${chunks.length} chunk${chunks.length === 1 ? '' : 's'} (${formatBytes(pushedBytes)}) to q${command.queue}`);
         this.pairs[command.queue]![0].extend(chunks);
+        this.#events.push(...this.strategy.takeEvents());
         break;
       }
       case 'drain':
@@ -123,7 +128,14 @@ export class QueueSystem {
         break;
     }
     const spillStopped = stopPending && !this.strategy.spillFaultPending;
-    return { events: this.strategy.takeEvents(), violation, spillStopped };
+    return { events: this.takeEvents(), violation, spillStopped };
+  }
+
+  /** Trace lines since the last call: ours and storage's, in the order they happened. */
+  takeEvents(): string[] {
+    const events = [...this.#events, ...this.strategy.takeEvents()];
+    this.#events = [];
+    return events;
   }
 
   /**
@@ -142,7 +154,10 @@ export class QueueSystem {
         this.pairs[q]![1].drainInto(out);
       } finally {
         this.#muted = false;
+        this.#events.push(...this.strategy.takeEvents());
       }
+      const drainedBytes = out.slice(start).reduce((n, chunk) => n + chunk.length, 0);
+      if (out.length > start) this.#events.push(`drained ${out.length - start} chunk${out.length - start === 1 ? '' : 's'} (${formatBytes(drainedBytes)}) from q${q}`);
       for (let k = start; k < out.length; k += 1) {
         const chunk = out[k]!;
         const at = this.deliveredBytes[q]!;
@@ -158,6 +173,7 @@ export class QueueSystem {
       }
     }
     const parked = out.length === heldBefore && this.#buzzes === buzzesBefore;
+    if (out.length === heldBefore) this.#events.push(parked ? 'drained nothing and no buzz: the consumer parks' : 'drained nothing; buzzed, so the consumer retries');
     const heldBytes = out.reduce((n, chunk) => n + chunk.length, 0);
     if (finishing || heldBytes >= this.#holdBytes) this.#accumulator = [];
     const stuck = this.pairs.findIndex(([, reader]) => reader.deque.length > 0);
@@ -256,7 +272,9 @@ export class QueueSystem {
     const entries = this.pairs.reduce((n, [, reader]) => n + reader.deque.length, 0);
     const roundsMax = entries + 4;
     for (let round = 0; round < roundsMax && this.undeliveredBytes > 0; round += 1) {
+      const eventsBefore = this.#events.length;
       const violation = this.drainRound(true);
+      for (let i = eventsBefore; i < this.#events.length; i += 1) this.#events[i] = `round ${round + 1}: ${this.#events[i]}`;
       if (violation !== undefined) return violation;
     }
     if (this.undeliveredBytes > 0) {
