@@ -45,7 +45,7 @@ export function buildConfigTopology(init: TopologyInit): Topology {
   const spillHook = (): [SpillPolicy, SpillPolicy] => {
     // The site is known only after the build; the name is filled in then (events read it late).
     const name = { value: `queue#${parts.length}` };
-    const made = queueParts({ ...init, onFaultEvent: (_q, event) => init.onFaultEvent(name.value, event) }, `queue#${parts.length}`, () => (storage ??= runStorage(init.variant)));
+    const made = queueParts({ ...init, onFaultEvent: (_q, event) => init.onFaultEvent(name.value, event) }, `queue#${parts.length}`, () => (storage ??= runStorage(init)));
     parts.push({ spill: made.spill, name });
     // A missing policy is a no-op: Hooks wants a pair of objects.
     return [made.writerPolicy ?? NO_POLICY, made.readerPolicy ?? NO_POLICY];

@@ -11,13 +11,15 @@ import { SimRng } from './rng.js';
  * - `fetch-n`: some handles fail their first n attempts.
  * - `fetch-forever`: some handles never fetch again (a permanent fault; the data behind it is blocked).
  * - `latency`: a handle is not ready until some virtual ticks after its spill.
+ * - `io-error`: the memfs storage's own writes and reads fail (ENOSPC, EIO), so the backend's
+ *   recovery runs (see `FaultyFs`); only for the simulator's memfs storage.
  */
-export type FaultKind = 'spill-stop' | 'capacity' | 'fetch-transient' | 'fetch-n' | 'fetch-forever' | 'latency';
+export type FaultKind = 'spill-stop' | 'capacity' | 'fetch-transient' | 'fetch-n' | 'fetch-forever' | 'latency' | 'io-error';
 
-export const FAULT_KINDS: readonly FaultKind[] = ['spill-stop', 'capacity', 'fetch-transient', 'fetch-n', 'fetch-forever', 'latency'];
+export const FAULT_KINDS: readonly FaultKind[] = ['spill-stop', 'capacity', 'fetch-transient', 'fetch-n', 'fetch-forever', 'latency', 'io-error'];
 
 /** The kinds swarm mode draws from: every one clears once faults stop, so a run can finish. */
-export const RECOVERABLE_FAULT_KINDS: readonly FaultKind[] = ['spill-stop', 'capacity', 'fetch-transient', 'fetch-n', 'latency'];
+export const RECOVERABLE_FAULT_KINDS: readonly FaultKind[] = ['spill-stop', 'capacity', 'fetch-transient', 'fetch-n', 'latency', 'io-error'];
 
 /** How often each fault strikes; a zero rate (or undefined capacity) means the kind is off. */
 export interface FaultProfile {
@@ -34,6 +36,10 @@ export interface FaultProfile {
   fetchForeverChance: number;
   /** Most ticks between a spill and the moment its handle can be fetched; 0 is off. */
   latencyTicksMax: number;
+  /** Chance that one write of the memfs storage fails (the backend drains what it fully wrote). */
+  ioWriteFailChance: number;
+  /** Chance that one read of the memfs storage fails (the handle comes back for a retry). */
+  ioReadFailChance: number;
 }
 
 export const NO_FAULTS: FaultProfile = Object.freeze({
@@ -44,6 +50,8 @@ export const NO_FAULTS: FaultProfile = Object.freeze({
   fetchFailTriesMax: 0,
   fetchForeverChance: 0,
   latencyTicksMax: 0,
+  ioWriteFailChance: 0,
+  ioReadFailChance: 0,
 });
 
 /** `'none'`, `'swarm'` (each recoverable kind on or off per seed, some seeds with none), or an explicit list of kinds. */
@@ -74,6 +82,8 @@ export function chooseFaultProfile(rng: SimRng, mode: FaultMode, storageScaleByt
     fetchFailTriesMax: on('fetch-n') ? rng.int(1, 8) : 0,
     fetchForeverChance: on('fetch-forever') ? rng.pick([0.05, 0.2]) : 0,
     latencyTicksMax: on('latency') ? rng.int(2, 40) : 0,
+    ioWriteFailChance: on('io-error') ? rng.pick([0.05, 0.2]) : 0,
+    ioReadFailChance: on('io-error') ? rng.pick([0.1, 0.3]) : 0,
   };
 }
 
@@ -86,6 +96,7 @@ export function faultKindsOf(profile: FaultProfile): FaultKind[] {
   if (profile.fetchFailNChance > 0) kinds.push('fetch-n');
   if (profile.fetchForeverChance > 0) kinds.push('fetch-forever');
   if (profile.latencyTicksMax > 0) kinds.push('latency');
+  if (profile.ioWriteFailChance > 0 || profile.ioReadFailChance > 0) kinds.push('io-error');
   return kinds;
 }
 
@@ -170,12 +181,14 @@ export class FaultySpill implements InspectableSpill {
   spill(chunks: Bytes[], handles: BytesFetch[]): void {
     const offeredChunks = chunks.length;
     const offeredBytes = sumBytes(chunks);
-    const { limit, fault } = this.#spillLimit(chunks);
+    const { limit, fault: injected } = this.#spillLimit(chunks);
+    let fault = injected;
     const offered = chunks.slice(0, limit);
     const innerHandles: BytesFetch[] = [];
     if (limit > 0) this.inner.spill(offered, innerHandles);
     // Reflect exactly what the inner backend did to its prefix, contract breaches included.
     const drainedBytes = sumBytes(chunks.slice(0, limit)) - sumBytes(offered);
+    if (fault === undefined && offered.length > 0) fault = `the backend drained ${limit - offered.length} of ${offeredChunks} chunks (its write failed)`;
     chunks.splice(0, limit, ...offered);
     this.#storedBytes += drainedBytes;
     this.#storedChunks += limit - offered.length;

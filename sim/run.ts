@@ -3,6 +3,7 @@ import type { StallGuard } from '../src/merge_queue.js';
 import type { Actor, StepRecord } from './actor.js';
 import { streamPattern } from './byte_stream.js';
 import { VirtualClock } from './clock.js';
+import { FaultyFs } from './faulty_fs.js';
 import { chooseFaultProfile, type FaultEvent, faultKindsOf, type FaultProfile } from './faults.js';
 import {
   type Breach,
@@ -86,6 +87,7 @@ class Simulation {
   #liveness: LivenessBounds | undefined;
   #lastProgressStep = 0;
   #residentTotalBytes = 0;
+  #faultyFs: FaultyFs | undefined;
   readonly #residentByQueue = new Map<TrackedQueue, number>();
 
   constructor(options: SimOptions) {
@@ -113,6 +115,11 @@ class Simulation {
       readerPolicy: options.readerPolicy ?? 'prefetch',
       holdBytes: options.consumerHoldBytes ?? 0,
       wiring: options.wiring ?? 'config',
+      storageFs: (volume) => {
+        if (this.#profile.ioWriteFailChance === 0 && this.#profile.ioReadFailChance === 0) return volume;
+        this.#faultyFs = new FaultyFs(volume, root.fork('faults/storage'), { writeFailChance: this.#profile.ioWriteFailChance, readFailChance: this.#profile.ioReadFailChance });
+        return this.#faultyFs;
+      },
       profile: this.#profile,
       rng: root,
       pattern: streamPattern(root.fork('pattern')),
@@ -299,6 +306,7 @@ class Simulation {
     this.#livenessStartStep = this.#step;
     this.#lastProgressStep = this.#step;
     for (const q of this.#topology.queues) q.spill?.heal();
+    this.#faultyFs?.heal();
     const roundStepsMax = Math.max(1, ...[...this.#actors.values()].map((a) => a.sources.length));
     const fairness = 2 * this.#actors.size;
     const progressWindowSteps = 4 * (fairness + 1) * (roundStepsMax + 2) + 2 * this.#shape.networkLatencyTicksMax + 32;

@@ -1,5 +1,7 @@
 import { Buzzer } from '../src/buzzer.js';
+import { Volume } from 'memfs';
 import { MemfsSpill } from '../src/backends/memfs_spill.js';
+import type { SpillFs } from '../src/backends/spill_fs.js';
 import { MergeQueue, type StallGuard } from '../src/merge_queue.js';
 import { PrefetchPolicy } from '../src/prefetch_policy.js';
 import { ReferenceThreshold } from '../src/reference_threshold.js';
@@ -27,6 +29,8 @@ export interface TopologyInit {
   holdBytes: number;
   wiring: Wiring;
   profile: FaultProfile;
+  /** The file operations the run's memfs storage uses (the volume itself, or a `FaultyFs` over it). */
+  storageFs: (volume: Volume) => SpillFs;
   rng: SimRng;
   pattern: Uint8Array;
   clock: VirtualClock;
@@ -180,7 +184,7 @@ class TopologyBuilder {
 
   /** One memfs store per run, shared by every queue like one spill directory per process; each queue still has its own fault injector. */
   #sharedStorage(): MemfsSpill {
-    this.#storage ??= runStorage(this.#init.variant);
+    this.#storage ??= runStorage(this.#init);
     return this.#storage;
   }
 
@@ -241,7 +245,9 @@ function defaultPolicies(init: TopologyInit, spill: FaultySpill): [SpillPolicy, 
   return [writer, init.readerPolicy === 'none' ? undefined : new PrefetchPolicy(prefetchBudgetBytes)];
 }
 
-/** One memfs store for a run's queues, in the variant's read and write modes. */
-export function runStorage(variant: Variant): MemfsSpill {
-  return new MemfsSpill(variant === 'reference' ? { readMode: 'batch', writeMode: 'all-or-nothing' } : { readMode: 'chunk', writeMode: 'partial' });
+/** One memfs store for a run's queues, in the variant's read and write modes, on the run's (maybe faulty) file operations. */
+export function runStorage(init: TopologyInit): MemfsSpill {
+  const volume = new Volume();
+  const modes = init.variant === 'reference' ? ({ readMode: 'batch', writeMode: 'all-or-nothing' } as const) : ({ readMode: 'chunk', writeMode: 'partial' } as const);
+  return new MemfsSpill({ volume, fs: init.storageFs(volume), ...modes });
 }

@@ -3,7 +3,9 @@ import { MemfsSpill } from '../src/backends/memfs_spill.js';
 import { Bytes } from '../src/bytes.js';
 import type { BytesFetch, BytesSpill, FetchResult } from '../src/spill.js';
 import { chooseFaultProfile, type FaultEvent, faultKindsOf, FaultySpill, NO_FAULTS, parseFaultMode, RECOVERABLE_FAULT_KINDS } from '../sim/faults.js';
+import { FaultyFs } from '../sim/faulty_fs.js';
 import { SimRng } from '../sim/rng.js';
+import { Volume } from 'memfs';
 
 function chunks(...lengths: number[]): Bytes[] {
   return lengths.map((n, i) => Bytes.from(new Uint8Array(n).fill(i + 1)));
@@ -126,6 +128,45 @@ describe('FaultySpill wraps any BytesSpill', () => {
     expect(fetched).toBe(2);
     expect(spill.stats().doubleFetches).toBe(1);
     expect(spill.stats().storedBytes).toBe(0);
+  });
+});
+
+describe('FaultyFs: disk faults inside the memfs backend', () => {
+  function spillThrough(writeMode: 'partial' | 'all-or-nothing'): { drained: number[]; storedBytes: number } {
+    const volume = new Volume();
+    const fs = new FaultyFs(volume, new SimRng(7), { writeFailChance: 0.3, readFailChance: 0 });
+    const spill = new MemfsSpill({ volume, fs, writeMode });
+    const drained: number[] = [];
+    for (let round = 0; round < 30; round += 1) {
+      const list = chunks(5, 5, 5, 5);
+      const handles: BytesFetch[] = [];
+      spill.spill(list, handles);
+      expect(handles.length + list.length).toBe(4);
+      drained.push(handles.length);
+      for (const h of handles) expect(h.fetch().ok).toBe(true);
+    }
+    return { drained, storedBytes: spill.stats().storedBytes };
+  }
+
+  it('a failed write drains the chunks written before it (partial) or none (all-or-nothing)', () => {
+    const partial = spillThrough('partial');
+    expect(partial.drained.some((n) => n > 0 && n < 4)).toBe(true);
+    const reference = spillThrough('all-or-nothing');
+    expect(reference.drained.every((n) => n === 0 || n === 4)).toBe(true);
+    expect(reference.drained).toContain(0);
+    expect(partial.storedBytes + reference.storedBytes).toBe(0);
+  });
+
+  it('a failed read hands the handle back; after heal() it reads', () => {
+    const volume = new Volume();
+    const fs = new FaultyFs(volume, new SimRng(1), { writeFailChance: 0, readFailChance: 1 });
+    const spill = new MemfsSpill({ volume, fs });
+    const handles: BytesFetch[] = [];
+    spill.spill(chunks(9), handles);
+    const failed = handles[0]!.fetch();
+    expect(failed.ok).toBe(false);
+    fs.heal();
+    expect(failed.ok ? undefined : failed.handle.fetch().ok).toBe(true);
   });
 });
 
