@@ -156,7 +156,7 @@ export async function backendStrategy(specifier: string): Promise<() => Promise<
   return async () => backend.factory({ dir: mkdtempSync(join(tmpdir(), 'spillsim-check-')), faults: noFaults });
 }
 
-function whole(text: string): number {
+export function whole(text: string): number {
   const value = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) throw new InvalidArgumentError('expected a whole number');
   return value;

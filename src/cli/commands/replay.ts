@@ -1,12 +1,12 @@
 import { readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { type FixtureReplay, readFixtureJson, replayFixture } from '../../../properties/fixture.js';
 import { replaySeed, SUITE_NAMES } from '../../../properties/run_suite.js';
 import { colors } from '../format.js';
 import type { CommandResult } from '../main.js';
 import { EXIT_BROKEN, EXIT_OK, EXIT_USAGE, UsageError } from '../usage_error.js';
-import { backendStrategy } from './check.js';
+import { backendStrategy, whole } from './check.js';
 
 interface ReplayFlags {
   property?: string;
@@ -108,10 +108,4 @@ function expandFixturePaths(spec: string): string[] {
 
 function paint2(line: string, paint: ReturnType<typeof colors>): string {
   return line.startsWith('BROKE') ? paint.red(line) : line.startsWith('held') ? paint.green(line) : line;
-}
-
-function whole(text: string): number {
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) throw new InvalidArgumentError('expected a whole number');
-  return value;
 }
