@@ -50,7 +50,7 @@ async function replayFromSeed(flags: ReplayFlags): Promise<number> {
   } else {
     const paint = colors();
     process.stdout.write(`${paint.bold(`${replay.suite}${replay.variant === 'default' ? '' : ` (${replay.variant})`}, seed ${flags.seed}, path ${flags.path}`)}\n`);
-    for (const line of replay.shrunk) process.stdout.write(`  ${paint2(line, paint)}\n`);
+    for (const line of replay.shrunk) process.stdout.write(`  ${paintTraceLine(line, paint)}\n`);
   }
   return violation === undefined ? EXIT_OK : EXIT_BROKEN;
 }
@@ -84,7 +84,7 @@ async function replayFixtures(specs: string[], flags: ReplayFlags): Promise<numb
     for (const replay of replays) {
       const mark = replay.verdict === 'now-passes' ? paint.green('now passes') : replay.verdict === 'no-longer-valid' ? paint.yellow('no longer valid') : paint.red(replay.verdict.replace('-', ' '));
       process.stdout.write(`${paint.bold(replay.name)}: ${mark}: ${replay.summary}${replay.modelChanged ? paint.dim(' (saved under another model or command set)') : ''}\n`);
-      for (const line of replay.trace ?? []) process.stdout.write(`  ${paint2(line, paint)}\n`);
+      for (const line of replay.trace ?? []) process.stdout.write(`  ${paintTraceLine(line, paint)}\n`);
     }
   }
   if (replays.some((r) => r.verdict === 'no-longer-valid')) return EXIT_USAGE;
@@ -106,6 +106,6 @@ function expandFixturePaths(spec: string): string[] {
     .map((name) => join(spec, name));
 }
 
-function paint2(line: string, paint: ReturnType<typeof colors>): string {
+function paintTraceLine(line: string, paint: ReturnType<typeof colors>): string {
   return line.startsWith('BROKE') ? paint.red(line) : line.startsWith('held') ? paint.green(line) : line;
 }
