@@ -16,15 +16,19 @@ interface ReadmeCommand {
 const COMMAND = /^\s*(?:\$\s+)?(npx spillsim\b.*)$/;
 const EXIT_ANNOTATION = /\s#\s*exit\s+(\d+)\s*$/;
 
-/** Every `npx spillsim …` line of the fenced `sh` blocks of a markdown text, in order. */
+/** Every `npx spillsim …` line of the fenced shell (or bare) blocks of a markdown text, in order. */
 function extractCommands(markdown: string): ReadmeCommand[] {
   const commands: ReadmeCommand[] = [];
+  let inBlock = false;
   let inShell = false;
   let pending = '';
   for (const raw of markdown.split('\n')) {
     const fence = /^\s*```(\w*)/.exec(raw);
     if (fence) {
-      inShell = !inShell && ['sh', 'bash', 'shell', 'console'].includes(fence[1] ?? '');
+      // A fence opens a block or closes the open one. A bare block counts too: a command a
+      // reader sees is a command a reader runs.
+      inBlock = !inBlock;
+      inShell = inBlock && ['', 'sh', 'bash', 'shell', 'console'].includes(fence[1] ?? '');
       pending = '';
       continue;
     }
@@ -98,7 +102,7 @@ function documents(): Array<{ name: string; commands: ReadmeCommand[] }> {
 }
 
 describe('extractCommands', () => {
-  it('takes npx spillsim lines of shell blocks only, with their annotated exit codes', () => {
+  it('takes npx spillsim lines of shell and bare blocks only, with their annotated exit codes', () => {
     const markdown = [
       'npx spillsim outside-a-block',
       '```sh',
@@ -112,11 +116,15 @@ describe('extractCommands', () => {
       '```ts',
       'npx spillsim in-typescript',
       '```',
+      '```',
+      '$ npx spillsim replay x.json      # exit 1',
+      '```',
     ].join('\n');
     expect(extractCommands(markdown)).toEqual([
       { line: 'npx spillsim sim --seed 8 --prefetch-budget 0   # exit 1', exitCode: 1 },
       { line: 'npx spillsim check --runs 50', exitCode: 0 },
       { line: 'npx spillsim sim --seeds 1..3 --json > runs.jsonl', exitCode: 0 },
+      { line: 'npx spillsim replay x.json      # exit 1', exitCode: 1 },
     ]);
   });
 });
