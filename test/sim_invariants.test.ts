@@ -184,7 +184,7 @@ class LeakySpill implements BytesSpill {
 }
 
 /** Drains every chunk but pushes one handle for all of them: the batching breach of SPEC Part A. */
-export class BatchingSpill implements BytesSpill {
+class BatchingSpill implements BytesSpill {
   spill(chunks: Bytes[], handles: BytesFetch[]): void {
     if (chunks.length === 0) return;
     handles.push(oneShot(chunks.splice(0)));
