@@ -74,10 +74,10 @@ export async function checkSuites(options: CheckOptions): Promise<CheckedSuite[]
         ...(options.backendPath === undefined ? {} : { backendPath: options.backendPath }),
         ...(options.onRun === undefined ? {} : { onRun: options.onRun }),
       });
-      if (result.failure !== undefined) db?.save(makeFixture(name, variant, result.failure));
+      if (result.failure !== undefined) db?.save(makeFixture(name, variant, result.failure, options.backendPath));
     }
     if (result.failure !== undefined && options.saveFailuresDir !== undefined) {
-      result.savedFixture = saveFixture(options.saveFailuresDir, makeFixture(name, variant, result.failure));
+      result.savedFixture = saveFixture(options.saveFailuresDir, makeFixture(name, variant, result.failure, options.backendPath));
     }
     results.push(result);
     options.onResult?.(result);

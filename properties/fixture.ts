@@ -27,6 +27,8 @@ export interface Fixture {
   commands: CommandData[];
   /** Sampled suites (determinism, end to end): the generated input, as plain JSON. */
   input?: unknown;
+  /** The backend module it ran over (`--backend`), as typed; absent for the in-memory store. */
+  backend?: string;
   libraryVersion: string;
   /** What broke when it was saved. */
   broke: Violation;
@@ -74,7 +76,7 @@ export function modelHash(suiteName: string): string {
   return createHash('sha256').update(JSON.stringify(model)).digest('hex').slice(0, 16);
 }
 
-export function makeFixture(suite: string, variant: string, failure: SuiteFailure): Fixture {
+export function makeFixture(suite: string, variant: string, failure: SuiteFailure, backendPath?: string): Fixture {
   return {
     format: FIXTURE_FORMAT,
     property: suite,
@@ -84,6 +86,7 @@ export function makeFixture(suite: string, variant: string, failure: SuiteFailur
     options: failure.options,
     commands: failure.commands,
     ...(failure.input === undefined ? {} : { input: failure.input }),
+    ...(backendPath === undefined ? {} : { backend: backendPath }),
     libraryVersion: LIBRARY_VERSION,
     broke: failure.violation,
     modelHash: modelHash(suite),

@@ -70,10 +70,13 @@ async function replayFixtures(specs: string[], flags: ReplayFlags): Promise<numb
       replays.push({ name: basename(file), verdict: 'no-longer-valid', summary: (error as Error).message, modelChanged: false });
       continue;
     }
+    // A fixture saved over a user's backend names it; --backend overrides.
+    const saved = (value as { backend?: unknown } | null)?.backend;
+    const strategy = makeStrategy ?? (typeof saved === 'string' ? await backendStrategy(saved) : undefined);
     replays.push(
       await replayFixture(basename(file), value, {
         ...(flags.variant === undefined ? {} : { variant: flags.variant }),
-        ...(makeStrategy === undefined ? {} : { context: { makeInner: makeStrategy } }),
+        ...(strategy === undefined ? {} : { context: { makeInner: strategy } }),
       }),
     );
   }
