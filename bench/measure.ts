@@ -32,8 +32,13 @@ export interface AnyTimedCase {
 
 export interface CaseRate {
   name: string;
-  /** Median over rounds of units per second. */
+  /** Median over rounds of units per second (all the time `run` took, divided into all the units). */
   unitsPerSecond: number;
+  /**
+   * Median over rounds of each round's median batch rate: the typical batch, robust to a batch
+   * that was descheduled mid-way on a loaded machine (but blind to a GC pause, which the first counts).
+   */
+  typicalUnitsPerSecond: number;
   /** Every round's rate, for the JSON output. */
   roundUnitsPerSecond: number[];
   unitsTimed: number;
@@ -48,27 +53,39 @@ const BATCHES_PER_ROUND_MAX = 10_000_000;
  */
 export function measureRates(cases: ReadonlyArray<AnyTimedCase>, options: MeasureOptions): CaseRate[] {
   const rates = cases.map(() => [] as number[]);
+  const typicalRates = cases.map(() => [] as number[]);
   const units = cases.map(() => 0);
   const roundNs = BigInt(Math.round(options.roundMs * 1e6));
   for (let round = 0; round < options.warmupRounds + options.rounds; round += 1) {
     cases.forEach((c, k) => {
       let elapsedNs = 0n;
       let done = 0;
+      const batchRates: number[] = [];
       for (let batch = 0; elapsedNs < roundNs; batch += 1) {
         if (batch >= BATCHES_PER_ROUND_MAX) throw new Error(`benchmark case ${c.name} did ${BATCHES_PER_ROUND_MAX} batches in one round without using its time`);
         const work = c.prepare();
         const start = process.hrtime.bigint();
-        done += c.run(work as never);
-        elapsedNs += process.hrtime.bigint() - start;
+        const batchUnits = c.run(work as never);
+        const batchNs = process.hrtime.bigint() - start;
+        done += batchUnits;
+        elapsedNs += batchNs;
+        batchRates.push((batchUnits * 1e9) / Math.max(1, Number(batchNs)));
       }
       if (round >= options.warmupRounds) {
         rates[k]!.push((done * 1e9) / Number(elapsedNs));
+        typicalRates[k]!.push(median(batchRates));
         units[k]! += done;
       }
     });
   }
   for (const c of cases) c.finish?.();
-  return cases.map((c, k) => ({ name: c.name, unitsPerSecond: median(rates[k]!), roundUnitsPerSecond: rates[k]!, unitsTimed: units[k]! }));
+  return cases.map((c, k) => ({
+    name: c.name,
+    unitsPerSecond: median(rates[k]!),
+    typicalUnitsPerSecond: median(typicalRates[k]!),
+    roundUnitsPerSecond: rates[k]!,
+    unitsTimed: units[k]!,
+  }));
 }
 
 export function median(values: readonly number[]): number {
@@ -83,8 +100,8 @@ export function speedRatio(aPerSecond: number, bPerSecond: number): number {
   return aPerSecond / bPerSecond;
 }
 
-export function rateOf(rates: readonly CaseRate[], name: string): number {
+export function rateOf(rates: readonly CaseRate[], name: string, which: 'throughput' | 'typical' = 'throughput'): number {
   const found = rates.find((r) => r.name === name);
   if (found === undefined) throw new Error(`no benchmark case named ${name}`);
-  return found.unitsPerSecond;
+  return which === 'throughput' ? found.unitsPerSecond : found.typicalUnitsPerSecond;
 }

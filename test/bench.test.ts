@@ -65,7 +65,7 @@ describe('measureRates', () => {
     const rates = measureRates([make('a', 3), make('b', 5)], { warmupRounds: 1, rounds: 2, roundMs: 0.001 });
     expect(rates.map((r) => r.name)).toEqual(['a', 'b']);
     expect(rates[0]!.roundUnitsPerSecond).toHaveLength(2);
-    expect(rates.every((r) => r.unitsPerSecond > 0)).toBe(true);
+    expect(rates.every((r) => r.unitsPerSecond > 0 && r.typicalUnitsPerSecond > 0)).toBe(true);
     expect(rates[0]!.unitsTimed % 3).toBe(0);
     expect(rates[1]!.unitsTimed % 5).toBe(0);
     // a's batches of round 1 all come before b's, and b's before a's of round 2.
@@ -81,8 +81,10 @@ describe('benchmarks on small sizes', () => {
     expect(result.rows).toHaveLength(12);
     expect(result.figures.map((f) => f.name)).toEqual([
       'fast-spill-slowdown-5000-vs-100',
+      'fast-spill-typical-slowdown-5000-vs-100',
       'fast-vs-reference-spill-5000',
       'fast-no-spill-slowdown-5000-vs-100',
+      'fast-no-spill-typical-slowdown-5000-vs-100',
       'fast-vs-reference-no-spill-5000',
     ]);
     for (const f of result.figures) expect(Number.isFinite(f.value) && f.value > 0).toBe(true);
