@@ -268,6 +268,14 @@ class Simulation {
     }
     const message = thrown instanceof Error ? thrown.message : String(thrown);
     const code = thrown instanceof SpillsimError ? thrown.code : undefined;
+    if (code === 'E_BACKEND_CONTRACT' && message.startsWith('corrupt frame')) {
+      // A Config allocator caught damaged bytes while receiving; name the queue that damaged them if the books show it.
+      for (const q of this.#topology.queues) {
+        const books = checkConservation(q);
+        if (books !== undefined) return { ...books, message: `${books.message} (the receiving allocator then found: ${message})` };
+      }
+      return { invariant: 'no-reorder', message: `the receiving allocator found damaged bytes: ${message}` };
+    }
     if (code === 'E_BACKEND_CONTRACT') return { invariant: 'backend-contract', message: `the queue refused the backend's answer: ${message}` };
     return { invariant: 'queue-error', message: `a queue operation threw${code !== undefined ? ` ${code}` : ''}: ${message}` };
   }

@@ -162,6 +162,19 @@ describe('each invariant fires on something broken on purpose', () => {
     firstSeedBreaking('backend-contract', { backendFactory: () => new BatchingSpill() });
   });
 
+  it('in a mesh built by Config, the same broken policies are caught on its queues', () => {
+    const never: SpillPolicy = { apply() {} };
+    const copying: SpillPolicy = {
+      apply(deque: EntryDeque) {
+        const front = deque.front();
+        if (front?.kind === 'bytes' && front.bytes.length > 0) deque.pushFront(bytesEntry(front.bytes.clone()));
+      },
+    };
+    const mesh = { workload: 'mesh', wiring: 'config', pattern: 'interleaved' } as const;
+    firstSeedBreaking('resident-bound', { ...mesh, policyFactory: (ctx) => [never, new PrefetchPolicy(ctx.prefetchBudgetBytes)] });
+    firstSeedBreaking('no-duplicate', { ...mesh, policyFactory: (ctx) => [shippedWriter(ctx), copying] });
+  });
+
   it('steps-max: a run that does not finish within its step bound fails loudly', () => {
     const result = runSimulation({ ...BASE, seed: 1, stepsMax: 5 });
     expect(result.violation?.invariant).toBe('steps-max');
