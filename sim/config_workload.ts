@@ -1,33 +1,18 @@
 import { Buzzer } from '../src/buzzer.js';
-import type { Allocator } from '../src/allocator/allocator.js';
 import type { QueueSite } from '../src/allocator/queue_site.js';
-import type { SimulatedNetwork } from '../src/allocator/simulated_network.js';
 import type { MemfsSpill } from '../src/backends/memfs_spill.js';
 import { type Communication, Config } from '../src/config.js';
 import type { Bytes } from '../src/bytes.js';
 import type { SpillPolicy } from '../src/spill.js';
-import type { Actor, StepRecord } from './actor.js';
+import type { Actor } from './actor.js';
+import { ConfigNetworkActor } from './config_network_actor.js';
+import { ConfigWorkerActor, type MessageStream } from './config_worker_actor.js';
+import type { OpCounter } from './op_counter.js';
 import { ByteStream } from './byte_stream.js';
 import type { FaultySpill } from './faults.js';
-import type { SimRng } from './rng.js';
-import { queueParts, runStorage, type Topology, type TopologyInit } from './topology.js';
+import { queueParts, runStorage } from './queue_parts.js';
+import type { Topology, TopologyInit } from './topology.js';
 import { TrackedQueue } from './tracked_queue.js';
-import { drawChunkBytes, type WorkloadShape } from './workload.js';
-
-/** Queue operations made through the instrumented handles, read as deltas per step. */
-interface OpCounter {
-  extendCalls: number;
-  drainCalls: number;
-}
-
-/** One (source worker → target worker) message stream: what was sent and received of it. */
-interface MessageStream {
-  stream: ByteStream;
-  sentBytes: number;
-  receivedBytes: number;
-  /** The queue that delivers it to the target (process-binary, or cluster-recv). */
-  deliveredBy: TrackedQueue | undefined;
-}
 
 /**
  * Mesh and cluster built by the library's own `Config` (`processBinary(n)`, or `cluster` with
@@ -150,168 +135,4 @@ function trackSite(site: QueueSite, spill: FaultySpill, name: string, init: Topo
     q.readerDropped = true;
   };
   return q;
-}
-
-/** Run `body` and put the queue operations it made into its record. */
-function counted(counter: OpCounter, body: () => StepRecord): StepRecord {
-  const extendsBefore = counter.extendCalls;
-  const drainsBefore = counter.drainCalls;
-  const record = body();
-  record.extendCalls = counter.extendCalls - extendsBefore;
-  record.drainCalls = counter.drainCalls - drainsBefore;
-  return record;
-}
-
-interface ConfigWorkerInit {
-  name: string;
-  allocator: Allocator;
-  rng: SimRng;
-  shape: WorkloadShape;
-  streams: Map<string, MessageStream>;
-  counter: OpCounter;
-  sources: TrackedQueue[];
-  outgoing: TrackedQueue[];
-}
-
-/** A worker on a `Config` allocator: sends its plan of messages, flushes, receives, finishes. */
-class ConfigWorkerActor implements Actor {
-  readonly name: string;
-  readonly sources: readonly TrackedQueue[];
-  readonly #init: ConfigWorkerInit;
-  readonly #messagesLeft: number[];
-  #unflushed = false;
-  #finished = false;
-
-  constructor(init: ConfigWorkerInit) {
-    this.name = init.name;
-    this.#init = init;
-    this.sources = init.sources;
-    this.#messagesLeft = new Array<number>(init.allocator.peers).fill(init.shape.extendsPerStream);
-  }
-
-  get producing(): boolean {
-    return !this.#finished;
-  }
-
-  pendingInput(): string | undefined {
-    return undefined;
-  }
-
-  step(): StepRecord {
-    return counted(this.#init.counter, () => this.#step());
-  }
-
-  #step(): StepRecord {
-    const { allocator, rng, shape } = this.#init;
-    const left = this.#messagesLeft.some((n) => n > 0);
-    if (left && (shape.pattern === 'push-all-then-drain' || rng.chance(0.5))) return this.#send();
-    if (this.#unflushed && (!left || rng.chance(0.5))) {
-      this.#unflushed = false;
-      const bytes = allocator.flush();
-      return { op: 'extend', bytes, detail: `flush ${bytes} framed bytes`, touched: this.#init.outgoing, progress: bytes > 0 };
-    }
-    if (!left && !this.#unflushed && !this.#finished) {
-      this.#finished = true;
-      allocator.finish();
-      return { op: 'drop', detail: 'finish: every writer end dropped', touched: this.#init.outgoing, progress: true };
-    }
-    return this.#receive();
-  }
-
-  #send(): StepRecord {
-    const { allocator, rng, shape, streams } = this.#init;
-    const targets = this.#messagesLeft.map((n, t) => (n > 0 ? t : -1)).filter((t) => t >= 0);
-    const target = rng.pick(targets);
-    this.#messagesLeft[target]! -= 1;
-    const s = streams.get(`${allocator.index}->${target}`)!;
-    const payload = new Uint8Array(drawChunkBytes(rng, shape.chunkSizes));
-    s.stream.fill(payload, s.sentBytes);
-    s.sentBytes += payload.length;
-    allocator.send(target, payload);
-    this.#unflushed = true;
-    // A full slab is handed to its queue inside send, so the writer side may have moved.
-    return { op: 'send', bytes: payload.length, chunks: 1, detail: `message to worker ${target}`, touched: this.#init.outgoing, progress: true };
-  }
-
-  #receive(): StepRecord {
-    const { allocator, streams } = this.#init;
-    const messages = allocator.receive();
-    let bytes = 0;
-    for (const message of messages) {
-      const s = streams.get(`${message.source}->${allocator.index}`)!;
-      const at = s.stream.firstMismatch(message.payload, s.receivedBytes);
-      if (at >= 0 && s.deliveredBy !== undefined && s.deliveredBy.deliveryError === undefined) {
-        s.deliveredBy.deliveryError = {
-          invariant: 'no-reorder',
-          message: `worker ${allocator.index} received a wrong byte from worker ${message.source} at stream offset ${s.receivedBytes + at}`,
-        };
-      }
-      s.receivedBytes += message.payload.length;
-      bytes += message.payload.length;
-    }
-    const record: StepRecord = { op: 'drain', bytes, chunks: messages.length, detail: `receive step: ${messages.length} messages`, touched: [...this.sources], progress: bytes > 0 };
-    if (messages.length > 0 || !this.#finished) return record;
-    if (allocator.isComplete()) {
-      for (let source = 0; source < allocator.peers; source += 1) this.#checkAllArrived(source);
-      allocator.drop();
-      return { ...record, op: 'finish', detail: 'every peer finished and every message arrived', finish: true, progress: true };
-    }
-    return { ...record, park: true, detail: 'receive step found nothing: park' };
-  }
-
-  /** Complete means every message of every peer arrived; a shortfall is a loss. */
-  #checkAllArrived(source: number): void {
-    const s = this.#init.streams.get(`${source}->${this.#init.allocator.index}`)!;
-    if (s.receivedBytes !== s.sentBytes && s.deliveredBy !== undefined && s.deliveredBy.deliveryError === undefined) {
-      s.deliveredBy.deliveryError = {
-        invariant: 'no-loss',
-        message: `worker ${this.#init.allocator.index} completed with ${s.receivedBytes} of the ${s.sentBytes} payload bytes worker ${source} sent`,
-      };
-    }
-  }
-}
-
-interface ConfigNetworkInit {
-  name: string;
-  kind: 'send' | 'recv';
-  process: number;
-  network: SimulatedNetwork;
-  counter: OpCounter;
-  sources: TrackedQueue[];
-  writes: TrackedQueue[];
-}
-
-/** A process's network send or receive loop, one `step()` per scheduler step. */
-class ConfigNetworkActor implements Actor {
-  readonly name: string;
-  readonly sources: readonly TrackedQueue[];
-  readonly producing = false;
-  readonly #init: ConfigNetworkInit;
-
-  constructor(init: ConfigNetworkInit) {
-    this.name = init.name;
-    this.#init = init;
-    this.sources = init.sources;
-  }
-
-  pendingInput(): string | undefined {
-    const { kind, network, process } = this.#init;
-    if (kind !== 'recv') return undefined;
-    for (let from = 0; from < network.processes; from += 1) {
-      if (from !== process && network.link(from, process).piecesPending > 0) return `bytes from process ${from} wait on its link`;
-    }
-    return undefined;
-  }
-
-  step(): StepRecord {
-    return counted(this.#init.counter, () => {
-      const { kind, network, process, sources, writes } = this.#init;
-      const result = kind === 'send' ? network.sendStep(process) : network.recvStep(process);
-      const touched = kind === 'send' ? [...sources] : [...writes];
-      const op = kind === 'send' ? 'send' : 'receive';
-      if (result.status === 'done') return { op: 'finish', bytes: result.bytes, detail: `${kind} loop shut down`, touched, finish: true, progress: true };
-      if (result.status === 'park') return { op, bytes: 0, detail: 'nothing to move: park', touched, park: true, progress: false };
-      return { op, bytes: result.bytes, detail: `${result.bytes} bytes ${kind === 'send' ? 'to' : 'from'} the network`, touched, progress: true };
-    });
-  }
 }

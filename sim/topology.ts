@@ -1,17 +1,16 @@
 import { Buzzer } from '../src/buzzer.js';
-import { Volume } from 'memfs';
-import { MemfsSpill } from '../src/backends/memfs_spill.js';
+import type { Volume } from 'memfs';
+import type { MemfsSpill } from '../src/backends/memfs_spill.js';
 import type { SpillFs } from '../src/backends/spill_fs.js';
 import { MergeQueue, type StallGuard } from '../src/merge_queue.js';
-import { PrefetchPolicy } from '../src/prefetch_policy.js';
-import { ReferenceThreshold } from '../src/reference_threshold.js';
-import type { BytesSpill, SpillPolicy } from '../src/spill.js';
-import { Threshold } from '../src/threshold.js';
+import type { BytesSpill } from '../src/spill.js';
 import type { Actor } from './actor.js';
+import { queueParts, runStorage } from './queue_parts.js';
 import { ByteStream } from './byte_stream.js';
 import type { VirtualClock } from './clock.js';
-import { type FaultEvent, type FaultProfile, FaultySpill } from './faults.js';
-import { NetworkLink, NetworkReceiveActor } from './network.js';
+import type { FaultEvent, FaultProfile } from './faults.js';
+import { NetworkLink } from './network_link.js';
+import { NetworkReceiveActor } from './network_receive_actor.js';
 import type { Variant, Wiring } from './options.js';
 import { buildConfigTopology } from './config_workload.js';
 import type { SimRng } from './rng.js';
@@ -219,35 +218,4 @@ class TopologyBuilder {
     return stream;
   }
 
-}
-
-/** The storage, fault injector and policy pair of one queue, as the run's options ask. */
-export function queueParts(
-  init: TopologyInit,
-  name: string,
-  sharedStorage: () => BytesSpill,
-): { spill: FaultySpill; writerPolicy: SpillPolicy | undefined; readerPolicy: SpillPolicy | undefined } {
-  const inner = init.backendFactory?.({ queue: name }) ?? sharedStorage();
-  const spill = new FaultySpill(inner, init.profile, init.rng.fork(`faults/${name}`), {
-    clock: init.clock,
-    onEvent: (event) => init.onFaultEvent(name, event),
-  });
-  const ctx = { strategy: spill, queue: name, ...init.knobs };
-  const [writerPolicy, readerPolicy] = init.policyFactory?.(ctx) ?? defaultPolicies(init, spill);
-  return { spill, writerPolicy, readerPolicy };
-}
-
-function defaultPolicies(init: TopologyInit, spill: FaultySpill): [SpillPolicy, SpillPolicy | undefined] {
-  const { thresholdBytes, headReserveBytes, prefetchBudgetBytes } = init.knobs;
-  const writer = init.variant === 'reference'
-    ? new ReferenceThreshold(spill, { thresholdBytes, headReserveBytes })
-    : new Threshold(spill, { thresholdBytes, headReserveBytes });
-  return [writer, init.readerPolicy === 'none' ? undefined : new PrefetchPolicy(prefetchBudgetBytes)];
-}
-
-/** One memfs store for a run's queues, in the variant's read and write modes, on the run's (maybe faulty) file operations. */
-export function runStorage(init: TopologyInit): MemfsSpill {
-  const volume = new Volume();
-  const modes = init.variant === 'reference' ? ({ readMode: 'batch', writeMode: 'all-or-nothing' } as const) : ({ readMode: 'chunk', writeMode: 'partial' } as const);
-  return new MemfsSpill({ volume, fs: init.storageFs(volume), ...modes });
 }
