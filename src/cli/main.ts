@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { SpillsimError } from '../errors.js';
 import { registerCheck } from './commands/check.js';
 import { registerMerge } from './commands/merge.js';
@@ -10,7 +10,22 @@ import { registerValidate } from './commands/validate.js';
 import { addExamples } from './help.js';
 import { EXIT_USAGE } from './usage_error.js';
 
-const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
+/** The package's version, found by walking up from this file: works from src/ (tests) and dist/src/ alike. */
+function packageVersion(): string {
+  let dir = new URL('.', import.meta.url);
+  for (let depth = 0; depth < 6; depth += 1) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'spillsim' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // Not here: keep walking up.
+    }
+    dir = new URL('..', dir);
+  }
+  return '0.0.0';
+}
+
+const version = packageVersion();
 
 /** What a command's action reports back: its exit code (0 held, 1 broken, 2 bad input). */
 export interface CommandResult {
