@@ -23,7 +23,7 @@ const catalog = JSON.parse(readFileSync(new URL('../fixtures/backends/catalog.js
   policies: CatalogEntry[];
 };
 
-describe.concurrent('describeBackend(module path) on every backend in fixtures/backends', () => {
+describe('describeBackend(module path) on every backend in fixtures/backends', () => {
   for (const entry of catalog.backends) {
     describeBackend(entry.module, new URL(`../fixtures/backends/${entry.module}`, import.meta.url), {
       expect: entry.expected,
@@ -32,7 +32,7 @@ describe.concurrent('describeBackend(module path) on every backend in fixtures/b
   }
 });
 
-describe.concurrent('describePolicy on every policy in fixtures/policies', () => {
+describe('describePolicy on every policy in fixtures/policies', () => {
   for (const entry of catalog.policies) describePolicy(entry.module, new URL(`../fixtures/policies/${entry.module}`, import.meta.url), { expect: entry.expected });
 });
 

@@ -34,7 +34,7 @@ async function run(args: string[]): Promise<{ code: number; stdout: string; stde
   return { code: exitCode, stdout, stderr: errorLine === undefined ? '' : `${errorLine}\n` };
 }
 
-describe.concurrent('spillsim validate --policy on every policy in fixtures/policies', () => {
+describe('spillsim validate --policy on every policy in fixtures/policies', () => {
   for (const entry of catalog.policies) {
     it(`${entry.module}: ${entry.breaks ?? 'every clause held'}`, async () => {
       const { code, stdout } = await run(['validate', '--policy', `fixtures/policies/${entry.module}`, '--json']);
@@ -48,7 +48,7 @@ describe.concurrent('spillsim validate --policy on every policy in fixtures/poli
   }
 });
 
-describe.concurrent('modules that cannot be used are bad input', () => {
+describe('modules that cannot be used are bad input', () => {
   for (const entry of catalog.badInput) {
     it(`${entry.module}: exit 2, one line naming the reason`, async () => {
       const { code, stdout, stderr } = await run(['validate', `fixtures/backends/${entry.module}`]);
@@ -85,7 +85,7 @@ describe.concurrent('modules that cannot be used are bad input', () => {
 
 describe('reports', () => {
   it('text: one line per clause, counterexample and replay under each broken one', async () => {
-    const { code, stdout } = await run(['validate', 'fixtures/backends/reuses-read-buffer.mjs']);
+    const { code, stdout } = await run(['validate', 'fixtures/backends/reuses-read-buffer.mjs', '--no-suites']);
     expect(code).toBe(1);
     const lines = stdout.split('\n');
     expect(lines[0]).toBe('backend fixtures/backends/reuses-read-buffer.mjs');
@@ -126,6 +126,34 @@ describe('reports', () => {
   });
 });
 
+describe('property suites after the clauses', () => {
+  it('a correct backend passes every suite with it under the queue', async () => {
+    const { code, stdout } = await run(['validate', 'fixtures/backends/copying.mjs', '--runs', '5', '--json']);
+    const verdicts = (JSON.parse(stdout) as JsonReport).reports[0]!.verdicts;
+    const suites = verdicts.filter((v) => v.id.startsWith('suite.'));
+    expect(suites.length).toBeGreaterThanOrEqual(5);
+    expect(suites.filter((v) => v.status !== 'held')).toEqual([]);
+    expect(code).toBe(0);
+  });
+
+  it('a backend that reuses its read buffer breaks a suite, with the suite\'s shrunk trace and replay', async () => {
+    const { code, stdout } = await run(['validate', 'fixtures/backends/reuses-read-buffer.mjs', '--runs', '5', '--json']);
+    const verdicts = (JSON.parse(stdout) as JsonReport).reports[0]!.verdicts;
+    const broken = verdicts.filter((v) => v.id.startsWith('suite.') && v.status === 'broken');
+    expect(broken.length).toBeGreaterThan(0);
+    expect(broken[0]!.detail).toMatch(/\n\s+1\. \w+Command/);
+    expect(broken[0]!.replay).toMatch(/^spillsim replay --property [\w-]+ .*--backend fixtures\/backends\/reuses-read-buffer\.mjs$/);
+    expect(code).toBe(1);
+  });
+
+  it('a backend that already hung on a clause is not run through the suites', async () => {
+    const { stdout } = await run(['validate', 'fixtures/backends/loops-on-empty.mjs', '--timeout-ms', '1000', '--json']);
+    const suites = (JSON.parse(stdout) as JsonReport).reports[0]!.verdicts.filter((v) => v.id.startsWith('suite.'));
+    expect(suites.length).toBeGreaterThan(0);
+    for (const v of suites) expect(v).toMatchObject({ status: 'timeout', detail: 'skipped: the backend already timed out in spill.empty-list' });
+  });
+});
+
 describe('differential mode', () => {
   it('backends that deliver the same bytes as MemorySpill: exit 0', async () => {
     const { code, stdout } = await run(['validate', 'fixtures/backends/memory.mjs', 'fixtures/backends/memfs.mjs', 'fixtures/backends/copying.mjs']);
@@ -149,7 +177,7 @@ describe('--emit-test', () => {
   it('writes a vitest file that replays each broken clause against the backend', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'spillsim-emit-'));
     const out = join(dir, 'repro.test.ts');
-    const { code, stdout } = await run(['validate', 'fixtures/backends/sequential-reader.mjs', '--emit-test', out]);
+    const { code, stdout } = await run(['validate', 'fixtures/backends/sequential-reader.mjs', '--no-suites', '--emit-test', out]);
     expect(code).toBe(1);
     expect(stdout).toContain(`wrote ${out}: 1 test(s) replaying fetch.any-order`);
     const source = readFileSync(out, 'utf8');
@@ -171,6 +199,6 @@ describe('--emit-test', () => {
     const dir = mkdtempSync(join(tmpdir(), 'spillsim-emit-'));
     const { code, stdout } = await run(['validate', 'fixtures/backends/copying.mjs', '--clause', 'fetch.exact-bytes', '--emit-test', join(dir, 'x.test.ts')]);
     expect(code).toBe(0);
-    expect(stdout).toContain('no test written');
+    expect(stdout).toContain('no broken clause to replay; no test written');
   });
 });

@@ -16,6 +16,8 @@ export interface ClauseVerdict {
   detail?: string;
   /** Parameters that reproduce a broken stochastic case exactly (the shrunk counterexample). */
   example?: unknown;
+  /** The replay command, when it is not `spillsim validate … --clause ID` (a property suite's own). */
+  replay?: string;
 }
 
 /** Thrown inside a clause: the backend broke it; the message is the counterexample. */

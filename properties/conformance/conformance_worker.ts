@@ -1,8 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadBackendModule } from './backend_module.js';
 import { runBackendClauses, selectClauses } from './run_backend_clauses.js';
-import { runDifferentialUnit } from './differential.js';
-import { runPolicyClauses } from './policy_clauses.js';
 import type { WorkerJob, WorkerMessage } from './worker_protocol.js';
 
 // The worker side of the isolated runner: load the module, run the units in order, answer each.
@@ -26,10 +24,25 @@ async function run(job: WorkerJob): Promise<void> {
       return;
     }
     case 'policy-clauses': {
+      const { runPolicyClauses } = await import('./policy_clauses.js');
       await runPolicyClauses(job, post);
       return;
     }
+    case 'suites': {
+      // Imported on demand: the suites pull in the whole property and simulator graph.
+      const { runSuiteUnit } = await import('./suite_units.js');
+      const module = await loadOrReport(() => loadBackendModule(job.module));
+      if (module === undefined) return;
+      for (const unit of job.units) {
+        post({ type: 'start', unit });
+        // Half the unit's limit for generating runs; the rest covers shrinking a failure.
+        const verdict = await runSuiteUnit(module, job.module, unit, { seed: job.seed, runs: job.runs, timeLimitMs: Math.floor(job.timeoutMs / 2) });
+        post({ type: 'result', unit, result: verdict });
+      }
+      return;
+    }
     case 'differential': {
+      const { runDifferentialUnit } = await import('./differential.js');
       const module = await loadOrReport(() => loadBackendModule(job.module));
       if (module === undefined) return;
       post({ type: 'start', unit: 'differential' });

@@ -16,7 +16,7 @@ export interface EmitTestInput {
  * fixed, then stays as a regression test. It needs only vitest, spillsim and the backend.
  */
 export function emitTestSource(input: EmitTestInput): string {
-  const failing = input.verdicts.filter((v) => v.status === 'broken' || v.status === 'timeout');
+  const failing = replayableFailures(input.verdicts);
   let modulePath = relative(dirname(resolve(input.outPath)), resolve(input.moduleSpecifier)).split('\\').join('/');
   if (!modulePath.startsWith('.')) modulePath = `./${modulePath}`;
   const cases = failing.map((v) => {
@@ -42,6 +42,14 @@ export function emitTestSource(input: EmitTestInput): string {
     `});`,
     ``,
   ].join('\n');
+}
+
+/**
+ * The broken clauses a test can replay through `checkBackendClause`; a property suite's failure
+ * has its own replay command (`spillsim replay …`) and is left to that.
+ */
+export function replayableFailures(verdicts: readonly ClauseVerdict[]): ClauseVerdict[] {
+  return verdicts.filter((v) => (v.status === 'broken' || v.status === 'timeout') && v.replay === undefined && !v.id.startsWith('suite.'));
 }
 
 function commentLines(text: string): string[] {

@@ -31,6 +31,7 @@ export function clauseReport(kind: 'backend' | 'policy', module: string, verdict
 }
 
 function replayOf(kind: 'backend' | 'policy', module: string, verdict: ClauseVerdict, seed: number): string {
+  if (verdict.replay !== undefined) return verdict.replay;
   if (kind === 'policy') return `spillsim validate --policy ${module} --seed ${seed}`;
   const base = replayCommand(module, verdict.id, seed);
   return verdict.example === undefined ? base : `${base} --example '${JSON.stringify(verdict.example)}'`;

@@ -4,6 +4,7 @@ import { type DifferentialResult } from './differential.js';
 import { runIsolated } from './isolated_runner.js';
 import { POLICY_CLAUSES } from './policy_clauses.js';
 import { selectClauses } from './run_backend_clauses.js';
+import { SUITE_RUNS_DEFAULT, SUITE_UNIT_PREFIX, SUITE_UNITS } from './suite_units.js';
 
 /** Seed used when none is given, so a plain `spillsim validate` repeats exactly. */
 export const SEED_DEFAULT = 42;
@@ -45,6 +46,48 @@ export async function validateBackend(moduleSpecifier: string, options: Validate
     },
   );
   return clauses.map((c) => results.get(c.id)!);
+}
+
+/** Per property suite: generating runs gets half, shrinking a failure the rest. */
+export const SUITE_TIMEOUT_MS_DEFAULT = 60_000;
+
+/**
+ * Run the property suites with the backend under the queue (wrapped by the fault injector),
+ * isolated in a worker, one verdict per suite (`suite.<name>`).
+ */
+export async function validateSuites(
+  moduleSpecifier: string,
+  options: { seed?: number; runs?: number; timeoutMs?: number; after?: readonly ClauseVerdict[]; onVerdict?: (verdict: ClauseVerdict) => void } = {},
+): Promise<ClauseVerdict[]> {
+  // A backend that already hung on a clause would hang each suite the same way, for a suite's
+  // whole time limit: report that instead of waiting it out nine times.
+  const hung = options.after?.find((v) => v.status === 'timeout');
+  if (hung !== undefined) {
+    return SUITE_UNITS.map((unit) => {
+      const verdict: ClauseVerdict = { ...suiteBase(unit), status: 'timeout', detail: `skipped: the backend already timed out in ${hung.id}`, replay: `spillsim validate ${moduleSpecifier} --seed ${options.seed ?? SEED_DEFAULT}` };
+      options.onVerdict?.(verdict);
+      return verdict;
+    });
+  }
+  const results = await runIsolated<ClauseVerdict>(
+    {
+      kind: 'suites',
+      module: moduleSpecifier,
+      units: SUITE_UNITS.slice(),
+      seed: options.seed ?? SEED_DEFAULT,
+      timeoutMs: options.timeoutMs ?? SUITE_TIMEOUT_MS_DEFAULT,
+      runs: options.runs ?? SUITE_RUNS_DEFAULT,
+    },
+    {
+      timeoutResult: (unit, detail) => ({ ...suiteBase(unit), status: 'timeout', detail, replay: `spillsim validate ${moduleSpecifier} --seed ${options.seed ?? SEED_DEFAULT}` }),
+      ...(options.onVerdict === undefined ? {} : { onResult: (_unit: string, verdict: ClauseVerdict) => options.onVerdict!(verdict) }),
+    },
+  );
+  return SUITE_UNITS.map((u) => results.get(u)!);
+}
+
+function suiteBase(unit: string): Pick<ClauseVerdict, 'id' | 'level' | 'title'> {
+  return { id: unit, level: 'stochastic', title: `property suite ${unit.slice(SUITE_UNIT_PREFIX.length)} passes with the backend under the queue` };
 }
 
 /** Run the policy clauses against a policy module, isolated like the backend clauses. */

@@ -6,7 +6,8 @@
 export type WorkerJob =
   | { kind: 'backend-clauses'; module: string; units: string[]; seed: number; timeoutMs: number; example?: unknown }
   | { kind: 'policy-clauses'; module: string; units: string[]; seed: number; timeoutMs: number }
-  | { kind: 'differential'; module: string; units: string[]; seed: number; timeoutMs: number };
+  | { kind: 'differential'; module: string; units: string[]; seed: number; timeoutMs: number }
+  | { kind: 'suites'; module: string; units: string[]; seed: number; timeoutMs: number; runs: number };
 
 export type WorkerMessage =
   | { type: 'loaded' }

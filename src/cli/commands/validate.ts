@@ -3,7 +3,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { SpillsimError } from '../../errors.js';
 import { BACKEND_CLAUSE_IDS } from '../../../properties/conformance/backend_clauses.js';
 import { moduleUrl } from '../../../properties/conformance/backend_module.js';
-import { emitTestSource } from '../../../properties/conformance/emit_test.js';
+import { emitTestSource, replayableFailures } from '../../../properties/conformance/emit_test.js';
 import {
   clauseReport,
   formatClauseReport,
@@ -17,7 +17,9 @@ import {
   validateBackend,
   validateDifferential,
   validatePolicy,
+  validateSuites,
 } from '../../../properties/conformance/validate.js';
+import { SUITE_RUNS_DEFAULT } from '../../../properties/conformance/suite_units.js';
 import { colors } from '../format.js';
 import type { CommandResult } from '../main.js';
 import { EXIT_BROKEN, EXIT_OK, EXIT_USAGE, UsageError } from '../usage_error.js';
@@ -31,6 +33,8 @@ interface ValidateFlags {
   emitTest?: string;
   example?: string;
   differential?: boolean;
+  suites: boolean;
+  runs: number;
 }
 
 /** Where the command prints; tests pass their own sink so runs can go side by side. */
@@ -51,6 +55,8 @@ export function registerValidate(program: Command, result: CommandResult, output
     .option('--emit-test <file>', 'write a vitest file that replays every broken clause against the backend')
     .option('--example <json>', 'replay a recorded stochastic case (from a report) instead of searching')
     .option('--differential', 'compare with MemorySpill on one trace, even for a single backend')
+    .option('--no-suites', 'skip the property suites that run after the clauses')
+    .option('--runs <n>', 'runs per property suite', wholeNumber, SUITE_RUNS_DEFAULT)
     .action(async (backends: string[], flags: ValidateFlags) => {
       result.exitCode = await runValidate(backends, flags, output);
     });
@@ -94,6 +100,8 @@ async function runValidate(backends: string[], flags: ValidateFlags, output: Val
     const module = backends[0]!;
     const example = flags.example === undefined ? undefined : parseExample(flags.example);
     const verdicts = await validateBackend(module, { ...options, clauseIds: flags.clause, ...(example === undefined ? {} : { example }) });
+    // The suites judge the backend as the queue uses it; a --clause replay wants just the clause.
+    if (flags.suites && flags.clause.length === 0) verdicts.push(...(await validateSuites(module, { seed: flags.seed, runs: flags.runs, after: verdicts })));
     const report = clauseReport('backend', module, verdicts, flags.seed);
     reports.push(report);
     print(formatClauseReport(report, paint));
@@ -123,8 +131,8 @@ function checkInput(backends: string[], flags: ValidateFlags): void {
 }
 
 function emitTest(module: string, outPath: string, seed: number, verdicts: Parameters<typeof emitTestSource>[0]['verdicts']): string {
-  const failing = verdicts.filter((v) => v.status === 'broken' || v.status === 'timeout');
-  if (failing.length === 0) return `--emit-test: every clause held or does not apply; no test written`;
+  const failing = replayableFailures(verdicts);
+  if (failing.length === 0) return `--emit-test: no broken clause to replay; no test written`;
   try {
     writeFileSync(outPath, emitTestSource({ moduleSpecifier: module, outPath, seed, verdicts }));
   } catch (error) {
