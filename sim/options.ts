@@ -40,7 +40,7 @@ export interface SimOptions {
   variant?: Variant;
   /** Default: `'produced'` for `fast`, `'accumulator'` for `reference`. */
   stallGuard?: StallGuard;
-  /** Policy knobs; each defaults to a multiple of the seed's typical chunk (so every seed spills). */
+  /** Policy knobs; each defaults to a multiple of the seed's typical chunk (so most seeds spill). */
   thresholdBytes?: number;
   headReserveBytes?: number;
   prefetchBudgetBytes?: number;
