@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -53,6 +53,16 @@ describe('spillsim check', () => {
     const fixed = await runBuiltCli(['replay', join(cwd, 'saved', saved[0]!), '--variant', 'default']);
     expect(fixed.code).toBe(0);
     expect(fixed.stdout).toContain('now passes');
+  });
+
+  it('--report writes an HTML report of the failure, holding its shrunk trace', async () => {
+    const cwd = tempDir();
+    const run = await runBuiltCli(['check', '--suite', 'ordering', '--variant', 'broken-prefetch-out-of-order', '--seed', '42', '--quiet', '--no-example-db', '--report', 'out/failure.html'], { cwd });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('report: out/failure.html');
+    const html = readFileSync(join(cwd, 'out', 'failure.html'), 'utf8');
+    expect(html).toMatch(/<html/i);
+    expect(html).toContain('ExtendCommand');
   });
 
   it('--backend runs the suites over a user backend, and its replay command names it', async () => {

@@ -1,15 +1,17 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { extname, join, relative } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { loadBackendModule } from '../../../properties/conformance/backend_module.js';
 import { type CheckedSuite, checkSelection, checkSuites, FAILURES_DIR_DEFAULT, plannedCheckRuns } from '../../../properties/check_suites.js';
+import { makeFixture } from '../../../properties/fixture.js';
 import { RUNS_DEFAULT, SUITE_NAMES } from '../../../properties/run_suite.js';
 import { SUITES } from '../../../properties/suites/index.js';
 import type { BytesSpill } from '../../spill.js';
 import { colors, formatDuration } from '../format.js';
 import type { CommandResult } from '../main.js';
 import { Progress } from '../progress.js';
+import { writeReport } from '../report/index.js';
 import { EXIT_BROKEN, EXIT_OK, UsageError } from '../usage_error.js';
 
 /** A safety net so the default check always ends well under two minutes, even on a loaded machine. */
@@ -27,7 +29,10 @@ interface CheckFlags {
   saveFailures?: string | boolean;
   exampleDb: boolean;
   list?: boolean;
+  report?: string | boolean;
 }
+
+const REPORT_PATH_DEFAULT = 'spillsim-report.html';
 
 export function registerCheck(program: Command, result: CommandResult): void {
   program
@@ -44,6 +49,7 @@ export function registerCheck(program: Command, result: CommandResult): void {
     .option('--json', 'print one JSON report on stdout and nothing else')
     .option('--quiet', 'no progress; only failures and the table')
     .option('--list', 'list the suites and their variants, then exit')
+    .option('--report [file]', `write an HTML report of each failure (default ${REPORT_PATH_DEFAULT}; one file per failing suite, named after it when several fail)`)
     .action(async (flags: CheckFlags) => {
       result.exitCode = await runCheck(flags);
     });
@@ -96,6 +102,9 @@ async function runCheck(flags: CheckFlags): Promise<number> {
   }
   const timeMs = performance.now() - started;
   const ok = results.every((r) => r.ok);
+  if (flags.report !== undefined && flags.report !== false) {
+    for (const path of writeFailureReports(results, flags.report === true ? REPORT_PATH_DEFAULT : flags.report, flags.backend)) out(`report: ${relative(process.cwd(), path)}`);
+  }
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({ ok, seed, timeMs: Math.round(timeMs), suites: results }, null, 2)}\n`);
   } else {
@@ -106,6 +115,15 @@ async function runCheck(flags: CheckFlags): Promise<number> {
 }
 
 type Paint = ReturnType<typeof colors>;
+
+/** One HTML report per failing suite: `base` itself when one failed, `base-<suite>.html` when several did. */
+function writeFailureReports(results: CheckedSuite[], base: string, backendPath: string | undefined): string[] {
+  const failed = results.filter((r) => r.failure !== undefined);
+  const stem = base.slice(0, base.length - extname(base).length);
+  return failed.map((r) =>
+    writeReport(makeFixture(r.suite, r.variant, r.failure!, backendPath), failed.length === 1 ? base : `${stem}-${r.suite}.html`),
+  );
+}
 
 function formatFailure(result: CheckedSuite, paint: Paint): string {
   const failure = result.failure!;
