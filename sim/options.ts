@@ -52,7 +52,7 @@ export interface SimOptions {
   consumerHoldBytes?: number;
   /** Hard cap on steps; hitting it fails the run loudly (default 200,000). */
   stepsMax?: number;
-  /** Default `'tail'`. */
+  /** Default `'none'` (a failure still carries the tail). */
   recordTrace?: RecordTrace;
   /** Steps kept in the tail (default 30). */
   tailSteps?: number;

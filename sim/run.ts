@@ -134,7 +134,7 @@ class Simulation {
     for (const actor of this.#topology.actors) this.#actors.set(actor.name, actor);
     // Fairness: a runnable actor waits at most two rounds of the others.
     this.#scheduler.setFairnessSteps(2 * this.#topology.actors.length);
-    const recordTrace = options.recordTrace ?? 'tail';
+    const recordTrace = options.recordTrace ?? 'none';
     this.#recorder = new TraceRecorder({ keepAll: recordTrace === 'full', tailSteps: options.tailSteps ?? TAIL_STEPS_DEFAULT });
   }
 
@@ -400,7 +400,7 @@ class Simulation {
 
   #result(violation: Violation | undefined): SimRunResult {
     const ok = violation === undefined;
-    const recordTrace = this.#options.recordTrace ?? 'tail';
+    const recordTrace = this.#options.recordTrace ?? 'none';
     const result: SimRunResult = {
       seed: this.#options.seed,
       ok,
