@@ -1,24 +1,9 @@
-import { Command, CommanderError } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { parseByteSize, registerSim } from '../src/cli/commands/sim.js';
-import { SpillsimError } from '../src/errors.js';
-
-/** The same mapping as src/cli/main.ts (which loads package.json from dist/, so runs only built). */
-async function main(argv: string[]): Promise<number> {
-  const result = { exitCode: 0 };
-  const program = new Command('spillsim').exitOverride();
-  registerSim(program, result);
-  for (const command of program.commands) command.exitOverride();
-  try {
-    await program.parseAsync(argv);
-    return result.exitCode;
-  } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    if (!(error instanceof SpillsimError)) throw error;
-    process.stderr.write(`spillsim: ${error.message}\n`);
-    return 2;
-  }
-}
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseByteSize } from '../src/cli/commands/sim.js';
+import { main } from '../src/cli/main.js';
 
 /** Run `spillsim sim ...args` in-process; returns the exit code and what it printed. */
 async function sim(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -73,6 +58,16 @@ describe('spillsim sim', () => {
     expect(run.ok).toBe(false);
     expect(run.violation.invariant).toBe('no-livelock');
     expect(run.trace.at(-1)!.step).toBe(run.violation.step);
+  });
+
+  it('--report writes the HTML report of the failing run, with its plot and trace', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'spillsim-sim-report-')), 'run.html');
+    const run = await sim('--prefetch-budget', '0', '--report', path);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/report: .*run\.html/);
+    const html = readFileSync(path, 'utf8');
+    expect(html).toContain('<svg');
+    expect(html).toContain('no-livelock');
   });
 
   it('--check-determinism runs twice and agrees', async () => {

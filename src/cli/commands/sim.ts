@@ -1,3 +1,4 @@
+import { extname, relative } from 'node:path';
 import type { Command } from 'commander';
 import { checkDeterminism } from '../../../sim/determinism.js';
 import { parseFaultMode } from '../../../sim/faults.js';
@@ -8,6 +9,7 @@ import { TRAFFIC_PATTERNS, WORKLOAD_KINDS } from '../../../sim/workload.js';
 import { colors, formatBytes, formatDuration } from '../format.js';
 import type { CommandResult } from '../main.js';
 import { Progress } from '../progress.js';
+import { writeReport } from '../report/index.js';
 import { formatTrace, formatViolation } from '../trace_format.js';
 import { EXIT_BROKEN, EXIT_OK, UsageError } from '../usage_error.js';
 
@@ -38,7 +40,10 @@ interface SimFlags {
   workers?: string;
   shard?: string;
   quiet?: boolean;
+  report?: string | boolean;
 }
+
+const REPORT_PATH_DEFAULT = 'spillsim-report.html';
 
 export function registerSim(program: Command, result: CommandResult): void {
   program
@@ -65,27 +70,15 @@ export function registerSim(program: Command, result: CommandResult): void {
     .option('--workers <n>', 'run the seeds on n worker threads (a campaign)')
     .option('--shard <i/N>', 'run only the i-th of N slices of the seeds')
     .option('--quiet', 'no progress output')
+    .option('--report [file]', `write an HTML report (plot + trace) of each failing run, or of the one seed run (default ${REPORT_PATH_DEFAULT}; named per seed when several fail)`)
     .addHelpText('after', '\nExit status: 0 every invariant held, 1 a run broke one (a replay command is printed), 2 bad usage.\nExamples:\n  spillsim sim --seed 7 --trace\n  spillsim sim --seeds 1..200 --faults swarm\n  spillsim sim --prefetch-budget 0\n  spillsim sim --seeds 1..1000 --workload any --workers 2 --json > runs.jsonl')
     .action(async (flags: SimFlags) => {
       result.exitCode = await runSimCommand(flags);
     });
 }
 
-let pipeGuarded = false;
-
-/** `spillsim sim --seeds 1..1000 | head` closes stdout early: end quietly, not with a stack trace. */
-function endQuietlyOnClosedPipe(): void {
-  if (pipeGuarded) return;
-  pipeGuarded = true;
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw error;
-  });
-}
-
 async function runSimCommand(flags: SimFlags): Promise<number> {
   const simOptions = parseSimFlags(flags);
-  endQuietlyOnClosedPipe();
   let seeds = parseSeeds(flags);
   if (flags.shard !== undefined) {
     const { parseShard, shardSeeds } = await import('../../../sim/campaign.js');
@@ -117,6 +110,16 @@ async function runSimCommand(flags: SimFlags): Promise<number> {
   }
   progress?.stop();
   if (flags.json !== true) printSummary(seeds.length, failures, queueOps, performance.now() - startedMs);
+  if (flags.report !== undefined && flags.report !== false) {
+    const reported = seeds.length === 1 ? seeds : failures.map((run) => run.seed);
+    const base = flags.report === true ? REPORT_PATH_DEFAULT : flags.report;
+    for (const seed of reported) {
+      // Runs are pure functions of their options: running the seed again gives the same run, now with its whole trace.
+      const full = runSimulation({ ...simOptions, seed, recordTrace: 'full' });
+      const path = writeReport(full, reported.length === 1 ? base : `${base.slice(0, base.length - extname(base).length)}-seed${seed}.html`);
+      if (flags.json !== true) out.write(`report: ${relative(process.cwd(), path)}\n`);
+    }
+  }
   return failures.length === 0 ? EXIT_OK : EXIT_BROKEN;
 }
 
