@@ -13,10 +13,10 @@ const SEED_FIRST = 1;
 
 type Campaign = typeof runCampaign;
 
-async function timeCampaign(campaign: Campaign, seeds: number[], workers: number): Promise<{ seconds: number; coresBusy: number; hashes: string[]; failed: number }> {
+async function timeCampaign(campaign: Campaign, seeds: number[], workers: number, workerFile?: URL): Promise<{ seconds: number; coresBusy: number; hashes: string[]; failed: number }> {
   const cpuStart = process.cpuUsage();
   const start = process.hrtime.bigint();
-  const results = await campaign({ seeds, workers, simOptions: {} });
+  const results = await campaign({ seeds, workers, simOptions: {}, ...(workerFile === undefined ? {} : { workerFile }) });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   // CPU time of every thread of this process over wall time: how many cores the campaign got.
   const cpu = process.cpuUsage(cpuStart);
@@ -48,6 +48,19 @@ export async function runCampaignScaling(options: BenchOptions, campaign: Campai
       failed += run.failed;
     }
   }
+  // The control: the same pool with a worker that only burns CPU, to show what this machine
+  // lets two workers do at the moment, whatever the simulator costs.
+  const controlFile = new URL('./cpu_bound_worker.js', import.meta.url);
+  const controlSeeds = seeds.slice(0, Math.min(seedCount, options.quick ? 40 : 200));
+  const control = new Map<number, number[]>([[1, []], [2, []]]);
+  for (let round = 0; round < rounds; round += 1) {
+    for (const workers of [1, 2]) {
+      options.log(`campaign-scaling: control (CPU loop worker), round ${round + 1}/${rounds}, ${workers} worker(s)`);
+      const run = await timeCampaign(campaign, controlSeeds, workers, controlFile);
+      control.get(workers)!.push(controlSeeds.length / run.seconds);
+    }
+  }
+  const controlRatio = median(control.get(2)!) / median(control.get(1)!);
   const loadAfter = loadavg()[0]!;
   const one = median(perWorkers.get(1)!);
   const two = median(perWorkers.get(2)!);
@@ -65,6 +78,12 @@ export async function runCampaignScaling(options: BenchOptions, campaign: Campai
     figures: [
       { name: 'campaign-2-vs-1', description: 'seeds/s with 2 worker threads / with 1', value: two / one, unit: 'ratio', target: { op: '>=', value: 1.8 } },
       { name: 'campaign-cores-busy-2', description: 'CPU seconds per wall second with 2 workers (2.0 = both cores; less means the machine gave it less)', value: median(coresBusy.get(2)!), unit: 'ratio' },
+      {
+        name: 'campaign-control-2-vs-1',
+        description: 'the control: a worker that only burns CPU, 2 workers / 1 (what the machine allowed during this run)',
+        value: controlRatio,
+        unit: 'ratio',
+      },
       {
         name: 'campaign-cpu-efficiency-2-vs-1',
         description: 'seeds per CPU second, 2 workers / 1 (near 1: the pool adds no work, so two free cores would give about 2x)',
