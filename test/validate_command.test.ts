@@ -69,7 +69,7 @@ describe('modules that cannot be used are bad input', () => {
   it('bad flags and missing arguments: exit 2 with a reason', async () => {
     const cases: [string[], RegExp][] = [
       [['validate'], /give a backend module/],
-      [['validate', 'fixtures/backends/memory.mjs', '--clause', 'spill.nope'], /unknown clause spill\.nope; known clauses: spill\.drains-front/],
+      [['validate', 'fixtures/backends/memory.mjs', '--clause', 'spill.nope'], /unknown clause spill\.nope; known clauses: spill\.makes-progress, spill\.drains-front/],
       [['validate', 'fixtures/backends/memory.mjs', '--seed', 'abc'], /--seed/],
       [['validate', 'fixtures/backends/memory.mjs', '--example', '{}'], /--example replays one stochastic clause/],
       [['validate', 'fixtures/backends/memory.mjs', '--clause', 'fetch.any-order', '--example', '{oops'], /--example must be the JSON/],
@@ -89,12 +89,12 @@ describe('reports', () => {
     expect(code).toBe(1);
     const lines = stdout.split('\n');
     expect(lines[0]).toBe('backend fixtures/backends/reuses-read-buffer.mjs');
-    expect(lines.filter((l) => /^ {2}(held|BROKEN|not applicable|TIMEOUT) /.test(l))).toHaveLength(16);
+    expect(lines.filter((l) => /^ {2}(held|BROKEN|not applicable|TIMEOUT) /.test(l))).toHaveLength(17);
     const at = lines.findIndex((l) => l.includes('BROKEN') && l.includes('fetch.after-buffer-reuse'));
-    expect(lines[at + 1]).toMatch(/^ {6}counterexample: handle 0, re-read after fetching handles 1\.\.2 returned the wrong bytes: first difference at byte 0/);
+    expect(lines[at + 1]).toMatch(/^ {6}counterexample: handle 0, re-read after fetching the other handles and spilling and fetching 3 more chunks returned the wrong bytes: first difference at byte 0/);
     expect(lines[at + 2]).toBe('      replay: spillsim validate fixtures/backends/reuses-read-buffer.mjs --clause fetch.after-buffer-reuse --seed 42');
     expect(stdout).toContain('not applicable spill.partial-consistent');
-    expect(stdout).toContain('11 held, 1 broken, 4 not applicable, 0 timeout');
+    expect(stdout).toContain('12 held, 1 broken, 4 not applicable, 0 timeout');
   });
 
   it('--clause runs only the named clauses, and the replay command reproduces the verdict', async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Bytes } from '../../src/bytes.js';
 import type { BytesFetch, BytesSpill, FetchResult, StorageStats } from '../../src/spill.js';
 import { type BackendModule, describeThrown, describeValue, type FaultSwitches } from './backend_module.js';
-import { ClauseBroken } from './clause.js';
+import { ClauseBroken, ClauseNotApplicable } from './clause.js';
 import { byteDiff, concatBytes, type SampleChunks, sameBytes } from './sample_chunks.js';
 
 /** Spill calls in a row that drain nothing before `spillAll` gives up. */
@@ -163,7 +163,11 @@ export class BackendLab {
       handles.push(...answer.handles);
       idleCalls = answer.drained === 0 ? idleCalls + 1 : 0;
       if (idleCalls >= NO_PROGRESS_CALLS_MAX) {
-        throw new ClauseBroken(`spill drained nothing in ${NO_PROGRESS_CALLS_MAX} calls in a row with ${chunks.length} chunks left and no fault armed`);
+        // Stopping is the contract's "storage full": legal, but this clause cannot go on.
+        // A backend that never drains anything is caught by spill.makes-progress instead.
+        throw new ClauseNotApplicable(
+          `spill drained nothing in ${NO_PROGRESS_CALLS_MAX} calls in a row with ${chunks.length} of ${sample.chunks.length} chunks (${bytesOf(chunks)} bytes) left: storage full, so this clause could not run`,
+        );
       }
     }
     return handles;
@@ -269,6 +273,10 @@ function checkResultShape(result: unknown, what: string): FetchResult {
     }
   });
   return result as FetchResult;
+}
+
+function bytesOf(chunks: readonly Bytes[]): number {
+  return chunks.reduce((sum, c) => sum + c.length, 0);
 }
 
 const INDEX_LIST_SHOWN_MAX = 8;
