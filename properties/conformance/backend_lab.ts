@@ -173,6 +173,12 @@ export class BackendLab {
     return handles;
   }
 
+  /** Spill the sample and fetch every handle in order, each checked against its chunk. */
+  roundTrip(instance: LabInstance, sample: SampleChunks): void {
+    const handles = this.spillAll(instance, sample);
+    handles.forEach((handle, k) => this.expectChunk(this.fetchBytes(handle, `handle ${k}`), k, sample.expected));
+  }
+
   /** One `fetch` call, its answer's shape checked. */
   fetchOnce(handle: BytesFetch, what: string): FetchResult {
     const result = this.call(`fetch of ${what}`, () => handle.fetch()) as unknown;

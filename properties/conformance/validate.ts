@@ -1,7 +1,7 @@
 import type { ClauseVerdict } from './clause.js';
-import { BACKEND_CLAUSES } from './backend_clauses.js';
 import { type DifferentialResult } from './differential.js';
 import { runIsolated } from './isolated_runner.js';
+import type { WorkerJob } from './worker_protocol.js';
 import { POLICY_CLAUSES } from './policy_clauses.js';
 import { selectClauses } from './run_backend_clauses.js';
 import { SUITE_RUNS_DEFAULT, SUITE_UNIT_PREFIX, SUITE_UNITS } from './suite_units.js';
@@ -28,23 +28,30 @@ export interface ValidateOptions {
  */
 export async function validateBackend(moduleSpecifier: string, options: ValidateOptions = {}): Promise<ClauseVerdict[]> {
   const clauses = selectClauses(options.clauseIds);
-  const results = await runIsolated<ClauseVerdict>(
-    {
-      kind: 'backend-clauses',
-      module: moduleSpecifier,
-      units: clauses.map((c) => c.id),
-      seed: options.seed ?? SEED_DEFAULT,
-      timeoutMs: options.timeoutMs ?? CLAUSE_TIMEOUT_MS_DEFAULT,
-      ...(options.example === undefined ? {} : { example: options.example }),
+  const job = {
+    kind: 'backend-clauses' as const,
+    module: moduleSpecifier,
+    units: clauses.map((c) => c.id),
+    seed: options.seed ?? SEED_DEFAULT,
+    timeoutMs: options.timeoutMs ?? CLAUSE_TIMEOUT_MS_DEFAULT,
+    ...(options.example === undefined ? {} : { example: options.example }),
+  };
+  return runClauseJob(job, clauses, options.onVerdict);
+}
+
+/** Run a job whose units are clauses; a unit cut off by the time limit becomes a timeout verdict. */
+async function runClauseJob(
+  job: WorkerJob,
+  clauses: readonly Pick<ClauseVerdict, 'id' | 'level' | 'title'>[],
+  onVerdict: ((verdict: ClauseVerdict) => void) | undefined,
+): Promise<ClauseVerdict[]> {
+  const results = await runIsolated<ClauseVerdict>(job, {
+    timeoutResult: (unit, detail) => {
+      const clause = clauses.find((c) => c.id === unit)!;
+      return { id: clause.id, level: clause.level, title: clause.title, status: 'timeout', detail };
     },
-    {
-      timeoutResult: (unit, detail) => {
-        const clause = BACKEND_CLAUSES.find((c) => c.id === unit)!;
-        return { id: clause.id, level: clause.level, title: clause.title, status: 'timeout', detail };
-      },
-      ...(options.onVerdict === undefined ? {} : { onResult: (_unit: string, verdict: ClauseVerdict) => options.onVerdict!(verdict) }),
-    },
-  );
+    ...(onVerdict === undefined ? {} : { onResult: (_unit: string, verdict: ClauseVerdict) => onVerdict(verdict) }),
+  });
   return clauses.map((c) => results.get(c.id)!);
 }
 
@@ -92,23 +99,14 @@ function suiteBase(unit: string): Pick<ClauseVerdict, 'id' | 'level' | 'title'> 
 
 /** Run the policy clauses against a policy module, isolated like the backend clauses. */
 export async function validatePolicy(moduleSpecifier: string, options: Omit<ValidateOptions, 'clauseIds' | 'example'> = {}): Promise<ClauseVerdict[]> {
-  const results = await runIsolated<ClauseVerdict>(
-    {
-      kind: 'policy-clauses',
-      module: moduleSpecifier,
-      units: POLICY_CLAUSES.map((c) => c.id),
-      seed: options.seed ?? SEED_DEFAULT,
-      timeoutMs: options.timeoutMs ?? CLAUSE_TIMEOUT_MS_DEFAULT,
-    },
-    {
-      timeoutResult: (unit, detail) => {
-        const clause = POLICY_CLAUSES.find((c) => c.id === unit)!;
-        return { id: clause.id, level: clause.level, title: clause.title, status: 'timeout', detail };
-      },
-      ...(options.onVerdict === undefined ? {} : { onResult: (_unit: string, verdict: ClauseVerdict) => options.onVerdict!(verdict) }),
-    },
-  );
-  return POLICY_CLAUSES.map((c) => results.get(c.id)!);
+  const job = {
+    kind: 'policy-clauses' as const,
+    module: moduleSpecifier,
+    units: POLICY_CLAUSES.map((c) => c.id),
+    seed: options.seed ?? SEED_DEFAULT,
+    timeoutMs: options.timeoutMs ?? CLAUSE_TIMEOUT_MS_DEFAULT,
+  };
+  return runClauseJob(job, POLICY_CLAUSES, options.onVerdict);
 }
 
 /** Run one backend through the differential trace against the in-memory reference. */
