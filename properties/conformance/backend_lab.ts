@@ -77,6 +77,10 @@ export class BackendLab {
   readonly #instances: LabInstance[] = [];
   /** Called when the lab starts or stops waiting on the factory, so a hang can be blamed on it. */
   onFactory: ((waiting: boolean) => void) | undefined;
+  /** Called with each directory the lab creates, so a parent that kills this thread can remove it. */
+  onDir: ((dir: string) => void) | undefined;
+  // Every directory made, including those of instances whose factory never returned.
+  readonly #dirs = new Set<string>();
 
   constructor(module: BackendModule) {
     this.module = module;
@@ -89,6 +93,8 @@ export class BackendLab {
   /** A fresh instance from the factory, with its own empty directory and fault switches. */
   async open(): Promise<LabInstance> {
     const dir = mkdtempSync(join(tmpdir(), 'spillsim-validate-'));
+    this.#dirs.add(dir);
+    this.onDir?.(dir);
     const faults = new ArmedFaults();
     let spill: unknown;
     try {
@@ -116,7 +122,14 @@ export class BackendLab {
       const problem = await this.closeInstance(instance);
       if (problem !== undefined) problems.push(problem);
     }
+    this.abandon();
     if (problems.length > 0) throw new ClauseBroken(problems[0]!);
+  }
+
+  /** Remove every directory the lab made, without waiting for a backend that may be hung. */
+  abandon(): void {
+    for (const dir of this.#dirs) rmSync(dir, { recursive: true, force: true });
+    this.#dirs.clear();
   }
 
   /** Dispose one instance and remove its directory; returns what went wrong, if anything. */

@@ -18,6 +18,7 @@ async function run(job: WorkerJob): Promise<void> {
         timeoutMs: job.timeoutMs,
         ...(job.example === undefined ? {} : { example: job.example }),
         onFactory: (waiting) => post({ type: 'factory', waiting }),
+        onDir: (path) => post({ type: 'dir', path }),
         onStart: (clause) => post({ type: 'start', unit: clause.id }),
         onVerdict: (verdict) => post({ type: 'result', unit: verdict.id, result: verdict }),
       });

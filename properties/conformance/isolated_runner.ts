@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { SpillsimError } from '../../src/errors.js';
 import { SOURCE_MODE_BOOTSTRAP, SOURCE_MODE_HOOKS_URL } from './source_mode_hooks.js';
@@ -52,11 +53,15 @@ function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedR
     let waitingOnFactory = false;
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
+    // Directories the worker made: a worker stopped mid-clause cannot remove its own.
+    const dirs = new Set<string>();
     const finish = (outcome: RoundOutcome | Error): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      void worker.terminate();
+      void worker.terminate().then(() => {
+        for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+      });
       if (outcome instanceof Error) reject(outcome);
       else resolve(outcome);
     };
@@ -79,6 +84,9 @@ function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedR
           return;
         case 'factory':
           waitingOnFactory = message.waiting;
+          return;
+        case 'dir':
+          dirs.add(message.path);
           return;
         case 'result':
           results.set(message.unit, message.result as R);

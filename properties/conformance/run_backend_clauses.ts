@@ -12,6 +12,8 @@ export interface RunClauseOptions {
   example?: unknown;
   /** Told when the clause starts and stops waiting on the backend's factory. */
   onFactory?: (waiting: boolean) => void;
+  /** Told about each directory made for the backend. */
+  onDir?: (dir: string) => void;
 }
 
 /**
@@ -24,6 +26,7 @@ export async function runBackendClause(module: BackendModule, clause: BackendCla
   const notApplicable = notApplicableReason(clause, module);
   if (notApplicable !== undefined) return { ...base, status: 'not-applicable', detail: notApplicable };
   const lab = new BackendLab(module);
+  lab.onDir = options.onDir;
   let waitingOnFactory = false;
   lab.onFactory = (waiting) => {
     waitingOnFactory = waiting;
@@ -37,6 +40,7 @@ export async function runBackendClause(module: BackendModule, clause: BackendCla
     const checkOptions = { seed: options.seed, ...(options.example === undefined ? {} : { example: options.example }) };
     const outcome = await Promise.race([clause.check(lab, checkOptions).then(() => 'done' as const), timedOut]);
     if (outcome === 'timeout') {
+      lab.abandon();
       const where = waitingOnFactory ? 'waiting for the factory to resolve' : 'waiting for the backend';
       return { ...base, status: 'timeout', detail: `no answer within ${options.timeoutMs} ms (${where})` };
     }

@@ -35,11 +35,13 @@ export interface SuiteUnitOptions {
 export async function runSuiteUnit(module: BackendModule, moduleSpecifier: string, unit: string, options: SuiteUnitOptions): Promise<ClauseVerdict> {
   const name = unit.slice(SUITE_UNIT_PREFIX.length);
   const base = { id: unit, level: 'stochastic' as const, title: `property suite ${name} passes with the backend under the queue` };
-  const made: { spill: BytesSpill; dir: string }[] = [];
+  const made: BytesSpill[] = [];
+  const dirs: string[] = [];
   const makeStrategy = async (): Promise<BytesSpill> => {
     const dir = mkdtempSync(join(tmpdir(), 'spillsim-validate-suite-'));
+    dirs.push(dir);
     const spill = await module.factory({ dir, faults: new ArmedFaults() });
-    made.push({ spill, dir });
+    made.push(spill);
     return spill;
   };
   try {
@@ -52,13 +54,13 @@ export async function runSuiteUnit(module: BackendModule, moduleSpecifier: strin
   } catch (error) {
     return { ...base, status: 'broken', detail: `the suite stopped: ${describeThrown(error)}`, replay: `spillsim validate ${moduleSpecifier} --seed ${options.seed}` };
   } finally {
-    for (const { spill, dir } of made) {
+    for (const spill of made) {
       try {
         await module.dispose?.(spill);
       } catch {
         // A failing dispose is spill-level business, judged by the clauses; the suite's verdict stands.
       }
-      rmSync(dir, { recursive: true, force: true });
     }
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   }
 }

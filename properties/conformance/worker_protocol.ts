@@ -14,5 +14,6 @@ export type WorkerMessage =
   | { type: 'load-error'; message: string }
   | { type: 'start'; unit: string }
   | { type: 'factory'; waiting: boolean }
+  | { type: 'dir'; path: string }
   | { type: 'result'; unit: string; result: unknown }
   | { type: 'done' };
