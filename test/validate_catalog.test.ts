@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
-import { runValidateCommand } from '../src/cli/commands/validate.js';
+import { describe, expect, it, vi } from 'vitest';
+import { main } from '../src/cli/main.js';
 import { BACKEND_CLAUSE_IDS } from '../properties/conformance/backend_clauses.js';
 import { POLICY_CLAUSE_IDS } from '../properties/conformance/policy_clauses.js';
 
@@ -22,11 +22,19 @@ interface JsonReport {
   reports: { kind: string; module: string; verdicts: { id: string; status: string; detail?: string; replay?: string }[] }[];
 }
 
-/** The command, output captured per run so runs can go side by side. */
+/** The command as a user runs it, in process: `main` with stdout and stderr captured. */
 async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
-  const { exitCode, errorLine } = await runValidateCommand(args, { write: (text) => void (stdout += text) });
-  return { code: exitCode, stdout, stderr: errorLine === undefined ? '' : `${errorLine}\n` };
+  let stderr = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+  try {
+    const code = await main(['node', 'spillsim', ...args]);
+    return { code, stdout, stderr };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
 }
 
 describe('spillsim validate on every backend in fixtures/backends', () => {

@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { runValidateCommand } from '../src/cli/commands/validate.js';
+import { describe, expect, it, vi } from 'vitest';
+import { main } from '../src/cli/main.js';
 import { POLICY_CLAUSE_IDS } from '../properties/conformance/policy_clauses.js';
 import { checkBackendClause } from '../properties/vitest.js';
 
@@ -27,11 +27,19 @@ interface JsonReport {
   }[];
 }
 
-/** The command, output captured per run so runs can go side by side. */
+/** The command as a user runs it, in process: `main` with stdout and stderr captured. */
 async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
-  const { exitCode, errorLine } = await runValidateCommand(args, { write: (text) => void (stdout += text) });
-  return { code: exitCode, stdout, stderr: errorLine === undefined ? '' : `${errorLine}\n` };
+  let stderr = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+  try {
+    const code = await main(['node', 'spillsim', ...args]);
+    return { code, stdout, stderr };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
 }
 
 describe('spillsim validate --policy on every policy in fixtures/policies', () => {

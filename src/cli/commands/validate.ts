@@ -1,6 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { SpillsimError } from '../../errors.js';
+import { type Command, InvalidArgumentError } from 'commander';
 import { BACKEND_CLAUSE_IDS } from '../../../properties/conformance/backend_clauses.js';
 import { moduleUrl } from '../../../properties/conformance/backend_module.js';
 import { emitTestSource, replayableFailures } from '../../../properties/conformance/emit_test.js';
@@ -22,7 +21,7 @@ import {
 import { SUITE_RUNS_DEFAULT } from '../../../properties/conformance/suite_units.js';
 import { colors } from '../format.js';
 import type { CommandResult } from '../main.js';
-import { EXIT_BROKEN, EXIT_OK, EXIT_USAGE, UsageError } from '../usage_error.js';
+import { EXIT_BROKEN, EXIT_OK, UsageError } from '../usage_error.js';
 
 interface ValidateFlags {
   policy?: string;
@@ -37,12 +36,7 @@ interface ValidateFlags {
   runs: number;
 }
 
-/** Where the command prints; tests pass their own sink so runs can go side by side. */
-export interface ValidateOutput {
-  write(text: string): void;
-}
-
-export function registerValidate(program: Command, result: CommandResult, output: ValidateOutput = process.stdout): void {
+export function registerValidate(program: Command, result: CommandResult): void {
   program
     .command('validate')
     .description('Check a spill backend (or a policy) against the BytesSpill contract, clause by clause; with several backends, compare them byte for byte with MemorySpill')
@@ -58,34 +52,15 @@ export function registerValidate(program: Command, result: CommandResult, output
     .option('--no-suites', 'skip the property suites that run after the clauses')
     .option('--runs <n>', 'runs per property suite', wholeNumber, SUITE_RUNS_DEFAULT)
     .action(async (backends: string[], flags: ValidateFlags) => {
-      result.exitCode = await runValidate(backends, flags, output);
+      result.exitCode = await runValidate(backends, flags);
     });
 }
 
-/**
- * `spillsim validate …` as a function (args without `node spillsim`): the exit code, the report
- * written to `output`, and for bad input the one-line reason the command prints (exit 2).
- */
-export async function runValidateCommand(args: readonly string[], output: ValidateOutput): Promise<{ exitCode: number; errorLine?: string }> {
-  const result: CommandResult = { exitCode: 0 };
-  const program = new Command('spillsim').exitOverride().configureOutput({ writeOut: (text) => output.write(text), writeErr: () => undefined });
-  registerValidate(program, result, output);
-  for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: (text) => output.write(text), writeErr: () => undefined });
-  try {
-    await program.parseAsync(['node', 'spillsim', ...args]);
-    return { exitCode: result.exitCode };
-  } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? { exitCode: 0 } : { exitCode: EXIT_USAGE, errorLine: error.message };
-    if (error instanceof SpillsimError) return { exitCode: EXIT_USAGE, errorLine: `spillsim: ${error.message}` };
-    throw error;
-  }
-}
-
-async function runValidate(backends: string[], flags: ValidateFlags, output: ValidateOutput): Promise<number> {
+async function runValidate(backends: string[], flags: ValidateFlags): Promise<number> {
   checkInput(backends, flags);
-  const paint = output === process.stdout ? colors() : colors({ isTTY: false } as NodeJS.WriteStream);
+  const paint = colors();
   const print = (text: string): void => {
-    if (!flags.json) output.write(`${text}\n`);
+    if (!flags.json) process.stdout.write(`${text}\n`);
   };
   const reports: ValidateReport[] = [];
   const options = { seed: flags.seed, timeoutMs: flags.timeoutMs };
@@ -113,7 +88,7 @@ async function runValidate(backends: string[], flags: ValidateFlags, output: Val
     print(formatClauseReport(report, paint));
   }
   const exitCode = reports.some((r) => (r.kind === 'differential' ? r.result.status !== 'same' : exitCodeOf(r.verdicts) !== 0)) ? EXIT_BROKEN : EXIT_OK;
-  if (flags.json) output.write(`${JSON.stringify({ seed: flags.seed, reports, exitCode }, null, 2)}\n`);
+  if (flags.json) process.stdout.write(`${JSON.stringify({ seed: flags.seed, reports, exitCode }, null, 2)}\n`);
   return exitCode;
 }
 
