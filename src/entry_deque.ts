@@ -1,5 +1,22 @@
+import type { Bytes } from './bytes.js';
 import { SpillsimError } from './errors.js';
 import type { QueueEntry } from './spill.js';
+
+type PagedEntry = Extract<QueueEntry, { kind: 'paged' }>;
+/** A slot holds a resident entry's `Bytes` itself (no wrapper per chunk), or a paged entry. */
+type Slot = Bytes | PagedEntry;
+
+function isPaged(slot: Slot): slot is PagedEntry {
+  return (slot as PagedEntry).kind === 'paged';
+}
+
+function toEntry(slot: Slot): QueueEntry {
+  return isPaged(slot) ? slot : { kind: 'bytes', bytes: slot };
+}
+
+function toSlot(entry: QueueEntry): Slot {
+  return entry.kind === 'bytes' ? entry.bytes : entry;
+}
 
 const CAPACITY_MIN = 16;
 
@@ -8,7 +25,10 @@ const CAPACITY_MIN = 16;
  * `VecDeque<QueueEntry>`).
  *
  * Entries sit in one array between `head` and `head + length`, with slack on both sides, so
- * both ends push and pop in amortized O(1). `residentBytes` (the sum of resident lengths) is
+ * both ends push and pop in amortized O(1). A resident entry is stored as its `Bytes` and
+ * wrapped only when read through `get`, `front`, `back` or iteration, so the queue's own hot
+ * path (`pushBackBytes`, `popFrontBytes`) allocates nothing per chunk; entries read back are
+ * equal to what was stored, not the same objects. `residentBytes` (the sum of resident lengths) is
  * kept up to date by every mutation so a policy reads it in O(1).
  *
  * The prefix queries (`residentBytesBefore`, `indexOfResidentBytesBefore`, `nextResidentIndex`)
@@ -16,7 +36,7 @@ const CAPACITY_MIN = 16;
  * first prefix query and maintained from then on, so a queue whose policies never ask pays nothing.
  */
 export class EntryDeque implements Iterable<QueueEntry> {
-  #slots: (QueueEntry | undefined)[];
+  #slots: (Slot | undefined)[];
   #head: number;
   #length = 0;
   #residentBytes = 0;
@@ -27,7 +47,7 @@ export class EntryDeque implements Iterable<QueueEntry> {
   #treeTopStep = 1;
 
   constructor(entries: Iterable<QueueEntry> = []) {
-    this.#slots = new Array<QueueEntry | undefined>(CAPACITY_MIN);
+    this.#slots = new Array<Slot | undefined>(CAPACITY_MIN);
     this.#head = CAPACITY_MIN >> 2;
     for (const entry of entries) this.pushBack(entry);
   }
@@ -53,63 +73,104 @@ export class EntryDeque implements Iterable<QueueEntry> {
 
   get(i: number): QueueEntry {
     this.#checkIndex(i, this.#length);
-    return this.#slots[this.#head + i] as QueueEntry;
+    return toEntry(this.#slots[this.#head + i] as Slot);
   }
 
   set(i: number, entry: QueueEntry): void {
     this.#checkIndex(i, this.#length);
     checkEntry(entry);
     const pos = this.#head + i;
-    this.#account(pos, this.#slots[pos] as QueueEntry, -1);
-    this.#slots[pos] = entry;
-    this.#account(pos, entry, +1);
+    const slot = toSlot(entry);
+    this.#account(pos, this.#slots[pos] as Slot, -1);
+    this.#slots[pos] = slot;
+    this.#account(pos, slot, +1);
   }
 
   front(): QueueEntry | undefined {
-    return this.#length === 0 ? undefined : this.#slots[this.#head];
+    return this.#length === 0 ? undefined : toEntry(this.#slots[this.#head] as Slot);
   }
 
   back(): QueueEntry | undefined {
-    return this.#length === 0 ? undefined : this.#slots[this.#head + this.#length - 1];
+    return this.#length === 0 ? undefined : toEntry(this.#slots[this.#head + this.#length - 1] as Slot);
+  }
+
+  /** The back entry's bytes when it is resident, else undefined (no allocation). */
+  backBytes(): Bytes | undefined {
+    if (this.#length === 0) return undefined;
+    const slot = this.#slots[this.#head + this.#length - 1] as Slot;
+    return isPaged(slot) ? undefined : slot;
   }
 
   pushBack(entry: QueueEntry): void {
     checkEntry(entry);
+    this.#pushBackSlot(toSlot(entry));
+  }
+
+  /** `pushBack({ kind: 'bytes', bytes })` without the wrapper: the queue's hot path. */
+  pushBackBytes(bytes: Bytes): void {
     if (this.#head + this.#length === this.#slots.length) this.#relayout(this.#length + 1);
     const pos = this.#head + this.#length;
-    this.#slots[pos] = entry;
+    this.#slots[pos] = bytes;
     this.#length += 1;
-    this.#account(pos, entry, +1);
+    this.#accountBytes(pos, bytes.length, 1);
   }
 
   pushFront(entry: QueueEntry): void {
     checkEntry(entry);
     if (this.#head === 0) this.#relayout(this.#length + 1);
     this.#head -= 1;
-    this.#slots[this.#head] = entry;
+    const slot = toSlot(entry);
+    this.#slots[this.#head] = slot;
     this.#length += 1;
-    this.#account(this.#head, entry, +1);
+    this.#account(this.#head, slot, +1);
   }
 
   popFront(): QueueEntry | undefined {
+    return this.#length === 0 ? undefined : toEntry(this.#popFrontSlot());
+  }
+
+  /** Pop the front entry if it is resident and return its bytes; else leave it and return undefined. */
+  popFrontBytes(): Bytes | undefined {
     if (this.#length === 0) return undefined;
     const pos = this.#head;
-    const entry = this.#slots[pos] as QueueEntry;
-    this.#account(pos, entry, -1);
+    const slot = this.#slots[pos] as Slot;
+    if (isPaged(slot)) return undefined;
+    this.#accountBytes(pos, slot.length, -1);
     this.#slots[pos] = undefined;
     this.#head += 1;
     this.#length -= 1;
-    return entry;
+    if (this.#length === 0) this.#head = this.#slots.length >> 2;
+    return slot;
   }
 
   popBack(): QueueEntry | undefined {
     if (this.#length === 0) return undefined;
     const pos = this.#head + this.#length - 1;
-    const entry = this.#slots[pos] as QueueEntry;
-    this.#account(pos, entry, -1);
+    const slot = this.#slots[pos] as Slot;
+    this.#account(pos, slot, -1);
     this.#slots[pos] = undefined;
     this.#length -= 1;
-    return entry;
+    return toEntry(slot);
+  }
+
+  #pushBackSlot(slot: Slot): void {
+    if (this.#head + this.#length === this.#slots.length) this.#relayout(this.#length + 1);
+    const pos = this.#head + this.#length;
+    this.#slots[pos] = slot;
+    this.#length += 1;
+    this.#account(pos, slot, +1);
+  }
+
+  #popFrontSlot(): Slot {
+    const pos = this.#head;
+    const slot = this.#slots[pos] as Slot;
+    this.#account(pos, slot, -1);
+    this.#slots[pos] = undefined;
+    this.#head += 1;
+    this.#length -= 1;
+    // A queue that drains to empty starts again mid-array, so steady traffic never relayouts.
+    if (this.#length === 0) this.#head = this.#slots.length >> 2;
+    return slot;
   }
 
   /** Insert before index `i` (0 ≤ i ≤ length), shifting the shorter side. */
@@ -131,9 +192,10 @@ export class EntryDeque implements Iterable<QueueEntry> {
       for (let p = this.#head + this.#length; p > this.#head + i; p -= 1) this.#move(p - 1, p);
     }
     const pos = this.#head + i;
-    this.#slots[pos] = entry;
+    const slot = toSlot(entry);
+    this.#slots[pos] = slot;
     this.#length += 1;
-    this.#account(pos, entry, +1);
+    this.#account(pos, slot, +1);
   }
 
   /** Remove and return the entry at index `i`, shifting the shorter side. */
@@ -142,8 +204,8 @@ export class EntryDeque implements Iterable<QueueEntry> {
     if (i === 0) return this.popFront() as QueueEntry;
     if (i === this.#length - 1) return this.popBack() as QueueEntry;
     const pos = this.#head + i;
-    const entry = this.#slots[pos] as QueueEntry;
-    this.#account(pos, entry, -1);
+    const slot = this.#slots[pos] as Slot;
+    this.#account(pos, slot, -1);
     if (i < this.#length - 1 - i) {
       for (let p = pos; p > this.#head; p -= 1) this.#move(p - 1, p);
       this.#slots[this.#head] = undefined;
@@ -154,7 +216,7 @@ export class EntryDeque implements Iterable<QueueEntry> {
       this.#slots[end] = undefined;
     }
     this.#length -= 1;
-    return entry;
+    return toEntry(slot);
   }
 
   clear(): void {
@@ -162,11 +224,11 @@ export class EntryDeque implements Iterable<QueueEntry> {
   }
 
   *[Symbol.iterator](): IterableIterator<QueueEntry> {
-    for (let i = 0; i < this.#length; i += 1) yield this.#slots[this.#head + i] as QueueEntry;
+    for (let i = 0; i < this.#length; i += 1) yield toEntry(this.#slots[this.#head + i] as Slot);
   }
 
   toArray(): QueueEntry[] {
-    return this.#slots.slice(this.#head, this.#head + this.#length) as QueueEntry[];
+    return (this.#slots.slice(this.#head, this.#head + this.#length) as Slot[]).map(toEntry);
   }
 
   /** Sum of resident bytes in entries `[0, i)`. O(log n). */
@@ -205,9 +267,11 @@ export class EntryDeque implements Iterable<QueueEntry> {
     }
   }
 
-  #account(pos: number, entry: QueueEntry, sign: 1 | -1): void {
-    if (entry.kind !== 'bytes') return;
-    const bytes = entry.bytes.length;
+  #account(pos: number, slot: Slot, sign: 1 | -1): void {
+    if (!isPaged(slot)) this.#accountBytes(pos, slot.length, sign);
+  }
+
+  #accountBytes(pos: number, bytes: number, sign: 1 | -1): void {
     this.#residentBytes += sign * bytes;
     this.#residentCount += sign;
     if (this.#tree !== undefined) add(this.#tree, pos, sign * bytes, sign);
@@ -215,19 +279,23 @@ export class EntryDeque implements Iterable<QueueEntry> {
 
   /** Move the entry in slot `from` to the empty-by-now slot `to`, keeping the trees right. */
   #move(from: number, to: number): void {
-    const entry = this.#slots[from];
-    this.#slots[to] = entry;
+    const slot = this.#slots[from];
+    this.#slots[to] = slot;
     this.#slots[from] = undefined;
-    if (this.#tree !== undefined && entry !== undefined && entry.kind === 'bytes') {
-      add(this.#tree, from, -entry.bytes.length, -1);
-      add(this.#tree, to, entry.bytes.length, 1);
+    if (this.#tree !== undefined && slot !== undefined && !isPaged(slot)) {
+      add(this.#tree, from, -slot.length, -1);
+      add(this.#tree, to, slot.length, 1);
     }
   }
 
   /** Re-place the entries in a fresh array with slack at both ends; O(n), amortized away. */
   #relayout(lengthNeeded: number): void {
     const capacity = Math.max(CAPACITY_MIN, 2 * lengthNeeded + CAPACITY_MIN);
-    const slots = new Array<QueueEntry | undefined>(capacity);
+    if (this.#length === 0 && capacity <= this.#slots.length) {
+      this.#head = this.#slots.length >> 2;
+      return;
+    }
+    const slots = new Array<Slot | undefined>(capacity);
     const head = (capacity - this.#length) >> 2;
     for (let i = 0; i < this.#length; i += 1) slots[head + i] = this.#slots[this.#head + i];
     this.#slots = slots;
@@ -244,10 +312,10 @@ export class EntryDeque implements Iterable<QueueEntry> {
     const n = this.#slots.length;
     const tree = new Float64Array(2 * (n + 1));
     for (let i = 0; i < this.#length; i += 1) {
-      const entry = this.#slots[this.#head + i] as QueueEntry;
-      if (entry.kind === 'bytes') {
+      const slot = this.#slots[this.#head + i] as Slot;
+      if (!isPaged(slot)) {
         const k = this.#head + i + 1;
-        tree[2 * k] = entry.bytes.length;
+        tree[2 * k] = slot.length;
         tree[2 * k + 1] = 1;
       }
     }

@@ -1,8 +1,8 @@
-import type { Bytes } from './bytes.js';
+import { Bytes } from './bytes.js';
 import type { Buzzer } from './buzzer.js';
 import { EntryDeque } from './entry_deque.js';
 import { PoisonedError, SpillsimError } from './errors.js';
-import { bytesEntry, type SpillPolicy } from './spill.js';
+import type { SpillPolicy } from './spill.js';
 
 /**
  * When `drainInto` buzzes the reader even though the queue is not empty.
@@ -87,31 +87,35 @@ export class MergeQueue implements Disposable {
     this.#checkUsable('extend');
     const deque = this.#shared.deque;
     let wasEmpty = false;
-    this.#guard(() => {
-      const iterator = items[Symbol.iterator]();
-      const first = iterator.next();
-      if (!first.done) {
-        let tail: Bytes = first.value;
-        // The reference pops the back and pushes it again when it does not merge; peeking first
-        // gives the same deque without two wasted mutations.
-        const back = deque.back();
-        if (back === undefined) {
+    try {
+      // Arrays (the common case) are walked by index: no iterator objects on the hot path.
+      const list = Array.isArray(items) ? (items as Bytes[]) : [...items];
+      if (list.length > 0) {
+        let tail = checkBytes(list[0]);
+        const back = deque.backBytes();
+        if (deque.length === 0) {
           wasEmpty = true;
-        } else if (back.kind === 'bytes' && adjoins(back.bytes, tail)) {
+        } else if (back !== undefined && adjoins(back, tail)) {
+          // The reference pops the back and pushes it again when it does not merge; peeking
+          // first gives the same deque without two wasted mutations.
           deque.popBack();
-          back.bytes.tryMerge(tail);
-          tail = back.bytes;
+          back.tryMerge(tail);
+          tail = back;
         }
-        for (let next = iterator.next(); !next.done; next = iterator.next()) {
-          if (!tail.tryMerge(next.value)) {
-            deque.pushBack(bytesEntry(tail));
-            tail = next.value;
+        for (let k = 1; k < list.length; k += 1) {
+          const next = checkBytes(list[k]);
+          if (!tail.tryMerge(next)) {
+            deque.pushBackBytes(tail);
+            tail = next;
           }
         }
-        deque.pushBack(bytesEntry(tail));
+        deque.pushBackBytes(tail);
       }
       this.#policy?.apply(deque);
-    });
+    } catch (error) {
+      this.#panic();
+      throw error;
+    }
     if (wasEmpty) this.#buzzer.buzz();
   }
 
@@ -123,16 +127,15 @@ export class MergeQueue implements Disposable {
   drainInto(out: Bytes[]): void {
     this.#checkUsable('drainInto');
     const deque = this.#shared.deque;
-    let produced = 0;
-    this.#guard(() => {
+    const outLengthBefore = out.length;
+    try {
       this.#policy?.apply(deque);
-      for (let front = deque.front(); front !== undefined && front.kind === 'bytes'; front = deque.front()) {
-        deque.popFront();
-        out.push(front.bytes);
-        produced += 1;
-      }
-    });
-    const nothing = this.#stallGuard === 'accumulator' ? out.length === 0 : produced === 0;
+    } catch (error) {
+      this.#panic();
+      throw error;
+    }
+    for (let bytes = deque.popFrontBytes(); bytes !== undefined; bytes = deque.popFrontBytes()) out.push(bytes);
+    const nothing = this.#stallGuard === 'accumulator' ? out.length === 0 : out.length === outLengthBefore;
     if (nothing && deque.length > 0) this.#buzzer.buzz();
   }
 
@@ -169,16 +172,20 @@ export class MergeQueue implements Disposable {
     if (this.#shared.poisoned) throw new PoisonedError(`${what} refused`);
   }
 
-  /** Run `body`; a throw is the reference's panic with the lock held, so it poisons the state. */
-  #guard(body: () => void): void {
-    try {
-      body();
-    } catch (error) {
-      this.#panicked = true;
-      this.#shared.poisoned = true;
-      throw error;
-    }
+  /** A throw with the lock held is the reference's panic: it poisons the shared state. */
+  #panic(): void {
+    this.#panicked = true;
+    this.#shared.poisoned = true;
   }
+}
+
+/** Items of `extend` must be `Bytes`: anything else would corrupt the resident count silently. */
+function checkBytes(item: unknown): Bytes {
+  if (item instanceof Bytes) return item;
+  const like = item as Bytes | null | undefined;
+  // A `Bytes` from a second copy of the library (another bundle) is still a Bytes.
+  if (like !== null && typeof like === 'object' && typeof like.tryMerge === 'function' && typeof like.length === 'number' && like.buffer !== undefined) return like;
+  throw new SpillsimError('E_BAD_ARGUMENT', `extend takes Bytes, got ${item === null ? 'null' : typeof item}; wrap a Uint8Array with Bytes.from(u8)`);
 }
 
 /** Whether `b.tryMerge` into `a` would succeed, without merging. */

@@ -8,7 +8,8 @@ const resident = (length: number): QueueEntry => ({ kind: 'bytes', bytes: Bytes.
 
 type Op =
   | { op: 'pushBack' | 'pushFront'; entry: QueueEntry }
-  | { op: 'popFront' | 'popBack' }
+  | { op: 'popFront' | 'popBack' | 'popFrontBytes' }
+  | { op: 'pushBackBytes'; length: number }
   | { op: 'insert' | 'set'; at: number; entry: QueueEntry }
   | { op: 'remove'; at: number }
   | { op: 'query'; at: number; bytes: number };
@@ -19,7 +20,8 @@ const entryArb = fc.oneof(
 );
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constantFrom('pushBack' as const, 'pushFront' as const), entry: entryArb }),
-  fc.record({ op: fc.constantFrom('popFront' as const, 'popBack' as const) }),
+  fc.record({ op: fc.constantFrom('popFront' as const, 'popBack' as const, 'popFrontBytes' as const) }),
+  fc.record({ op: fc.constant('pushBackBytes' as const), length: fc.nat({ max: 40 }) }),
   fc.record({ op: fc.constantFrom('insert' as const, 'set' as const), at: fc.nat(), entry: entryArb }),
   fc.record({ op: fc.constant('remove' as const), at: fc.nat() }),
   fc.record({ op: fc.constant('query' as const), at: fc.nat(), bytes: fc.nat({ max: 400 }) }),
@@ -57,11 +59,18 @@ describe('EntryDeque', () => {
             switch (step.op) {
               case 'pushBack': deque.pushBack(step.entry); model.push(step.entry); break;
               case 'pushFront': deque.pushFront(step.entry); model.unshift(step.entry); break;
-              case 'popFront': expect(deque.popFront()).toBe(model.shift()); break;
-              case 'popBack': expect(deque.popBack()).toBe(model.pop()); break;
+              case 'popFront': expect(deque.popFront()).toEqual(model.shift()); break;
+              case 'popBack': expect(deque.popBack()).toEqual(model.pop()); break;
+              case 'pushBackBytes': { const e = resident(step.length); deque.pushBackBytes((e as { bytes: Bytes }).bytes); model.push(e); break; }
+              case 'popFrontBytes': {
+                const front = model[0];
+                const popped = deque.popFrontBytes();
+                if (front?.kind === 'bytes') { expect(popped).toBe(front.bytes); model.shift(); } else expect(popped).toBeUndefined();
+                break;
+              }
               case 'insert': { const i = step.at % (model.length + 1); deque.insert(i, step.entry); model.splice(i, 0, step.entry); break; }
               case 'set': if (model.length > 0) { const i = step.at % model.length; deque.set(i, step.entry); model[i] = step.entry; } break;
-              case 'remove': if (model.length > 0) { const i = step.at % model.length; expect(deque.remove(i)).toBe(model.splice(i, 1)[0]); } break;
+              case 'remove': if (model.length > 0) { const i = step.at % model.length; expect(deque.remove(i)).toEqual(model.splice(i, 1)[0]); } break;
               case 'query': checkQueries(deque, model, step.at, step.bytes); break;
             }
             expect(deque.length).toBe(model.length);

@@ -41,6 +41,19 @@ describe('MergeQueue: extend', () => {
     expect(shape(r2.deque)).toBe('P P');
   });
 
+  it('rejects an item that is not Bytes, before it can corrupt the resident count', () => {
+    const [writer, reader] = MergeQueue.newPair(new Buzzer());
+    expect(() => writer.extend([new Uint8Array(4) as never])).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: expect.stringMatching(/Bytes\.from/) }));
+    expect(reader.deque.residentBytes).toBe(0);
+  });
+
+  it('takes any iterable, not only arrays', () => {
+    const [writer, reader] = MergeQueue.newPair(new Buzzer());
+    function* chunks(): Generator<Bytes> { yield pattern(3, 1); yield pattern(4, 2); }
+    writer.extend(chunks());
+    expect(shape(reader.deque)).toBe('B3 B4');
+  });
+
   it("runs the writer's policy on every call, even when nothing was pushed", () => {
     let applied = 0;
     const counting: SpillPolicy = { apply: () => { applied += 1; } };
