@@ -3,18 +3,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseByteSize } from '../src/cli/commands/sim.js';
-import { main } from '../src/cli/main.js';
+import { type MainRun, runMain } from './support/run_main.js';
 
 /** Run `spillsim sim ...args` in-process; returns the exit code and what it printed. */
-async function sim(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  const code = await main(['node', 'spillsim', 'sim', ...args]);
-  vi.restoreAllMocks();
-  return { code, stdout, stderr };
-}
+const sim = (...args: string[]): Promise<MainRun> => runMain(['sim', ...args]);
 
 afterEach(() => vi.restoreAllMocks());
 

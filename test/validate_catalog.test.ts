@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main.js';
+import { describe, expect, it } from 'vitest';
+import { runMain } from './support/run_main.js';
 import { BACKEND_CLAUSE_IDS } from '../properties/conformance/backend_clauses.js';
 import { POLICY_CLAUSE_IDS } from '../properties/conformance/policy_clauses.js';
 
@@ -22,20 +22,7 @@ interface JsonReport {
   reports: { kind: string; module: string; verdicts: { id: string; status: string; detail?: string; replay?: string }[] }[];
 }
 
-/** The command as a user runs it, in process: `main` with stdout and stderr captured. */
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  try {
-    const code = await main(['node', 'spillsim', ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const run = runMain;
 
 describe('spillsim validate on every backend in fixtures/backends', () => {
   it('the catalog has the shipped backends and at least ten broken ones, each naming the clause it breaks', () => {

@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main.js';
+import { describe, expect, it } from 'vitest';
+import { runMain } from './support/run_main.js';
 import { POLICY_CLAUSE_IDS } from '../properties/conformance/policy_clauses.js';
 import { checkBackendClause } from '../properties/vitest.js';
 
@@ -27,20 +27,7 @@ interface JsonReport {
   }[];
 }
 
-/** The command as a user runs it, in process: `main` with stdout and stderr captured. */
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  try {
-    const code = await main(['node', 'spillsim', ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const run = runMain;
 
 describe('spillsim validate --policy on every policy in fixtures/policies', () => {
   for (const entry of catalog.policies) {
