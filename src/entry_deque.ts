@@ -234,8 +234,8 @@ export class EntryDeque implements Iterable<QueueEntry> {
   /** Sum of resident bytes in entries `[0, i)`. O(log n). */
   residentBytesBefore(i: number): number {
     this.#checkIndex(i, this.#length + 1);
-    const tree = this.#ensureIndex();
-    return prefix(tree, this.#head + i, 0) - prefix(tree, this.#head, 0);
+    // Slots before `head` are always empty, so they weigh nothing in the trees.
+    return prefix(this.#ensureIndex(), this.#head + i, 0);
   }
 
   /**
@@ -244,10 +244,8 @@ export class EntryDeque implements Iterable<QueueEntry> {
    */
   indexOfResidentBytesBefore(bytes: number): number {
     if (bytes <= 0) return 0;
-    const tree = this.#ensureIndex();
-    const base = prefix(tree, this.#head, 0);
-    // Slots whose prefix is below base + bytes; the next slot is the first at or above it.
-    const pos = lowerBound(tree, this.#treeTopStep, base + bytes, 0) + 1;
+    // Slots before `head` weigh nothing, so the first slot whose prefix reaches `bytes` is the answer.
+    const pos = lowerBound(this.#ensureIndex(), this.#treeTopStep, bytes, 0) + 1;
     return Math.min(Math.max(pos - this.#head, 0), this.#length);
   }
 
