@@ -2,7 +2,8 @@ import { Bytes } from '../bytes.js';
 import { SpillsimError } from '../errors.js';
 import type { BytesFetch, FetchResult, InspectableSpill, StorageStats } from '../spill.js';
 import { type ChunkRecord, recordChunk, verifyChunk } from './chunk_integrity.js';
-import { checkSpillFs, fsErrorCode, type SpillFs } from './spill_fs.js';
+import { ReadFdCache } from './read_fd_cache.js';
+import { checkSpillFs, closeQuietly, fsErrorCode, type SpillFs } from './spill_fs.js';
 import { alreadyFetchedError, StoredHandle, storageClosedError } from './stored_handle.js';
 
 /**
@@ -30,7 +31,17 @@ export interface BatchFileSpillOptions {
   readMode?: ReadMode;
   /** Default `'partial'`. */
   writeMode?: WriteMode;
+  /**
+   * Default 64. How many batch files chunk-mode fetches keep open for reading between fetches
+   * (least recently used closed first); 0 opens and closes the file at every fetch.
+   */
+  openReadFilesMax?: number;
 }
+
+const OPEN_READ_FILES_MAX_DEFAULT = 64;
+
+/** Linux's IOV_MAX: a longer batch is written in several `writevSync` calls. */
+const IOVECS_PER_WRITE_MAX = 1024;
 
 /** What a batch-file backend holds, plus the counters a benchmark compares read modes by. */
 export interface BatchFileStats extends StorageStats {
@@ -50,6 +61,8 @@ export interface BatchFileStats extends StorageStats {
   spillFailures: number;
   /** Fetches that hit a storage error and returned their handle for a retry. */
   fetchFailures: number;
+  /** Batch files held open for reading right now (at most `openReadFilesMax`). */
+  openReadFiles: number;
 }
 
 /** One `spill` call's file and the chunks it kept. */
@@ -80,6 +93,7 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
   readonly writeMode: WriteMode;
   readonly #name: string;
   readonly #fs: SpillFs;
+  readonly #readFds: ReadFdCache;
   readonly #batches = new Set<Batch>();
   // Files whose unlink failed: nothing refers to them any more, but close() must still remove them.
   readonly #orphanPaths = new Set<string>();
@@ -109,6 +123,7 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
     this.dir = options.dir.endsWith('/') && options.dir.length > 1 ? options.dir.slice(0, -1) : options.dir;
     this.readMode = checkChoice(name, 'readMode', options.readMode, ['chunk', 'batch']);
     this.writeMode = checkChoice(name, 'writeMode', options.writeMode, ['partial', 'all-or-nothing']);
+    this.#readFds = new ReadFdCache(this.#fs, checkCountKnob(name, 'openReadFilesMax', options.openReadFilesMax, OPEN_READ_FILES_MAX_DEFAULT));
     try {
       this.#fs.mkdirSync(this.dir, { recursive: true });
     } catch (error) {
@@ -126,17 +141,24 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
     if (chunks.length === 0) return;
     const file = this.#createBatchFile();
     if (file === undefined) return;
-    const written = this.#writeChunks(file.fd, chunks);
-    const closeError = this.#closeQuietly(file.fd);
+    const written = this.#writeBatch(file.fd, chunks);
+    const closeError = closeQuietly(this.#fs, file.fd);
     const failure = written.error ?? closeError;
     if (failure !== undefined) this.#noteFailure('spill', failure);
     // A failed close may have lost buffered writes, so nothing in the file can be trusted.
-    const keepCount = closeError !== undefined || (failure !== undefined && this.writeMode === 'all-or-nothing') ? 0 : written.records.length;
+    const keepCount = closeError !== undefined || (failure !== undefined && this.writeMode === 'all-or-nothing') ? 0 : fullyWrittenCount(chunks, written.writtenBytes);
     if (keepCount === 0) {
       this.#removeFile(file.path);
       return;
     }
-    const records = written.records.slice(0, keepCount);
+    // Checksums are taken once, here, and only of what is kept: the half of the pair a fetch completes.
+    const records: ChunkRecord[] = new Array<ChunkRecord>(keepCount);
+    let offsetBytes = 0;
+    for (let k = 0; k < keepCount; k += 1) {
+      const data = chunks[k]!.data;
+      records[k] = recordChunk(offsetBytes, data);
+      offsetBytes += data.length;
+    }
     const last = records[keepCount - 1]!;
     const batch: Batch = {
       path: file.path,
@@ -168,6 +190,7 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
       cacheResidentBytesPeak: this.#cacheResidentBytesPeak,
       spillFailures: this.#spillFailures,
       fetchFailures: this.#fetchFailures,
+      openReadFiles: this.#readFds.openFiles,
     };
   }
 
@@ -177,6 +200,7 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
    */
   close(): void {
     this.#closed = true;
+    this.#readFds.forgetAll();
     for (const batch of this.#batches) this.#release(batch);
     const failedPaths: string[] = [];
     for (const path of [...this.#orphanPaths]) {
@@ -205,7 +229,7 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
     const record = batch.records[index]!;
     let data: Uint8Array;
     try {
-      data = this.readMode === 'chunk' ? this.#readRange(batch.path, record.offsetBytes, record.lengthBytes) : this.#readFromCache(batch, record);
+      data = this.readMode === 'chunk' ? this.#readRange(batch.path, record.offsetBytes, record.lengthBytes, true) : this.#readFromCache(batch, record);
     } catch (error) {
       this.#noteFailure('fetch', error);
       return { ok: false, handle };
@@ -223,7 +247,7 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
   /** The reference read: load the whole batch once, then hand each chunk out as a view of it. */
   #readFromCache(batch: Batch, record: ChunkRecord): Uint8Array {
     if (batch.cache === undefined) {
-      batch.cache = this.#readRange(batch.path, 0, batch.fileBytes);
+      batch.cache = this.#readRange(batch.path, 0, batch.fileBytes, false);
       this.#cacheResidentBytes += batch.cache.length;
       this.#cacheResidentBytesPeak = Math.max(this.#cacheResidentBytesPeak, this.#cacheResidentBytes);
     }
@@ -231,22 +255,26 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
     return batch.cache.subarray(record.offsetBytes, record.offsetBytes + record.lengthBytes);
   }
 
-  /** Reads up to `lengthBytes`; a shorter result means the file ended early. Throws what the fs throws. */
-  #readRange(path: string, offsetBytes: number, lengthBytes: number): Uint8Array {
-    const buffer = new Uint8Array(lengthBytes);
-    const fd = this.#fs.openSync(path, 'r');
+  /**
+   * Reads up to `lengthBytes` into a fresh allocation that becomes the chunk itself (no copy);
+   * a shorter result means the file ended early. Throws what the fs throws.
+   */
+  #readRange(path: string, offsetBytes: number, lengthBytes: number, keepOpen: boolean): Uint8Array {
+    // Not zero-filled: filling fresh memory cost more than the read itself here. Only the bytes
+    // read are ever handed out (the result is cut to them, and verified), never the rest.
+    const buffer = Buffer.allocUnsafeSlow(lengthBytes);
     let doneBytes = 0;
     try {
-      // Every pass reads at least one byte or ends the loop, so it runs at most lengthBytes times.
-      while (doneBytes < lengthBytes) {
-        const readBytes = this.#fs.readSync(fd, buffer, doneBytes, lengthBytes - doneBytes, offsetBytes + doneBytes);
-        if (!(readBytes > 0)) break;
-        doneBytes += readBytes;
-      }
+      this.#readFds.read(path, keepOpen, (fd) => {
+        // Every pass reads at least one byte or ends the loop, so it runs at most lengthBytes times.
+        while (doneBytes < lengthBytes) {
+          const readBytes = this.#fs.readSync(fd, buffer, doneBytes, lengthBytes - doneBytes, offsetBytes + doneBytes);
+          if (!(readBytes > 0)) break;
+          doneBytes += readBytes;
+        }
+      });
     } finally {
       this.#readBytes += doneBytes;
-      // A failed close after a read does not change the bytes read, which are verified anyway.
-      this.#closeQuietly(fd);
     }
     return buffer.subarray(0, doneBytes);
   }
@@ -269,39 +297,52 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
     );
   }
 
-  /** Writes chunks in order until one fails; returns the records of those fully written. */
-  #writeChunks(fd: number, chunks: readonly Bytes[]): { records: ChunkRecord[]; error: unknown } {
-    const records: ChunkRecord[] = [];
-    let offsetBytes = 0;
-    for (const chunk of chunks) {
-      const data = chunk.data;
+  /**
+   * Write the chunks back to back from offset 0, one `writevSync` per batch when the fs has it,
+   * one `writeSync` per chunk otherwise. Returns how many bytes were written before the first
+   * failure: a failed call writes nothing (a partial write is a short count), so every byte
+   * counted is in the file.
+   */
+  #writeBatch(fd: number, chunks: readonly Bytes[]): { writtenBytes: number; error: unknown } {
+    let totalBytes = 0;
+    for (const chunk of chunks) totalBytes += chunk.length;
+    let writtenBytes = 0;
+    let chunkIndex = 0;
+    let chunkStartBytes = 0;
+    // Every pass writes at least one byte or returns, so it runs at most totalBytes times.
+    while (writtenBytes < totalBytes) {
+      // Step past chunks fully written; one not fully written exists, since writtenBytes < totalBytes.
+      while (chunkStartBytes + chunks[chunkIndex]!.length <= writtenBytes) {
+        chunkStartBytes += chunks[chunkIndex]!.length;
+        chunkIndex += 1;
+      }
+      const skipBytes = writtenBytes - chunkStartBytes;
+      let passBytes: number;
       try {
-        this.#writeFully(fd, data, offsetBytes);
+        if (this.#fs.writevSync !== undefined) {
+          passBytes = this.#fs.writevSync(fd, pendingViews(chunks, chunkIndex, skipBytes), writtenBytes);
+        } else {
+          const data = chunks[chunkIndex]!.data;
+          passBytes = this.#fs.writeSync(fd, data, skipBytes, data.length - skipBytes, writtenBytes);
+        }
       } catch (error) {
-        return { records, error };
+        return { writtenBytes, error };
       }
-      records.push(recordChunk(offsetBytes, data));
-      offsetBytes += data.length;
-    }
-    return { records, error: undefined };
-  }
-
-  #writeFully(fd: number, data: Uint8Array, positionBytes: number): void {
-    // Every pass writes at least one byte or throws, so it runs at most data.length times.
-    for (let doneBytes = 0; doneBytes < data.length; ) {
-      const writtenBytes = this.#fs.writeSync(fd, data, doneBytes, data.length - doneBytes, positionBytes + doneBytes);
-      if (!(writtenBytes > 0)) {
-        throw new SpillsimError('E_STORAGE', `write made no progress at byte ${positionBytes + doneBytes} (returned ${String(writtenBytes)})`);
+      if (!(passBytes > 0)) {
+        return { writtenBytes, error: new SpillsimError('E_STORAGE', `write made no progress at byte ${writtenBytes} (returned ${String(passBytes)})`) };
       }
-      doneBytes += writtenBytes;
-      this.#writtenBytes += writtenBytes;
+      writtenBytes += passBytes;
+      this.#writtenBytes += passBytes;
     }
+    return { writtenBytes, error: undefined };
   }
 
   #release(batch: Batch): void {
     if (batch.cache !== undefined) this.#cacheResidentBytes -= batch.cache.length;
     batch.cache = undefined;
     this.#batches.delete(batch);
+    // Closed before the unlink: some systems refuse to remove an open file.
+    this.#readFds.forget(batch.path);
     this.#removeFile(batch.path);
   }
 
@@ -315,20 +356,36 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
     }
   }
 
-  #closeQuietly(fd: number): unknown {
-    try {
-      this.#fs.closeSync(fd);
-      return undefined;
-    } catch (error) {
-      return error;
-    }
-  }
-
   #noteFailure(during: 'spill' | 'fetch' | 'remove', error: unknown): void {
     this.#lastError = error;
     if (during === 'spill') this.#spillFailures += 1;
     if (during === 'fetch') this.#fetchFailures += 1;
   }
+}
+
+/** How many chunks, from the front, lie wholly within the first `writtenBytes` bytes of the batch. */
+function fullyWrittenCount(chunks: readonly Bytes[], writtenBytes: number): number {
+  let endBytes = 0;
+  for (let k = 0; k < chunks.length; k += 1) {
+    endBytes += chunks[k]!.length;
+    if (endBytes > writtenBytes) return k;
+  }
+  return chunks.length;
+}
+
+/** The views a `writevSync` pass writes: from chunk `from` (less its first `skipBytes`), at most IOVECS_PER_WRITE_MAX of them. */
+function pendingViews(chunks: readonly Bytes[], from: number, skipBytes: number): Uint8Array[] {
+  const count = Math.min(chunks.length - from, IOVECS_PER_WRITE_MAX);
+  const views = new Array<Uint8Array>(count);
+  for (let k = 0; k < count; k += 1) views[k] = chunks[from + k]!.data;
+  if (skipBytes > 0) views[0] = views[0]!.subarray(skipBytes);
+  return views;
+}
+
+function checkCountKnob(owner: string, name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  throw new SpillsimError('E_BAD_KNOB', `${owner} option ${name} must be a non-negative whole number, got ${JSON.stringify(value) ?? String(value)}`);
 }
 
 function checkChoice<T extends string>(owner: string, name: string, value: unknown, choices: readonly [T, ...T[]]): T {

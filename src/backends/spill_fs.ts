@@ -4,11 +4,17 @@ import { SpillsimError } from '../errors.js';
 /**
  * The synchronous file operations a batch-file backend uses: the subset that both `node:fs`
  * and a memfs `Volume` provide, so one engine serves both. Tests and fault injectors pass a
- * copy with one method replaced (`{ ...nodeFs, writeSync: failing }`) to fail at chosen points.
+ * copy with one method replaced (`{ ...nodeFs, readSync: failing }`) to fail at chosen points.
+ *
+ * Writes go through `writevSync` when the fs has it (one call per batch) and through
+ * `writeSync` (one call per chunk) when it does not. `node:fs` and memfs have both, so a copy
+ * that fails writes must replace `writevSync`, or leave it out to fail `writeSync` calls.
  */
 export interface SpillFs {
   openSync(path: string, flags: string): number;
   writeSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number;
+  /** Optional: writes `buffers` back to back from `position`; returns the bytes written (a short count is allowed). */
+  writevSync?(fd: number, buffers: Uint8Array[], position: number): number;
   readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number;
   closeSync(fd: number): void;
   unlinkSync(path: string): void;
@@ -26,6 +32,16 @@ export function checkSpillFs(fs: unknown, owner: string): SpillFs {
     throw new SpillsimError('E_BAD_ARGUMENT', `${owner} option fs lacks ${missing.join(', ')}; pass node:fs, a memfs Volume, or a copy of one with methods replaced`);
   }
   return fs as SpillFs;
+}
+
+/** Close `fd`; returns the error instead of throwing it, for callers that decide what a failed close means. */
+export function closeQuietly(fs: SpillFs, fd: number): unknown {
+  try {
+    fs.closeSync(fd);
+    return undefined;
+  } catch (error) {
+    return error;
+  }
 }
 
 /** The error code a node or memfs fs error carries, if any. */
