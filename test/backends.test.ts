@@ -21,25 +21,60 @@ import { propertySeeds } from './support/seeds.js';
 // ---------------------------------------------------------------------------------------------
 // Fault injection: a copy of an fs whose chosen calls (by 0-based index per method) throw EIO.
 
-type FsMethod = 'openSync' | 'writeSync' | 'readSync' | 'closeSync' | 'unlinkSync';
+type FsMethod = 'openSync' | 'writeSync' | 'writevSync' | 'readSync' | 'closeSync' | 'unlinkSync';
 type FailPlan = Partial<Record<FsMethod, (callIndex: number) => boolean>>;
 
-function faultyFs(base: SpillFs, plan: FailPlan): { fs: SpillFs; calls: Record<FsMethod, number> } {
-  const calls: Record<FsMethod, number> = { openSync: 0, writeSync: 0, readSync: 0, closeSync: 0, unlinkSync: 0 };
-  function gate(method: FsMethod): void {
+/**
+ * `writev` (when given) adds a `writevSync` that writes at most `bytesMaxPerCall` bytes per
+ * call, so short writes happen where the test wants them; without it the copy has no
+ * `writevSync` and the backend writes chunk by chunk with `writeSync`.
+ */
+interface WritevPlan {
+  bytesMaxPerCall?: number;
+}
+
+function faultyFs(base: SpillFs, plan: FailPlan, writev?: WritevPlan): { fs: SpillFs; calls: Record<FsMethod, number>; log: string[] } {
+  const calls: Record<FsMethod, number> = { openSync: 0, writeSync: 0, writevSync: 0, readSync: 0, closeSync: 0, unlinkSync: 0 };
+  // Every call in order, with the fd or path it was made on, for tests of what is closed when.
+  const log: string[] = [];
+  function gate(method: FsMethod, on: number | string): void {
     const index = calls[method];
     calls[method] += 1;
+    log.push(`${method} ${on}`);
     if (plan[method]?.(index) === true) throw Object.assign(new Error(`injected EIO in ${method} call ${index}`), { code: 'EIO' });
   }
   const fs: SpillFs = {
-    openSync: (path, flags) => (gate('openSync'), base.openSync(path, flags)),
-    writeSync: (fd, buffer, offset, length, position) => (gate('writeSync'), base.writeSync(fd, buffer, offset, length, position)),
-    readSync: (fd, buffer, offset, length, position) => (gate('readSync'), base.readSync(fd, buffer, offset, length, position)),
-    closeSync: (fd) => (gate('closeSync'), base.closeSync(fd)),
-    unlinkSync: (path) => (gate('unlinkSync'), base.unlinkSync(path)),
+    openSync: (path, flags) => {
+      gate('openSync', path);
+      const fd = base.openSync(path, flags);
+      log.push(`opened ${path} as ${fd} ${flags}`);
+      return fd;
+    },
+    writeSync: (fd, buffer, offset, length, position) => (gate('writeSync', fd), base.writeSync(fd, buffer, offset, length, position)),
+    readSync: (fd, buffer, offset, length, position) => (gate('readSync', fd), base.readSync(fd, buffer, offset, length, position)),
+    closeSync: (fd) => (gate('closeSync', fd), base.closeSync(fd)),
+    unlinkSync: (path) => (gate('unlinkSync', path), base.unlinkSync(path)),
     mkdirSync: (path, options) => base.mkdirSync(path, options),
   };
-  return { fs, calls };
+  if (writev !== undefined) {
+    fs.writevSync = (fd, buffers, position) => {
+      gate('writevSync', fd);
+      return base.writevSync!(fd, firstBytes(buffers, writev.bytesMaxPerCall ?? Infinity), position);
+    };
+  }
+  return { fs, calls, log };
+}
+
+/** The views covering the first `bytesMax` bytes of `buffers`. */
+function firstBytes(buffers: Uint8Array[], bytesMax: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let leftBytes = bytesMax;
+  for (const buffer of buffers) {
+    if (leftBytes <= 0) break;
+    out.push(buffer.length <= leftBytes ? buffer : buffer.subarray(0, leftBytes));
+    leftBytes -= buffer.length;
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -48,7 +83,11 @@ function faultyFs(base: SpillFs, plan: FailPlan): { fs: SpillFs; calls: Record<F
 interface BuildOptions {
   readMode?: ReadMode;
   writeMode?: WriteMode;
+  openReadFilesMax?: number;
+  /** Wrap the fs (so `calls` and `log` count its calls), failing the calls this plan names. */
   faults?: FailPlan;
+  /** With `faults`: give the wrapped fs a `writevSync` too (see `faultyFs`). */
+  writev?: WritevPlan;
 }
 
 interface Harness {
@@ -59,6 +98,10 @@ interface Harness {
   flipByte(path: string, offsetBytes: number): void;
   /** Cut a batch file short (file-based backends only). */
   truncate(path: string, lengthBytes: number): void;
+  /** Calls made so far through the wrapped fs (all 0 unless built with `faults`). */
+  calls: Record<FsMethod, number>;
+  /** Those calls in order (empty unless built with `faults`). */
+  log: string[];
 }
 
 interface BackendCase {
@@ -83,16 +126,23 @@ interface InspectFs {
 /** A file-based case: `host` supplies a fresh fs and directory, and constructs the backend over them. */
 function batchFileCase(
   name: string,
-  host: () => { fs: SpillFs & InspectFs; dir: string; construct(options: { dir: string; readMode?: ReadMode; writeMode?: WriteMode; fs?: SpillFs }): BatchFileSpill },
+  host: () => {
+    fs: SpillFs & InspectFs;
+    dir: string;
+    construct(options: { dir: string; readMode?: ReadMode; writeMode?: WriteMode; openReadFilesMax?: number; fs?: SpillFs }): BatchFileSpill;
+  },
 ): BackendCase {
   return {
     name,
     fileBased: true,
-    build({ readMode, writeMode, faults } = {}) {
+    build({ readMode, writeMode, openReadFilesMax, faults, writev } = {}) {
       const { fs, dir, construct } = host();
-      const spill = construct({ dir, readMode, writeMode, fs: faults === undefined ? undefined : faultyFs(fs, faults).fs });
+      const wrapped = faults === undefined ? undefined : faultyFs(fs, faults, writev);
+      const spill = construct({ dir, readMode, writeMode, openReadFilesMax, fs: wrapped?.fs });
       return {
         spill,
+        calls: wrapped?.calls ?? faultyFs(fs, {}).calls,
+        log: wrapped?.log ?? [],
         files: () => fs.readdirSync(dir).map((entry) => `${dir}/${String(entry)}`),
         flipByte: (path, offsetBytes) => {
           const data = fs.readFileSync(path);
@@ -127,6 +177,8 @@ function memoryCase(): BackendCase {
     build() {
       return {
         spill: new MemorySpill(),
+        calls: faultyFs(nodeFs, {}).calls,
+        log: [],
         files: () => [],
         flipByte: noFiles,
         truncate: noFiles,
@@ -470,6 +522,179 @@ describe.each(FILE_CASES)('$name (file-based)', (backend) => {
 });
 
 // ---------------------------------------------------------------------------------------------
+
+describe.each(FILE_CASES)('$name: one writev per batch', (backend) => {
+  const never: FailPlan = {};
+
+  it('writes a batch with one writevSync call and no writeSync calls', () => {
+    const harness = backend.build({ faults: never, writev: {} });
+    const chunks = chunksOf(LENGTHS);
+    const expected = contents(chunks);
+    const handles: BytesFetch[] = [];
+    harness.spill.spill(chunks, handles);
+    expect(harness.calls).toMatchObject({ writevSync: 1, writeSync: 0 });
+    expect(handles.map(fetchOk)).toEqual(expected);
+  });
+
+  it('continues after short writes, including ones that end inside a chunk', () => {
+    for (const bytesMaxPerCall of [1, 50, 64, 65, 365, 4000]) {
+      const harness = backend.build({ faults: never, writev: { bytesMaxPerCall } });
+      checkPartialSpill(harness.spill, LENGTHS, (drained) => expect(drained).toBe(LENGTHS.length));
+      expect(harness.calls.writevSync).toBe(Math.ceil(TOTAL_BYTES / bytesMaxPerCall));
+      expect(harness.spill.stats()).toMatchObject({ writtenBytes: TOTAL_BYTES, spillFailures: 0 });
+    }
+  });
+
+  it('a writev failing after short writes drains exactly the chunks fully written before it, at every point', () => {
+    // Each call writes 37 bytes, so failures land inside chunks, on their edges and next to empty ones.
+    const bytesMaxPerCall = 37;
+    const callsNeeded = Math.ceil(TOTAL_BYTES / bytesMaxPerCall);
+    const ends = LENGTHS.map((_, i) => LENGTHS.slice(0, i + 1).reduce((a, b) => a + b, 0));
+    for (let failAt = 0; failAt < callsNeeded; failAt += 1) {
+      const harness = backend.build({ faults: { writevSync: (i) => i === failAt }, writev: { bytesMaxPerCall } });
+      const writtenBytes = failAt * bytesMaxPerCall;
+      checkPartialSpill(harness.spill, LENGTHS, (drained) => {
+        const fullyWritten = ends.findIndex((end) => end > writtenBytes);
+        expect(drained).toBe(fullyWritten === -1 ? LENGTHS.length : fullyWritten);
+      });
+      expect(harness.spill.stats()).toMatchObject({ spillFailures: 1, writtenBytes });
+      expect(harness.files()).toEqual([]);
+    }
+  });
+
+  it("in writeMode 'all-or-nothing' a writev failing after short writes drains nothing", () => {
+    const harness = backend.build({ writeMode: 'all-or-nothing', faults: { writevSync: (i) => i === 3 }, writev: { bytesMaxPerCall: 100 } });
+    checkPartialSpill(harness.spill, LENGTHS, (drained) => expect(drained).toBe(0));
+    expect(harness.files()).toEqual([]);
+  });
+
+  it('a writev that makes no progress is a failure, not a loop', () => {
+    const harness = backend.build({ faults: never, writev: { bytesMaxPerCall: 0 } });
+    checkPartialSpill(harness.spill, [0, 0, 5, 6], (drained) => expect(drained).toBe(2));
+    expect(harness.calls.writevSync).toBe(1);
+    expect(harness.spill.stats().spillFailures).toBe(1);
+    expect(String((harness.spill as BatchFileSpill).lastError)).toMatch(/write made no progress at byte 0 \(returned 0\)/);
+  });
+
+  it('writes a batch of more chunks than one writev takes (1024) in several calls', () => {
+    const harness = backend.build({ faults: never, writev: {} });
+    const lengths = Array.from({ length: 2500 }, (_, i) => i % 7);
+    const chunks = chunksOf(lengths);
+    const expected = contents(chunks);
+    const handles: BytesFetch[] = [];
+    harness.spill.spill(chunks, handles);
+    expect(harness.calls.writevSync).toBe(3);
+    expect(handles.map(fetchOk)).toEqual(expected);
+  });
+});
+
+describe.each(FILE_CASES)('$name: open read files', (backend) => {
+  const never: FailPlan = {};
+  /** The read opens so far: every open but the batch files' creation ('wx'). */
+  const readOpens = (harness: Harness) => harness.log.filter((line) => line.startsWith('opened') && line.endsWith(' r')).length;
+
+  it('opens a batch file once for all its chunk reads', () => {
+    const harness = backend.build({ faults: never });
+    const handles: BytesFetch[] = [];
+    harness.spill.spill(chunksOf(LENGTHS), handles);
+    for (const handle of handles.slice(0, -1)) fetchOk(handle);
+    expect(readOpens(harness)).toBe(1);
+    expect(harness.spill.stats().openReadFiles).toBe(1);
+    fetchOk(handles.at(-1)!);
+    // The last fetch released the batch: its descriptor closed, then the file removed.
+    expect(harness.spill.stats().openReadFiles).toBe(0);
+    expect(harness.calls.closeSync).toBe(2);
+    expect(harness.files()).toEqual([]);
+  });
+
+  it('closes a batch file before removing it', () => {
+    const harness = backend.build({ faults: never });
+    const handles: BytesFetch[] = [];
+    harness.spill.spill(chunksOf([3, 4]), handles);
+    handles.forEach(fetchOk);
+    const readFd = /^opened (\S+) as (\d+) r$/.exec(harness.log.find((line) => line.endsWith(' r'))!)!;
+    const closeIndex = harness.log.lastIndexOf(`closeSync ${readFd[2]}`);
+    expect(closeIndex).toBeGreaterThan(-1);
+    expect(closeIndex).toBeLessThan(harness.log.indexOf(`unlinkSync ${readFd[1]}`));
+  });
+
+  it('keeps at most openReadFilesMax open, closing the least recently used first', () => {
+    const harness = backend.build({ faults: never, openReadFilesMax: 2 });
+    const batches = [0, 1, 2].map(() => {
+      const handles: BytesFetch[] = [];
+      // Four chunks each, so no batch in this test is fully fetched (which would close its file).
+      harness.spill.spill(chunksOf([10, 20, 30, 40]), handles);
+      return handles;
+    });
+    const [a, b, c] = batches as [BytesFetch[], BytesFetch[], BytesFetch[]];
+    fetchOk(a[0]!);
+    fetchOk(b[0]!);
+    fetchOk(a[1]!); // a is now the most recently used, b the least
+    expect(readOpens(harness)).toBe(2);
+    fetchOk(c[0]!); // a third file: b is closed, a stays open
+    expect(readOpens(harness)).toBe(3);
+    expect(harness.spill.stats().openReadFiles).toBe(2);
+    fetchOk(a[2]!);
+    expect(readOpens(harness)).toBe(3);
+    expect(fetchOk(b[1]!)).toEqual(Array.from(chunkOf(1, 20).data)); // b reopened, c evicted
+    expect(readOpens(harness)).toBe(4);
+    fetchOk(c[1]!);
+    expect(readOpens(harness)).toBe(5);
+    expect(harness.spill.stats().openReadFiles).toBeLessThanOrEqual(2);
+  });
+
+  it('openReadFilesMax 0 opens and closes the file at every fetch', () => {
+    const harness = backend.build({ faults: never, openReadFilesMax: 0 });
+    const handles: BytesFetch[] = [];
+    harness.spill.spill(chunksOf(LENGTHS), handles);
+    handles.forEach(fetchOk);
+    expect(readOpens(harness)).toBe(LENGTHS.length);
+    expect(harness.calls.closeSync).toBe(harness.calls.openSync);
+  });
+
+  it('close() closes every file it holds open', () => {
+    const harness = backend.build({ faults: never });
+    for (let k = 0; k < 3; k += 1) {
+      const handles: BytesFetch[] = [];
+      harness.spill.spill(chunksOf([5, 5]), handles);
+      fetchOk(handles[0]!);
+    }
+    expect(harness.spill.stats().openReadFiles).toBe(3);
+    harness.spill.close();
+    expect(harness.spill.stats().openReadFiles).toBe(0);
+    expect(harness.calls.closeSync).toBe(harness.calls.openSync);
+    expect(harness.files()).toEqual([]);
+  });
+
+  it('a failed read closes its file, and the retry opens it again', () => {
+    const harness = backend.build({ faults: { readSync: (i) => i === 1 } });
+    const handles: BytesFetch[] = [];
+    harness.spill.spill(chunksOf([8, 9, 10]), handles);
+    fetchOk(handles[0]!);
+    const failed = handles[1]!.fetch();
+    expect(failed.ok).toBe(false);
+    expect(harness.spill.stats()).toMatchObject({ openReadFiles: 0, fetchFailures: 1 });
+    expect(harness.calls.closeSync).toBe(harness.calls.openSync);
+    expect(fetchOk((failed as { ok: false; handle: BytesFetch }).handle)).toEqual(Array.from(chunkOf(1, 9).data));
+    expect(readOpens(harness)).toBe(2);
+    expect(fetchOk(handles[2]!)).toEqual(Array.from(chunkOf(2, 10).data));
+  });
+
+  it("readMode 'batch' does not keep files open", () => {
+    const harness = backend.build({ readMode: 'batch', faults: never });
+    const handles: BytesFetch[] = [];
+    harness.spill.spill(chunksOf(LENGTHS), handles);
+    fetchOk(handles[0]!);
+    expect(harness.spill.stats().openReadFiles).toBe(0);
+    expect(harness.calls.closeSync).toBe(harness.calls.openSync);
+  });
+
+  it('rejects a bad openReadFilesMax with E_BAD_KNOB', () => {
+    for (const openReadFilesMax of [-1, 1.5, Number.NaN]) {
+      expect(storageError(() => backend.build({ openReadFilesMax })).code).toBe('E_BAD_KNOB');
+    }
+  });
+});
 
 /** Spill `lengths` and check the contract: a drained prefix, the exact suffix left, one handle per drained chunk. */
 function checkPartialSpill(spill: InspectableSpill, lengths: readonly number[], checkDrained: (drained: number) => void): void {
