@@ -576,6 +576,29 @@ describe.each(FILE_CASES)('$name: one writev per batch', (backend) => {
     expect(String((harness.spill as BatchFileSpill).lastError)).toMatch(/write made no progress at byte 0 \(returned 0\)/);
   });
 
+  it('keeps every byte in order through a MergeQueue while writev calls write short or fail at random', () => {
+    let spillFailures = 0;
+    for (const seed of propertySeeds()) {
+      fc.assert(
+        fc.property(
+          fc.array(fc.integer({ min: 0, max: 200 }), { minLength: 1, maxLength: 80 }),
+          fc.array(fc.boolean(), { minLength: 1, maxLength: 16 }),
+          fc.integer({ min: 1, max: 300 }),
+          (lengths, writeFails, bytesMaxPerCall) => {
+            const fails = (i: number) => i < 400 && writeFails[i % writeFails.length] === true;
+            const harness = backend.build({ faults: { writevSync: fails }, writev: { bytesMaxPerCall } });
+            deliverThroughQueue(harness.spill, lengths, { thresholdBytes: 256, headReserveBytes: 64, budgetBytes: 128 });
+            expect(harness.spill.stats()).toMatchObject({ storedBytes: 0, storedChunks: 0, openReadFiles: 0 });
+            expect(harness.files()).toEqual([]);
+            spillFailures += harness.spill.stats().spillFailures ?? 0;
+          },
+        ),
+        { seed, numRuns: backend.name === 'FileSpill' ? 15 : 40 },
+      );
+    }
+    expect(spillFailures).toBeGreaterThan(0);
+  });
+
   it('writes a batch of more chunks than one writev takes (1024) in several calls', () => {
     const harness = backend.build({ faults: never, writev: {} });
     const lengths = Array.from({ length: 2500 }, (_, i) => i % 7);
