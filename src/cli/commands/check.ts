@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join, relative } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
@@ -167,11 +167,22 @@ function listSuites(): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** A `--backend` module as a strategy factory: a fresh backend (and directory) per system. */
+/**
+ * A `--backend` module as a strategy factory: a fresh backend and directory per system. A
+ * check builds thousands of systems, so their directories live under one parent that is
+ * removed when the command exits.
+ */
 export async function backendStrategy(specifier: string): Promise<() => Promise<BytesSpill>> {
   const backend = await loadBackendModule(specifier);
   const noFaults = { failWrite: () => false, failRead: () => false };
-  return async () => backend.factory({ dir: mkdtempSync(join(tmpdir(), 'spillsim-check-')), faults: noFaults });
+  const parent = mkdtempSync(join(tmpdir(), 'spillsim-check-'));
+  process.once('exit', () => rmSync(parent, { recursive: true, force: true }));
+  let systems = 0;
+  return async () => {
+    const dir = join(parent, String(systems++));
+    mkdirSync(dir);
+    return backend.factory({ dir, faults: noFaults });
+  };
 }
 
 export function whole(text: string): number {
