@@ -19,7 +19,10 @@ import {
   validateSuites,
 } from '../../../properties/conformance/validate.js';
 import { SUITE_RUNS_DEFAULT } from '../../../properties/conformance/suite_units.js';
+import { SUITE_NAMES } from '../../../properties/run_suite.js';
+import type { ClauseVerdict } from '../../../properties/conformance/clause.js';
 import { colors } from '../format.js';
+import { Progress } from '../progress.js';
 import type { CommandResult } from '../main.js';
 import { EXIT_BROKEN, EXIT_OK, UsageError } from '../usage_error.js';
 
@@ -34,6 +37,7 @@ interface ValidateFlags {
   differential?: boolean;
   suites: boolean;
   runs: number;
+  quiet?: boolean;
 }
 
 export function registerValidate(program: Command, result: CommandResult): void {
@@ -51,6 +55,7 @@ export function registerValidate(program: Command, result: CommandResult): void 
     .option('--differential', 'compare with MemorySpill on one trace, even for a single backend')
     .option('--no-suites', 'skip the property suites that run after the clauses')
     .option('--runs <n>', 'runs per property suite', wholeNumber, SUITE_RUNS_DEFAULT)
+    .option('--quiet', 'no progress output')
     .action(async (backends: string[], flags: ValidateFlags) => {
       result.exitCode = await runValidate(backends, flags);
     });
@@ -74,9 +79,21 @@ async function runValidate(backends: string[], flags: ValidateFlags): Promise<nu
   } else if (backends.length === 1) {
     const module = backends[0]!;
     const example = flags.example === undefined ? undefined : parseExample(flags.example);
-    const verdicts = await validateBackend(module, { ...options, clauseIds: flags.clause, ...(example === undefined ? {} : { example }) });
-    // The suites judge the backend as the queue uses it; a --clause replay wants just the clause.
-    if (flags.suites && flags.clause.length === 0) verdicts.push(...(await validateSuites(module, { seed: flags.seed, runs: flags.runs, after: verdicts })));
+    const withSuites = flags.suites && flags.clause.length === 0;
+    const progress = new Progress({
+      label: 'clauses',
+      total: (flags.clause.length > 0 ? flags.clause.length : BACKEND_CLAUSE_IDS.length) + (withSuites ? SUITE_NAMES.length : 0),
+      quiet: Boolean(flags.quiet || flags.json),
+    });
+    const onVerdict = (verdict: ClauseVerdict): void => progress.tick(1, verdict.status === 'broken' || verdict.status === 'timeout' ? 1 : 0);
+    let verdicts: ClauseVerdict[];
+    try {
+      verdicts = await validateBackend(module, { ...options, clauseIds: flags.clause, onVerdict, ...(example === undefined ? {} : { example }) });
+      // The suites judge the backend as the queue uses it; a --clause replay wants just the clause.
+      if (withSuites) verdicts.push(...(await validateSuites(module, { seed: flags.seed, runs: flags.runs, after: verdicts, onVerdict })));
+    } finally {
+      progress.stop();
+    }
     const report = clauseReport('backend', module, verdicts, flags.seed);
     reports.push(report);
     print(formatClauseReport(report, paint));
