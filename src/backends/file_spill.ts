@@ -8,7 +8,9 @@ export interface FileSpillOptions {
   readMode?: ReadMode;
   /** Default `'partial'` (keep the chunks written before a failure); `'all-or-nothing'` is the reference. */
   writeMode?: WriteMode;
-  /** Default `node:fs`; pass a copy with methods replaced to inject failures. */
+  /** Default 64: batch files kept open for chunk reads between fetches (least recently used closed first); 0 reopens at every fetch. */
+  openReadFilesMax?: number;
+  /** Default `node:fs`; pass a copy with methods replaced to inject failures (writes use `writevSync` when it has one). */
   fs?: SpillFs;
 }
 

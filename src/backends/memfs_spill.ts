@@ -11,6 +11,8 @@ export interface MemfsSpillOptions {
   readMode?: ReadMode;
   /** Default `'partial'`; `'all-or-nothing'` is the reference. */
   writeMode?: WriteMode;
+  /** Default 64: batch files kept open for chunk reads between fetches (least recently used closed first); 0 reopens at every fetch. */
+  openReadFilesMax?: number;
   /** Default: `volume` itself; pass `{ ...volume, readSync: failing }` to inject failures. */
   fs?: SpillFs;
 }
