@@ -84,21 +84,10 @@ function runLine(line: string, cwd: string): Promise<ShellRun> {
   });
 }
 
-/**
- * README.md, plus each fragment in docs/readme/ not yet assembled into it (the lead assembles
- * them): every command a reader can see is run.
- */
+/** README.md: every command a reader can see is run. */
 function documents(): Array<{ name: string; commands: ReadmeCommand[] }> {
-  const readme = existsSync(join(REPO_ROOT, 'README.md')) ? readFileSync(join(REPO_ROOT, 'README.md'), 'utf8') : '';
-  const inReadme = new Set(extractCommands(readme).map((c) => c.line));
-  const docs = [{ name: 'README.md', commands: extractCommands(readme) }];
-  const fragmentsDir = join(REPO_ROOT, 'docs/readme');
-  for (const file of existsSync(fragmentsDir) ? readdirSync(fragmentsDir).sort() : []) {
-    if (!file.endsWith('.md') || file === 'README.md') continue;
-    const commands = extractCommands(readFileSync(join(fragmentsDir, file), 'utf8'));
-    if (commands.some((c) => !inReadme.has(c.line))) docs.push({ name: `docs/readme/${file}`, commands });
-  }
-  return docs.filter((d) => d.commands.length > 0);
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  return [{ name: 'README.md', commands: extractCommands(readme) }];
 }
 
 describe('extractCommands', () => {

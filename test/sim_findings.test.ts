@@ -11,7 +11,7 @@ import type { SimRunResult } from '../sim/trace.js';
 
 /**
  * The questions at the end of SPEC Part A, each answered by seeds of the simulator. The
- * README fragment (docs/readme/40-simulator.md) quotes these seeds with their commands.
+ * README ("What the simulator showed") quotes these seeds with their commands.
  */
 
 function outcomes(options: Omit<SimOptions, 'seed'>, seeds: number): Map<string, number[]> {
