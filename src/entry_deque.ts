@@ -34,211 +34,208 @@ const CAPACITY_MIN = 16;
  * The prefix queries (`residentBytesBefore`, `indexOfResidentBytesBefore`, `nextResidentIndex`)
  * answer in O(log n) from two Fenwick trees over the array's slots. The trees are built on the
  * first prefix query and maintained from then on, so a queue whose policies never ask pays nothing.
- *
- * Its state is TypeScript-`private` rather than `#`-private: on Node 20 the `#` fields made the
- * queue's push/pop hot path measurably slower (benchmark 2).
  */
 export class EntryDeque implements Iterable<QueueEntry> {
-  private slots: (Slot | undefined)[];
-  private head: number;
-  private count = 0;
-  private residentByteSum = 0;
-  private residentEntryCount = 0;
+  #slots: (Slot | undefined)[];
+  #head: number;
+  #length = 0;
+  #residentBytes = 0;
+  #residentCount = 0;
   // Two Fenwick trees over slot positions (1-based inside), interleaved so one cache line serves
   // both: node k holds resident bytes at [2k] and resident entry count at [2k + 1].
-  private tree: Float64Array | undefined;
-  private treeTopStep = 1;
+  #tree: Float64Array | undefined;
+  #treeTopStep = 1;
 
   constructor(entries: Iterable<QueueEntry> = []) {
-    this.slots = new Array<Slot | undefined>(CAPACITY_MIN);
-    this.head = CAPACITY_MIN >> 2;
+    this.#slots = new Array<Slot | undefined>(CAPACITY_MIN);
+    this.#head = CAPACITY_MIN >> 2;
     for (const entry of entries) this.pushBack(entry);
   }
 
   get length(): number {
-    return this.count;
+    return this.#length;
   }
 
   /** Sum of the lengths of the resident (`bytes`) entries. */
   get residentBytes(): number {
-    return this.residentByteSum;
+    return this.#residentBytes;
   }
 
   /** Number of resident (`bytes`) entries, zero-length ones included. */
   get residentCount(): number {
-    return this.residentEntryCount;
+    return this.#residentCount;
   }
 
   /** Number of `paged` entries. */
   get pagedCount(): number {
-    return this.count - this.residentEntryCount;
+    return this.#length - this.#residentCount;
   }
 
   get(i: number): QueueEntry {
-    this.checkIndex(i, this.count);
-    return toEntry(this.slots[this.head + i] as Slot);
+    this.#checkIndex(i, this.#length);
+    return toEntry(this.#slots[this.#head + i] as Slot);
   }
 
   set(i: number, entry: QueueEntry): void {
-    this.checkIndex(i, this.count);
+    this.#checkIndex(i, this.#length);
     checkEntry(entry);
-    const pos = this.head + i;
+    const pos = this.#head + i;
     const slot = toSlot(entry);
-    this.account(pos, this.slots[pos] as Slot, -1);
-    this.slots[pos] = slot;
-    this.account(pos, slot, +1);
+    this.#account(pos, this.#slots[pos] as Slot, -1);
+    this.#slots[pos] = slot;
+    this.#account(pos, slot, +1);
   }
 
   front(): QueueEntry | undefined {
-    return this.count === 0 ? undefined : toEntry(this.slots[this.head] as Slot);
+    return this.#length === 0 ? undefined : toEntry(this.#slots[this.#head] as Slot);
   }
 
   back(): QueueEntry | undefined {
-    return this.count === 0 ? undefined : toEntry(this.slots[this.head + this.count - 1] as Slot);
+    return this.#length === 0 ? undefined : toEntry(this.#slots[this.#head + this.#length - 1] as Slot);
   }
 
   /** The back entry's bytes when it is resident, else undefined (no allocation). */
   backBytes(): Bytes | undefined {
-    if (this.count === 0) return undefined;
-    const slot = this.slots[this.head + this.count - 1] as Slot;
+    if (this.#length === 0) return undefined;
+    const slot = this.#slots[this.#head + this.#length - 1] as Slot;
     return isPaged(slot) ? undefined : slot;
   }
 
   pushBack(entry: QueueEntry): void {
     checkEntry(entry);
-    this.pushBackSlot(toSlot(entry));
+    this.#pushBackSlot(toSlot(entry));
   }
 
   /** `pushBack({ kind: 'bytes', bytes })` without the wrapper: the queue's hot path. */
   pushBackBytes(bytes: Bytes): void {
-    if (this.head + this.count === this.slots.length) this.relayout(this.count + 1);
-    const pos = this.head + this.count;
-    this.slots[pos] = bytes;
-    this.count += 1;
-    this.accountBytes(pos, bytes.length, 1);
+    if (this.#head + this.#length === this.#slots.length) this.#relayout(this.#length + 1);
+    const pos = this.#head + this.#length;
+    this.#slots[pos] = bytes;
+    this.#length += 1;
+    this.#accountBytes(pos, bytes.length, 1);
   }
 
   pushFront(entry: QueueEntry): void {
     checkEntry(entry);
-    if (this.head === 0) this.relayout(this.count + 1);
-    this.head -= 1;
+    if (this.#head === 0) this.#relayout(this.#length + 1);
+    this.#head -= 1;
     const slot = toSlot(entry);
-    this.slots[this.head] = slot;
-    this.count += 1;
-    this.account(this.head, slot, +1);
+    this.#slots[this.#head] = slot;
+    this.#length += 1;
+    this.#account(this.#head, slot, +1);
   }
 
   popFront(): QueueEntry | undefined {
-    return this.count === 0 ? undefined : toEntry(this.popFrontSlot());
+    return this.#length === 0 ? undefined : toEntry(this.#popFrontSlot());
   }
 
   /** Pop the front entry if it is resident and return its bytes; else leave it and return undefined. */
   popFrontBytes(): Bytes | undefined {
-    if (this.count === 0) return undefined;
-    const pos = this.head;
-    const slot = this.slots[pos] as Slot;
+    if (this.#length === 0) return undefined;
+    const pos = this.#head;
+    const slot = this.#slots[pos] as Slot;
     if (isPaged(slot)) return undefined;
-    this.accountBytes(pos, slot.length, -1);
-    this.slots[pos] = undefined;
-    this.head += 1;
-    this.count -= 1;
-    if (this.count === 0) this.head = this.slots.length >> 2;
+    this.#accountBytes(pos, slot.length, -1);
+    this.#slots[pos] = undefined;
+    this.#head += 1;
+    this.#length -= 1;
+    if (this.#length === 0) this.#head = this.#slots.length >> 2;
     return slot;
   }
 
   popBack(): QueueEntry | undefined {
-    if (this.count === 0) return undefined;
-    const pos = this.head + this.count - 1;
-    const slot = this.slots[pos] as Slot;
-    this.account(pos, slot, -1);
-    this.slots[pos] = undefined;
-    this.count -= 1;
+    if (this.#length === 0) return undefined;
+    const pos = this.#head + this.#length - 1;
+    const slot = this.#slots[pos] as Slot;
+    this.#account(pos, slot, -1);
+    this.#slots[pos] = undefined;
+    this.#length -= 1;
     return toEntry(slot);
   }
 
-  private pushBackSlot(slot: Slot): void {
-    if (this.head + this.count === this.slots.length) this.relayout(this.count + 1);
-    const pos = this.head + this.count;
-    this.slots[pos] = slot;
-    this.count += 1;
-    this.account(pos, slot, +1);
+  #pushBackSlot(slot: Slot): void {
+    if (this.#head + this.#length === this.#slots.length) this.#relayout(this.#length + 1);
+    const pos = this.#head + this.#length;
+    this.#slots[pos] = slot;
+    this.#length += 1;
+    this.#account(pos, slot, +1);
   }
 
-  private popFrontSlot(): Slot {
-    const pos = this.head;
-    const slot = this.slots[pos] as Slot;
-    this.account(pos, slot, -1);
-    this.slots[pos] = undefined;
-    this.head += 1;
-    this.count -= 1;
+  #popFrontSlot(): Slot {
+    const pos = this.#head;
+    const slot = this.#slots[pos] as Slot;
+    this.#account(pos, slot, -1);
+    this.#slots[pos] = undefined;
+    this.#head += 1;
+    this.#length -= 1;
     // A queue that drains to empty starts again mid-array, so steady traffic never relayouts.
-    if (this.count === 0) this.head = this.slots.length >> 2;
+    if (this.#length === 0) this.#head = this.#slots.length >> 2;
     return slot;
   }
 
   /** Insert before index `i` (0 ≤ i ≤ length), shifting the shorter side. */
   insert(i: number, entry: QueueEntry): void {
-    this.checkIndex(i, this.count + 1);
+    this.#checkIndex(i, this.#length + 1);
     checkEntry(entry);
     if (i === 0) return this.pushFront(entry);
-    if (i === this.count) return this.pushBack(entry);
-    const frontSide = i < this.count - i;
-    if (frontSide ? this.head === 0 : this.head + this.count === this.slots.length) {
-      this.relayout(this.count + 1);
+    if (i === this.#length) return this.pushBack(entry);
+    const frontSide = i < this.#length - i;
+    if (frontSide ? this.#head === 0 : this.#head + this.#length === this.#slots.length) {
+      this.#relayout(this.#length + 1);
     }
     if (frontSide) {
       // Move [head, head+i) one slot to the left.
-      this.head -= 1;
-      for (let p = this.head; p < this.head + i; p += 1) this.move(p + 1, p);
+      this.#head -= 1;
+      for (let p = this.#head; p < this.#head + i; p += 1) this.#move(p + 1, p);
     } else {
       // Move [head+i, head+length) one slot to the right.
-      for (let p = this.head + this.count; p > this.head + i; p -= 1) this.move(p - 1, p);
+      for (let p = this.#head + this.#length; p > this.#head + i; p -= 1) this.#move(p - 1, p);
     }
-    const pos = this.head + i;
+    const pos = this.#head + i;
     const slot = toSlot(entry);
-    this.slots[pos] = slot;
-    this.count += 1;
-    this.account(pos, slot, +1);
+    this.#slots[pos] = slot;
+    this.#length += 1;
+    this.#account(pos, slot, +1);
   }
 
   /** Remove and return the entry at index `i`, shifting the shorter side. */
   remove(i: number): QueueEntry {
-    this.checkIndex(i, this.count);
+    this.#checkIndex(i, this.#length);
     if (i === 0) return this.popFront() as QueueEntry;
-    if (i === this.count - 1) return this.popBack() as QueueEntry;
-    const pos = this.head + i;
-    const slot = this.slots[pos] as Slot;
-    this.account(pos, slot, -1);
-    if (i < this.count - 1 - i) {
-      for (let p = pos; p > this.head; p -= 1) this.move(p - 1, p);
-      this.slots[this.head] = undefined;
-      this.head += 1;
+    if (i === this.#length - 1) return this.popBack() as QueueEntry;
+    const pos = this.#head + i;
+    const slot = this.#slots[pos] as Slot;
+    this.#account(pos, slot, -1);
+    if (i < this.#length - 1 - i) {
+      for (let p = pos; p > this.#head; p -= 1) this.#move(p - 1, p);
+      this.#slots[this.#head] = undefined;
+      this.#head += 1;
     } else {
-      const end = this.head + this.count - 1;
-      for (let p = pos; p < end; p += 1) this.move(p + 1, p);
-      this.slots[end] = undefined;
+      const end = this.#head + this.#length - 1;
+      for (let p = pos; p < end; p += 1) this.#move(p + 1, p);
+      this.#slots[end] = undefined;
     }
-    this.count -= 1;
+    this.#length -= 1;
     return toEntry(slot);
   }
 
   clear(): void {
-    while (this.count > 0) this.popBack();
+    while (this.#length > 0) this.popBack();
   }
 
   *[Symbol.iterator](): IterableIterator<QueueEntry> {
-    for (let i = 0; i < this.count; i += 1) yield toEntry(this.slots[this.head + i] as Slot);
+    for (let i = 0; i < this.#length; i += 1) yield toEntry(this.#slots[this.#head + i] as Slot);
   }
 
   toArray(): QueueEntry[] {
-    return (this.slots.slice(this.head, this.head + this.count) as Slot[]).map(toEntry);
+    return (this.#slots.slice(this.#head, this.#head + this.#length) as Slot[]).map(toEntry);
   }
 
   /** Sum of resident bytes in entries `[0, i)`. O(log n). */
   residentBytesBefore(i: number): number {
-    this.checkIndex(i, this.count + 1);
+    this.#checkIndex(i, this.#length + 1);
     // Slots before `head` are always empty, so they weigh nothing in the trees.
-    return prefix(this.ensureIndex(), this.head + i, 0);
+    return prefix(this.#ensureIndex(), this.#head + i, 0);
   }
 
   /**
@@ -248,74 +245,74 @@ export class EntryDeque implements Iterable<QueueEntry> {
   indexOfResidentBytesBefore(bytes: number): number {
     if (bytes <= 0) return 0;
     // Slots before `head` weigh nothing, so the first slot whose prefix reaches `bytes` is the answer.
-    const pos = lowerBound(this.ensureIndex(), this.treeTopStep, bytes, 0) + 1;
-    return Math.min(Math.max(pos - this.head, 0), this.count);
+    const pos = lowerBound(this.#ensureIndex(), this.#treeTopStep, bytes, 0) + 1;
+    return Math.min(Math.max(pos - this.#head, 0), this.#length);
   }
 
   /** The index of the first resident entry at or after `i`, or `length` when none. O(log n). */
   nextResidentIndex(i: number): number {
-    this.checkIndex(i, this.count + 1);
-    if (i === this.count) return this.count;
-    const tree = this.ensureIndex();
-    const before = prefix(tree, this.head + i, 1);
-    const pos = lowerBound(tree, this.treeTopStep, before + 1, 1);
-    return Math.min(pos - this.head, this.count);
+    this.#checkIndex(i, this.#length + 1);
+    if (i === this.#length) return this.#length;
+    const tree = this.#ensureIndex();
+    const before = prefix(tree, this.#head + i, 1);
+    const pos = lowerBound(tree, this.#treeTopStep, before + 1, 1);
+    return Math.min(pos - this.#head, this.#length);
   }
 
-  private checkIndex(i: number, bound: number): void {
+  #checkIndex(i: number, bound: number): void {
     if (!Number.isInteger(i) || i < 0 || i >= bound) {
       throw new SpillsimError('E_BAD_ARGUMENT', `deque index ${i} out of range [0, ${bound})`);
     }
   }
 
-  private account(pos: number, slot: Slot, sign: 1 | -1): void {
-    if (!isPaged(slot)) this.accountBytes(pos, slot.length, sign);
+  #account(pos: number, slot: Slot, sign: 1 | -1): void {
+    if (!isPaged(slot)) this.#accountBytes(pos, slot.length, sign);
   }
 
-  private accountBytes(pos: number, bytes: number, sign: 1 | -1): void {
-    this.residentByteSum += sign * bytes;
-    this.residentEntryCount += sign;
-    if (this.tree !== undefined) add(this.tree, pos, sign * bytes, sign);
+  #accountBytes(pos: number, bytes: number, sign: 1 | -1): void {
+    this.#residentBytes += sign * bytes;
+    this.#residentCount += sign;
+    if (this.#tree !== undefined) add(this.#tree, pos, sign * bytes, sign);
   }
 
   /** Move the entry in slot `from` to the empty-by-now slot `to`, keeping the trees right. */
-  private move(from: number, to: number): void {
-    const slot = this.slots[from];
-    this.slots[to] = slot;
-    this.slots[from] = undefined;
-    if (this.tree !== undefined && slot !== undefined && !isPaged(slot)) {
-      add(this.tree, from, -slot.length, -1);
-      add(this.tree, to, slot.length, 1);
+  #move(from: number, to: number): void {
+    const slot = this.#slots[from];
+    this.#slots[to] = slot;
+    this.#slots[from] = undefined;
+    if (this.#tree !== undefined && slot !== undefined && !isPaged(slot)) {
+      add(this.#tree, from, -slot.length, -1);
+      add(this.#tree, to, slot.length, 1);
     }
   }
 
   /** Re-place the entries in a fresh array with slack at both ends; O(n), amortized away. */
-  private relayout(lengthNeeded: number): void {
+  #relayout(lengthNeeded: number): void {
     const capacity = Math.max(CAPACITY_MIN, 2 * lengthNeeded + CAPACITY_MIN);
-    if (this.count === 0 && capacity <= this.slots.length) {
-      this.head = this.slots.length >> 2;
+    if (this.#length === 0 && capacity <= this.#slots.length) {
+      this.#head = this.#slots.length >> 2;
       return;
     }
     const slots = new Array<Slot | undefined>(capacity);
-    const head = (capacity - this.count) >> 2;
-    for (let i = 0; i < this.count; i += 1) slots[head + i] = this.slots[this.head + i];
-    this.slots = slots;
-    this.head = head;
-    if (this.tree !== undefined) this.buildIndex();
+    const head = (capacity - this.#length) >> 2;
+    for (let i = 0; i < this.#length; i += 1) slots[head + i] = this.#slots[this.#head + i];
+    this.#slots = slots;
+    this.#head = head;
+    if (this.#tree !== undefined) this.#buildIndex();
   }
 
-  private ensureIndex(): Float64Array {
-    return this.tree ?? this.buildIndex();
+  #ensureIndex(): Float64Array {
+    return this.#tree ?? this.#buildIndex();
   }
 
   /** Linear-time Fenwick build over every slot. */
-  private buildIndex(): Float64Array {
-    const n = this.slots.length;
+  #buildIndex(): Float64Array {
+    const n = this.#slots.length;
     const tree = new Float64Array(2 * (n + 1));
-    for (let i = 0; i < this.count; i += 1) {
-      const slot = this.slots[this.head + i] as Slot;
+    for (let i = 0; i < this.#length; i += 1) {
+      const slot = this.#slots[this.#head + i] as Slot;
       if (!isPaged(slot)) {
-        const k = this.head + i + 1;
+        const k = this.#head + i + 1;
         tree[2 * k] = slot.length;
         tree[2 * k + 1] = 1;
       }
@@ -329,8 +326,8 @@ export class EntryDeque implements Iterable<QueueEntry> {
     }
     let step = 1;
     while (step * 2 <= n) step *= 2;
-    this.treeTopStep = step;
-    this.tree = tree;
+    this.#treeTopStep = step;
+    this.#tree = tree;
     return tree;
   }
 }
