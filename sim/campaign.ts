@@ -57,20 +57,34 @@ export async function runCampaign(options: CampaignOptions): Promise<SimRunResul
   const batches = batchRanges(seeds.length, options.workers);
   let nextBatch = 0;
   let failed = false;
+  // Batches finish in any order; results are handed on in seed order, so a campaign prints the
+  // same lines whatever the timing. At most the batches in flight wait here.
+  const finished = new Map<number, SimRunResult[]>();
+  let nextToEmit = 0;
+  const emitInOrder = (): void => {
+    for (let batch = finished.get(nextToEmit); batch !== undefined; batch = finished.get(nextToEmit)) {
+      finished.delete(nextToEmit);
+      const [start] = batches[nextToEmit]!;
+      for (let k = 0; k < batch.length; k += 1) {
+        if (keepResults) results[start + k] = batch[k]!;
+        options.onResult?.(batch[k]!);
+      }
+      nextToEmit += 1;
+    }
+  };
   // A few lanes per worker pull batches in order: each worker always has the next batch waiting,
   // and only that many batches are ever in flight, however long the campaign.
   const lane = async (): Promise<void> => {
     while (!failed && nextBatch < batches.length) {
-      const [start, end] = batches[nextBatch]!;
+      const index = nextBatch;
+      const [start, end] = batches[index]!;
       nextBatch += 1;
       const batch = await pool.run({ seeds: seeds.slice(start, end), simOptions: options.simOptions });
       if (!Array.isArray(batch) || batch.length !== end - start) {
         throw new Error(`campaign worker returned ${Array.isArray(batch) ? batch.length : 'no'} results for ${end - start} seeds`);
       }
-      for (let k = 0; k < batch.length; k += 1) {
-        if (keepResults) results[start + k] = batch[k]!;
-        options.onResult?.(batch[k]!);
-      }
+      finished.set(index, batch);
+      emitInOrder();
     }
   };
   try {

@@ -104,7 +104,8 @@ async function runSimCommand(flags: SimFlags): Promise<number> {
   if (flags.workers !== undefined) {
     const { runCampaign } = await import('../../../sim/campaign.js');
     const workers = Number(flags.workers);
-    await runCampaign({ seeds, workers, simOptions: { ...simOptions, recordTrace }, onResult: report });
+    // Results stream through `report` (which keeps only failures): the pool need not hold every run.
+    await runCampaign({ seeds, workers, simOptions: { ...simOptions, recordTrace }, onResult: report, keepResults: false });
   } else {
     for (const seed of seeds) report(runSimulation({ ...simOptions, seed, recordTrace }));
   }
