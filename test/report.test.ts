@@ -476,6 +476,8 @@ describe('report in Chromium', () => {
     expect(await page.locator('table.trace tbody tr').count()).toBe(numberedLines(fixture.trace));
     expect(await page.locator('tr.violating').getAttribute('data-step')).toBe(String(fixture.broke.step));
     expect(await page.locator('.verdict.broken').innerText()).toContain(`Invariant order broke at step ${fixture.broke.step}`);
+    const screenshot = await page.screenshot({ ...(process.env.SPILLSIM_UPDATE_SCREENSHOT === '1' ? { path: resolve('docs/report-fixture.png') } : {}) });
+    expect(screenshot.byteLength).toBeGreaterThan(10_000);
     expect(problems).toEqual([]);
     await page.close();
   }, 60_000);
