@@ -132,14 +132,9 @@ export class EntryDeque implements Iterable<QueueEntry> {
   /** Pop the front entry if it is resident and return its bytes; else leave it and return undefined. */
   popFrontBytes(): Bytes | undefined {
     if (this.#length === 0) return undefined;
-    const pos = this.#head;
-    const slot = this.#slots[pos] as Slot;
+    const slot = this.#slots[this.#head] as Slot;
     if (isPaged(slot)) return undefined;
-    this.#accountBytes(pos, slot.length, -1);
-    this.#slots[pos] = undefined;
-    this.#head += 1;
-    this.#length -= 1;
-    if (this.#length === 0) this.#head = this.#slots.length >> 2;
+    this.#popFrontSlot();
     return slot;
   }
 

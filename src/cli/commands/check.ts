@@ -1,13 +1,14 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join, relative } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { loadBackendModule } from '../../../properties/conformance/backend_module.js';
 import { type CheckedSuite, checkSelection, checkSuites, FAILURES_DIR_DEFAULT, plannedCheckRuns } from '../../../properties/check_suites.js';
 import { makeFixture } from '../../../properties/fixture.js';
 import { RUNS_DEFAULT, SUITE_NAMES } from '../../../properties/run_suite.js';
 import { SUITES } from '../../../properties/suites/index.js';
 import type { BytesSpill } from '../../spill.js';
+import { collectList, positiveNumber, positiveWhole, whole } from '../flags.js';
 import { colors, formatDuration } from '../format.js';
 import type { CommandResult } from '../main.js';
 import { Progress } from '../progress.js';
@@ -183,26 +184,4 @@ export async function backendStrategy(specifier: string): Promise<() => Promise<
     mkdirSync(dir);
     return backend.factory({ dir, faults: noFaults });
   };
-}
-
-export function whole(text: string): number {
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) throw new InvalidArgumentError('expected a whole number');
-  return value;
-}
-
-function positiveWhole(text: string): number {
-  const value = whole(text);
-  if (value < 1) throw new InvalidArgumentError('expected at least 1');
-  return value;
-}
-
-function positiveNumber(text: string): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new InvalidArgumentError('expected a number of seconds above 0');
-  return value;
-}
-
-function collectList(value: string, previous: string[]): string[] {
-  return [...previous, ...value.split(',').map((s) => s.trim()).filter((s) => s.length > 0)];
 }

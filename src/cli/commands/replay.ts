@@ -6,7 +6,8 @@ import { replaySeed, SUITE_NAMES } from '../../../properties/run_suite.js';
 import { colors } from '../format.js';
 import type { CommandResult } from '../main.js';
 import { EXIT_BROKEN, EXIT_OK, EXIT_USAGE, UsageError } from '../usage_error.js';
-import { backendStrategy, whole } from './check.js';
+import { whole } from '../flags.js';
+import { backendStrategy } from './check.js';
 
 interface ReplayFlags {
   property?: string;

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { BACKEND_CLAUSE_IDS } from '../../../properties/conformance/backend_clauses.js';
 import { moduleUrl } from '../../../properties/conformance/backend_module.js';
 import { emitTestSource, replayableFailures } from '../../../properties/conformance/emit_test.js';
@@ -21,6 +21,7 @@ import {
 import { SUITE_RUNS_DEFAULT } from '../../../properties/conformance/suite_units.js';
 import { SUITE_NAMES } from '../../../properties/run_suite.js';
 import type { ClauseVerdict } from '../../../properties/conformance/clause.js';
+import { whole } from '../flags.js';
 import { colors } from '../format.js';
 import { Progress } from '../progress.js';
 import type { CommandResult } from '../main.js';
@@ -47,14 +48,14 @@ export function registerValidate(program: Command, result: CommandResult): void 
     .argument('[backends...]', 'backend modules: default export (ctx) => BytesSpill')
     .option('--policy <module>', 'also check a policy module: default export (ctx) => [writerPolicy, readerPolicy]')
     .option('--clause <id>', `run only this clause (repeatable): ${BACKEND_CLAUSE_IDS.join(', ')}`, collect, [])
-    .option('--seed <n>', 'seed for chunk contents and random cases', wholeNumber, SEED_DEFAULT)
-    .option('--timeout-ms <ms>', 'time limit per clause', wholeNumber, CLAUSE_TIMEOUT_MS_DEFAULT)
+    .option('--seed <n>', 'seed for chunk contents and random cases', whole, SEED_DEFAULT)
+    .option('--timeout-ms <ms>', 'time limit per clause', whole, CLAUSE_TIMEOUT_MS_DEFAULT)
     .option('--json', 'print one JSON report on stdout')
     .option('--emit-test <file>', 'write a vitest file that replays every broken clause against the backend')
     .option('--example <json>', 'replay a recorded stochastic case (from a report) instead of searching')
     .option('--differential', 'compare with MemorySpill on one trace, even for a single backend')
     .option('--no-suites', 'skip the property suites that run after the clauses')
-    .option('--runs <n>', 'runs per property suite', wholeNumber, SUITE_RUNS_DEFAULT)
+    .option('--runs <n>', 'runs per property suite', whole, SUITE_RUNS_DEFAULT)
     .option('--quiet', 'no progress output')
     .action(async (backends: string[], flags: ValidateFlags) => {
       result.exitCode = await runValidate(backends, flags);
@@ -139,12 +140,6 @@ function parseExample(text: string): unknown {
   } catch {
     throw new UsageError(`--example must be the JSON a report printed, got ${text.slice(0, 40)}`);
   }
-}
-
-function wholeNumber(text: string): number {
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) throw new InvalidArgumentError('expected a whole number');
-  return value;
 }
 
 function collect(value: string, previous: string[]): string[] {
