@@ -6,7 +6,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Progress } from '../src/cli/progress.js';
+import { Progress } from '../cli/progress.js';
 import { runExtendCost } from './extend_cost.js';
 import { runQueueVsArray } from './queue_vs_array.js';
 import { runSpillPath } from './spill_path.js';

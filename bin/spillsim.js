@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The command's entry point: the compiled CLI lives in dist/ (built by `npm ci` / `npm install`).
-import { main } from '../dist/src/cli/main.js';
+import { main } from '../dist/cli/main.js';
 
 // A reader that stops early (`spillsim sim --json | head`) is not an error of ours.
 for (const stream of [process.stdout, process.stderr]) {

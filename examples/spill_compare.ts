@@ -17,7 +17,7 @@ import {
   Threshold,
   runUntilQuiet,
 } from '../src/index.js';
-import { formatBytes } from '../src/cli/format.js';
+import { formatBytes } from '../src/format_bytes.js';
 
 /** Spilling knobs, small enough that a few MiB of traffic spills: reserve 64 KiB, threshold 256 KiB. */
 const HEAD_RESERVE_BYTES = 64 * 1024;

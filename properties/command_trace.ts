@@ -1,4 +1,4 @@
-import type { RunOutcome } from './execute_run.js';
+import type { RunOutcome } from './run_outcome.js';
 
 /**
  * A run as a numbered trace a person can follow: each command, what storage did during it

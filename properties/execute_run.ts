@@ -2,20 +2,8 @@ import { SpillsimError } from '../src/errors.js';
 import { type CommandData, describeCommand } from './command_data.js';
 import { QueueSystem, type RunOptions } from './queue_system.js';
 import type { BuildContext, Suite } from './suite.js';
+import type { RunOutcome, TraceEntry } from './run_outcome.js';
 import type { RuleId, Violation } from './violation.js';
-
-/** One numbered line of a readable trace: the command, what storage did, the state after. */
-export interface TraceEntry {
-  step: number;
-  command: string;
-  events: string[];
-  state: string;
-}
-
-export interface RunOutcome {
-  violation?: Violation;
-  trace: TraceEntry[];
-}
 
 /**
  * Run one command list against fresh systems built by `variant`, checking the suite's rules

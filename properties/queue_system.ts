@@ -1,8 +1,9 @@
 import type { Bytes } from '../src/bytes.js';
-import { formatBytes } from '../src/cli/format.js';
+import { formatBytes } from '../src/format_bytes.js';
 import { Buzzer } from '../src/buzzer.js';
 import { MergeQueue, type StallGuard } from '../src/merge_queue.js';
-import type { BytesFetch, BytesSpill, SpillPolicy } from '../src/spill.js';
+import type { BytesFetch, BytesSpill } from '../src/spill.js';
+import type { SpillPolicy } from '../src/spill_policy.js';
 import type { CommandData } from './command_data.js';
 import { firstMismatch, StreamWriter } from './pattern.js';
 import { ScriptedSpill } from './scripted_spill.js';

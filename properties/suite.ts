@@ -2,7 +2,7 @@ import type fc from 'fast-check';
 import type { BytesSpill } from '../src/spill.js';
 import type { CommandData } from './command_data.js';
 import type { QueueSystem, RunOptions, SystemSpec } from './queue_system.js';
-import type { RunOutcome } from './execute_run.js';
+import type { RunOutcome } from './run_outcome.js';
 import type { RuleId, Violation } from './violation.js';
 
 /** What a variant needs to build its systems: the user's storage, when one is plugged in. */

@@ -1,6 +1,6 @@
 import { PrefetchPolicy } from '../src/prefetch_policy.js';
 import { ReferenceThreshold } from '../src/reference_threshold.js';
-import type { SpillPolicy } from '../src/spill.js';
+import type { SpillPolicy } from '../src/spill_policy.js';
 import { Threshold } from '../src/threshold.js';
 import type { RunOptions, SystemSpec } from './queue_system.js';
 import { RandomSpillPolicy } from './random_spill_policy.js';

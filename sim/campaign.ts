@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { UsageError } from '../src/cli/usage_error.js';
+import { UsageError } from '../src/errors.js';
 import type { CampaignTask, SimOptionsWithoutSeed } from './campaign_worker.js';
 import type { SimRunResult } from './trace.js';
 

@@ -3,7 +3,7 @@ import type { QueueSite } from '../src/allocator/queue_site.js';
 import type { MemfsSpill } from '../src/backends/memfs_spill.js';
 import { type Communication, Config } from '../src/config.js';
 import type { Bytes } from '../src/bytes.js';
-import type { SpillPolicy } from '../src/spill.js';
+import type { SpillPolicy } from '../src/spill_policy.js';
 import type { Actor } from './actor.js';
 import { ConfigNetworkActor } from './config_network_actor.js';
 import { ConfigWorkerActor, type MessageStream } from './config_worker_actor.js';
@@ -11,7 +11,7 @@ import type { OpCounter } from './op_counter.js';
 import { ByteStream } from './byte_stream.js';
 import type { FaultySpill } from './faults.js';
 import { queueParts, runStorage } from './queue_parts.js';
-import type { Topology, TopologyInit } from './topology.js';
+import type { Topology, TopologyInit } from './topology_init.js';
 import { TrackedQueue } from './tracked_queue.js';
 
 /**

@@ -2,10 +2,11 @@ import { Volume as VolumeClass } from 'memfs';
 import { MemfsSpill } from '../src/backends/memfs_spill.js';
 import { PrefetchPolicy } from '../src/prefetch_policy.js';
 import { ReferenceThreshold } from '../src/reference_threshold.js';
-import type { BytesSpill, SpillPolicy } from '../src/spill.js';
+import type { BytesSpill } from '../src/spill.js';
+import type { SpillPolicy } from '../src/spill_policy.js';
 import { Threshold } from '../src/threshold.js';
 import { FaultySpill } from './faults.js';
-import type { TopologyInit } from './topology.js';
+import type { TopologyInit } from './topology_init.js';
 
 /** The storage, fault injector and policy pair of one queue, as the run's options ask. */
 export function queueParts(

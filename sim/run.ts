@@ -20,7 +20,8 @@ import {
 import { checkSimOptions, replayCommand, type SimOptions, STEPS_MAX_DEFAULT, TAIL_STEPS_DEFAULT } from './options.js';
 import { SimRng } from './rng.js';
 import { Scheduler } from './scheduler.js';
-import { buildTopology, type Topology } from './topology.js';
+import { buildTopology } from './topology.js';
+import type { Topology } from './topology_init.js';
 import type { SimRunResult, TraceOp, TraceStep, Violation } from './trace.js';
 import { TraceRecorder } from './trace_recorder.js';
 import type { TrackedQueue } from './tracked_queue.js';

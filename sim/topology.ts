@@ -1,52 +1,15 @@
 import { Buzzer } from '../src/buzzer.js';
-import type { Volume } from 'memfs';
 import type { MemfsSpill } from '../src/backends/memfs_spill.js';
-import type { SpillFs } from '../src/backends/spill_fs.js';
-import { MergeQueue, type StallGuard } from '../src/merge_queue.js';
-import type { BytesSpill } from '../src/spill.js';
+import { MergeQueue } from '../src/merge_queue.js';
 import type { Actor } from './actor.js';
 import { queueParts, runStorage } from './queue_parts.js';
 import { ByteStream } from './byte_stream.js';
-import type { VirtualClock } from './clock.js';
-import type { FaultEvent, FaultProfile } from './faults.js';
 import { NetworkLink } from './network_link.js';
 import { NetworkReceiveActor } from './network_receive_actor.js';
-import type { Variant, Wiring } from './options.js';
 import { buildConfigTopology } from './config_workload.js';
-import type { SimRng } from './rng.js';
-import type { Scheduler } from './scheduler.js';
-import { type PolicyFactory, type QueueFactory, TrackedQueue } from './tracked_queue.js';
+import type { Topology, TopologyInit } from './topology_init.js';
+import { TrackedQueue } from './tracked_queue.js';
 import { WorkerActor } from './worker_actor.js';
-import type { PolicyKnobs, WorkloadShape } from './workload.js';
-
-export interface TopologyInit {
-  shape: WorkloadShape;
-  knobs: PolicyKnobs;
-  variant: Variant;
-  stallGuard: StallGuard;
-  readerPolicy: 'prefetch' | 'none';
-  holdBytes: number;
-  wiring: Wiring;
-  profile: FaultProfile;
-  /** The file operations the run's memfs storage uses (the volume itself, or a `FaultyFs` over it). */
-  storageFs: (volume: Volume) => SpillFs;
-  rng: SimRng;
-  pattern: Uint8Array;
-  clock: VirtualClock;
-  scheduler: Scheduler;
-  /** The current step, for buzzes (a buzz wakes its actor "at" the step it happens in). */
-  currentStep: () => number;
-  onFaultEvent: (queue: string, event: FaultEvent) => void;
-  queueFactory?: QueueFactory;
-  policyFactory?: PolicyFactory;
-  backendFactory?: (ctx: { queue: string }) => BytesSpill;
-}
-
-export interface Topology {
-  queues: TrackedQueue[];
-  actors: Actor[];
-  links: NetworkLink[];
-}
 
 /**
  * Builds the queues and actors of a workload, the way the host system wires them (SPEC Part A,

@@ -41,3 +41,11 @@ export function checkByteKnob(name: string, value: unknown): number {
   }
   return value;
 }
+
+/** Bad usage or bad input to a command or a harness entry point: the command prints the one-line message and exits 2. */
+export class UsageError extends SpillsimError {
+  constructor(message: string) {
+    super('E_BAD_INPUT', message);
+    this.name = 'UsageError';
+  }
+}

@@ -1,7 +1,7 @@
 import { BytesMut } from './bytes.js';
 import { SpillsimError } from './errors.js';
 import type { MessageHeader } from './allocator/message_header.js';
-import type { SpillPolicyFn } from './spill.js';
+import type { SpillPolicyFn } from './spill_policy.js';
 
 /** Where a MergeQueue was built; every site takes a fresh policy pair from `Hooks.spill`. */
 export type QueueSiteKind = 'process-binary' | 'cluster-send' | 'cluster-recv';

@@ -13,11 +13,10 @@ export {
   type BytesSpill,
   type FetchResult,
   type QueueEntry,
-  type SpillPolicy,
-  type SpillPolicyFn,
   type StorageStats,
   type InspectableSpill,
 } from './spill.js';
+export type { SpillPolicy, SpillPolicyFn } from './spill_policy.js';
 export { Threshold, spillChecked } from './threshold.js';
 export { HEAD_RESERVE_BYTES_DEFAULT, MiB, THRESHOLD_BYTES_DEFAULT, ThresholdKnobs, type ThresholdOptions } from './threshold_knobs.js';
 export { MemorySpill, type MemorySpillOptions } from './backends/memory_spill.js';

@@ -2,7 +2,7 @@ import { Bytes } from './bytes.js';
 import type { Buzzer } from './buzzer.js';
 import { EntryDeque } from './entry_deque.js';
 import { PoisonedError, SpillsimError } from './errors.js';
-import type { SpillPolicy } from './spill.js';
+import type { SpillPolicy } from './spill_policy.js';
 
 /**
  * When `drainInto` buzzes the reader even though the queue is not empty.

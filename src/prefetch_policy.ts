@@ -1,6 +1,7 @@
 import type { EntryDeque } from './entry_deque.js';
 import { BackendContractError, checkByteKnob } from './errors.js';
-import { bytesEntry, type FetchResult, pagedEntry, type SpillPolicy } from './spill.js';
+import { bytesEntry, type FetchResult, pagedEntry } from './spill.js';
+import type { SpillPolicy } from './spill_policy.js';
 
 /**
  * Reader policy: walk from the front and fetch paged entries back in until `budget` resident

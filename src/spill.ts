@@ -1,5 +1,4 @@
 import type { Bytes } from './bytes.js';
-import type { EntryDeque } from './entry_deque.js';
 
 /** What `BytesFetch.fetch` returns: the chunks, or the handle back for a later retry. */
 export type FetchResult = { ok: true; chunks: Bytes[] } | { ok: false; handle: BytesFetch };
@@ -25,17 +24,6 @@ export interface BytesSpill {
 
 /** One entry of a queue: resident in memory, or written to storage. */
 export type QueueEntry = { kind: 'bytes'; bytes: Bytes } | { kind: 'paged'; handle: BytesFetch };
-
-/**
- * Rewrites queue entries in place. The writer's policy runs after every `extend` (it pages
- * data out); the reader's runs before every `drainInto` (it pages data back in).
- */
-export interface SpillPolicy {
-  apply(deque: EntryDeque): void;
-}
-
-/** A factory of matched, fresh `[writer, reader]` policy pairs, called once per MergeQueue. */
-export type SpillPolicyFn = () => [SpillPolicy, SpillPolicy];
 
 export function bytesEntry(bytes: Bytes): QueueEntry {
   return { kind: 'bytes', bytes };

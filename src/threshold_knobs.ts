@@ -1,6 +1,7 @@
 import type { EntryDeque } from './entry_deque.js';
 import { checkByteKnob } from './errors.js';
-import type { BytesSpill, SpillPolicy } from './spill.js';
+import type { BytesSpill } from './spill.js';
+import type { SpillPolicy } from './spill_policy.js';
 
 export const MiB = 1024 * 1024;
 

@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { mergeRuns, readRuns } from '../src/cli/commands/merge.js';
+import { mergeRuns, readRuns } from '../cli/commands/merge.js';
 import { Command } from 'commander';
-import { registerMerge } from '../src/cli/commands/merge.js';
-import { UsageError } from '../src/cli/usage_error.js';
+import { registerMerge } from '../cli/commands/merge.js';
+import { UsageError } from '../cli/usage_error.js';
 import type { SimRunResult } from '../sim/trace.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'spillsim-merge-'));

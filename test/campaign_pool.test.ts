@@ -7,7 +7,7 @@ import { runCampaign } from '../sim/campaign.js';
 import runCampaignTask from '../sim/campaign_worker.js';
 import { runSimulation } from '../sim/run.js';
 import type { SimRunResult } from '../sim/trace.js';
-import { UsageError } from '../src/cli/usage_error.js';
+import { UsageError } from '../cli/usage_error.js';
 
 // Worker threads load JavaScript, and under vitest the built worker may be stale or absent; so
 // the pool is tested with a small stand-in worker (same task shape, scrambled finishing order),

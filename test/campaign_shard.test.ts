@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { batchRanges, parseShard, shardSeeds } from '../sim/campaign.js';
-import { UsageError } from '../src/cli/usage_error.js';
+import { UsageError } from '../cli/usage_error.js';
 import { propertySeeds } from './support/seeds.js';
 
 describe('parseShard', () => {

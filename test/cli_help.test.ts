@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EXAMPLES } from '../src/cli/help.js';
+import { EXAMPLES } from '../cli/help.js';
 import { ensureBuilt, runBuiltCli } from './support/built_cli.js';
 
 /** The lines of one section of a commander help page (`Options:`, `Commands:`), up to the next blank line. */

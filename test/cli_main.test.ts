@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main.js';
+import { main } from '../cli/main.js';
 
 /** The CLI in-process, from the TypeScript source, as the library's own callers would run it. */
 describe('main (in-process)', () => {

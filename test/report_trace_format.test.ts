@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TraceStep } from '../sim/trace.js';
-import { formatQueueSummary, formatTrace, formatViolation } from '../src/cli/trace_format.js';
+import { formatQueueSummary, formatTrace, formatViolation } from '../cli/trace_format.js';
 
 const ESC = String.fromCharCode(27);
 

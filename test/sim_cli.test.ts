@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseByteSize } from '../src/cli/commands/sim.js';
+import { parseByteSize } from '../cli/commands/sim.js';
 import { type MainRun, runMain } from './support/run_main.js';
 
 /** Run `spillsim sim ...args` in-process; returns the exit code and what it printed. */

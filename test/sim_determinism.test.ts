@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EntryDeque } from '../src/entry_deque.js';
 import { PrefetchPolicy } from '../src/prefetch_policy.js';
-import type { SpillPolicy } from '../src/spill.js';
+import type { SpillPolicy } from '../src/spill_policy.js';
 import { Threshold } from '../src/threshold.js';
 import { checkDeterminism } from '../sim/determinism.js';
 import { runSimulation } from '../sim/run.js';

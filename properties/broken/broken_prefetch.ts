@@ -1,5 +1,6 @@
 import type { EntryDeque } from '../../src/entry_deque.js';
-import { bytesEntry, type SpillPolicy } from '../../src/spill.js';
+import { bytesEntry } from '../../src/spill.js';
+import type { SpillPolicy } from '../../src/spill_policy.js';
 
 /**
  * BROKEN on purpose: `PrefetchPolicy`'s walk with one bug, so a suite can be seen to fail.

@@ -1,6 +1,7 @@
 import type { Bytes } from '../../src/bytes.js';
 import type { EntryDeque } from '../../src/entry_deque.js';
-import { type BytesSpill, pagedEntry, type SpillPolicy } from '../../src/spill.js';
+import { type BytesSpill, pagedEntry } from '../../src/spill.js';
+import type { SpillPolicy } from '../../src/spill_policy.js';
 import { spillChecked } from '../../src/threshold.js';
 
 /**

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SpillsimError } from '../../src/errors.js';
-import type { BytesSpill, SpillPolicy } from '../../src/spill.js';
+import type { BytesSpill } from '../../src/spill.js';
+import type { SpillPolicy } from '../../src/spill_policy.js';
 
 /**
  * Optional capabilities a backend module declares in its named export `supports`. A clause

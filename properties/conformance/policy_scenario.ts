@@ -2,7 +2,7 @@ import { Buzzer } from '../../src/buzzer.js';
 import { Bytes, BytesMut } from '../../src/bytes.js';
 import { MergeQueue } from '../../src/merge_queue.js';
 import { MemorySpill } from '../../src/backends/memory_spill.js';
-import type { SpillPolicy } from '../../src/spill.js';
+import type { SpillPolicy } from '../../src/spill_policy.js';
 import { describeThrown, describeValue, type PolicyFactory } from './backend_module.js';
 import { ClauseBroken } from './clause.js';
 import { concatBytes, makeRng } from './sample_chunks.js';

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { PrefetchPolicy } from '../../src/prefetch_policy.js';
 import { runSimulation } from '../../sim/run.js';
 import type { SimOptions } from '../../sim/options.js';
-import type { RunOutcome } from '../execute_run.js';
+import type { RunOutcome } from '../run_outcome.js';
 import { RandomSpillPolicy } from '../random_spill_policy.js';
 import type { SampledSuite } from '../suite.js';
 

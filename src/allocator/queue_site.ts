@@ -2,7 +2,7 @@ import type { Buzzer } from '../buzzer.js';
 import { SpillsimError } from '../errors.js';
 import type { Hooks, QueueSiteKind } from '../hooks.js';
 import { MergeQueue } from '../merge_queue.js';
-import type { SpillPolicy } from '../spill.js';
+import type { SpillPolicy } from '../spill_policy.js';
 import type { ResolvedBuildOptions } from './build_options.js';
 
 /**

@@ -34,7 +34,7 @@ function newestSourceMs(dir: string, depthMax = 8): number {
 
 function isFresh(): boolean {
   const stamp = statSync(STAMP, { throwIfNoEntry: false });
-  if (!stamp || !statSync(join(ROOT, 'dist/src/cli/main.js'), { throwIfNoEntry: false })) return false;
+  if (!stamp || !statSync(join(ROOT, 'dist/cli/main.js'), { throwIfNoEntry: false })) return false;
   return SOURCE_DIRS.every((dir) => newestSourceMs(join(ROOT, dir)) <= stamp.mtimeMs);
 }
 
@@ -62,7 +62,7 @@ export async function ensureBuilt(): Promise<void> {
         } catch {
           // Type errors in files being edited right now; the emitted JavaScript is still usable.
         }
-        if (!statSync(join(ROOT, 'dist/src/cli/main.js'), { throwIfNoEntry: false })) throw new Error('tsc emitted no dist/src/cli/main.js');
+        if (!statSync(join(ROOT, 'dist/cli/main.js'), { throwIfNoEntry: false })) throw new Error('tsc emitted no dist/cli/main.js');
         writeFileSync(STAMP, '');
         // Stamp with the build's start: a source saved during the build makes the next run rebuild.
         utimesSync(STAMP, startedMs / 1000, startedMs / 1000);

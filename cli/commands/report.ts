@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { relative } from 'node:path';
-import type { CommandResult } from '../main.js';
+import type { CommandResult } from '../command_result.js';
 import { colors } from '../format.js';
 import { buildReportModel, loadReportSource, writeReport } from '../report/index.js';
 import { formatTrace, formatViolation } from '../trace_format.js';

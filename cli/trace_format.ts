@@ -1,5 +1,5 @@
 import pc from 'picocolors';
-import type { QueueSummary, TraceOp, TraceStep, Violation } from '../../sim/trace.js';
+import type { QueueSummary, TraceOp, TraceStep, Violation } from '../sim/trace.js';
 import { formatBytes } from './format.js';
 
 export interface FormatTraceOptions {

@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { SimRunResult } from '../../../sim/trace.js';
+import type { SimRunResult } from '../../sim/trace.js';
 import { colors } from '../format.js';
-import type { CommandResult } from '../main.js';
+import type { CommandResult } from '../command_result.js';
 import { EXIT_BROKEN, EXIT_OK, UsageError } from '../usage_error.js';
 
 /** Failures listed one by one on the terminal; the JSON summary always holds all of them. */

@@ -1,4 +1,4 @@
-import type { QueueSummary, TraceStep } from '../../../sim/trace.js';
+import type { QueueSummary, TraceStep } from '../../sim/trace.js';
 import { formatBytes } from '../format.js';
 import { formatViolation, traceWindow } from '../trace_format.js';
 import { escapeHtml } from './escape_html.js';

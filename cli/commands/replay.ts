@@ -1,10 +1,10 @@
 import { readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
-import { type FixtureReplay, readFixtureJson, replayFixture } from '../../../properties/fixture.js';
-import { replaySeed, SUITE_NAMES } from '../../../properties/run_suite.js';
+import { type FixtureReplay, readFixtureJson, replayFixture } from '../../properties/fixture.js';
+import { replaySeed, SUITE_NAMES } from '../../properties/run_suite.js';
 import { colors } from '../format.js';
-import type { CommandResult } from '../main.js';
+import type { CommandResult } from '../command_result.js';
 import { EXIT_BROKEN, EXIT_OK, EXIT_USAGE, UsageError } from '../usage_error.js';
 import { whole } from '../flags.js';
 import { backendStrategy } from './check.js';

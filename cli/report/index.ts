@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { SimRunResult } from '../../../sim/trace.js';
+import type { SimRunResult } from '../../sim/trace.js';
 import { UsageError } from '../usage_error.js';
 import { classifyReportSource, loadReportSource, type FixtureInput, type ReportSource } from './report_input.js';
 import { buildReportModel } from './report_model.js';

@@ -1,13 +1,13 @@
 import { extname, relative } from 'node:path';
 import type { Command } from 'commander';
-import { checkDeterminism } from '../../../sim/determinism.js';
-import { parseFaultMode } from '../../../sim/faults.js';
-import { runSimulation } from '../../../sim/run.js';
-import type { SimOptions } from '../../../sim/options.js';
-import type { SimRunResult } from '../../../sim/trace.js';
-import { TRAFFIC_PATTERNS, WORKLOAD_KINDS } from '../../../sim/workload.js';
+import { checkDeterminism } from '../../sim/determinism.js';
+import { parseFaultMode } from '../../sim/faults.js';
+import { runSimulation } from '../../sim/run.js';
+import type { SimOptions } from '../../sim/options.js';
+import type { SimRunResult } from '../../sim/trace.js';
+import { TRAFFIC_PATTERNS, WORKLOAD_KINDS } from '../../sim/workload.js';
 import { colors, formatBytes, formatDuration } from '../format.js';
-import type { CommandResult } from '../main.js';
+import type { CommandResult } from '../command_result.js';
 import { Progress } from '../progress.js';
 import { writeReport } from '../report/index.js';
 import { formatTrace, formatViolation } from '../trace_format.js';
@@ -81,7 +81,7 @@ async function runSimCommand(flags: SimFlags): Promise<number> {
   const simOptions = parseSimFlags(flags);
   let seeds = parseSeeds(flags);
   if (flags.shard !== undefined) {
-    const { parseShard, shardSeeds } = await import('../../../sim/campaign.js');
+    const { parseShard, shardSeeds } = await import('../../sim/campaign.js');
     const shard = parseShard(flags.shard);
     seeds = shardSeeds(seeds, shard.index, shard.count);
   }
@@ -102,7 +102,7 @@ async function runSimCommand(flags: SimFlags): Promise<number> {
   };
   const recordTrace = flags.trace === true ? 'full' : 'none';
   if (flags.workers !== undefined) {
-    const { runCampaign } = await import('../../../sim/campaign.js');
+    const { runCampaign } = await import('../../sim/campaign.js');
     const workers = Number(flags.workers);
     // Results stream through `report` (which keeps only failures): the pool need not hold every run.
     await runCampaign({ seeds, workers, simOptions: { ...simOptions, recordTrace }, onResult: report, keepResults: false });

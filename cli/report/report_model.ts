@@ -1,4 +1,4 @@
-import type { SimRunResult, TraceOp, TraceStep, Violation } from '../../../sim/trace.js';
+import type { SimRunResult, TraceOp, TraceStep, Violation } from '../../sim/trace.js';
 import type { FixtureInput, ReportSource } from './report_input.js';
 
 /** The events the plot marks, one lane each, in the order the lanes are drawn. */

@@ -1,4 +1,4 @@
-import type { QueueSummary, TraceOp, TraceStep } from '../../../sim/trace.js';
+import type { QueueSummary, TraceOp, TraceStep } from '../../sim/trace.js';
 
 /**
  * A property fixture stores its shrunk run as the numbered text trace a person reads

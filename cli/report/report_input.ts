@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { SimRunResult, TraceStep, Violation } from '../../../sim/trace.js';
+import type { SimRunResult, TraceStep, Violation } from '../../sim/trace.js';
 import { UsageError } from '../usage_error.js';
 import { parseFixtureTrace } from './fixture_trace.js';
 

@@ -1,14 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { BACKEND_CLAUSE_IDS } from '../../../properties/conformance/backend_clauses.js';
-import { moduleUrl } from '../../../properties/conformance/backend_module.js';
-import { emitTestSource, replayableFailures } from '../../../properties/conformance/emit_test.js';
+import { BACKEND_CLAUSE_IDS } from '../../properties/conformance/backend_clauses.js';
+import { moduleUrl } from '../../properties/conformance/backend_module.js';
+import { emitTestSource, replayableFailures } from '../../properties/conformance/emit_test.js';
 import {
   clauseReport,
   formatClauseReport,
   formatDifferentialReport,
   type ValidateReport,
-} from '../../../properties/conformance/report.js';
+} from '../../properties/conformance/report.js';
 import {
   CLAUSE_TIMEOUT_MS_DEFAULT,
   exitCodeOf,
@@ -17,14 +17,14 @@ import {
   validateDifferential,
   validatePolicy,
   validateSuites,
-} from '../../../properties/conformance/validate.js';
-import { SUITE_RUNS_DEFAULT } from '../../../properties/conformance/suite_units.js';
-import { SUITE_NAMES } from '../../../properties/run_suite.js';
-import type { ClauseVerdict } from '../../../properties/conformance/clause.js';
+} from '../../properties/conformance/validate.js';
+import { SUITE_RUNS_DEFAULT } from '../../properties/conformance/suite_units.js';
+import { SUITE_NAMES } from '../../properties/run_suite.js';
+import type { ClauseVerdict } from '../../properties/conformance/clause.js';
 import { whole } from '../flags.js';
 import { colors } from '../format.js';
 import { Progress } from '../progress.js';
-import type { CommandResult } from '../main.js';
+import type { CommandResult } from '../command_result.js';
 import { EXIT_BROKEN, EXIT_OK, UsageError } from '../usage_error.js';
 
 interface ValidateFlags {

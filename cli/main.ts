@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
-import { SpillsimError } from '../errors.js';
+import { SpillsimError } from '../src/errors.js';
 import { registerCheck } from './commands/check.js';
 import { registerMerge } from './commands/merge.js';
 import { registerReplay } from './commands/replay.js';
@@ -9,6 +9,7 @@ import { registerSim } from './commands/sim.js';
 import { registerValidate } from './commands/validate.js';
 import { addExamples } from './help.js';
 import { EXIT_USAGE } from './usage_error.js';
+import type { CommandResult } from './command_result.js';
 
 /** The package's version, found by walking up from this file: works from src/ (tests) and dist/src/ alike. */
 function packageVersion(): string {
@@ -26,11 +27,6 @@ function packageVersion(): string {
 }
 
 const version = packageVersion();
-
-/** What a command's action reports back: its exit code (0 held, 1 broken, 2 bad input). */
-export interface CommandResult {
-  exitCode: number;
-}
 
 export function buildProgram(result: CommandResult): Command {
   const program = new Command('spillsim')
