@@ -27,7 +27,6 @@ interface SimFlags {
   prefetchBudget?: string;
   workload?: string;
   peers?: string;
-  wiring?: string;
   faults?: string;
   variant?: string;
   stallGuard?: string;
@@ -57,13 +56,12 @@ export function registerSim(program: Command, result: CommandResult): void {
     .option('--prefetch-budget <bytes>', 'reader policy prefetch budget; 0 never fetches (default from the seed)')
     .option('--workload <kind>', `${WORKLOAD_KINDS.join(' | ')} | any (default single)`)
     .option('--peers <n>', 'workers in a mesh, or per process in a cluster (default from the seed)')
-    .option('--wiring <w>', 'mesh and cluster: config (default: built by the library\'s Config, its allocators and network loops driven as actors) | direct (queues wired by hand, one queue operation per step, network latency)')
     .option('--faults <mode>', 'none | swarm | comma list of spill-stop,capacity,fetch-transient,fetch-n,fetch-forever,latency (default swarm)')
     .option('--variant <v>', 'fast (default) | reference: ReferenceThreshold, accumulator stall guard, batch reads, all-or-nothing writes')
     .option('--stall-guard <g>', 'produced | accumulator (default: the variant\'s)')
     .option('--reader-policy <p>', 'prefetch (default) | none: no reader policy, nothing is paged back in')
     .option('--pattern <p>', `${TRAFFIC_PATTERNS.join(' | ')} (default from the seed)`)
-    .option('--consumer-hold <bytes>', 'consumers keep their accumulator across rounds until it holds this many bytes (default 0)')
+    .option('--consumer-hold <bytes>', 'single workload: the reader keeps its accumulator across rounds until it holds this many bytes (default 0)')
     .option('--check-determinism', 'run each seed twice and name the first step where the runs split')
     .option('--trace', 'print the readable trace of each run')
     .option('--steps-max <n>', 'fail a run that has not finished after this many steps (default 200000)')
@@ -198,11 +196,13 @@ export function parseSimFlags(flags: SimFlags): Omit<SimOptions, 'seed'> {
       throw new UsageError(`--faults: ${(error as Error).message}`);
     }
   }
-  if (flags.wiring !== undefined) options.wiring = choice('--wiring', flags.wiring, ['config', 'direct'] as const);
   if (flags.variant !== undefined) options.variant = choice('--variant', flags.variant, ['fast', 'reference'] as const);
   if (flags.stallGuard !== undefined) options.stallGuard = choice('--stall-guard', flags.stallGuard, ['produced', 'accumulator'] as const);
   if (flags.readerPolicy !== undefined) options.readerPolicy = choice('--reader-policy', flags.readerPolicy, ['prefetch', 'none'] as const);
   if (flags.pattern !== undefined) options.pattern = choice('--pattern', flags.pattern, TRAFFIC_PATTERNS);
+  if ((options.consumerHoldBytes ?? 0) > 0 && (options.workload ?? 'single') !== 'single') {
+    throw new UsageError("--consumer-hold applies to --workload single only: meshes and clusters are built by the library's Config, whose loops flush their accumulator every round");
+  }
   if (flags.stepsMax !== undefined) options.stepsMax = wholeNumber('--steps-max', flags.stepsMax, 1, Number.MAX_SAFE_INTEGER);
   if (flags.workers !== undefined) wholeNumber('--workers', flags.workers, 1, 1024);
   return options;

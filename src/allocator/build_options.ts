@@ -1,7 +1,7 @@
 import { Buzzer } from '../buzzer.js';
 import { SpillsimError } from '../errors.js';
 import type { StallGuard } from '../merge_queue.js';
-import type { SplitWriteFn } from './network_link.js';
+import type { LinkLatency, SplitWriteFn } from './network_link.js';
 
 /** Default slab a sender batches frames in: big enough that small messages share one. */
 export const SLAB_BYTES_DEFAULT = 64 * 1024;
@@ -24,6 +24,8 @@ export interface BuildOptions {
   slabBytes?: number;
   /** Cluster only: where each network link cuts a write into pieces. Default: delivered whole. */
   splitWrite?: SplitWriteFn;
+  /** Cluster only: when each write on a network link arrives, on the caller's clock (see `LinkLatency`). Default: at once. */
+  linkLatency?: LinkLatency;
 }
 
 export interface ResolvedBuildOptions {
@@ -31,6 +33,7 @@ export interface ResolvedBuildOptions {
   stallGuard: StallGuard | undefined;
   slabBytes: number;
   splitWrite: SplitWriteFn | undefined;
+  linkLatency: LinkLatency | undefined;
 }
 
 export function resolveBuildOptions(options: BuildOptions): ResolvedBuildOptions {
@@ -46,6 +49,10 @@ export function resolveBuildOptions(options: BuildOptions): ResolvedBuildOptions
       throw new SpillsimError('E_BAD_ARGUMENT', `${name} must be a function, got ${typeof options[name]}`);
     }
   }
+  const latency = options.linkLatency;
+  if (latency !== undefined && (latency === null || typeof latency !== 'object' || (['nowTicks', 'ticksOf', 'wakeAt'] as const).some((f) => typeof latency[f] !== 'function'))) {
+    throw new SpillsimError('E_BAD_ARGUMENT', 'linkLatency must be an object with the functions nowTicks(), ticksOf(write) and wakeAt(arrivalTick, write)');
+  }
   if (options.stallGuard !== undefined && options.stallGuard !== 'produced' && options.stallGuard !== 'accumulator') {
     throw new SpillsimError('E_BAD_ARGUMENT', `stallGuard must be 'produced' or 'accumulator', got ${String(options.stallGuard)}`);
   }
@@ -54,5 +61,6 @@ export function resolveBuildOptions(options: BuildOptions): ResolvedBuildOptions
     stallGuard: options.stallGuard,
     slabBytes,
     splitWrite: options.splitWrite,
+    linkLatency: latency,
   };
 }
