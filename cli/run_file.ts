@@ -34,10 +34,8 @@ export function runProblem(value: unknown): string | undefined {
   if (value.steps !== undefined && !isWhole(value.steps)) return `steps must be a whole number, got ${shown(value.steps)}`;
   if (value.replay !== undefined && typeof value.replay !== 'string') return `replay must be a string, got ${shown(value.replay)}`;
   if (value.violation !== undefined) {
-    const v = value.violation;
-    if (!isRecord(v) || typeof v.invariant !== 'string' || typeof v.message !== 'string' || !isWhole(v.step)) {
-      return `violation must be { invariant, message, step }, got ${shown(v)}`;
-    }
+    const problem = violationProblem(value.violation);
+    if (problem !== undefined) return problem;
   }
   if (value.knobs !== undefined) {
     if (!isRecord(value.knobs)) return `knobs must be an object, got ${shown(value.knobs)}`;
@@ -46,6 +44,14 @@ export function runProblem(value: unknown): string | undefined {
     }
   }
   if (value.trace !== undefined) return traceProblem(value.trace);
+  return undefined;
+}
+
+/** Why `violation` is not what the simulator reports when an invariant breaks, or undefined. */
+export function violationProblem(v: unknown): string | undefined {
+  if (!isRecord(v) || typeof v.invariant !== 'string' || typeof v.message !== 'string' || !isWhole(v.step)) {
+    return `violation must be { invariant, message, step }, got ${shown(v)}`;
+  }
   return undefined;
 }
 

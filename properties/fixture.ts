@@ -144,6 +144,12 @@ export function fixtureProblem(value: unknown, { loose = false }: { loose?: bool
     if (!Array.isArray(v.commands)) return `commands must be a list, ${got('commands')}`;
     if (v.commands.length > FIXTURE_COMMANDS_MAX) return `${v.commands.length} commands, more than the ${FIXTURE_COMMANDS_MAX} a fixture may hold`;
   }
+  // A file in today's format has its commands checked too (bounds included), even where it is only drawn.
+  const options = parseOptions(v.options);
+  if (v.format === FIXTURE_FORMAT && Array.isArray(v.commands) && typeof options !== 'string') {
+    const commands = parseCommands(v.commands, options);
+    if (typeof commands === 'string') return commands;
+  }
   if (!absent('broke')) {
     const broke = v.broke as Partial<Violation> | null;
     if (broke === null || typeof broke !== 'object' || Array.isArray(broke) || typeof broke.rule !== 'string' || typeof broke.message !== 'string' || !Number.isSafeInteger(broke.step)) {

@@ -22,7 +22,8 @@ function splitExisting(dir: string): { existing: string; missing: string[] } {
       stat = statSync(current);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT') throw new PathProblem(`${current}: ${describeFsError(error)}`);
+      // ENOTDIR: a part of the path is a file; walking up finds it and names it.
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new PathProblem(`${current}: ${describeFsError(error)}`);
       const parent = dirname(current);
       if (parent === current) throw new PathProblem(`${current}: ${describeFsError(error)}`);
       missing.unshift(current);
@@ -36,6 +37,17 @@ function splitExisting(dir: string): { existing: string; missing: string[] } {
 }
 
 class PathProblem extends Error {}
+
+/** `stat` of `path`, or undefined when it or a part of it is missing (the walk up names which). */
+function statOrUndefined(path: string): ReturnType<typeof statSync> | undefined {
+  try {
+    return statSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw error;
+  }
+}
 
 /** Can a file or directory be made inside `dir`? Tried for real (a probe directory, removed at once). */
 function probeWritable(dir: string): void {
@@ -55,7 +67,7 @@ function probeWritable(dir: string): void {
 export function outputPathProblem(path: string, kind: 'file' | 'dir'): string | undefined {
   try {
     const target = resolve(path);
-    const existing = statSync(target, { throwIfNoEntry: false });
+    const existing = statOrUndefined(target);
     if (existing !== undefined) {
       if (kind === 'file' && existing.isDirectory()) return `${path} is a directory; give a file name`;
       if (kind === 'dir' && !existing.isDirectory()) return `${path} is a file, not a directory`;

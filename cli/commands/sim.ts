@@ -12,6 +12,7 @@ import { Progress } from '../progress.js';
 import { writeReport } from '../report/index.js';
 import { formatTrace, formatViolation } from '../trace_format.js';
 import { EXIT_BROKEN, EXIT_OK, UsageError } from '../usage_error.js';
+import { checkOutputFile } from '../../properties/output_path.js';
 
 /** Most seeds one `--seeds` range may hold; a larger campaign is split with `--shard`. */
 const SEEDS_MAX = 10_000_000;
@@ -80,10 +81,17 @@ export function registerSim(program: Command, result: CommandResult): void {
 async function runSimCommand(flags: SimFlags): Promise<number> {
   const simOptions = parseSimFlags(flags);
   let seeds = parseSeeds(flags);
+  const reportPath = flags.report === undefined || flags.report === false ? undefined : flags.report === true ? REPORT_PATH_DEFAULT : flags.report;
+  if (reportPath !== undefined) checkOutputFile('--report', reportPath);
   if (flags.shard !== undefined) {
     const { parseShard, shardSeeds } = await import('../../sim/campaign.js');
     const shard = parseShard(flags.shard);
     seeds = shardSeeds(seeds, shard.index, shard.count);
+    // More shards than seeds: this one runs nothing, and its (empty) --json output still merges.
+    if (seeds.length === 0) {
+      if (flags.json !== true) process.stdout.write(`shard ${flags.shard} holds no seeds: nothing to run\n`);
+      return EXIT_OK;
+    }
   }
   if (flags.checkDeterminism === true) return runDeterminism(seeds, simOptions, flags);
   const out = process.stdout;
@@ -111,9 +119,9 @@ async function runSimCommand(flags: SimFlags): Promise<number> {
   }
   progress?.stop();
   if (flags.json !== true) printSummary(seeds.length, failures, queueOps, performance.now() - startedMs);
-  if (flags.report !== undefined && flags.report !== false) {
+  if (reportPath !== undefined) {
     const reported = seeds.length === 1 ? seeds : failures.map((run) => run.seed);
-    const base = flags.report === true ? REPORT_PATH_DEFAULT : flags.report;
+    const base = reportPath;
     for (const seed of reported) {
       // Runs are pure functions of their options: running the seed again gives the same run, now with its whole trace.
       const full = runSimulation({ ...simOptions, seed, recordTrace: 'full' });
