@@ -23,7 +23,7 @@ interface CheckFlags {
   runs?: number;
   seed?: number;
   timeLimit: number;
-  suite: string[];
+  suite?: string[];
   variant?: string;
   backend?: string;
   json?: boolean;
@@ -42,8 +42,8 @@ export function registerCheck(program: Command, result: CommandResult): void {
     .description('Run every property suite (or some) with a default budget; a failure prints its shrunk trace and a replay command')
     .option('--runs <n>', `generated runs per sampled suite (default ${RUNS_DEFAULT}; the exhaustive suite always runs every case)`, positiveWhole)
     .option('--seed <n>', 'fast-check seed for every suite (default: random, printed)', whole)
-    .option('--time-limit <seconds>', `stop generating new runs after this long in all; suites share it evenly (default ${TIME_LIMIT_SECONDS_DEFAULT})`, positiveNumber, TIME_LIMIT_SECONDS_DEFAULT)
-    .option('--suite <names>', `run only these suites (comma-separated or repeated): ${SUITE_NAMES.join(', ')}`, collectList, [])
+    .option('--time-limit <seconds>', 'stop generating new runs after this long in all; suites share it evenly', positiveNumber, TIME_LIMIT_SECONDS_DEFAULT)
+    .option('--suite <names>', `run only these suites (comma-separated or repeated; default all): ${SUITE_NAMES.join(', ')}`, collectList)
     .option('--variant <name>', 'run a reference-* or broken-* variant of the selected suites, or of every suite that has it (see --list)')
     .option('--backend <module>', 'spill through your backend module (default export (ctx) => BytesSpill), under the scripted faults')
     .option('--save-failures [dir]', `write each failure as a replayable fixture (default dir ${FAILURES_DIR_DEFAULT})`)
@@ -64,7 +64,7 @@ async function runCheck(flags: CheckFlags): Promise<number> {
   }
   // A variant without --suite means: every suite that has that variant.
   const suites =
-    flags.suite.length > 0 ? flags.suite : flags.variant === undefined ? [...SUITE_NAMES] : SUITES.filter((s) => s.variants[flags.variant!] !== undefined).map((s) => s.name);
+    flags.suite !== undefined ? flags.suite : flags.variant === undefined ? [...SUITE_NAMES] : SUITES.filter((s) => s.variants[flags.variant!] !== undefined).map((s) => s.name);
   if (suites.length === 0) throw new UsageError(`no suite has a variant ${JSON.stringify(flags.variant)}; spillsim check --list shows them`);
   try {
     checkSelection(suites, flags.variant);

@@ -12,6 +12,8 @@ import { Progress } from '../progress.js';
 import { writeReport } from '../report/index.js';
 import { formatTrace, formatViolation } from '../trace_format.js';
 import { EXIT_BROKEN, EXIT_OK, UsageError } from '../usage_error.js';
+import { wholeInRange, workerCount } from '../flags.js';
+import { WORKERS_MAX } from '../../sim/campaign.js';
 import { checkOutputFile } from '../../properties/output_path.js';
 
 /** Most seeds one `--seeds` range may hold; a larger campaign is split with `--shard`. */
@@ -68,11 +70,10 @@ export function registerSim(program: Command, result: CommandResult): void {
     .option('--check-determinism', 'run each seed twice and name the first step where the runs split')
     .option('--trace', 'print the readable trace of each run')
     .option('--steps-max <n>', 'fail a run that has not finished after this many steps (default 200000)')
-    .option('--workers <n>', 'run the seeds on n worker threads (a campaign)')
+    .option('--workers <n>', `run the seeds on n worker threads (a campaign; 1 to ${WORKERS_MAX})`)
     .option('--shard <i/N>', 'run only the i-th of N slices of the seeds')
     .option('--quiet', 'no progress output')
     .option('--report [file]', `write an HTML report (plot + trace) of each failing run, or of the one seed run (default ${REPORT_PATH_DEFAULT}; named per seed when several fail)`)
-    .addHelpText('after', '\nExit status: 0 every invariant held, 1 a run broke one (a replay command is printed), 2 bad usage.\nExamples:\n  spillsim sim --seed 7 --trace\n  spillsim sim --seeds 1..200 --faults swarm\n  spillsim sim --prefetch-budget 0\n  spillsim sim --seeds 1..1000 --workload any --workers 2 --json > runs.jsonl')
     .action(async (flags: SimFlags) => {
       result.exitCode = await runSimCommand(flags);
     });
@@ -212,7 +213,7 @@ export function parseSimFlags(flags: SimFlags): Omit<SimOptions, 'seed'> {
   if (flags.readerPolicy !== undefined) options.readerPolicy = choice('--reader-policy', flags.readerPolicy, ['prefetch', 'none'] as const);
   if (flags.pattern !== undefined) options.pattern = choice('--pattern', flags.pattern, TRAFFIC_PATTERNS);
   if (flags.stepsMax !== undefined) options.stepsMax = wholeNumber('--steps-max', flags.stepsMax, 1, Number.MAX_SAFE_INTEGER);
-  if (flags.workers !== undefined) wholeNumber('--workers', flags.workers, 1, 1024);
+  if (flags.workers !== undefined) workerCount(flags.workers);
   return options;
 }
 
@@ -244,11 +245,7 @@ export function parseByteSize(flag: string, text: string): number {
   return bytes;
 }
 
-function wholeNumber(flag: string, text: string, min: number, max: number): number {
-  const value = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(value) || value < min || value > max) throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got '${text}'`);
-  return value;
-}
+const wholeNumber = wholeInRange;
 
 function choice<T extends string>(flag: string, text: string, choices: readonly T[]): T {
   if (!(choices as readonly string[]).includes(text)) throw new UsageError(`${flag} must be one of ${choices.join(', ')}, got '${text}'`);
