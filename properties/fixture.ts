@@ -8,7 +8,8 @@ import type { SuiteFailure } from './run_suite.js';
 import type { BuildContext } from './suite.js';
 import { findSuite } from './suites/index.js';
 import type { Violation } from './violation.js';
-import { readJsonFile } from './json_file.js';
+import { parseJsonText, readTextFile } from './json_file.js';
+import { basename } from 'node:path';
 
 export const FIXTURE_FORMAT = 'spillsim-fixture/1';
 
@@ -102,10 +103,10 @@ export function fixtureFileName(fixture: Fixture): string {
 
 /**
  * Read a fixture file as unknown JSON (a byte-order mark is accepted); a file that cannot be
- * read or is not JSON throws a one-line `SpillsimError('E_BAD_INPUT')`.
+ * read or is not JSON throws a one-line `UsageError`.
  */
 export function readFixtureJson(path: string): unknown {
-  return readJsonFile(path);
+  return parseJsonText(readTextFile(path), basename(path));
 }
 
 /** Most commands a fixture may hold: generated runs hold at most 40, and replay is linear in this. */

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { SpillsimError } from '../src/errors.js';
+import { UsageError } from '../src/errors.js';
 
 /**
  * Reading the JSON files spillsim writes (fixtures, run results, shard results) the same way in
@@ -42,15 +42,15 @@ export function describeFsError(error: unknown): string {
   }
 }
 
-/** The text of a file, or a one-line `E_BAD_INPUT` naming the file and why it cannot be read. */
+/** The text of a file, or a one-line `UsageError` naming the file and why it cannot be read. */
 export function readTextFile(path: string): string {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new SpillsimError('E_BAD_INPUT', `cannot read ${path}: ${describeFsError(error)}`);
+    throw new UsageError(`cannot read ${path}: ${describeFsError(error)}`);
   }
-  if (text.length > JSON_FILE_BYTES_MAX) throw new SpillsimError('E_BAD_INPUT', `${path} is larger than 512 MiB; spillsim never writes a file that large`);
+  if (text.length > JSON_FILE_BYTES_MAX) throw new UsageError(`${path} is larger than 512 MiB; spillsim never writes a file that large`);
   return stripByteOrderMark(text);
 }
 
@@ -59,7 +59,7 @@ export function parseJsonText(text: string, name: string): unknown {
   try {
     return JSON.parse(stripByteOrderMark(text)) as unknown;
   } catch (error) {
-    throw new SpillsimError('E_BAD_INPUT', `${name} is not valid JSON: ${(error as Error).message.split('\n')[0]}`);
+    throw new UsageError(`${name} is not valid JSON: ${(error as Error).message.split('\n')[0]}`);
   }
 }
 
