@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, ensureBuilt } from './support/built_cli.js';
 
 /** One `spillsim` command shown in a README, the exit code it says it has, and the output it shows. */
@@ -17,6 +17,8 @@ interface ReadmeCommand {
   compared: boolean;
   /** Why not, when the block opted out. */
   reason?: string;
+  /** 0-based line of the command in the markdown; its shown output is the lines right after it. */
+  at: number;
 }
 
 const COMMAND = /^\s*(?:\$\s+)?(npx spillsim\b.*)$/;
@@ -37,7 +39,9 @@ function extractCommands(markdown: string): ReadmeCommand[] {
   let optOut: string | undefined;
   let blockOptOut: string | undefined;
   let current: ReadmeCommand | undefined;
-  for (const raw of markdown.split('\n')) {
+  const all = markdown.split('\n');
+  for (let at = 0; at < all.length; at += 1) {
+    const raw = all[at]!;
     const fence = /^\s*```(\w*)/.exec(raw);
     if (fence) {
       // A fence opens a block or closes the open one. A bare block counts too: a command a
@@ -74,7 +78,7 @@ function extractCommands(markdown: string): ReadmeCommand[] {
     const text = match[1]!.trim();
     const exit = EXIT_ANNOTATION.exec(text);
     const prompted = /^\s*\$\s/.test(line);
-    const command: ReadmeCommand = { line: text, exitCode: exit ? Number(exit[1]) : 0, shown: [], compared: prompted && blockOptOut === undefined, ...(blockOptOut === undefined ? {} : { reason: blockOptOut }) };
+    const command: ReadmeCommand = { line: text, exitCode: exit ? Number(exit[1]) : 0, shown: [], compared: prompted && blockOptOut === undefined, ...(blockOptOut === undefined ? {} : { reason: blockOptOut }), at };
     commands.push(command);
     current = prompted ? command : undefined;
   }
@@ -82,6 +86,20 @@ function extractCommands(markdown: string): ReadmeCommand[] {
     while (command.shown.length > 0 && command.shown.at(-1)!.trim() === '') command.shown.pop();
   }
   return commands;
+}
+
+/**
+ * What a README block should show after a change, for `SPILLSIM_UPDATE_README=1`: the printed
+ * output, with the README's one elision kept where it was (as many lines before and after it
+ * as the README showed), so curated excerpts stay excerpts. Review the diff before committing.
+ */
+function updatedShown(shown: readonly string[], printed: readonly string[]): string[] {
+  const elisions = shown.flatMap((line, k) => (isElision(line) ? [k] : []));
+  if (elisions.length !== 1) return [...printed];
+  const before = elisions[0]!;
+  const after = shown.length - before - 1;
+  if (before + after >= printed.length) return [...printed];
+  return [...printed.slice(0, before), shown[before]!, ...printed.slice(printed.length - after)];
 }
 
 /**
@@ -191,10 +209,10 @@ describe('extractCommands', () => {
       '```',
     ].join('\n');
     expect(extractCommands(markdown)).toEqual([
-      { line: 'npx spillsim sim --seed 8 --prefetch-budget 0   # exit 1', exitCode: 1, shown: ['FAILED seed 8: output, not a command'], compared: true },
-      { line: 'npx spillsim check --runs 50', exitCode: 0, shown: [], compared: false },
-      { line: 'npx spillsim sim --seeds 1..3 --json > runs.jsonl', exitCode: 0, shown: [], compared: false },
-      { line: 'npx spillsim replay x.json      # exit 1', exitCode: 1, shown: ['x.json: same failure'], compared: false, reason: 'the seed is random' },
+      { line: 'npx spillsim sim --seed 8 --prefetch-budget 0   # exit 1', exitCode: 1, shown: ['FAILED seed 8: output, not a command'], compared: true, at: 2 },
+      { line: 'npx spillsim check --runs 50', exitCode: 0, shown: [], compared: false, at: 8 },
+      { line: 'npx spillsim sim --seeds 1..3 --json > runs.jsonl', exitCode: 0, shown: [], compared: false, at: 10 },
+      { line: 'npx spillsim replay x.json      # exit 1', exitCode: 1, shown: ['x.json: same failure'], compared: false, reason: 'the seed is random', at: 17 },
     ]);
   });
 });
@@ -216,6 +234,22 @@ describe('matchesShown', () => {
 
 const docs = documents();
 
+/** `SPILLSIM_UPDATE_README=1 npx vitest run test/readme.test.ts` rewrites the shown output that drifted. */
+const UPDATE = process.env.SPILLSIM_UPDATE_README === '1';
+const updates = new Map<number, { count: number; lines: string[] }>();
+
+afterAll(() => {
+  if (!UPDATE || updates.size === 0) return;
+  const path = join(REPO_ROOT, 'README.md');
+  const lines = readFileSync(path, 'utf8').split('\n');
+  // From the bottom up, so earlier positions stay valid.
+  for (const at of [...updates.keys()].sort((a, b) => b - a)) {
+    const { count, lines: replacement } = updates.get(at)!;
+    lines.splice(at + 1, count, ...replacement);
+  }
+  writeFileSync(path, lines.join('\n'));
+});
+
 describe.each(docs.map((d) => [d.name, d] as const))('%s', (_name, doc) => {
   let cwd: string;
   beforeAll(async () => {
@@ -231,7 +265,10 @@ describe.each(docs.map((d) => [d.name, d] as const))('%s', (_name, doc) => {
     if (command.compared && command.shown.length > 0) {
       const printed = output.replace(/\n+$/, '').split('\n');
       // On a mismatch, the whole printed output is shown beside what the README shows.
-      if (!matchesShown(command.shown, printed)) expect(printed.join('\n')).toBe(command.shown.join('\n'));
+      if (!matchesShown(command.shown, printed)) {
+        if (UPDATE) updates.set(command.at, { count: command.shown.length, lines: updatedShown(command.shown, printed) });
+        else expect(printed.join('\n')).toBe(command.shown.join('\n'));
+      }
     }
   }, 180_000);
 });
