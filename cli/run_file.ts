@@ -93,5 +93,5 @@ function stepProblem(step: unknown): string | undefined {
 /** `value` as a run result, or the reason it is not one, prefixed by where it came from. */
 export function checkRun(value: unknown, where: string): { ok: true; run: SimRunResult } | { ok: false; reason: string } {
   const problem = runProblem(value);
-  return problem === undefined ? { ok: true, run: value as SimRunResult } : { ok: false, reason: `${where}: ${problem}` };
+  return problem === undefined ? { ok: true, run: value as SimRunResult } : { ok: false, reason: `${where} is not a run result: ${problem}` };
 }

@@ -83,7 +83,7 @@ describe('run files are checked as data by merge and report alike', () => {
     ['step-bytes.jsonl', { ...good, trace: [{ ...good.trace[0], bytes: 'lots' }] }, /trace item 0 is not a step: bytes must be a number/],
   ])('%s: merge and report each say why in one line, exit 2', async (name, run, reason) => {
     const path = write(name, `${JSON.stringify(run)}\n`);
-    expectOneLine(await runMain(['merge', path]), new RegExp(`${name} line 1: ${reason.source}`));
+    expectOneLine(await runMain(['merge', path]), new RegExp(`${name} line 1 is not a run result: ${reason.source}`));
     expectOneLine(await runMain(['report', path, '-o', join(dir, `${name}.html`)]), new RegExp(`${name} is not a valid run: ${reason.source}`));
   });
 
