@@ -33,7 +33,9 @@ export function findChromium(env = process.env) {
     return { problem: `${name}=${value} is not an executable file`, fromEnv: name };
   }
   const onPath = (env.PATH ?? '').split(delimiter).filter(Boolean).flatMap((dir) => NAMES_ON_PATH.map((name) => join(dir, name)));
-  for (const candidate of [...KNOWN_PATHS, ...onPath]) {
+  // SPILLSIM_CHROMIUM_KNOWN_PATHS replaces the usual paths: how a test plays a machine without Chromium.
+  const known = env.SPILLSIM_CHROMIUM_KNOWN_PATHS === undefined ? KNOWN_PATHS : env.SPILLSIM_CHROMIUM_KNOWN_PATHS.split(delimiter).filter(Boolean);
+  for (const candidate of [...known, ...onPath]) {
     if (isExecutableFile(candidate)) return { path: candidate };
   }
   return { problem: `no Chromium in ${KNOWN_PATHS[0]}, the usual paths or PATH` };

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chromiumHowTo, findChromium } from '../scripts/chromium.mjs';
@@ -42,5 +43,40 @@ describe('finding Chromium on a fresh machine', () => {
     expect(run.stderr).toBe(`npm test: ${chromiumHowTo('SPILLSIM_CHROMIUM=/nowhere/chromium is not an executable file')}\n`);
     expect(run.stderr).toContain('sudo apt-get install chromium');
     expect(run.stderr).toContain('SPILLSIM_CHROMIUM=/path/to/chromium');
+  });
+
+  it("pretest installs Debian's chromium with apt-get when it is missing and the machine allows it", async () => {
+    // A machine without Chromium: no usual path holds one, and PATH holds only sh and an apt-get
+    // that records its calls and, on install, puts a `chromium` on PATH as the real one would.
+    const bin = mkdtempSync(join(tmpdir(), 'spillsim-no-chromium-'));
+    symlinkSync('/bin/sh', join(bin, 'sh'));
+    const log = join(bin, 'apt-get.log');
+    writeFileSync(join(bin, 'apt-get'), `#!/bin/sh\necho "$DEBIAN_FRONTEND apt-get $*" >> ${log}\nif [ "$1" = install ]; then printf '#!/bin/sh\\n' > ${bin}/chromium; /bin/chmod +x ${bin}/chromium; fi\n`);
+    chmodSync(join(bin, 'apt-get'), 0o755);
+    const run = await ensureChromium({ PATH: bin, SPILLSIM_CHROMIUM: '', CHROME_PATH: '', SPILLSIM_CHROMIUM_KNOWN_PATHS: '' });
+    const root = typeof process.getuid === 'function' && process.getuid() === 0;
+    const debian = (() => {
+      try {
+        readFileSync('/etc/debian_version');
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    if (root && debian) {
+      expect(run).toEqual({ code: 0, stdout: '', stderr: `npm test: Chromium is missing; installing Debian's chromium with apt-get (once)\nnpm test: using ${join(bin, 'chromium')}\n` });
+      expect(readFileSync(log, 'utf8')).toBe('noninteractive apt-get update -qq\nnoninteractive apt-get install -y -qq chromium\n');
+    } else {
+      // Not allowed to install here: the one line that says how, and apt-get never ran.
+      expect(run.code).toBe(1);
+      expect(run.stderr).toBe(`npm test: ${chromiumHowTo(`no Chromium in /usr/bin/chromium, the usual paths or PATH`)}\n`);
+    }
+  });
+
+  it('pretest does not install when told not to (SPILLSIM_INSTALL_CHROMIUM=0), and says how in one line', async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'spillsim-no-chromium-'));
+    symlinkSync('/bin/sh', join(bin, 'sh'));
+    const run = await ensureChromium({ PATH: bin, SPILLSIM_CHROMIUM: '', CHROME_PATH: '', SPILLSIM_CHROMIUM_KNOWN_PATHS: '', SPILLSIM_INSTALL_CHROMIUM: '0' });
+    expect(run).toEqual({ code: 1, stdout: '', stderr: `npm test: ${chromiumHowTo('no Chromium in /usr/bin/chromium, the usual paths or PATH')}\n` });
   });
 });

@@ -12,7 +12,7 @@ import { Progress } from '../progress.js';
 import { writeReport } from '../report/index.js';
 import { formatTrace, formatViolation } from '../trace_format.js';
 import { EXIT_BROKEN, EXIT_OK, UsageError } from '../usage_error.js';
-import { wholeInRange, workerCount } from '../flags.js';
+import { workerCount } from '../flags.js';
 import { WORKERS_MAX } from '../../sim/campaign.js';
 import { checkOutputFile } from '../../properties/output_path.js';
 
@@ -245,7 +245,11 @@ export function parseByteSize(flag: string, text: string): number {
   return bytes;
 }
 
-const wholeNumber = wholeInRange;
+function wholeNumber(flag: string, text: string, min: number, max: number): number {
+  const value = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got '${text}'`);
+  return value;
+}
 
 function choice<T extends string>(flag: string, text: string, choices: readonly T[]): T {
   if (!(choices as readonly string[]).includes(text)) throw new UsageError(`${flag} must be one of ${choices.join(', ')}, got '${text}'`);
