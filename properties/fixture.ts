@@ -130,13 +130,12 @@ export function fixtureProblem(value: unknown, { loose = false }: { loose?: bool
   const absent = (key: string): boolean => loose && v[key] === undefined;
   const got = (key: string): string => `got ${JSON.stringify(v[key])?.slice(0, 40) ?? 'nothing'}`;
   if (!absent('format') && v.format !== FIXTURE_FORMAT) return `format is ${JSON.stringify(v.format)}, expected ${FIXTURE_FORMAT}`;
-  for (const key of ['property', 'variant', 'path'] as const) {
-    if (!absent(key) && typeof v[key] !== 'string') return `${key} must be a string, ${got(key)}`;
-  }
-  for (const key of ['backend', 'libraryVersion', 'modelHash', 'replay'] as const) {
+  if (!absent('property') && typeof v.property !== 'string') return `property must be a string, ${got('property')}`;
+  // Replay does not need these (an absent variant is `default`), but one that is there must be right.
+  for (const key of ['variant', 'path', 'backend', 'libraryVersion', 'modelHash', 'replay'] as const) {
     if (v[key] !== undefined && typeof v[key] !== 'string') return `${key} must be a string, ${got(key)}`;
   }
-  if (!absent('seed') && !Number.isSafeInteger(v.seed)) return `seed must be a whole number, ${got('seed')}`;
+  if (v.seed !== undefined && !Number.isSafeInteger(v.seed)) return `seed must be a whole number, ${got('seed')}`;
   if (!absent('options')) {
     const options = parseOptions(v.options);
     if (typeof options === 'string') return options;
@@ -193,7 +192,7 @@ export async function replayFixture(name: string, value: unknown, overrides: { v
   const suite = findSuite(v.property);
   if (suite === undefined) return invalid(`property ${JSON.stringify(v.property)} is not a suite any more`);
   const modelChanged = v.modelHash !== modelHash(suite.name);
-  const variant = overrides.variant ?? v.variant;
+  const variant = overrides.variant ?? v.variant ?? 'default';
   if (suite.variants[variant] === undefined) return invalid(`suite ${suite.name} has no variant ${JSON.stringify(variant)} any more`, modelChanged);
   let outcome;
   if (suite.kind === 'sampled') {
