@@ -103,6 +103,8 @@ describe('folders and shards', () => {
     expectOneLine(await runMain(['replay', join(aFile, 'x.json')]), /^spillsim: cannot read fixture .*a-file\/x\.json: not a directory/);
     expectOneLine(await runMain(['report', join(aFile, 'x.json')]), /^spillsim: cannot read .*a-file\/x\.json: not a directory/);
     expectOneLine(await runMain(['merge', join(aFile, 'x.jsonl')]), /^spillsim: cannot read .*a-file\/x\.jsonl: not a directory/);
+    expectOneLine(await runMain(['validate', join(aFile, 'x.mjs')]), /^spillsim: cannot use module .*a-file\/x\.mjs: not a directory/);
+    expectOneLine(await runMain(['check', '--backend', join(aFile, 'x.mjs')]), /^spillsim: cannot use module .*a-file\/x\.mjs: not a directory/);
   });
 
   it('a shard with no seeds (more shards than seeds) writes a file merge accepts', async () => {
