@@ -27,6 +27,7 @@ import { Progress } from '../progress.js';
 import type { CommandResult } from '../command_result.js';
 import { EXIT_BROKEN, EXIT_OK, UsageError } from '../usage_error.js';
 import { checkOutputFile } from '../../properties/output_path.js';
+import { stripByteOrderMark } from '../../properties/json_file.js';
 
 interface ValidateFlags {
   policy?: string;
@@ -138,7 +139,7 @@ function emitTest(module: string, outPath: string, seed: number, verdicts: Param
 
 function parseExample(text: string): unknown {
   try {
-    return JSON.parse(text) as unknown;
+    return JSON.parse(stripByteOrderMark(text)) as unknown;
   } catch {
     throw new UsageError(`--example must be the JSON a report printed, got ${text.slice(0, 40)}`);
   }
