@@ -24,7 +24,7 @@ export function describeValue(value: unknown): string {
   }
   if (Array.isArray(value)) return Object.isFrozen(value) ? 'a frozen array' : Object.isExtensible(value) ? 'an array' : 'a sealed array';
   const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
-  if (typeof name === 'string' && name !== '' && name !== 'Object') return `a ${name}`;
+  if (typeof name === 'string' && name !== '' && name !== 'Object') return `${/^[AEIO]/.test(name) ? 'an' : 'a'} ${name}`;
   const keys = Object.keys(value as object);
   return keys.length === 0 ? 'an empty object' : `an object with ${keys.slice(0, 4).join(', ')}${keys.length > 4 ? ', …' : ''}`;
 }
