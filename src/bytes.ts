@@ -1,5 +1,14 @@
 import { badArgument, describeValue } from './arguments.js';
 
+// Set by the static block of `Bytes`, which alone may touch its fields; see `mergeForQueue`.
+let mergeOwn: (a: Bytes, b: unknown) => MergeOutcome;
+let shrinkBy: (bytes: Bytes, length: number) => void;
+
+export const MERGE_NONE = 0;
+export const MERGE_DONE = 1;
+export const MERGE_NOT_OWN = 2;
+export type MergeOutcome = typeof MERGE_NONE | typeof MERGE_DONE | typeof MERGE_NOT_OWN;
+
 /**
  * An immutable view `[offset, offset + length)` of one shared allocation (an `ArrayBuffer`).
  *
@@ -60,13 +69,37 @@ export class Bytes {
    * this one ends; `other` is then consumed. On failure nothing changes and the caller keeps `other`.
    */
   tryMerge(other: Bytes): boolean {
-    // A `Bytes` of a second copy of the library has no `#offset` of ours: read its public getters.
-    if (!(other instanceof Bytes) && !isBytes(other)) {
-      throw badArgument(`tryMerge(other) takes a Bytes, got ${describeValue(other)}`);
-    }
-    if (other.buffer !== this.buffer || other.offset !== this.#offset + this.#length) return false;
-    this.#length += other.length;
+    if (!(other instanceof Bytes)) return Bytes.#tryMergeForeign(this, other);
+    if (other.buffer !== this.buffer || other.#offset !== this.#offset + this.#length) return false;
+    this.#length += other.#length;
     return true;
+  }
+
+  /** `other` is not one of ours: a `Bytes` of a second copy of the library merges through its public getters. */
+  static #tryMergeForeign(bytes: Bytes, other: unknown): boolean {
+    if (!isBytes(other)) throw badArgument(`tryMerge(other) takes a Bytes, got ${describeValue(other)}`);
+    if (other.buffer !== bytes.buffer || other.offset !== bytes.#offset + bytes.#length) return false;
+    bytes.#length += other.length;
+    return true;
+  }
+
+  static {
+    mergeOwn = (a, item) => {
+      const b = item as Bytes;
+      let offset: number;
+      try {
+        // The read is the type check: it throws for anything but one of our own Bytes.
+        offset = b.#offset;
+      } catch {
+        return MERGE_NOT_OWN;
+      }
+      if (b.buffer !== a.buffer || offset !== a.#offset + a.#length) return MERGE_NONE;
+      a.#length += b.#length;
+      return MERGE_DONE;
+    };
+    shrinkBy = (bytes, length) => {
+      bytes.#length -= length;
+    };
   }
 
   /** Split off and return the first `i` bytes; this view keeps the rest. */
@@ -153,4 +186,19 @@ function checkUint8Array(what: string, u8: unknown): void {
   if (u8 instanceof Uint8Array || Object.prototype.toString.call(u8) === '[object Uint8Array]') return;
   const hint = u8 instanceof ArrayBuffer ? `; wrap it: ${what}(new Uint8Array(buffer))` : Array.isArray(u8) ? `; for numbers use ${what}(Uint8Array.from(list))` : typeof u8 === 'string' ? `; for text use ${what}(new TextEncoder().encode(text))` : '';
   throw badArgument(`${what}(u8) takes a Uint8Array, got ${describeValue(u8)}${hint}`);
+}
+
+/**
+ * `a.tryMerge(b)` for `MergeQueue.extend`'s hot loop, where `a` is one of our own `Bytes`:
+ * `MERGE_NOT_OWN` when `b` is not (nothing changed; the queue then checks every item the slow
+ * way), else `MERGE_DONE` or `MERGE_NONE`. The type check costs nothing extra: it is the read
+ * of a private field the merge needs anyway. Not part of the public API.
+ */
+export function mergeForQueue(a: Bytes, b: unknown): MergeOutcome {
+  return mergeOwn(a, b);
+}
+
+/** Undo a `MERGE_DONE` of `mergeForQueue(a, b)`: `a` gives back the bytes it grew by. Not part of the public API. */
+export function undoMerge(a: Bytes, b: Bytes): void {
+  shrinkBy(a, b.length);
 }

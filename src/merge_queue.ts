@@ -1,5 +1,5 @@
 import { badArgument, checkOptions, describeValue, hasMethod } from './arguments.js';
-import { Bytes, isBytes } from './bytes.js';
+import { Bytes, isBytes, MERGE_NONE, MERGE_NOT_OWN, mergeForQueue, undoMerge } from './bytes.js';
 import { Buzzer } from './buzzer.js';
 import { EntryDeque } from './entry_deque.js';
 import { PoisonedError, SpillsimError } from './errors.js';
@@ -112,28 +112,73 @@ export class MergeQueue implements Disposable {
    */
   extend(items: Iterable<Bytes>): void {
     if (this.#dropped) throw droppedError('extend');
-    const list = checkItems(items);
+    const checked = !Array.isArray(items) || this.#shared.poisoned;
+    const list = checked ? checkItems(items) : (items as Bytes[]);
     this.#checkPoison('extend');
+    const count = list.length;
+    if (count === 0) return this.#applyPolicy();
     const deque = this.#shared.deque;
-    let wasEmpty = false;
+    const first = list[0]!;
+    const back = deque.backBytes();
+    // Our own Bytes only: then each item's check is part of its merge, and an item that is not
+    // one undoes the merges before it. Anything else takes the slow way: every item checked first.
+    if (!(first instanceof Bytes && (back === undefined || back instanceof Bytes))) return this.#extendChecked(checked ? list : checkItems(list));
+    const wasEmpty = deque.length === 0;
+    let tail = first;
+    const merged = back !== undefined && adjoins(back, first);
+    let pushed = 0;
+    let notOwn = false;
+    try {
+      if (merged) {
+        // The reference pops the back and pushes it again when it does not merge; peeking
+        // first gives the same deque without two wasted mutations.
+        deque.popBack();
+        back.tryMerge(first);
+        tail = back;
+      }
+      for (let k = 1; k < count; k += 1) {
+        const next = list[k]!;
+        const outcome = mergeForQueue(tail, next);
+        if (outcome === MERGE_NONE) {
+          deque.pushBackBytes(tail);
+          pushed += 1;
+          tail = next;
+        } else if (outcome === MERGE_NOT_OWN) {
+          undoExtend(deque, list, k, tail, merged ? back : undefined, pushed);
+          notOwn = true;
+          break;
+        }
+      }
+      if (!notOwn) {
+        deque.pushBackBytes(tail);
+        this.#policy?.apply(deque);
+      }
+    } catch (error) {
+      this.#panic();
+      throw error;
+    }
+    // Outside the try: a caller's wrong item is an argument error, not a panic.
+    if (notOwn) return this.#extendChecked(checkItems(list));
+    if (wasEmpty) this.#buzzer.buzz();
+  }
+
+  /** `extend` of items all checked already, Bytes of any copy of the library among them. */
+  #extendChecked(list: readonly Bytes[]): void {
+    const deque = this.#shared.deque;
+    const wasEmpty = list.length > 0 && deque.length === 0;
     try {
       if (list.length > 0) {
         let tail = list[0]!;
         const back = deque.backBytes();
-        if (deque.length === 0) {
-          wasEmpty = true;
-        } else if (back !== undefined && adjoins(back, tail)) {
-          // The reference pops the back and pushes it again when it does not merge; peeking
-          // first gives the same deque without two wasted mutations.
+        if (back !== undefined && adjoins(back, tail)) {
           deque.popBack();
           back.tryMerge(tail);
           tail = back;
         }
         for (let k = 1; k < list.length; k += 1) {
-          const next = list[k]!;
-          if (!tail.tryMerge(next)) {
+          if (!tail.tryMerge(list[k]!)) {
             deque.pushBackBytes(tail);
-            tail = next;
+            tail = list[k]!;
           }
         }
         deque.pushBackBytes(tail);
@@ -146,6 +191,16 @@ export class MergeQueue implements Disposable {
     if (wasEmpty) this.#buzzer.buzz();
   }
 
+  /** The writer policy of an `extend` of nothing: the reference runs it on every call. */
+  #applyPolicy(): void {
+    try {
+      this.#policy?.apply(this.#shared.deque);
+    } catch (error) {
+      this.#panic();
+      throw error;
+    }
+  }
+
   /**
    * Run the reader's policy, then move every leading resident entry into `out` (an extensible
    * array), stopping at the first paged entry. Buzzes (so a consumer that parks on an empty
@@ -154,14 +209,17 @@ export class MergeQueue implements Disposable {
    */
   drainInto(out: Bytes[]): void {
     if (this.#dropped) throw droppedError('drainInto');
-    if (!Array.isArray(out) || !Object.isExtensible(out)) {
-      throw badArgument(`drainInto(out) takes an array it can push Bytes onto, such as [], got ${describeValue(out)}`);
-    }
+    const policy = this.#policy;
+    // Whether `out` takes pushes costs a runtime call, so it is asked only where the answer must
+    // come first: when a policy would change the queue before the first push, or when the call
+    // is about to panic. Otherwise a refused push hands its chunk back (below), and a drain
+    // that pushed nothing asks at the end; either way nothing has changed when it throws.
+    if (!Array.isArray(out) || ((policy !== undefined || this.#shared.poisoned) && !Object.isExtensible(out))) throw badOut(out);
     this.#checkPoison('drainInto');
     const deque = this.#shared.deque;
     const outLengthBefore = out.length;
     try {
-      this.#policy?.apply(deque);
+      policy?.apply(deque);
     } catch (error) {
       this.#panic();
       throw error;
@@ -170,13 +228,17 @@ export class MergeQueue implements Disposable {
     try {
       for (; bytes !== undefined; bytes = deque.popFrontBytes()) out.push(bytes);
     } catch (error) {
-      // An array whose push throws (a read-only length, an overridden push): the chunk it
-      // refused goes back to the front, so no byte is lost.
+      // An array whose push throws (frozen, sealed, a read-only length, an overridden push):
+      // the chunk it refused goes back to the front, so no byte is lost.
       deque.pushFront(bytesEntry(bytes!));
-      throw new SpillsimError('E_BAD_ARGUMENT', `drainInto(out) could not push onto out (${error instanceof Error ? error.message : String(error)}); pass a plain array`, { cause: error });
+      throw out.length === outLengthBefore && !Object.isExtensible(out)
+        ? badOut(out)
+        : new SpillsimError('E_BAD_ARGUMENT', `drainInto(out) could not push onto out (${error instanceof Error ? error.message : String(error)}); pass a plain array`, { cause: error });
     }
-    const nothing = this.#stallGuard === 'accumulator' ? out.length === 0 : out.length === outLengthBefore;
-    if (nothing && deque.length > 0) this.#buzzer.buzz();
+    if (out.length === outLengthBefore) {
+      if (policy === undefined && !Object.isExtensible(out)) throw badOut(out);
+      if (deque.length > 0 && (this.#stallGuard === 'produced' || out.length === 0)) this.#buzzer.buzz();
+    }
   }
 
   /** True when this is the last handle on the shared state and the queue is empty. */
@@ -221,6 +283,10 @@ export class MergeQueue implements Disposable {
   }
 }
 
+function badOut(out: unknown): SpillsimError {
+  return badArgument(`drainInto(out) takes an array it can push Bytes onto, such as [], got ${describeValue(out)}`);
+}
+
 function droppedError(what: string): SpillsimError {
   return new SpillsimError('E_DROPPED', `${what} on a MergeQueue handle after drop(); keep the handle until you are done with it`);
 }
@@ -245,12 +311,34 @@ function checkItems(items: unknown): Bytes[] {
     list = [...(items as Iterable<unknown>)];
   }
   for (let k = 0; k < list.length; k += 1) {
-    const item = list[k];
-    if (!(item instanceof Bytes) && !isBytes(item)) {
-      throw badArgument(`extend(items) takes Bytes, but item ${k} is ${describeValue(item)}${ArrayBuffer.isView(item) ? '; wrap it with Bytes.from(u8)' : ''}; nothing was taken`);
-    }
+    if (!isBytes(list[k])) throw badItem(k, list[k]);
   }
   return list as Bytes[];
+}
+
+function badItem(k: number, item: unknown): SpillsimError {
+  return badArgument(`extend(items) takes Bytes, but item ${k} is ${describeValue(item)}${ArrayBuffer.isView(item) ? '; wrap it with Bytes.from(u8)' : ''}; nothing was taken`);
+}
+
+/**
+ * Put the deque and the items back as they were before an `extend` that met item `failed`, not
+ * one of our own Bytes: items `1..failed-1` were each merged into the tail of the moment or
+ * became the next tail; `pushed` tails went onto the deque, `tail` is the last; `back` (when
+ * set) was popped and grew by item 0. Every tail is one of ours, so each merge can be undone.
+ */
+function undoExtend(deque: EntryDeque, list: readonly Bytes[], failed: number, tail: Bytes, back: Bytes | undefined, pushed: number): void {
+  const tails: Bytes[] = [];
+  for (let p = 0; p < pushed; p += 1) tails.unshift((deque.popBack() as { bytes: Bytes }).bytes);
+  tails.push(tail);
+  let t = 0;
+  for (let j = 1; j < failed; j += 1) {
+    if (t + 1 < tails.length && list[j] === tails[t + 1]) t += 1;
+    else undoMerge(tails[t]!, list[j]!);
+  }
+  if (back !== undefined) {
+    undoMerge(back, list[0]!);
+    deque.pushBackBytes(back);
+  }
 }
 
 function checkBuzzer(owner: string, buzzer: unknown): void {
