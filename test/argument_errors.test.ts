@@ -245,6 +245,43 @@ describe('constructors and options are checked where they are made', () => {
     expect([...ours.data]).toEqual([1, 2, 3, 4]);
   });
 
+  it('extend takes Bytes of a second copy of the library, first, after ours, or as the back, and still rejects a wrong item after one', () => {
+    /** A Bytes of another copy: the same public shape, a class of its own. */
+    class ForeignBytes {
+      constructor(readonly buffer: ArrayBuffer, public offset: number, public length: number) {}
+      get data(): Uint8Array { return new Uint8Array(this.buffer, this.offset, this.length); }
+      tryMerge(other: { buffer: ArrayBufferLike; offset: number; length: number }): boolean {
+        if (other === null || typeof other !== 'object' || typeof other.length !== 'number') throw new Error('foreign copy: not a Bytes');
+        if (other.buffer !== this.buffer || other.offset !== this.offset + this.length) return false;
+        this.length += other.length;
+        return true;
+      }
+      extractTo(): never { throw new Error('unused'); }
+    }
+    const slab = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);
+    const ours = (from: number, to: number) => Bytes.from(slab.subarray(from, to));
+    const foreign = (from: number, to: number) => new ForeignBytes(slab.buffer, from, to - from) as unknown as Bytes;
+    const lengths = (q: MergeQueue) => [...q.deque].map((e) => (e.kind === 'bytes' ? e.bytes.length : -1));
+
+    const [w1, r1] = MergeQueue.newPair(new Buzzer());
+    const rejected = [ours(0, 2), foreign(2, 4), 42];
+    badArgument(() => w1.extend(rejected as never), /^extend\(items\) takes Bytes, but item 2 is number 42; nothing was taken$/);
+    expect(r1.deque.length).toBe(0);
+    expect((rejected[0] as Bytes).length).toBe(2);
+    w1.extend([ours(0, 2), foreign(2, 4), ours(4, 6)]);
+    expect(lengths(r1)).toEqual([6]);
+
+    const [w2, r2] = MergeQueue.newPair(new Buzzer());
+    w2.extend([foreign(0, 2), ours(2, 4)]); // a foreign first item, merged into by ours
+    expect(lengths(r2)).toEqual([4]);
+    badArgument(() => w2.extend([ours(4, 6), 'x'] as never), /item 1 is the string "x"/); // a foreign back
+    expect(lengths(r2)).toEqual([4]);
+    w2.extend([ours(4, 6), ours(6, 8)]);
+    const out: Bytes[] = [];
+    r2.drainInto(out);
+    expect(out.flatMap((b) => [...b.data])).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
   it('MemorySpill, FileSpill, MemfsSpill and BatchFileSpill reject unknown option names', () => {
     badArgument(() => new MemorySpill({ capacity: 10 } as never), /^MemorySpill has no option "capacity"; did you mean capacityBytes\? \(it takes capacityBytes\)$/);
     badArgument(() => new MemorySpill(5 as never), /^MemorySpill options must be an object such as \{ capacityBytes: 1048576 \}, got number 5$/);
