@@ -18,6 +18,7 @@ import {
   PrefetchPolicy,
   ReferencePrefetchPolicy,
   ReferenceThreshold,
+  runUntilQuiet,
   type SpillPolicy,
   Threshold,
 } from '../src/index.js';
@@ -307,6 +308,9 @@ describe('constructors and options are checked where they are made', () => {
     badArgument(() => Config.process(2, { stallguard: 'produced' } as never), /did you mean stallGuard\?/);
     badArgument(() => Config.cluster({ threads: 1, process: 0, addresses: ['a'], zeroCopy: true } as never), /^Cluster has no option "zeroCopy"; did you mean zerocopy\?/);
     badArgument(() => Config.thread({ buzzerFor: 'x' } as never), /^buzzerFor must be a function, got the string "x"$/);
+    const communication = Config.thread().tryBuild();
+    badArgument(() => runUntilQuiet(communication, { rounds: 5 } as never), /^runUntilQuiet has no option "rounds"; did you mean roundsMax\?/);
+    badArgument(() => runUntilQuiet(communication, { onReceive: 5 } as never), /^runUntilQuiet option onReceive must be a function, got number 5$/);
   });
 });
 
