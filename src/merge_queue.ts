@@ -107,8 +107,9 @@ export class MergeQueue implements Disposable {
    * Append `items` (an array or any iterable of `Bytes`), merging each into the tail when it
    * continues the same allocation. The writer's policy then runs, even when `items` was empty.
    * Buzzes the reader only when the queue was empty before this call and something was pushed.
-   * Takes ownership of each `Bytes`. Every item is checked first: anything that is not a
-   * `Bytes` throws `E_BAD_ARGUMENT` and nothing is taken.
+   * Takes ownership of each `Bytes` (the reference's `extend`). An item that is not a `Bytes`
+   * throws `E_BAD_ARGUMENT` and nothing is taken: the queue and the items are as they were, and
+   * the queue is not poisoned (a caller's mistake is not a panic).
    */
   extend(items: Iterable<Bytes>): void {
     if (this.#dropped) throw droppedError('extend');

@@ -88,6 +88,21 @@ describe('drainInto with an out it cannot push onto takes nothing', () => {
     });
   }
 
+  it('without a reader policy too, on a queue with data and on an empty one (the checks take another path there)', () => {
+    for (const [, out] of outs) {
+      const buzzer = new Buzzer();
+      const [writer, reader] = MergeQueue.newPair(buzzer);
+      badArgument(() => reader.drainInto(out as never), /^drainInto\(out\) takes an array it can push Bytes onto/);
+      writer.extend([fresh(5, 6)]);
+      const before = { buzzes: buzzer.count, resident: reader.deque.residentBytes, length: reader.deque.length };
+      badArgument(() => reader.drainInto(out as never), /^drainInto\(out\) takes an array it can push Bytes onto/);
+      expect({ buzzes: buzzer.count, resident: reader.deque.residentBytes, length: reader.deque.length }).toEqual(before);
+      const got: Bytes[] = [];
+      reader.drainInto(got);
+      expect(got.flatMap((b) => [...b.data])).toEqual([5, 6]);
+    }
+  });
+
   it('names what it got', () => {
     const { reader } = setup();
     badArgument(() => reader.drainInto(Object.freeze([]) as never), /got a frozen array$/);
