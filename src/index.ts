@@ -4,7 +4,7 @@ export { Buzzer } from './buzzer.js';
 export { EntryDeque } from './entry_deque.js';
 export { BackendContractError, PoisonedError, SpillsimError, type SpillsimErrorCode } from './errors.js';
 export { MergeQueue, type MergeQueueOptions, type StallGuard } from './merge_queue.js';
-export { PrefetchPolicy, checkFetchResult } from './prefetch_policy.js';
+export { PrefetchPolicy, ReferencePrefetchPolicy, checkFetchResult } from './prefetch_policy.js';
 export { ReferenceThreshold } from './reference_threshold.js';
 export {
   bytesEntry,

@@ -171,9 +171,10 @@ describe('MergeQueue: completion, drop and poisoning', () => {
     expect(() => reader.drainInto([])).toThrow(expect.objectContaining({ code: 'E_POISONED' }));
     expect(() => reader.isComplete()).toThrow(/poisoned/);
     expect(() => writer.extend([])).toThrow(/poisoned/);
-    // The panicking handle drops quietly (drop while unwinding); the other end's drop panics.
+    // Both handles threw a panic (the policy's, then E_POISONED): both drop while unwinding,
+    // quietly. A handle that never saw the poison panics in its drop (test/panic_paths.test.ts).
     expect(() => writer.drop()).not.toThrow();
-    expect(() => reader.drop()).toThrow(expect.objectContaining({ code: 'E_POISONED' }));
+    expect(() => reader.drop()).not.toThrow();
   });
 });
 

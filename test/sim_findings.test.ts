@@ -105,8 +105,8 @@ describe('SPEC Part A: points worth probing', () => {
       },
     });
     const options = { seed: 9, faults: 'none', pattern: 'push-all-then-drain', thresholdBytes: 1 << 30 } as const;
-    runSimulation({ ...options, policyFactory: (ctx) => [counting('reference', new ReferenceThreshold(ctx.strategy, ctx)), new PrefetchPolicy(1024)] });
-    runSimulation({ ...options, policyFactory: (ctx) => [counting('fast', new Threshold(ctx.strategy, ctx)), new PrefetchPolicy(1024)] });
+    runSimulation({ ...options, policyFactory: (ctx) => [counting('reference', new ReferenceThreshold(ctx.strategy, { thresholdBytes: ctx.thresholdBytes, headReserveBytes: ctx.headReserveBytes })), new PrefetchPolicy(1024)] });
+    runSimulation({ ...options, policyFactory: (ctx) => [counting('fast', new Threshold(ctx.strategy, { thresholdBytes: ctx.thresholdBytes, headReserveBytes: ctx.headReserveBytes })), new PrefetchPolicy(1024)] });
     expect(touched.reference).toBe(touched.lengthSum);
     expect(touched.reference).toBeGreaterThan(50 * touched.extendCalls);
     expect(touched.fast).toBe(0);

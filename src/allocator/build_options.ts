@@ -1,3 +1,4 @@
+import { checkOptions, describeValue } from '../arguments.js';
 import { Buzzer } from '../buzzer.js';
 import { SpillsimError } from '../errors.js';
 import type { StallGuard } from '../merge_queue.js';
@@ -36,17 +37,15 @@ export interface ResolvedBuildOptions {
   linkLatency: LinkLatency | undefined;
 }
 
-export function resolveBuildOptions(options: BuildOptions): ResolvedBuildOptions {
-  if (options === null || typeof options !== 'object') {
-    throw new SpillsimError('E_BAD_ARGUMENT', `build options must be an object such as { slabBytes: 65536 }, got ${String(options)}`);
-  }
+export function resolveBuildOptions(given: BuildOptions | undefined): ResolvedBuildOptions {
+  const options = checkOptions('build', given, ['buzzerFor', 'stallGuard', 'slabBytes', 'splitWrite'], '{ slabBytes: 65536 }');
   const slabBytes = options.slabBytes ?? SLAB_BYTES_DEFAULT;
   if (!Number.isSafeInteger(slabBytes) || slabBytes < 1) {
     throw new SpillsimError('E_BAD_ARGUMENT', `slabBytes must be a positive whole number of bytes, got ${String(options.slabBytes)}`);
   }
   for (const name of ['buzzerFor', 'splitWrite'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') {
-      throw new SpillsimError('E_BAD_ARGUMENT', `${name} must be a function, got ${typeof options[name]}`);
+      throw new SpillsimError('E_BAD_ARGUMENT', `${name} must be a function, got ${describeValue(options[name])}`);
     }
   }
   const latency = options.linkLatency;
