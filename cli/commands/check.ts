@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join, relative } from 'node:path';
 import type { Command } from 'commander';
-import { loadBackendModule } from '../../properties/conformance/backend_module.js';
+import { loadBackend } from '../../properties/process_backend/load_backend.js';
 import { type CheckedSuite, checkSelection, checkSuites, FAILURES_DIR_DEFAULT, plannedCheckRuns } from '../../properties/check_suites.js';
 import { makeFixture } from '../../properties/fixture.js';
 import { RUNS_DEFAULT, SUITE_NAMES } from '../../properties/run_suite.js';
@@ -174,7 +174,7 @@ function listSuites(): string {
  * removed when the command exits.
  */
 export async function backendStrategy(specifier: string): Promise<() => Promise<BytesSpill>> {
-  const backend = await loadBackendModule(specifier);
+  const backend = await loadBackend(specifier);
   const noFaults = { failWrite: () => false, failRead: () => false };
   const parent = mkdtempSync(join(tmpdir(), 'spillsim-check-'));
   process.once('exit', () => rmSync(parent, { recursive: true, force: true }));

@@ -36,6 +36,18 @@ export class ClauseNotApplicable extends Error {
   }
 }
 
+/**
+ * Thrown inside a clause: the backend did not answer in time and was stopped (a child process
+ * killed by its own time limit). A `ClauseBroken` so guarded calls pass it on unchanged; the
+ * verdict is `timeout`.
+ */
+export class ClauseTimedOut extends ClauseBroken {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ClauseTimedOut';
+  }
+}
+
 /** Thrown inside a stochastic clause: broken, with the shrunk case that shows it. */
 export class ClauseBrokenWithExample extends ClauseBroken {
   readonly example: unknown;
