@@ -128,8 +128,8 @@ export class BackendChild {
   expect(frame: Frame, kind: number, what: string, alternative?: number): BodyReader {
     if (frame.kind === kind || frame.kind === alternative) return new BodyReader(frame);
     if (frame.kind === Answer.panic) throw new BackendPanic(new BodyReader(frame).rest());
-    if (frame.kind === Answer.error) this.fail(`answered ${what} with ERROR: ${new BodyReader(frame).rest()}`, what);
-    return this.fail(`answered ${what} with ${answerName(frame.kind)} instead of ${answerName(kind)}${alternative === undefined ? '' : ` or ${answerName(alternative)}`}`, what);
+    if (frame.kind === Answer.error) this.fail(`answered ERROR: ${new BodyReader(frame).rest()}`, what);
+    return this.fail(`answered ${answerName(frame.kind)} instead of ${answerName(kind)}${alternative === undefined ? '' : ` or ${answerName(alternative)}`}`, what);
   }
 
   /** The child broke the protocol: kill it and report. */

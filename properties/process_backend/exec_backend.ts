@@ -180,8 +180,8 @@ export class ExecSpill implements BytesSpill {
     }
     const seen = new Set<number>();
     for (const index of drained) {
-      if (index >= chunks.length) child.fail(`answered ${what} with drained chunk index ${index}, out of range`, what);
-      if (seen.has(index)) child.fail(`answered ${what} with chunk index ${index} drained twice`, what);
+      if (index >= chunks.length) child.fail(`answered that it drained chunk index ${index} of ${chunks.length} chunks`, what);
+      if (seen.has(index)) child.fail(`answered that it drained chunk index ${index} twice`, what);
       seen.add(index);
     }
     // Remove the drained chunks where they stood; the rest keep their order.

@@ -1,3 +1,5 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { SpillsimError } from '../../src/errors.js';
 
 /**
@@ -22,11 +24,6 @@ export function commandLineOf(specifier: string): string {
 /** How a command names this backend: the module path as typed, or `--exec '<command line>'`. */
 export function backendArgument(specifier: string): string {
   return isExecSpecifier(specifier) ? `--exec ${shellQuote(commandLineOf(specifier))}` : specifier;
-}
-
-/** What a report calls this backend: the module path, or `exec <command line>`. */
-export function backendName(specifier: string): string {
-  return isExecSpecifier(specifier) ? `exec ${commandLineOf(specifier)}` : specifier;
 }
 
 /** Quote a word for a POSIX shell (single quotes; a quote inside becomes '\''). */
@@ -73,4 +70,27 @@ export function splitCommandLine(commandLine: string): string[] {
   if (inWord) words.push(word);
   if (words.length === 0) throw new SpillsimError('E_BAD_INPUT', '--exec needs a command line, such as --exec "./target/release/my-backend"');
   return words;
+}
+
+/**
+ * Check a command line before anything starts: it splits, and its program exists and is
+ * executable (a path as given, or a name found on PATH). Every problem is one `E_BAD_INPUT` line.
+ */
+export function checkCommandLine(commandLine: string): string[] {
+  const argv = splitCommandLine(commandLine);
+  const program = argv[0]!;
+  const candidates = program.includes('/') ? [isAbsolute(program) ? program : resolve(process.cwd(), program)] : (process.env.PATH ?? '').split(delimiter).filter((d) => d !== '').map((d) => join(d, program));
+  const found = candidates.find((path) => {
+    try {
+      accessSync(path, constants.X_OK);
+      return statSync(path).isFile();
+    } catch {
+      return false;
+    }
+  });
+  if (found === undefined) {
+    const where = program.includes('/') ? 'no such executable file' : 'not found on PATH';
+    throw new SpillsimError('E_BAD_INPUT', `cannot use --exec ${JSON.stringify(commandLine)}: ${program}: ${where}`);
+  }
+  return argv;
 }
