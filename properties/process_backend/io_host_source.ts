@@ -53,32 +53,44 @@ function fail(c, message) {
   if (pending !== undefined) reply({ seq: pending, ok: false, message: c.broken, log: logOf(c) });
 }
 
-// Parse what stdout has delivered: at most one frame per pending call; bytes nobody asked for are a fault.
+// Parse what stdout has delivered: at most one frame per pending call; bytes nobody asked for are a
+// fault. A frame is copied once, into a buffer of its announced size, as its pieces arrive.
 function pump(c) {
   if (c.broken !== undefined) return;
   if (c.pending === undefined) {
     if (c.bytes > 0) fail(c, 'wrote ' + c.bytes + ' bytes to stdout when no answer was due: ' + hex(Buffer.concat(c.chunks)));
     return;
   }
-  if (c.bytes < HEADER) return;
-  if (c.chunks.length > 1) c.chunks = [Buffer.concat(c.chunks)];
-  const data = c.chunks[0];
-  if (data[0] !== MAGIC) return fail(c, 'wrote garbage where a frame should start: ' + hex(data) + ' (a frame starts with 0xf5)');
-  const body = data.readUInt32LE(4);
-  if (body > BODY_MAX) return fail(c, 'announced a ' + body + '-byte frame body, over the ' + BODY_MAX + '-byte limit');
-  if (c.bytes < HEADER + body) return;
-  const frame = new Uint8Array(HEADER + body);
-  frame.set(data.subarray(0, HEADER + body));
-  const rest = data.subarray(HEADER + body);
-  c.chunks = rest.length > 0 ? [rest] : [];
-  c.bytes = rest.length;
+  if (c.frame === undefined) {
+    if (c.bytes < HEADER) return;
+    if (c.chunks[0].length < HEADER) c.chunks = [Buffer.concat(c.chunks)];
+    const head = c.chunks[0];
+    if (head[0] !== MAGIC) return fail(c, 'wrote garbage where a frame should start: ' + hex(Buffer.concat(c.chunks)) + ' (a frame starts with 0xf5)');
+    const body = head.readUInt32LE(4);
+    if (body > BODY_MAX) return fail(c, 'announced a ' + body + '-byte frame body, over the ' + BODY_MAX + '-byte limit');
+    c.frame = new Uint8Array(HEADER + body);
+    c.filled = 0;
+  }
+  const frame = c.frame;
+  while (c.chunks.length > 0 && c.filled < frame.length) {
+    const piece = c.chunks[0];
+    const take = Math.min(piece.length, frame.length - c.filled);
+    frame.set(take === piece.length ? piece : piece.subarray(0, take), c.filled);
+    c.filled += take;
+    c.bytes -= take;
+    if (take === piece.length) c.chunks.shift();
+    else c.chunks[0] = piece.subarray(take);
+  }
+  if (c.filled < frame.length) return;
+  c.frame = undefined;
   const seq = c.pending;
   c.pending = undefined;
   reply({ seq, ok: true, frame }, [frame.buffer]);
-  if (c.bytes > 0) fail(c, 'wrote ' + c.bytes + ' bytes after its answer frame: ' + hex(rest));
+  if (c.bytes > 0) fail(c, 'wrote ' + c.bytes + ' bytes after its answer frame: ' + hex(Buffer.concat(c.chunks)));
 }
 
 function progress(c) {
+  if (c.frame !== undefined) return (c.filled + c.bytes) + ' of the ' + c.frame.length + ' bytes of a frame';
   if (c.bytes === 0) return 'nothing of an answer';
   if (c.bytes < HEADER) return c.bytes + ' bytes of an 8-byte frame header';
   const data = Buffer.concat(c.chunks);
@@ -94,7 +106,7 @@ function start(seq, argv) {
     return;
   }
   const id = nextChild++;
-  const c = { id, child, chunks: [], bytes: 0, log: [], logBytes: 0, pending: undefined, broken: undefined, code: undefined, signal: undefined, exited: false, onExit: [] };
+  const c = { id, child, chunks: [], bytes: 0, frame: undefined, filled: 0, log: [], logBytes: 0, pending: undefined, broken: undefined, code: undefined, signal: undefined, exited: false, onExit: [] };
   children.set(id, c);
   child.on('spawn', () => reply({ seq, ok: true, child: id, pid: child.pid }));
   child.on('error', (error) => {
@@ -121,14 +133,14 @@ function start(seq, argv) {
   child.on('close', (code, signal) => {
     c.exited = true;
     if (c.code === undefined) { c.code = code; c.signal = signal; }
-    const partial = c.bytes > 0 ? ' after ' + progress(c) : ' before answering';
+    const partial = c.bytes > 0 || c.frame !== undefined ? ' after ' + progress(c) : ' before answering';
     fail(c, exitText(c) + partial);
     for (const done of c.onExit.splice(0)) done();
   });
   child.stdout.on('end', () => {
     // A child that closes stdout but keeps running is as gone as one that exited.
     setTimeout(() => {
-      if (!c.exited) fail(c, 'closed its stdout' + (c.bytes > 0 ? ' after ' + progress(c) : ' before answering'));
+      if (!c.exited) fail(c, 'closed its stdout' + (c.bytes > 0 || c.frame !== undefined ? ' after ' + progress(c) : ' before answering'));
     }, 200).unref();
   });
 }

@@ -17,6 +17,7 @@ pub const VERSION: u32 = 1;
 const MAGIC: u8 = 0xF5;
 const HEADER_BYTES: usize = 8;
 const BODY_BYTES_MAX: usize = 1 << 30;
+const OUTPUT_BUFFER_BYTES: usize = 1 << 21;
 
 mod request {
     pub const HELLO: u8 = 0x01;
@@ -80,7 +81,8 @@ where
     F: FnMut(&Path) -> io::Result<B>,
 {
     let mut input = BufReader::with_capacity(1 << 16, io::stdin().lock());
-    let mut output = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    // Large enough that a frame usually leaves in one write: a frame split across writes costs the reader a wake-up.
+    let mut output = BufWriter::with_capacity(OUTPUT_BUFFER_BYTES, io::stdout().lock());
     let mut instances: HashMap<u32, B> = HashMap::new();
     loop {
         let (kind, body) = match read_frame(&mut input)? {
@@ -153,13 +155,16 @@ where
                         Err(message) => text(answer::PANIC, &message),
                         Ok(Err(retry)) => (answer::FETCH_FAILED, retry.to_le_bytes().to_vec()),
                         Ok(Ok(chunks)) => {
-                            let mut out = Vec::with_capacity(4 + chunks.iter().map(|c| 4 + c.len()).sum::<usize>());
-                            put_u32(&mut out, chunks.len() as u32);
+                            // Written straight from the chunks: the bytes are copied once, into the output buffer.
+                            let body_bytes = 4 + chunks.iter().map(|c| 4 + c.len()).sum::<usize>();
+                            write_header(&mut output, answer::FETCHED, body_bytes)?;
+                            output.write_all(&(chunks.len() as u32).to_le_bytes())?;
                             for chunk in &chunks {
-                                put_u32(&mut out, chunk.len() as u32);
-                                out.extend_from_slice(chunk);
+                                output.write_all(&(chunk.len() as u32).to_le_bytes())?;
+                                output.write_all(chunk)?;
                             }
-                            (answer::FETCHED, out)
+                            output.flush()?;
+                            continue;
                         }
                     },
                 }
@@ -237,12 +242,16 @@ fn read_frame(input: &mut impl Read) -> io::Result<Option<(u8, Vec<u8>)>> {
     Ok(Some((header[1], body)))
 }
 
-fn write_frame(output: &mut impl Write, kind: u8, body: &[u8]) -> io::Result<()> {
+fn write_header(output: &mut impl Write, kind: u8, body_bytes: usize) -> io::Result<()> {
     let mut header = [0u8; HEADER_BYTES];
     header[0] = MAGIC;
     header[1] = kind;
-    header[4..8].copy_from_slice(&(body.len() as u32).to_le_bytes());
-    output.write_all(&header)?;
+    header[4..8].copy_from_slice(&(body_bytes as u32).to_le_bytes());
+    output.write_all(&header)
+}
+
+fn write_frame(output: &mut impl Write, kind: u8, body: &[u8]) -> io::Result<()> {
+    write_header(output, kind, body.len())?;
     output.write_all(body)
 }
 
