@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { validateBackend } from '../properties/conformance/validate.js';
 import { checkCommandLine, shellQuote, splitCommandLine } from '../properties/process_backend/exec_specifier.js';
@@ -54,6 +55,15 @@ describe('a child that misbehaves mid-call gets a one-line verdict, never a cras
     expect(performance.now() - started).toBeLessThan(15_000);
     const pid = Number(/pid (\d+)/.exec(verdict.detail!)![1]);
     expect(() => process.kill(pid, 0)).toThrow();
+  });
+
+  it('is stuck past the clause limit: the runner stops the worker and kills the child it left', async () => {
+    const token = `token-${process.pid}-${Date.now()}`;
+    const [verdict] = await validateBackend(`exec:${misbehaving('slow-stuck')} ${token}`, { clauseIds: ['spill.makes-progress'], timeoutMs: 2000 });
+    expect(verdict!.status).toBe('timeout');
+    expect(verdict!.detail).toMatch(/the worker was stopped/);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })).not.toContain(token);
   });
 
   it('the command prints the verdict with a replay that carries --exec, and exits 1', async () => {

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadBackend } from '../process_backend/load_backend.js';
+import { watchChildren } from '../process_backend/process_host.js';
 import { runBackendClauses, selectClauses } from './run_backend_clauses.js';
 import type { WorkerJob, WorkerMessage } from './worker_protocol.js';
 
@@ -7,6 +8,7 @@ import type { WorkerJob, WorkerMessage } from './worker_protocol.js';
 const port = parentPort;
 if (port === null) throw new Error('conformance_worker runs only as a worker thread');
 const post = (message: WorkerMessage): void => port.postMessage(message);
+watchChildren((pid, alive) => post({ type: 'child', pid, alive }));
 
 async function run(job: WorkerJob): Promise<void> {
   switch (job.kind) {

@@ -116,7 +116,8 @@ export class BackendChild {
     this.log = answer.log ?? this.log;
     if (!answer.ok) {
       this.gone = answer.message ?? 'failed';
-      this.#host.forget(this.pid);
+      // It may still be running (garbage, a frame cut short while it lives on): end it either way.
+      this.#kill();
       throw new ChildFailed(this.#withLog(`${what}: the child (${this.#label}) ${this.gone}`));
     }
     const frame = answer.frame!;

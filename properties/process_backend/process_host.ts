@@ -15,6 +15,19 @@ export interface HostAnswer {
   progress?: string;
 }
 
+/** Told when a child starts (`alive`) and when it is known gone, so whoever may stop this thread can kill what it left. */
+export type ChildListener = (pid: number, alive: boolean) => void;
+let childListener: ChildListener | undefined;
+
+/**
+ * Report this thread's children to `listener`. The conformance worker passes their pids to the
+ * runner: a worker stopped at its time limit cannot end its own children, and one stuck without
+ * reading stdin would outlive it.
+ */
+export function watchChildren(listener: ChildListener): void {
+  childListener = listener;
+}
+
 /** The I/O thread did not answer within the time asked for. */
 export class HostTimeout extends Error {
   constructor(message: string) {
@@ -69,12 +82,13 @@ export class ProcessHost {
     const answer = this.request({ op: 'spawn', argv }, timeoutMs);
     if (!answer.ok) throw new Error(answer.message ?? 'could not start');
     this.#pids.add(answer.pid!);
+    childListener?.(answer.pid!, true);
     return { child: answer.child!, pid: answer.pid! };
   }
 
   /** Forget a child that has exited (its pid may be reused, so it must not be killed later). */
   forget(pid: number): void {
-    this.#pids.delete(pid);
+    if (this.#pids.delete(pid)) childListener?.(pid, false);
   }
 
   /** Post a message and wait for its answer; throws `HostTimeout` when `timeoutMs` passes first. */
