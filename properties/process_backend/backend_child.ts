@@ -1,5 +1,5 @@
 import { ClauseBroken, ClauseTimedOut } from '../conformance/clause.js';
-import { HostTimeout, ProcessHost } from './process_host.js';
+import { ChildPipes } from './child_pipes.js';
 import {
   Answer,
   answerName,
@@ -58,8 +58,7 @@ export class BackendPanic extends Error {
  */
 export class BackendChild {
   readonly pid: number;
-  readonly #host: ProcessHost;
-  readonly #id: number;
+  readonly #pipes: ChildPipes;
   readonly #timeoutMs: number;
   readonly #label: string;
   /** Why the child can no longer be used (it failed, or was ended). */
@@ -68,12 +67,10 @@ export class BackendChild {
   log = '';
 
   constructor(argv: readonly string[], timeoutMs: number) {
-    this.#host = ProcessHost.get();
     this.#timeoutMs = timeoutMs;
     this.#label = argv[0]!;
-    const started = this.#host.spawn(argv, timeoutMs);
-    this.#id = started.child;
-    this.pid = started.pid;
+    this.#pipes = new ChildPipes(argv);
+    this.pid = this.#pipes.pid;
   }
 
   /** HELLO → READY: the version both speak and what the backend supports. */
@@ -102,20 +99,14 @@ export class BackendChild {
   /** One request, one answer frame; `what` names the request in a failure ("spill of 3 chunks"). */
   call(request: Uint8Array, what: string): Frame {
     if (this.gone !== undefined) throw new ChildFailed(`${what}: the child ${this.gone}`);
-    // The I/O thread takes ownership of the bytes; a request is always a fresh buffer of its own.
-    const buffer = request.byteOffset === 0 && request.byteLength === request.buffer.byteLength ? request.buffer : request.slice().buffer;
-    let answer;
-    try {
-      answer = this.#host.request({ op: 'call', child: this.#id, frame: new Uint8Array(buffer as ArrayBuffer) }, this.#timeoutMs, [buffer as ArrayBuffer]);
-    } catch (error) {
-      if (!(error instanceof HostTimeout)) throw error;
+    const answer = this.#pipes.exchange(request, this.#timeoutMs);
+    if (!answer.ok && answer.timedOut) {
       const killed = this.#kill();
       this.gone = `did not answer ${what} within ${this.#timeoutMs} ms`;
-      throw new ChildTimedOut(this.#withLog(`${what}: the child (${this.#label}, pid ${this.pid}) did not answer within ${this.#timeoutMs} ms (it sent ${killed}); it was killed`));
+      throw new ChildTimedOut(this.#withLog(`${what}: the child (${this.#label}, pid ${this.pid}) ${answer.reason} (it sent ${killed}); it was killed`));
     }
-    this.log = answer.log ?? this.log;
     if (!answer.ok) {
-      this.gone = answer.message ?? 'failed';
+      this.gone = answer.reason;
       // It may still be running (garbage, a frame cut short while it lives on): end it either way.
       this.#kill();
       throw new ChildFailed(this.#withLog(`${what}: the child (${this.#label}) ${this.gone}`));
@@ -154,25 +145,19 @@ export class BackendChild {
       problem = (error as Error).message;
     }
     this.gone = 'was ended';
-    const answer = this.#host.request({ op: 'end', child: this.#id, graceMs: EXIT_GRACE_MS }, EXIT_GRACE_MS + this.#timeoutMs);
-    this.#host.forget(this.pid);
-    this.log = answer.log ?? this.log;
+    const ended = this.#pipes.end(EXIT_GRACE_MS);
+    this.log = this.#pipes.log;
     if (problem !== undefined) return problem;
-    if (answer.signal === 'SIGKILL') return this.#withLog(`the child (${this.#label}) did not exit within ${EXIT_GRACE_MS} ms of BYE; it was killed`);
-    if (answer.code !== 0) return this.#withLog(`the child (${this.#label}) exited with ${answer.signal ?? `code ${answer.code}`} after BYE`);
+    if (ended.killed) return this.#withLog(`the child (${this.#label}) did not exit within ${EXIT_GRACE_MS} ms of BYE; it was killed`);
+    if (ended.code !== 0) return this.#withLog(`the child (${this.#label}) exited with ${ended.signal ?? `code ${ended.code}`} after BYE`);
     return undefined;
   }
 
   /** Kill the child now (a hang, or broken framing); returns how far its answer had got. */
   #kill(): string {
-    this.#host.forget(this.pid);
-    try {
-      const answer = this.#host.request({ op: 'kill', child: this.#id }, EXIT_GRACE_MS);
-      this.log = answer.log ?? this.log;
-      return answer.progress ?? 'nothing';
-    } catch {
-      return 'nothing we could see';
-    }
+    const progress = this.#pipes.kill();
+    this.log = this.#pipes.log;
+    return progress;
   }
 
   #header(frame: Uint8Array, what: string): { kind: number; bodyBytes: number } {
