@@ -4,8 +4,11 @@ import { FRAME_BODY_BYTES_MAX, FRAME_HEADER_BYTES, FRAME_MAGIC, describeBytes } 
 
 /** Bytes of a child's stderr kept as its log. */
 const LOG_BYTES_MAX = 8192;
-/** Reads that find nothing before the wait starts sleeping: an answer usually comes within them. */
-const SPIN_READS_MAX = 4;
+/**
+ * How long a wait keeps reading before it naps (ms). A nap cannot be cut short by the answer,
+ * and the kernel's timer slack makes even a short one cost ~60 µs; most answers come sooner.
+ */
+const SPIN_MS_MAX = 0.25;
 /** The longest sleep between two looks at a silent child (ms); sleeps double up to it from 0.02 ms. */
 const SLEEP_MS_MAX = 1;
 
@@ -153,7 +156,7 @@ export class ChildPipes {
   }
 
   #readFrame(deadline: number, timeoutMs: number): ExchangeResult {
-    let idle = 0;
+    let spinUntil = performance.now() + SPIN_MS_MAX;
     let nap = 0.02;
     for (;;) {
       const read = this.#readAvailable();
@@ -166,8 +169,8 @@ export class ChildPipes {
         if (bodyBytes > FRAME_BODY_BYTES_MAX) return { ok: false, reason: `announced a ${bodyBytes}-byte frame body, over the ${FRAME_BODY_BYTES_MAX}-byte limit`, timedOut: false };
         const frameBytes = FRAME_HEADER_BYTES + bodyBytes;
         if (pending.length >= frameBytes) {
-          const frame = new Uint8Array(frameBytes);
-          frame.set(pending.subarray(0, frameBytes));
+          // Usually the frame is all there is: hand it out as it is, else copy it out of the rest.
+          const frame = pending.length === frameBytes && pending.byteOffset === 0 && pending.buffer.byteLength === frameBytes ? pending : Uint8Array.prototype.slice.call(pending, 0, frameBytes);
           this.#pending = pending.subarray(frameBytes);
           if (this.#pending.length > 0) return { ok: false, reason: `wrote ${this.#pending.length} bytes after its answer frame: ${describeBytes(this.#pending)}`, timedOut: false };
           return { ok: true, frame };
@@ -175,13 +178,12 @@ export class ChildPipes {
       }
       if (read.gone !== undefined) return this.#goneResult(this.#pending.length > 0 ? `after ${this.#progress()}` : 'before answering');
       if (read.bytes > 0) {
-        idle = 0;
+        spinUntil = performance.now() + SPIN_MS_MAX;
         nap = 0.02;
         continue;
       }
       if (performance.now() >= deadline) return { ok: false, reason: `did not answer within ${timeoutMs} ms`, timedOut: true };
-      idle += 1;
-      if (idle > SPIN_READS_MAX) {
+      if (performance.now() > spinUntil) {
         Atomics.wait(this.#nap, 0, 0, nap);
         nap = Math.min(nap * 2, SLEEP_MS_MAX);
       }

@@ -133,6 +133,10 @@ class ChildPool {
 
 type ChildSupports = ChildReady['supports'];
 
+/** SPILL requests up to this size are built in one reused buffer; larger ones get their own. */
+const SPILL_SCRATCH_BYTES_MAX = 16 * 1024 * 1024;
+let spillScratch = new Uint8Array(0);
+
 /** One backend instance in a child: `BytesSpill` (and `stats`) as requests over the protocol. */
 export class ExecSpill implements BytesSpill {
   readonly child: BackendChild;
@@ -155,7 +159,10 @@ export class ExecSpill implements BytesSpill {
   spill(chunks: Bytes[], handles: BytesFetch[]): void {
     const what = `spill of ${chunks.length} chunks`;
     const dataBytes = chunks.reduce((sum, c) => sum + c.length, 0);
-    const writer = new FrameWriter(Request.spill, SPILL_REQUEST_OVERHEAD_BYTES + chunks.length * SPILL_CHUNK_OVERHEAD_BYTES + dataBytes).u32(this.instance).u32(chunks.length);
+    const requestBytes = SPILL_REQUEST_OVERHEAD_BYTES + chunks.length * SPILL_CHUNK_OVERHEAD_BYTES + dataBytes;
+    // Grown to the largest request so far and kept: a fresh megabyte per call costs page faults.
+    if (spillScratch.length < 8 + requestBytes && requestBytes <= SPILL_SCRATCH_BYTES_MAX) spillScratch = new Uint8Array(8 + requestBytes);
+    const writer = new FrameWriter(Request.spill, requestBytes, spillScratch).u32(this.instance).u32(chunks.length);
     // The fault switches are asked up front, one write per chunk, up to the first that fails:
     // that is the write a backend honouring them stops at.
     let failing = false;

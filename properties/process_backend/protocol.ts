@@ -109,10 +109,15 @@ export class FrameWriter {
   #at = FRAME_HEADER_BYTES;
   readonly #kind: number;
 
-  constructor(kind: number, bodyBytesHint = 64) {
+  /**
+   * `scratch`, when given and large enough, is written into instead of a new buffer: a request
+   * is written to the child before the next is built, so one buffer serves them all.
+   */
+  constructor(kind: number, bodyBytesHint = 64, scratch?: Uint8Array) {
     this.#kind = kind;
-    this.#buffer = new Uint8Array(FRAME_HEADER_BYTES + bodyBytesHint);
-    this.#view = new DataView(this.#buffer.buffer);
+    const bytes = FRAME_HEADER_BYTES + bodyBytesHint;
+    this.#buffer = scratch !== undefined && scratch.length >= bytes ? scratch : new Uint8Array(bytes);
+    this.#view = new DataView(this.#buffer.buffer, this.#buffer.byteOffset, this.#buffer.byteLength);
   }
 
   u32(value: number): this {

@@ -84,12 +84,26 @@ where
     // Large enough that a frame usually leaves in one write: a frame split across writes costs the reader a wake-up.
     let mut output = BufWriter::with_capacity(OUTPUT_BUFFER_BYTES, io::stdout().lock());
     let mut instances: HashMap<u32, B> = HashMap::new();
+    // Reused for every request but SPILL, whose chunks are read straight into their own buffers.
+    let mut body_buffer = Vec::new();
     loop {
-        let (kind, body) = match read_frame(&mut input)? {
-            Some(frame) => frame,
+        let (kind, length) = match read_header(&mut input)? {
+            Some(header) => header,
             None => return Ok(()),
         };
-        let mut body = Body { bytes: &body, at: 0 };
+        if kind == request::SPILL {
+            let (id, mut chunks) = read_spill(&mut input, length)?;
+            let answer = match instances.get_mut(&id) {
+                None => text(answer::ERROR, &format!("no open instance {}", id)),
+                Some(backend) => spilled(backend, &mut chunks),
+            };
+            write_frame(&mut output, answer.0, &answer.1)?;
+            output.flush()?;
+            continue;
+        }
+        body_buffer.resize(length, 0);
+        input.read_exact(&mut body_buffer)?;
+        let mut body = Body { bytes: &body_buffer, at: 0 };
         let (answer_kind, answer_body) = match kind {
             request::HELLO => {
                 let (min, max) = (body.u32()?, body.u32()?);
@@ -114,35 +128,6 @@ where
                     }
                     Ok(Err(error)) => text(answer::PANIC, &format!("opening an instance in {} failed: {}", dir.display(), error)),
                     Err(message) => text(answer::PANIC, &message),
-                }
-            }
-            request::SPILL => {
-                let id = body.u32()?;
-                let count = body.u32()?;
-                let mut chunks = Vec::with_capacity(count as usize);
-                for index in 0..count {
-                    let length = body.u32()? as usize;
-                    let faults = body.u32()?;
-                    chunks.push(Chunk { data: body.bytes(length)?.to_vec(), fail_write: faults & 1 != 0, index });
-                }
-                match instances.get_mut(&id) {
-                    None => text(answer::ERROR, &format!("no open instance {}", id)),
-                    Some(backend) => {
-                        let mut handles = Vec::new();
-                        match guarded(|| backend.spill(&mut chunks, &mut handles)) {
-                            Err(message) => text(answer::PANIC, &message),
-                            Ok(()) => {
-                                let left: Vec<u32> = chunks.iter().map(|c| c.index).collect();
-                                let drained: Vec<u32> = (0..count).filter(|i| !left.contains(i)).collect();
-                                let mut out = Vec::with_capacity(8 + 4 * drained.len() + 8 * handles.len());
-                                put_u32(&mut out, drained.len() as u32);
-                                drained.iter().for_each(|&i| put_u32(&mut out, i));
-                                put_u32(&mut out, handles.len() as u32);
-                                handles.iter().for_each(|&h| out.extend_from_slice(&h.to_le_bytes()));
-                                (answer::SPILLED, out)
-                            }
-                        }
-                    }
                 }
             }
             request::FETCH => {
@@ -198,6 +183,53 @@ where
     }
 }
 
+/// SPILL's body, read field by field: each chunk straight into a buffer of its own.
+fn read_spill(input: &mut impl Read, length: usize) -> io::Result<(u32, Vec<Chunk>)> {
+    let mut word = [0u8; 4];
+    let mut u32_field = |input: &mut dyn Read| -> io::Result<u32> {
+        input.read_exact(&mut word)?;
+        Ok(u32::from_le_bytes(word))
+    };
+    let id = u32_field(input)?;
+    let count = u32_field(input)?;
+    let mut used = 8usize;
+    let mut chunks = Vec::with_capacity(count.min(1 << 16) as usize);
+    for index in 0..count {
+        let length_bytes = u32_field(input)? as usize;
+        let faults = u32_field(input)?;
+        used += 8 + length_bytes;
+        if used > length {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "a SPILL body is shorter than its chunks"));
+        }
+        let mut data = vec![0u8; length_bytes];
+        input.read_exact(&mut data)?;
+        chunks.push(Chunk { data, fail_write: faults & 1 != 0, index });
+    }
+    if used != length {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "a SPILL body is longer than its chunks"));
+    }
+    Ok((id, chunks))
+}
+
+/// Call `spill` and describe what it did: the drained chunk indices and the handles pushed.
+fn spilled<B: Backend>(backend: &mut B, chunks: &mut Vec<Chunk>) -> (u8, Vec<u8>) {
+    let count = chunks.len() as u32;
+    let mut handles = Vec::new();
+    match guarded(|| backend.spill(chunks, &mut handles)) {
+        Err(message) => text(answer::PANIC, &message),
+        Ok(()) => {
+            let left: Vec<u32> = chunks.iter().map(|c| c.index).collect();
+            let drained: Vec<u32> = (0..count).filter(|i| !left.contains(i)).collect();
+            let mut out = Vec::with_capacity(8 + 4 * drained.len() + 8 * handles.len());
+            put_u32(&mut out, drained.len() as u32);
+            drained.iter().for_each(|&i| put_u32(&mut out, i));
+            put_u32(&mut out, handles.len() as u32);
+            handles.iter().for_each(|&h| out.extend_from_slice(&h.to_le_bytes()));
+            (answer::SPILLED, out)
+        }
+    }
+}
+
 /// Run a backend call; a panic becomes its message (the default hook has already logged it to stderr).
 fn guarded<T>(call: impl FnOnce() -> T) -> Result<T, String> {
     panic::catch_unwind(AssertUnwindSafe(call)).map_err(|payload| {
@@ -219,8 +251,8 @@ fn put_u32(out: &mut Vec<u8>, value: u32) {
     out.extend_from_slice(&value.to_le_bytes());
 }
 
-/// One frame, or `None` at a clean end of stdin (between frames).
-fn read_frame(input: &mut impl Read) -> io::Result<Option<(u8, Vec<u8>)>> {
+/// A frame's kind and body length, or `None` at a clean end of stdin (between frames).
+fn read_header(input: &mut impl Read) -> io::Result<Option<(u8, usize)>> {
     let mut header = [0u8; HEADER_BYTES];
     let mut got = 0;
     while got < HEADER_BYTES {
@@ -237,9 +269,7 @@ fn read_frame(input: &mut impl Read) -> io::Result<Option<(u8, Vec<u8>)>> {
     if length > BODY_BYTES_MAX {
         return Err(io::Error::new(io::ErrorKind::InvalidData, format!("a {}-byte frame body is over the limit", length)));
     }
-    let mut body = vec![0u8; length];
-    input.read_exact(&mut body)?;
-    Ok(Some((header[1], body)))
+    Ok(Some((header[1], length)))
 }
 
 fn write_header(output: &mut impl Write, kind: u8, body_bytes: usize) -> io::Result<()> {
