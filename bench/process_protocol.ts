@@ -111,7 +111,7 @@ async function protocolRoundTripMs(commandLine: string, chunks: readonly Uint8Ar
     }
     handles.forEach((handle, k) => {
       const result = handle.fetch();
-      if (!result.ok || result.chunks[0]!.data[0] !== (k & 0xff)) throw new Error(`handle ${k} did not come back intact`);
+      if (!result.ok || result.chunks[0]!.data[0] !== (k & 0xff)) throw new Error(`handle ${k} failed or came back with the wrong first byte`);
     });
     const ms = performance.now() - started;
     await module.dispose?.(spill);
