@@ -37,6 +37,16 @@ describe('examples/rust-file-spill: a backend in Rust over the process protocol'
     expect(code).toBe(1);
   });
 
+  it('check --exec and replay --exec run the property suites over it', async () => {
+    const check = await runMain(['check', '--exec', RUST_EXAMPLE, '--suite', 'ordering,differential', '--runs', '30', '--seed', '7', '--quiet', '--no-example-db']);
+    expect(check.stdout).toContain(`backend --exec ${RUST_EXAMPLE}`);
+    expect(check.stdout).toContain('all suites held');
+    expect(check.code).toBe(0);
+    const replay = await runMain(['replay', '--property', 'ordering', '--seed', '7', '--path', '0', '--exec', RUST_EXAMPLE]);
+    expect(replay.stdout).toMatch(/^ordering, seed 7, path 0\n/);
+    expect(replay.code).toBe(0);
+  });
+
   it('a bug switch the example does not know is a usage error of the child, reported at load', async () => {
     const { code, stderr } = await runMain(['validate', '--exec', `${RUST_EXAMPLE} --bug nonsense`]);
     expect(code).toBe(2);
