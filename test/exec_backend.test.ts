@@ -79,6 +79,11 @@ describe('a child that misbehaves mid-call gets a one-line verdict, never a cras
     expect(running).toEqual([]);
   });
 
+  it('logs more than a pipe holds while it works: spillsim keeps reading its stderr, and the clause holds', async () => {
+    const verdict = await verdictOf('chatty');
+    expect(verdict.status).toBe('held');
+  });
+
   it('the command prints the verdict with a replay that carries --exec, and exits 1', async () => {
     const { code, stdout } = await runMain(['validate', '--exec', misbehaving('exit-mid-call'), '--clause', 'spill.makes-progress', '--json']);
     expect(code).toBe(1);

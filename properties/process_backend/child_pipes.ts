@@ -149,6 +149,7 @@ export class ChildPipes {
       // Its stdin is full: the child is reading, or stuck.
       if (performance.now() >= deadline) return { ok: false, reason: `took only ${offset} of the ${request.length} bytes of a request`, timedOut: true };
       this.#readAvailable();
+      this.#drainStderr();
       Atomics.wait(this.#nap, 0, 0, nap);
       nap = Math.min(nap * 2, SLEEP_MS_MAX);
     }
@@ -184,6 +185,8 @@ export class ChildPipes {
       }
       if (performance.now() >= deadline) return { ok: false, reason: `did not answer within ${timeoutMs} ms`, timedOut: true };
       if (performance.now() > spinUntil) {
+        // A child that logs a lot while it works must not block on a full stderr pipe.
+        this.#drainStderr();
         Atomics.wait(this.#nap, 0, 0, nap);
         nap = Math.min(nap * 2, SLEEP_MS_MAX);
       }
