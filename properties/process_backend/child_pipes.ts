@@ -55,7 +55,9 @@ export class ChildPipes {
   #log: Buffer[] = [];
   #logBytes = 0;
   /** Answer bytes read so far and not yet handed out (a frame in progress). */
-  #pending = Buffer.alloc(0);
+  #pending: Buffer = Buffer.alloc(0);
+  /** The buffer the frame in progress is read into, once its header told its size. */
+  #frame: Buffer | undefined;
   readonly #nap = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(argv: readonly string[]) {
@@ -170,9 +172,10 @@ export class ChildPipes {
         if (bodyBytes > FRAME_BODY_BYTES_MAX) return { ok: false, reason: `announced a ${bodyBytes}-byte frame body, over the ${FRAME_BODY_BYTES_MAX}-byte limit`, timedOut: false };
         const frameBytes = FRAME_HEADER_BYTES + bodyBytes;
         if (pending.length >= frameBytes) {
-          // Usually the frame is all there is: hand it out as it is, else copy it out of the rest.
+          // Usually the frame is all there is, in a buffer of its own: hand it out as it is.
           const frame = pending.length === frameBytes && pending.byteOffset === 0 && pending.buffer.byteLength === frameBytes ? pending : Uint8Array.prototype.slice.call(pending, 0, frameBytes);
           this.#pending = pending.subarray(frameBytes);
+          this.#frame = undefined;
           if (this.#pending.length > 0) return { ok: false, reason: `wrote ${this.#pending.length} bytes after its answer frame: ${describeBytes(this.#pending)}`, timedOut: false };
           return { ok: true, frame };
         }
@@ -193,27 +196,45 @@ export class ChildPipes {
     }
   }
 
-  /** Read whatever stdout holds now, without waiting; `gone` when it reached its end. */
+  /**
+   * Read whatever stdout holds now, without waiting; `gone` when it reached its end. The header
+   * is read alone first, then the rest of the frame straight into a buffer of the frame's size,
+   * so an answer's bytes are copied once, by the kernel.
+   */
   #readAvailable(): { bytes: number; gone?: true } {
     if (this.#closed(this.#child.stdout)) return { bytes: 0, gone: true };
     let total = 0;
     for (;;) {
       const pending = this.#pending;
-      // Read straight into the frame's room when its size is known: the bytes are copied once.
-      const wanted = pending.length >= FRAME_HEADER_BYTES ? Math.max(FRAME_HEADER_BYTES + pending.readUInt32LE(4) - pending.length, 1 << 16) : 1 << 16;
-      const room = Buffer.allocUnsafe(Math.min(wanted, FRAME_BODY_BYTES_MAX));
+      let target: Buffer;
+      let offset: number;
+      if (pending.length < FRAME_HEADER_BYTES || pending[0] !== FRAME_MAGIC || pending.readUInt32LE(4) > FRAME_BODY_BYTES_MAX) {
+        // No header yet (or garbage, which the caller reports): read up to a header's worth.
+        target = Buffer.allocUnsafe(pending.length < FRAME_HEADER_BYTES ? FRAME_HEADER_BYTES - pending.length : 1 << 16);
+        offset = 0;
+      } else {
+        const frameBytes = FRAME_HEADER_BYTES + pending.readUInt32LE(4);
+        if (pending.length >= frameBytes) return { bytes: total };
+        if (this.#frame === undefined || this.#frame.buffer !== pending.buffer || pending.byteOffset !== this.#frame.byteOffset) {
+          this.#frame = Buffer.allocUnsafe(frameBytes);
+          pending.copy(this.#frame);
+          this.#pending = this.#frame.subarray(0, pending.length);
+        }
+        target = this.#frame;
+        offset = this.#pending.length;
+      }
       let n: number;
       try {
-        n = readSync(this.#stdoutFd, room, 0, room.length, null);
+        n = readSync(this.#stdoutFd, target, offset, target.length - offset, null);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'EAGAIN') return { bytes: total };
         return { bytes: total, gone: true };
       }
       if (n === 0) return { bytes: total, gone: true };
-      this.#pending = pending.length === 0 ? room.subarray(0, n) : Buffer.concat([pending, room.subarray(0, n)]);
       total += n;
-      if (n < room.length) return { bytes: total };
+      if (target === this.#frame) this.#pending = this.#frame.subarray(0, offset + n);
+      else this.#pending = this.#pending.length === 0 ? target.subarray(0, n) : Buffer.concat([this.#pending, target.subarray(0, n)]);
     }
   }
 
