@@ -13,6 +13,7 @@ import { runSpillPath } from './spill_path.js';
 import { runSpillStress } from './spill_stress.js';
 import { runSimSpeed } from './sim_speed.js';
 import { runCampaignScaling } from './campaign_scaling.js';
+import { runProcessProtocol } from './process_protocol.js';
 import { type BenchOptions, type BenchResult, formatResult, holds } from './report.js';
 
 const BENCHMARKS: ReadonlyArray<{ name: string; run: (options: BenchOptions) => Promise<BenchResult> }> = [
@@ -22,6 +23,7 @@ const BENCHMARKS: ReadonlyArray<{ name: string; run: (options: BenchOptions) => 
   { name: 'spill-stress', run: (options) => runSpillStress(options) },
   { name: 'sim-speed', run: runSimSpeed },
   { name: 'campaign-scaling', run: runCampaignScaling },
+  { name: 'process-protocol', run: runProcessProtocol },
 ];
 
 export interface Machine {

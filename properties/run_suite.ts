@@ -12,6 +12,7 @@ import type { BuildContext, ModelSuite, SampledSuite, Suite } from './suite.js';
 import { formatCommandTrace } from './command_trace.js';
 import type { Violation } from './violation.js';
 import { PropertyViolation } from './violation.js';
+import { backendArgument, isExecSpecifier } from './process_backend/exec_specifier.js';
 
 export const SUITE_NAMES: readonly string[] = SUITES.map((suite) => suite.name);
 
@@ -112,7 +113,7 @@ export function replayCommand(suite: string, variant: string, seed: number, path
   const parts = ['spillsim replay', `--property ${suite}`];
   if (variant !== 'default') parts.push(`--variant ${variant}`);
   parts.push(`--seed ${seed}`, `--path '${path}'`);
-  if (backendPath !== undefined) parts.push(`--backend ${backendPath}`);
+  if (backendPath !== undefined) parts.push(isExecSpecifier(backendPath) ? backendArgument(backendPath) : `--backend ${backendPath}`);
   return parts.join(' ');
 }
 

@@ -6,6 +6,15 @@ import type { ClauseVerdict, VerdictStatus } from './conformance/clause.js';
 import { runBackendClause } from './conformance/run_backend_clauses.js';
 import { POLICY_CLAUSE_IDS } from './conformance/policy_clauses.js';
 import { CLAUSE_TIMEOUT_MS_DEFAULT, SEED_DEFAULT, validateBackend, validatePolicy } from './conformance/validate.js';
+import { execSpecifier } from './process_backend/exec_specifier.js';
+
+/**
+ * A backend in a child process that speaks docs/backend-protocol.md: its command line, split into
+ * words like a shell does for quotes (`{ exec: './target/release/my-backend --flag' }`).
+ */
+export interface ExecBackend {
+  exec: string;
+}
 
 export type { BackendContext, BackendFactory, FaultSwitches, PolicyContext, PolicyFactory, Supports } from './conformance/backend_module.js';
 export type { ClauseLevel, ClauseVerdict, VerdictStatus } from './conformance/clause.js';
@@ -33,14 +42,14 @@ export interface DescribeBackendOptions {
 /**
  * Register the conformance clauses as vitest tests, one `it` per clause, in a `describe` named
  * `name`. Pass a factory `(ctx) => BytesSpill` to run the clauses in this thread (an async hang is
- * cut off; a synchronous infinite loop is not), or a module path / URL to run them isolated in a
- * worker, exactly as `spillsim validate` does.
+ * cut off; a synchronous infinite loop is not), or a module path / URL, or `{ exec: 'command line' }`
+ * for a backend in another language, to run them isolated in a worker, exactly as `spillsim validate` does.
  */
-export function describeBackend(name: string, backend: BackendFactory | string | URL, options: DescribeBackendOptions = {}): void {
+export function describeBackend(name: string, backend: BackendFactory | string | URL | ExecBackend, options: DescribeBackendOptions = {}): void {
   const clauses = BACKEND_CLAUSES.filter((c) => options.clauses === undefined || options.clauses.includes(c.id));
   const seed = options.seed ?? SEED_DEFAULT;
   const timeoutMs = options.timeoutMs ?? CLAUSE_TIMEOUT_MS_DEFAULT;
-  const verdictOf = typeof backend === 'function' ? inThread(backend, options, seed, timeoutMs) : isolated(String(backend), clauses, seed, timeoutMs);
+  const verdictOf = typeof backend === 'function' ? inThread(backend, options, seed, timeoutMs) : isolated(specifierOf(backend), clauses, seed, timeoutMs);
   describe(name, () => {
     for (const clause of clauses) {
       // Room for the clause's own limit plus starting a worker and loading the module.
@@ -61,9 +70,14 @@ export function describeBackend(name: string, backend: BackendFactory | string |
  * Run one clause against a backend module in a worker (with its time limit) and return the
  * verdict. This is what a file written by `spillsim validate --emit-test` calls.
  */
-export async function checkBackendClause(module: string | URL, clauseId: string, options: { seed?: number; timeoutMs?: number; example?: unknown } = {}): Promise<ClauseVerdict> {
-  const [verdict] = await validateBackend(String(module), { ...options, clauseIds: [clauseId] });
+export async function checkBackendClause(module: string | URL | ExecBackend, clauseId: string, options: { seed?: number; timeoutMs?: number; example?: unknown } = {}): Promise<ClauseVerdict> {
+  const [verdict] = await validateBackend(specifierOf(module), { ...options, clauseIds: [clauseId] });
   return verdict!;
+}
+
+function specifierOf(backend: string | URL | ExecBackend): string {
+  if (typeof backend === 'object' && 'exec' in backend) return execSpecifier(backend.exec);
+  return String(backend);
 }
 
 function inThread(factory: BackendFactory, options: DescribeBackendOptions, seed: number, timeoutMs: number): (id: string) => Promise<ClauseVerdict> {

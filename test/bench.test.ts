@@ -12,6 +12,9 @@ import { runCampaign } from '../sim/campaign.js';
 import { measureRates, median, speedRatio } from '../bench/measure.js';
 import { formatResult, formatTable, holds, missFactor, type Figure } from '../bench/report.js';
 import { runSpillPath } from '../bench/spill_path.js';
+import { runProcessProtocol } from '../bench/process_protocol.js';
+import { ensureBuilt } from './support/built_cli.js';
+import { buildRustExample } from './support/rust_example.js';
 import { runSpillStress } from '../bench/spill_stress.js';
 import { runStressCase, type StressCase, type StressOutcome } from '../bench/spill_stress_case.js';
 
@@ -100,6 +103,17 @@ describe('benchmarks on small sizes', () => {
     expect(figure('peak-held-batch-vs-chunk').value).toBeGreaterThan(2);
     expect(figure('spill-vs-raw-256k').value).toBeGreaterThan(0);
   });
+});
+
+describe('process protocol', () => {
+  it('process-protocol moves the bytes through each child and compares them with the same pipe figures', async () => {
+    await ensureBuilt(); // the Node adapter imports spillsim from dist/
+    buildRustExample();
+    const result = await runProcessProtocol(quiet);
+    expect(result.rows.map((r) => r.child)).toEqual(['(pipe)', 'rust-memory', 'rust-file', 'node-memory']);
+    expect(result.figures.filter((f) => f.target !== undefined).map((f) => f.name)).toEqual(['protocol-vs-pipe-rust-memory']);
+    for (const figure of result.figures) expect(figure.value).toBeGreaterThan(0);
+  }, 120_000);
 });
 
 describe('spill stress', () => {

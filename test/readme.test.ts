@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, ensureBuilt } from './support/built_cli.js';
+import { buildRustExample } from './support/rust_example.js';
 
 /** One `spillsim` command shown in a README, the exit code it says it has, and the output it shows. */
 interface ReadmeCommand {
@@ -254,6 +255,8 @@ describe.each(docs.map((d) => [d.name, d] as const))('%s', (_name, doc) => {
   let cwd: string;
   beforeAll(async () => {
     await ensureBuilt();
+    // The README validates the Rust example backend; cargo skips the build when it is current.
+    buildRustExample();
     cwd = scratchRepo();
   }, 180_000);
 

@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join, relative } from 'node:path';
 import type { Command } from 'commander';
-import { loadBackendModule } from '../../properties/conformance/backend_module.js';
+import { loadBackend } from '../../properties/process_backend/load_backend.js';
+import { backendArgument, checkCommandLine, execSpecifier } from '../../properties/process_backend/exec_specifier.js';
 import { type CheckedSuite, checkSelection, checkSuites, FAILURES_DIR_DEFAULT, plannedCheckRuns } from '../../properties/check_suites.js';
 import { makeFixture } from '../../properties/fixture.js';
 import { RUNS_DEFAULT, SUITE_NAMES } from '../../properties/run_suite.js';
@@ -26,6 +27,7 @@ interface CheckFlags {
   suite?: string[];
   variant?: string;
   backend?: string;
+  exec?: string;
   json?: boolean;
   quiet?: boolean;
   saveFailures?: string | boolean;
@@ -46,6 +48,7 @@ export function registerCheck(program: Command, result: CommandResult): void {
     .option('--suite <names>', `run only these suites (comma-separated or repeated; default all): ${SUITE_NAMES.join(', ')}`, collectList)
     .option('--variant <name>', 'run a reference-* or broken-* variant of the selected suites, or of every suite that has it (see --list)')
     .option('--backend <module>', 'spill through your backend module (default export (ctx) => BytesSpill), under the scripted faults')
+    .option('--exec <command line>', 'spill through a backend in another language: a program speaking docs/backend-protocol.md')
     .option('--save-failures [dir]', `write each failure as a replayable fixture (default dir ${FAILURES_DIR_DEFAULT})`)
     .option('--no-example-db', 'do not replay or record failures in .spillsim/examples')
     .option('--json', 'print one JSON report on stdout and nothing else')
@@ -57,7 +60,8 @@ export function registerCheck(program: Command, result: CommandResult): void {
     });
 }
 
-async function runCheck(flags: CheckFlags): Promise<number> {
+async function runCheck(options: CheckFlags): Promise<number> {
+  const flags = withExecBackend(options);
   if (flags.list) {
     process.stdout.write(listSuites());
     return EXIT_OK;
@@ -82,7 +86,7 @@ async function runCheck(flags: CheckFlags): Promise<number> {
   const out = (text: string): void => {
     if (!flags.json) process.stdout.write(`${text}\n`);
   };
-  out(paint.dim(`spillsim check: ${suites.length} suite(s), seed ${seed}${flags.variant === undefined ? '' : `, variant ${flags.variant}`}${flags.backend === undefined ? '' : `, backend ${flags.backend}`}`));
+  out(paint.dim(`spillsim check: ${suites.length} suite(s), seed ${seed}${flags.variant === undefined ? '' : `, variant ${flags.variant}`}${flags.backend === undefined ? '' : `, backend ${backendArgument(flags.backend)}`}`));
   const progress = new Progress({ label: 'runs', total: plannedCheckRuns({ suites, runs: flags.runs, variant: flags.variant }), quiet: Boolean(flags.quiet || flags.json) });
   const started = performance.now();
   let results: CheckedSuite[];
@@ -189,7 +193,7 @@ function listSuites(): string {
  * removed when the command exits.
  */
 export async function backendStrategy(specifier: string): Promise<() => Promise<BytesSpill>> {
-  const backend = await loadBackendModule(specifier);
+  const backend = await loadBackend(specifier);
   const noFaults = { failWrite: () => false, failRead: () => false };
   const parent = mkdtempSync(join(tmpdir(), 'spillsim-check-'));
   process.once('exit', () => rmSync(parent, { recursive: true, force: true }));
@@ -199,4 +203,15 @@ export async function backendStrategy(specifier: string): Promise<() => Promise<
     mkdirSync(dir);
     return backend.factory({ dir, faults: noFaults });
   };
+}
+
+/**
+ * `--exec "<command line>"` is the backend `exec:<command line>` from here on (replay commands
+ * and fixtures carry it); it excludes `--backend`, and its program must exist.
+ */
+export function withExecBackend<F extends { backend?: string; exec?: string }>(flags: F): F {
+  if (flags.exec === undefined) return flags;
+  if (flags.backend !== undefined) throw new UsageError('give --backend or --exec, not both');
+  checkCommandLine(flags.exec);
+  return { ...flags, backend: execSpecifier(flags.exec) };
 }

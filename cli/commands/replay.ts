@@ -8,7 +8,7 @@ import type { CommandResult } from '../command_result.js';
 import { EXIT_BROKEN, EXIT_OK, EXIT_USAGE, UsageError } from '../usage_error.js';
 import { whole } from '../flags.js';
 import { describeFsError } from '../../properties/json_file.js';
-import { backendStrategy } from './check.js';
+import { backendStrategy, withExecBackend } from './check.js';
 
 interface ReplayFlags {
   property?: string;
@@ -16,6 +16,7 @@ interface ReplayFlags {
   path?: string;
   variant?: string;
   backend?: string;
+  exec?: string;
   json?: boolean;
 }
 
@@ -29,8 +30,10 @@ export function registerReplay(program: Command, result: CommandResult): void {
     .option('--path <path>', 'the path the failure printed')
     .option('--variant <name>', 'the variant to run (a fixture: override the saved one, e.g. default to see a fix hold)')
     .option('--backend <module>', 'the backend module the failure ran with')
+    .option('--exec <command line>', 'the backend program the failure ran with (docs/backend-protocol.md)')
     .option('--json', 'print one JSON report on stdout')
-    .action(async (fixtures: string[], flags: ReplayFlags) => {
+    .action(async (fixtures: string[], options: ReplayFlags) => {
+      const flags = withExecBackend(options);
       result.exitCode = fixtures.length > 0 ? await replayFixtures(fixtures, flags) : await replayFromSeed(flags);
     });
 }

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { BACKEND_CLAUSE_IDS } from '../../properties/conformance/backend_clauses.js';
 import { moduleUrl } from '../../properties/conformance/backend_module.js';
+import { checkCommandLine, commandLineOf, execSpecifier, isExecSpecifier } from '../../properties/process_backend/exec_specifier.js';
 import { emitTestSource, replayableFailures } from '../../properties/conformance/emit_test.js';
 import {
   clauseReport,
@@ -31,6 +32,7 @@ import { stripByteOrderMark } from '../../properties/json_file.js';
 
 interface ValidateFlags {
   policy?: string;
+  exec: string[];
   clause: string[];
   seed: number;
   timeoutMs: number;
@@ -48,6 +50,7 @@ export function registerValidate(program: Command, result: CommandResult): void 
     .command('validate')
     .description('Check a spill backend (or a policy) against the BytesSpill contract, clause by clause; with several backends, compare them byte for byte with MemorySpill')
     .argument('[backends...]', 'backend modules: default export (ctx) => BytesSpill')
+    .option('--exec <command line>', 'also a backend in another language: a program speaking docs/backend-protocol.md on stdin/stdout (repeatable)', collect, [])
     .option('--policy <module>', 'also check a policy module: default export (ctx) => [writerPolicy, readerPolicy]')
     .option('--clause <id>', `run only this clause (repeatable): ${BACKEND_CLAUSE_IDS.join(', ')}`, collect, [])
     .option('--seed <n>', 'seed for chunk contents and random cases', whole, SEED_DEFAULT)
@@ -59,8 +62,9 @@ export function registerValidate(program: Command, result: CommandResult): void 
     .option('--no-suites', 'skip the property suites that run after the clauses')
     .option('--runs <n>', 'runs per property suite', whole, SUITE_RUNS_DEFAULT)
     .option('--quiet', 'no progress output')
-    .action(async (backends: string[], flags: ValidateFlags) => {
-      result.exitCode = await runValidate(backends, flags);
+    .action(async (modules: string[], flags: ValidateFlags) => {
+      // A child process backend travels as exec:<command line>, beside module paths.
+      result.exitCode = await runValidate([...modules, ...flags.exec.map(execSpecifier)], flags);
     });
 }
 
@@ -115,9 +119,12 @@ async function runValidate(backends: string[], flags: ValidateFlags): Promise<nu
 /** Everything wrong with the command line is found before any worker starts. */
 function checkInput(backends: string[], flags: ValidateFlags): void {
   if (backends.length === 0 && flags.policy === undefined) {
-    throw new UsageError('give a backend module (spillsim validate ./my-backend.mjs) or a policy (--policy ./my-policy.mjs)');
+    throw new UsageError('give a backend module (spillsim validate ./my-backend.mjs), a program (--exec ./my-backend) or a policy (--policy ./my-policy.mjs)');
   }
-  for (const module of [...backends, ...(flags.policy === undefined ? [] : [flags.policy])]) moduleUrl(module);
+  for (const module of [...backends, ...(flags.policy === undefined ? [] : [flags.policy])]) {
+    if (isExecSpecifier(module)) checkCommandLine(commandLineOf(module));
+    else moduleUrl(module);
+  }
   const unknown = flags.clause.filter((id) => !BACKEND_CLAUSE_IDS.includes(id));
   if (unknown.length > 0) throw new UsageError(`unknown clause ${unknown.join(', ')}; known clauses: ${BACKEND_CLAUSE_IDS.join(', ')}`);
   if (flags.emitTest !== undefined && backends.length !== 1) throw new UsageError('--emit-test needs exactly one backend module');

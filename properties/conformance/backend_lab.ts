@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Bytes } from '../../src/bytes.js';
 import type { BytesFetch, BytesSpill, FetchResult, StorageStats } from '../../src/spill.js';
 import { type BackendModule, describeThrown, describeValue, type FaultSwitches } from './backend_module.js';
-import { ClauseBroken, ClauseNotApplicable } from './clause.js';
+import { ClauseBroken, ClauseNotApplicable, ClauseTimedOut } from './clause.js';
 import { byteDiff, concatBytes, type SampleChunks, sameBytes } from './sample_chunks.js';
 
 /** Spill calls in a row that drain nothing before `spillAll` gives up. */
@@ -104,6 +104,8 @@ export class BackendLab {
     } catch (thrown) {
       this.onFactory?.(false);
       rmSync(dir, { recursive: true, force: true });
+      // A child process that did not answer in time is a timeout, wherever it happens.
+      if (thrown instanceof ClauseTimedOut) throw thrown;
       throw new ClauseBroken(`the factory threw ${describeThrown(thrown)}`);
     }
     if (spill === null || typeof spill !== 'object' || typeof (spill as BytesSpill).spill !== 'function') {

@@ -46,6 +46,11 @@ export interface BackendModule {
   factory: BackendFactory;
   supports: Supports;
   dispose?: (spill: BytesSpill) => void | Promise<void>;
+  /**
+   * Called after each clause (a backend in a child process ends that clause's child here): its
+   * log (the child's stderr) for the verdict, and what went wrong ending it, if anything.
+   */
+  endClause?: () => { log: string; problem?: string };
 }
 
 /** What a policy factory receives: the storage its writer policy spills through. */

@@ -1,3 +1,4 @@
+import { backendArgument } from '../process_backend/exec_specifier.js';
 import type { Capability } from './backend_module.js';
 
 /** How much a clause binds: `required` always applies; `optional` needs a declared capability; `stochastic` draws its cases from the seed. */
@@ -36,6 +37,18 @@ export class ClauseNotApplicable extends Error {
   }
 }
 
+/**
+ * Thrown inside a clause: the backend did not answer in time and was stopped (a child process
+ * killed by its own time limit). A `ClauseBroken` so guarded calls pass it on unchanged; the
+ * verdict is `timeout`.
+ */
+export class ClauseTimedOut extends ClauseBroken {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ClauseTimedOut';
+  }
+}
+
 /** Thrown inside a stochastic clause: broken, with the shrunk case that shows it. */
 export class ClauseBrokenWithExample extends ClauseBroken {
   readonly example: unknown;
@@ -63,7 +76,7 @@ export interface ClauseCheckOptions {
   example?: unknown;
 }
 
-/** The replay command a report prints for a broken clause. */
+/** The replay command a report prints for a broken clause (`--exec '…'` for a child process backend). */
 export function replayCommand(moduleSpecifier: string, clauseId: string, seed: number): string {
-  return `spillsim validate ${moduleSpecifier} --clause ${clauseId} --seed ${seed}`;
+  return `spillsim validate ${backendArgument(moduleSpecifier)} --clause ${clauseId} --seed ${seed}`;
 }

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadBackendModule } from './backend_module.js';
+import { loadBackend } from '../process_backend/load_backend.js';
+import { watchChildren } from '../process_backend/child_pipes.js';
 import { runBackendClauses, selectClauses } from './run_backend_clauses.js';
 import type { WorkerJob, WorkerMessage } from './worker_protocol.js';
 
@@ -7,11 +8,12 @@ import type { WorkerJob, WorkerMessage } from './worker_protocol.js';
 const port = parentPort;
 if (port === null) throw new Error('conformance_worker runs only as a worker thread');
 const post = (message: WorkerMessage): void => port.postMessage(message);
+watchChildren((pid, alive) => post({ type: 'child', pid, alive }));
 
 async function run(job: WorkerJob): Promise<void> {
   switch (job.kind) {
     case 'backend-clauses': {
-      const module = await loadOrReport(() => loadBackendModule(job.module));
+      const module = await loadOrReport(() => loadBackend(job.module, { callTimeoutMs: job.timeoutMs }));
       if (module === undefined) return;
       await runBackendClauses(module, selectClauses(job.units), {
         seed: job.seed,
@@ -32,7 +34,7 @@ async function run(job: WorkerJob): Promise<void> {
     case 'suites': {
       // Imported on demand: the suites pull in the whole property and simulator graph.
       const { runSuiteUnit } = await import('./suite_units.js');
-      const module = await loadOrReport(() => loadBackendModule(job.module));
+      const module = await loadOrReport(() => loadBackend(job.module, { callTimeoutMs: job.timeoutMs }));
       if (module === undefined) return;
       for (const unit of job.units) {
         post({ type: 'start', unit });
@@ -44,7 +46,7 @@ async function run(job: WorkerJob): Promise<void> {
     }
     case 'differential': {
       const { runDifferentialUnit } = await import('./differential.js');
-      const module = await loadOrReport(() => loadBackendModule(job.module));
+      const module = await loadOrReport(() => loadBackend(job.module, { callTimeoutMs: job.timeoutMs }));
       if (module === undefined) return;
       post({ type: 'start', unit: 'differential' });
       post({ type: 'result', unit: 'differential', result: await runDifferentialUnit(module, job.seed, (waiting) => post({ type: 'factory', waiting })) });

@@ -1,4 +1,5 @@
 import { dirname, relative, resolve } from 'node:path';
+import { backendArgument, commandLineOf, isExecSpecifier } from '../process_backend/exec_specifier.js';
 import type { ClauseVerdict } from './clause.js';
 
 export interface EmitTestInput {
@@ -17,8 +18,9 @@ export interface EmitTestInput {
  */
 export function emitTestSource(input: EmitTestInput): string {
   const failing = replayableFailures(input.verdicts);
-  let modulePath = relative(dirname(resolve(input.outPath)), resolve(input.moduleSpecifier)).split('\\').join('/');
-  if (!modulePath.startsWith('.')) modulePath = `./${modulePath}`;
+  const exec = isExecSpecifier(input.moduleSpecifier);
+  let modulePath = exec ? '' : relative(dirname(resolve(input.outPath)), resolve(input.moduleSpecifier)).split('\\').join('/');
+  if (!exec && !modulePath.startsWith('.')) modulePath = `./${modulePath}`;
   const cases = failing.map((v) => {
     const options = v.example === undefined ? `{ seed: ${input.seed} }` : `{ seed: ${input.seed}, example: ${JSON.stringify(v.example)} }`;
     return [
@@ -30,14 +32,16 @@ export function emitTestSource(input: EmitTestInput): string {
     ].join('\n');
   });
   return [
-    `// Written by spillsim validate ${input.moduleSpecifier} --emit-test (seed ${input.seed}).`,
+    `// Written by spillsim validate ${backendArgument(input.moduleSpecifier)} --emit-test (seed ${input.seed}).`,
     `// Each test replays one clause the backend broke; it fails until the backend is fixed.`,
     `import { describe, expect, it } from 'vitest';`,
     `import { checkBackendClause } from 'spillsim/vitest';`,
     ``,
-    `const backend = new URL(${JSON.stringify(modulePath)}, import.meta.url).href;`,
+    exec
+      ? `// The command runs from the working directory of the test run.\nconst backend = { exec: ${JSON.stringify(commandLineOf(input.moduleSpecifier))} };`
+      : `const backend = new URL(${JSON.stringify(modulePath)}, import.meta.url).href;`,
     ``,
-    `describe(${JSON.stringify(`${input.moduleSpecifier} conformance`)}, () => {`,
+    `describe(${JSON.stringify(`${backendArgument(input.moduleSpecifier)} conformance`)}, () => {`,
     cases.join('\n\n'),
     `});`,
     ``,

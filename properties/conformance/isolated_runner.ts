@@ -55,11 +55,14 @@ function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedR
     let timer: NodeJS.Timeout | undefined;
     // Directories the worker made: a worker stopped mid-clause cannot remove its own.
     const dirs = new Set<string>();
+    // Child processes of a backend in another language: a worker stopped mid-call leaves them running.
+    const pids = new Set<number>();
     const finish = (outcome: RoundOutcome | Error): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       void worker.terminate().then(() => {
+        for (const pid of pids) killQuietly(pid);
         for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
       });
       if (outcome instanceof Error) reject(outcome);
@@ -87,6 +90,10 @@ function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedR
           return;
         case 'dir':
           dirs.add(message.path);
+          return;
+        case 'child':
+          if (message.alive) pids.add(message.pid);
+          else pids.delete(message.pid);
           return;
         case 'result':
           results.set(message.unit, message.result as R);
@@ -138,4 +145,12 @@ function startWorker(job: WorkerJob): Worker {
       },
     },
   });
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
 }

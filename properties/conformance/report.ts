@@ -1,5 +1,6 @@
 import type { ClauseVerdict, VerdictStatus } from './clause.js';
 import { replayCommand } from './clause.js';
+import { backendArgument } from '../process_backend/exec_specifier.js';
 import type { DifferentialResult } from './differential.js';
 
 /** One module's verdicts, as `--json` prints them. */
@@ -54,7 +55,7 @@ export interface Paint {
 
 /** One line per clause; under each broken one its counterexample and replay command. */
 export function formatClauseReport(report: ClauseReport, paint: Paint): string {
-  const lines = [paint.bold(`${report.kind === 'policy' ? 'policy' : 'backend'} ${report.module}`)];
+  const lines = [paint.bold(`${report.kind === 'policy' ? 'policy' : 'backend'} ${backendArgument(report.module)}`)];
   const idWidth = Math.max(...report.verdicts.map((v) => v.id.length));
   for (const v of report.verdicts) {
     const label = STATUS_LABEL[v.status].padEnd(14);
@@ -74,9 +75,9 @@ export function formatClauseReport(report: ClauseReport, paint: Paint): string {
 /** The differential verdict for one backend: same bytes all the way, or the first differing step. */
 export function formatDifferentialReport(report: DifferentialReport, paint: Paint): string {
   const { result } = report;
-  if (result.status === 'same') return `  ${paint.green('same'.padEnd(8))} ${report.module}  (${result.steps} steps, same bytes as MemorySpill)`;
+  if (result.status === 'same') return `  ${paint.green('same'.padEnd(8))} ${backendArgument(report.module)}  (${result.steps} steps, same bytes as MemorySpill)`;
   const label = result.status === 'timeout' ? paint.yellow('TIMEOUT ') : paint.red('DIFFERS ');
-  const lines = [`  ${label} ${report.module}`, `      ${result.detail ?? ''}`];
+  const lines = [`  ${label} ${backendArgument(report.module)}`, `      ${result.detail ?? ''}`];
   const shown = result.trace.slice(-5);
   if (shown.length > 0) lines.push(`      last steps:`, ...shown.map((s) => `        ${s}`));
   return lines.join('\n');

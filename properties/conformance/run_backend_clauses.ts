@@ -2,7 +2,7 @@ import { SpillsimError } from '../../src/errors.js';
 import { BackendLab } from './backend_lab.js';
 import { type BackendModule, describeThrown } from './backend_module.js';
 import { BACKEND_CLAUSES, type BackendClause } from './backend_clauses.js';
-import { ClauseBroken, ClauseBrokenWithExample, ClauseNotApplicable, type ClauseVerdict } from './clause.js';
+import { ClauseBroken, ClauseBrokenWithExample, ClauseNotApplicable, ClauseTimedOut, type ClauseVerdict } from './clause.js';
 
 export interface RunClauseOptions {
   seed: number;
@@ -22,6 +22,23 @@ export interface RunClauseOptions {
  * off in-thread; the isolated runner runs this inside a worker for that.)
  */
 export async function runBackendClause(module: BackendModule, clause: BackendClause, options: RunClauseOptions): Promise<ClauseVerdict> {
+  const verdict = await judgeClause(module, clause, options);
+  return module.endClause === undefined ? verdict : withClauseEnd(verdict, module.endClause());
+}
+
+/** A problem ending the clause breaks a clause that held; the backend's log goes under a verdict that did not hold. */
+function withClauseEnd(verdict: ClauseVerdict, end: { log: string; problem?: string }): ClauseVerdict {
+  if (end.problem !== undefined && (verdict.status === 'held' || verdict.status === 'not-applicable')) return { ...verdict, status: 'broken', detail: end.problem };
+  const lines = end.log.split('\n').filter((line) => line.trim() !== '');
+  if (verdict.status === 'held' || verdict.status === 'not-applicable' || lines.length === 0 || verdict.detail?.includes('child stderr')) return verdict;
+  const shown = lines.slice(-LOG_LINES_SHOWN_MAX);
+  return { ...verdict, detail: [verdict.detail ?? '', `        child stderr${lines.length > shown.length ? ` (last ${shown.length} lines)` : ''}:`, ...shown.map((l) => `          ${l}`)].join('\n') };
+}
+
+/** Lines of a backend's log shown under a verdict. */
+const LOG_LINES_SHOWN_MAX = 12;
+
+async function judgeClause(module: BackendModule, clause: BackendClause, options: RunClauseOptions): Promise<ClauseVerdict> {
   const base = { id: clause.id, level: clause.level, title: clause.title };
   const notApplicable = notApplicableReason(clause, module);
   if (notApplicable !== undefined) return { ...base, status: 'not-applicable', detail: notApplicable };
@@ -61,6 +78,7 @@ function notApplicableReason(clause: BackendClause, module: BackendModule): stri
 
 function verdictOfError(base: Pick<ClauseVerdict, 'id' | 'level' | 'title'>, error: unknown): ClauseVerdict {
   if (error instanceof ClauseNotApplicable) return { ...base, status: 'not-applicable', detail: error.message };
+  if (error instanceof ClauseTimedOut) return { ...base, status: 'timeout', detail: error.message };
   if (error instanceof ClauseBrokenWithExample) return { ...base, status: 'broken', detail: error.message, example: error.example };
   if (error instanceof ClauseBroken) return { ...base, status: 'broken', detail: error.message };
   // Anything else came out of the backend outside a guarded call (a getter, a callback).

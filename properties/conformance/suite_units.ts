@@ -5,6 +5,7 @@ import type { BytesSpill } from '../../src/spill.js';
 import { runSuite, SUITE_NAMES } from '../index.js';
 import { ArmedFaults } from './backend_lab.js';
 import { type BackendModule, describeThrown } from './backend_module.js';
+import { backendArgument } from '../process_backend/exec_specifier.js';
 import type { ClauseVerdict } from './clause.js';
 
 /** Suite verdicts carry this prefix, so they sit beside the clauses without clashing. */
@@ -48,11 +49,11 @@ export async function runSuiteUnit(module: BackendModule, moduleSpecifier: strin
     const result = await runSuite(name, { runs: options.runs, seed: options.seed, makeStrategy, backendPath: moduleSpecifier, timeLimitMs: options.timeLimitMs });
     if (result.ok) return { ...base, status: 'held' };
     const failure = result.failure;
-    if (failure === undefined) return { ...base, status: 'broken', detail: 'the suite failed without a counterexample', replay: `spillsim validate ${moduleSpecifier} --seed ${options.seed}` };
+    if (failure === undefined) return { ...base, status: 'broken', detail: 'the suite failed without a counterexample', replay: `spillsim validate ${backendArgument(moduleSpecifier)} --seed ${options.seed}` };
     const shrunk = failure.shrunk.slice(0, SHRUNK_LINES_SHOWN_MAX).join('\n        ');
     return { ...base, status: 'broken', detail: `${failure.violation.rule}: ${failure.violation.message}\n        ${shrunk}`, replay: failure.replay };
   } catch (error) {
-    return { ...base, status: 'broken', detail: `the suite stopped: ${describeThrown(error)}`, replay: `spillsim validate ${moduleSpecifier} --seed ${options.seed}` };
+    return { ...base, status: 'broken', detail: `the suite stopped: ${describeThrown(error)}`, replay: `spillsim validate ${backendArgument(moduleSpecifier)} --seed ${options.seed}` };
   } finally {
     for (const spill of made) {
       try {

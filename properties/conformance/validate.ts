@@ -1,3 +1,4 @@
+import { backendArgument } from '../process_backend/exec_specifier.js';
 import type { ClauseVerdict } from './clause.js';
 import { type DifferentialResult } from './differential.js';
 import { runIsolated } from './isolated_runner.js';
@@ -71,7 +72,7 @@ export async function validateSuites(
   const hung = options.after?.find((v) => v.status === 'timeout');
   if (hung !== undefined) {
     return SUITE_UNITS.map((unit) => {
-      const verdict: ClauseVerdict = { ...suiteBase(unit), status: 'timeout', detail: `skipped: the backend already timed out in ${hung.id}`, replay: `spillsim validate ${moduleSpecifier} --seed ${options.seed ?? SEED_DEFAULT}` };
+      const verdict: ClauseVerdict = { ...suiteBase(unit), status: 'timeout', detail: `skipped: the backend already timed out in ${hung.id}`, replay: `spillsim validate ${backendArgument(moduleSpecifier)} --seed ${options.seed ?? SEED_DEFAULT}` };
       options.onVerdict?.(verdict);
       return verdict;
     });
@@ -86,7 +87,7 @@ export async function validateSuites(
       runs: options.runs ?? SUITE_RUNS_DEFAULT,
     },
     {
-      timeoutResult: (unit, detail) => ({ ...suiteBase(unit), status: 'timeout', detail, replay: `spillsim validate ${moduleSpecifier} --seed ${options.seed ?? SEED_DEFAULT}` }),
+      timeoutResult: (unit, detail) => ({ ...suiteBase(unit), status: 'timeout', detail, replay: `spillsim validate ${backendArgument(moduleSpecifier)} --seed ${options.seed ?? SEED_DEFAULT}` }),
       ...(options.onVerdict === undefined ? {} : { onResult: (_unit: string, verdict: ClauseVerdict) => options.onVerdict!(verdict) }),
     },
   );

@@ -15,5 +15,6 @@ export type WorkerMessage =
   | { type: 'start'; unit: string }
   | { type: 'factory'; waiting: boolean }
   | { type: 'dir'; path: string }
+  | { type: 'child'; pid: number; alive: boolean }
   | { type: 'result'; unit: string; result: unknown }
   | { type: 'done' };

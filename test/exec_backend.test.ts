@@ -1,0 +1,155 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { emitTestSource } from '../properties/conformance/emit_test.js';
+import { validateBackend } from '../properties/conformance/validate.js';
+import { checkCommandLine, shellQuote, splitCommandLine } from '../properties/process_backend/exec_specifier.js';
+import { BodyReader, FrameWriter, ProtocolError, parseHeader, Request } from '../properties/process_backend/protocol.js';
+import { describeBackend } from '../properties/vitest.js';
+import { ensureBuilt } from './support/built_cli.js';
+import { runMain } from './support/run_main.js';
+
+// The children import `spillsim`, which resolves to dist/: build it before any child starts.
+beforeAll(ensureBuilt, 180_000);
+
+/** Whether a process still runs: a killed child nobody has reaped yet is a zombie, which counts as gone. */
+function runningState(pid: number): 'running' | 'gone' {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z') ? 'gone' : 'running';
+  } catch {
+    return 'gone';
+  }
+}
+
+const NODE_ADAPTER = 'node examples/node-memory-spill/serve.mjs';
+const misbehaving = (mode: string): string => `node fixtures/backends/exec/misbehaving.mjs ${mode}`;
+
+// The Node adapter serves MemorySpill and honours the fault words, so every clause applies and holds.
+describeBackend('the Node adapter (MemorySpill in a child process)', { exec: NODE_ADAPTER });
+
+describe('a child that misbehaves mid-call gets a one-line verdict, never a crash or hang of spillsim', () => {
+  const verdictOf = async (mode: string, timeoutMs = 10_000) => {
+    const [verdict] = await validateBackend(`exec:${misbehaving(mode)}`, { clauseIds: ['spill.makes-progress'], timeoutMs });
+    return verdict!;
+  };
+
+  it('exits mid-call: broken, with the exit code and its stderr', async () => {
+    const verdict = await verdictOf('exit-mid-call');
+    expect(verdict.status).toBe('broken');
+    expect(verdict.detail!.split('\n')[0]).toBe('spill of 1 chunks: the child (node) exited with code 3 before answering');
+    expect(verdict.detail).toContain('misbehaving: exiting in the middle of a spill');
+  });
+
+  it('sends a short frame: broken, saying how much of the frame came', async () => {
+    const verdict = await verdictOf('short-frame');
+    expect(verdict.status).toBe('broken');
+    expect(verdict.detail!.split('\n')[0]).toBe('spill of 1 chunks: the child (node) exited with code 0 after 18 of the 108 bytes of a frame');
+  });
+
+  it('sends a frame whose length does not fit its fields: broken', async () => {
+    const verdict = await verdictOf('wrong-length');
+    expect(verdict.status).toBe('broken');
+    expect(verdict.detail).toBe('spill of 1 chunks: the child (node) sent a SPILLED frame of 4 body bytes whose fields need at least 8; its length is wrong');
+  });
+
+  it('writes text where a frame should be: broken, showing the bytes', async () => {
+    const verdict = await verdictOf('garbage');
+    expect(verdict.status).toBe('broken');
+    expect(verdict.detail).toMatch(/^spill of 1 chunks: the child \(node\) wrote garbage where a frame should start: 68 65 6c 6c 6f 20 66 72 … \("hello fr"\)/);
+  });
+
+  it('hangs: timeout, and the child is killed', async () => {
+    const started = performance.now();
+    const verdict = await verdictOf('hang', 1500);
+    expect(verdict.status).toBe('timeout');
+    expect(verdict.detail!.split('\n')[0]).toMatch(/^spill of 1 chunks: the child \(node, pid \d+\) did not answer within 1500 ms \(it sent nothing of an answer\); it was killed$/);
+    expect(performance.now() - started).toBeLessThan(15_000);
+    const pid = Number(/pid (\d+)/.exec(verdict.detail!)![1]);
+    expect(runningState(pid)).toBe('gone');
+  });
+
+  it('is stuck past the clause limit: the runner stops the worker and kills the child it left', async () => {
+    const token = `token-${process.pid}-${Date.now()}`;
+    const [verdict] = await validateBackend(`exec:${misbehaving('slow-stuck')} ${token}`, { clauseIds: ['spill.makes-progress'], timeoutMs: 2000 });
+    expect(verdict!.status).toBe('timeout');
+    expect(verdict!.detail).toMatch(/the worker was stopped/);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const running = execFileSync('ps', ['-eo', 'stat,args'], { encoding: 'utf8' }).split('\n').filter((line) => line.includes(token) && !line.startsWith('Z'));
+    expect(running).toEqual([]);
+  });
+
+  it('logs more than a pipe holds while it works: spillsim keeps reading its stderr, and the clause holds', async () => {
+    const verdict = await verdictOf('chatty');
+    expect(verdict.status).toBe('held');
+  });
+
+  it('the command prints the verdict with a replay that carries --exec, and exits 1', async () => {
+    const { code, stdout } = await runMain(['validate', '--exec', misbehaving('exit-mid-call'), '--clause', 'spill.makes-progress', '--json']);
+    expect(code).toBe(1);
+    const verdict = (JSON.parse(stdout) as { reports: { verdicts: { status: string; replay: string }[] }[] }).reports[0]!.verdicts[0]!;
+    expect(verdict.status).toBe('broken');
+    expect(verdict.replay).toBe(`spillsim validate --exec 'node fixtures/backends/exec/misbehaving.mjs exit-mid-call' --clause spill.makes-progress --seed 42`);
+  });
+});
+
+describe('--exec input is checked before anything starts', () => {
+  it('a program that does not exist is bad input (exit 2, one line)', async () => {
+    const { code, stderr } = await runMain(['validate', '--exec', './no-such-backend --flag']);
+    expect(code).toBe(2);
+    expect(stderr.trim()).toBe('spillsim: cannot use --exec "./no-such-backend --flag": ./no-such-backend: no such executable file');
+  });
+
+  it('a program that does not speak the protocol is bad input at the handshake', async () => {
+    const { code, stderr } = await runMain(['validate', '--exec', 'cat', '--quiet']);
+    expect(code).toBe(2);
+    expect(stderr.trim()).toBe('spillsim: cannot use --exec "cat": the handshake (HELLO): the child (cat) answered unknown kind 0x01 instead of READY');
+  });
+
+  it('check takes --exec or --backend, not both', async () => {
+    const { code, stderr } = await runMain(['check', '--exec', NODE_ADAPTER, '--backend', 'fixtures/backends/memory.mjs']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('give --backend or --exec, not both');
+  });
+
+  it('splits a command line like a shell does for quotes, and quotes it back', () => {
+    expect(splitCommandLine(`./x --bug "drains back" 'a b' c\\ d`)).toEqual(['./x', '--bug', 'drains back', 'a b', 'c d']);
+    expect(() => splitCommandLine(`./x "open`)).toThrow(/quote is not closed/);
+    expect(() => splitCommandLine('   ')).toThrow(/needs a command line/);
+    expect(shellQuote('./x')).toBe('./x');
+    expect(shellQuote("it's a b")).toBe(`'it'\\''s a b'`);
+    expect(checkCommandLine('node -e 1')).toEqual(['node', '-e', '1']);
+  });
+});
+
+it('--emit-test writes a test that replays the broken clauses against the same command line', () => {
+  const source = emitTestSource({
+    moduleSpecifier: `exec:${misbehaving('garbage')}`,
+    outPath: 'test/replay.test.ts',
+    seed: 42,
+    verdicts: [{ id: 'spill.makes-progress', level: 'required', status: 'broken', title: 't', detail: 'garbage' }],
+  });
+  expect(source).toContain(`const backend = { exec: "node fixtures/backends/exec/misbehaving.mjs garbage" };`);
+  expect(source).toContain(`await checkBackendClause(backend, "spill.makes-progress", { seed: 42 })`);
+});
+
+describe('frames', () => {
+  it('a request frame has the 8-byte header (0xf5, kind, 0, length LE) and reads back field by field', () => {
+    const frame = new FrameWriter(Request.fetch).u32(7).u32(1).u64(2n ** 40n).finish();
+    expect(Array.from(frame.subarray(0, 8))).toEqual([0xf5, Request.fetch, 0, 0, 16, 0, 0, 0]);
+    expect(parseHeader(frame)).toEqual({ kind: Request.fetch, bodyBytes: 16 });
+    const body = new BodyReader({ kind: 0x84, body: frame.subarray(8) });
+    expect([body.u32(), body.u32(), body.u64()]).toEqual([7, 1, 2n ** 40n]);
+    body.end();
+  });
+
+  it('a header with the wrong magic or an oversized length is garbage; leftover body bytes are a wrong length', () => {
+    expect(() => parseHeader(new TextEncoder().encode('hello wo'))).toThrow(ProtocolError);
+    expect(() => parseHeader(Uint8Array.from([0xf5, 0x83, 0, 0, 0xff, 0xff, 0xff, 0x7f]))).toThrow(/over the 1073741824-byte limit/);
+    const reader = new BodyReader({ kind: 0x86, body: new Uint8Array(20) });
+    reader.u64();
+    reader.u64();
+    expect(() => reader.end()).toThrow('sent a STATS frame of 20 body bytes whose fields use 16; its length is wrong');
+  });
+});
+
