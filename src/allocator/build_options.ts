@@ -38,7 +38,7 @@ export interface ResolvedBuildOptions {
 }
 
 export function resolveBuildOptions(given: BuildOptions | undefined): ResolvedBuildOptions {
-  const options = checkOptions('build', given, ['buzzerFor', 'stallGuard', 'slabBytes', 'splitWrite'], '{ slabBytes: 65536 }');
+  const options = checkOptions('build', given, ['buzzerFor', 'stallGuard', 'slabBytes', 'splitWrite', 'linkLatency'], '{ slabBytes: 65536 }');
   const slabBytes = options.slabBytes ?? SLAB_BYTES_DEFAULT;
   if (!Number.isSafeInteger(slabBytes) || slabBytes < 1) {
     throw new SpillsimError('E_BAD_ARGUMENT', `slabBytes must be a positive whole number of bytes, got ${String(options.slabBytes)}`);
