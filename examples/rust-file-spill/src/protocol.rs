@@ -8,7 +8,7 @@
 //! reports as a thrown error); the child keeps serving.
 
 use std::collections::HashMap;
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, IoSlice, Read, Write};
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
@@ -80,9 +80,9 @@ where
     B: Backend,
     F: FnMut(&Path) -> io::Result<B>,
 {
-    let mut input = BufReader::with_capacity(1 << 16, io::stdin().lock());
+    let mut input = BufReader::with_capacity(1 << 16, raw_stdin());
     // Large enough that a frame usually leaves in one write: a frame split across writes costs the reader a wake-up.
-    let mut output = BufWriter::with_capacity(OUTPUT_BUFFER_BYTES, io::stdout().lock());
+    let mut output = BufWriter::with_capacity(OUTPUT_BUFFER_BYTES, raw_stdout());
     let mut instances: HashMap<u32, B> = HashMap::new();
     // Reused for every request but SPILL, whose chunks are read straight into their own buffers.
     let mut body_buffer = Vec::new();
@@ -140,15 +140,22 @@ where
                         Err(message) => text(answer::PANIC, &message),
                         Ok(Err(retry)) => (answer::FETCH_FAILED, retry.to_le_bytes().to_vec()),
                         Ok(Ok(chunks)) => {
-                            // Written straight from the chunks: the bytes are copied once, into the output buffer.
+                            // Written straight from the chunks with one gathering write: no copy in
+                            // this process, and the frame leaves in one piece.
                             let body_bytes = 4 + chunks.iter().map(|c| 4 + c.len()).sum::<usize>();
-                            write_header(&mut output, answer::FETCHED, body_bytes)?;
-                            output.write_all(&(chunks.len() as u32).to_le_bytes())?;
-                            for chunk in &chunks {
-                                output.write_all(&(chunk.len() as u32).to_le_bytes())?;
-                                output.write_all(chunk)?;
+                            let mut prefixes = Vec::with_capacity(HEADER_BYTES + 4 + 4 * chunks.len());
+                            write_header(&mut prefixes, answer::FETCHED, body_bytes)?;
+                            put_u32(&mut prefixes, chunks.len() as u32);
+                            let prefix_at = HEADER_BYTES + 4;
+                            let mut slices = Vec::with_capacity(1 + 2 * chunks.len());
+                            slices.push(&prefixes[..prefix_at]);
+                            let lengths: Vec<[u8; 4]> = chunks.iter().map(|c| (c.len() as u32).to_le_bytes()).collect();
+                            for (chunk, length) in chunks.iter().zip(&lengths) {
+                                slices.push(length);
+                                slices.push(chunk);
                             }
                             output.flush()?;
+                            write_all_gathered(output.get_mut(), &slices)?;
                             continue;
                         }
                     },
@@ -183,32 +190,43 @@ where
     }
 }
 
-/// SPILL's body, read field by field: each chunk straight into a buffer of its own.
-fn read_spill(input: &mut impl Read, length: usize) -> io::Result<(u32, Vec<Chunk>)> {
-    let mut word = [0u8; 4];
-    let mut u32_field = |input: &mut dyn Read| -> io::Result<u32> {
-        input.read_exact(&mut word)?;
-        Ok(u32::from_le_bytes(word))
+/// SPILL's body, read field by field: each chunk straight into a buffer of its own, past the
+/// input buffer (a chunk's bytes are copied once, by the kernel; only what the buffer already
+/// held is copied from it).
+fn read_spill<R: Read>(input: &mut BufReader<R>, length: usize) -> io::Result<(u32, Vec<Chunk>)> {
+    // Two u32 fields at a time: the instance and count, then each chunk's length and fault word.
+    let mut pair = [0u8; 8];
+    let mut u32_pair = |input: &mut BufReader<R>| -> io::Result<(u32, u32)> {
+        read_exact_past_buffer(input, &mut pair)?;
+        Ok((u32::from_le_bytes([pair[0], pair[1], pair[2], pair[3]]), u32::from_le_bytes([pair[4], pair[5], pair[6], pair[7]])))
     };
-    let id = u32_field(input)?;
-    let count = u32_field(input)?;
+    let (id, count) = u32_pair(input)?;
     let mut used = 8usize;
     let mut chunks = Vec::with_capacity(count.min(1 << 16) as usize);
     for index in 0..count {
-        let length_bytes = u32_field(input)? as usize;
-        let faults = u32_field(input)?;
+        let (length_bytes, faults) = u32_pair(input)?;
+        let length_bytes = length_bytes as usize;
         used += 8 + length_bytes;
         if used > length {
             return Err(io::Error::new(io::ErrorKind::InvalidData, "a SPILL body is shorter than its chunks"));
         }
         let mut data = vec![0u8; length_bytes];
-        input.read_exact(&mut data)?;
+        read_exact_past_buffer(input, &mut data)?;
         chunks.push(Chunk { data, fail_write: faults & 1 != 0, index });
     }
     if used != length {
         return Err(io::Error::new(io::ErrorKind::InvalidData, "a SPILL body is longer than its chunks"));
     }
     Ok((id, chunks))
+}
+
+/// Fill `out` from what `input` has buffered, then straight from its source: reading a chunk
+/// through the buffer would copy it twice.
+fn read_exact_past_buffer<R: Read>(input: &mut BufReader<R>, out: &mut [u8]) -> io::Result<()> {
+    let buffered = input.buffer().len().min(out.len());
+    out[..buffered].copy_from_slice(&input.buffer()[..buffered]);
+    input.consume(buffered);
+    input.get_mut().read_exact(&mut out[buffered..])
 }
 
 /// Call `spill` and describe what it did: the drained chunk indices and the handles pushed.
@@ -278,6 +296,56 @@ fn write_header(output: &mut impl Write, kind: u8, body_bytes: usize) -> io::Res
     header[1] = kind;
     header[4..8].copy_from_slice(&(body_bytes as u32).to_le_bytes());
     output.write_all(&header)
+}
+
+/// Write every byte of `parts`, in order, with as few `write` calls as the pipe allows.
+fn write_all_gathered(output: &mut impl Write, parts: &[&[u8]]) -> io::Result<()> {
+    let (mut part, mut at) = (0, 0);
+    while part < parts.len() {
+        let slices: Vec<IoSlice> = std::iter::once(IoSlice::new(&parts[part][at..])).chain(parts[part + 1..].iter().map(|p| IoSlice::new(p))).collect();
+        let mut written = match output.write_vectored(&slices) {
+            Ok(0) => return Err(io::Error::new(io::ErrorKind::WriteZero, "stdout took no bytes")),
+            Ok(n) => n,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        };
+        // Step past what was written.
+        while part < parts.len() && written >= parts[part].len() - at {
+            written -= parts[part].len() - at;
+            part += 1;
+            at = 0;
+        }
+        at += written;
+    }
+    Ok(())
+}
+
+/// Stdout as a plain file where there are descriptors: Rust's `Stdout` is line-buffered and
+/// would split a frame at every newline byte of a chunk.
+#[cfg(unix)]
+fn raw_stdout() -> &'static std::fs::File {
+    use std::os::unix::io::FromRawFd;
+    // Leaked, so never closed: descriptor 1 stays stdout's.
+    Box::leak(Box::new(unsafe { std::fs::File::from_raw_fd(1) }))
+}
+
+/// Stdin as a plain file where there are descriptors: Rust's `Stdin` has a buffer of its own,
+/// which would copy every chunk once more.
+#[cfg(unix)]
+fn raw_stdin() -> &'static std::fs::File {
+    use std::os::unix::io::FromRawFd;
+    // Leaked, so never closed: descriptor 0 stays stdin's.
+    Box::leak(Box::new(unsafe { std::fs::File::from_raw_fd(0) }))
+}
+
+#[cfg(not(unix))]
+fn raw_stdin() -> io::StdinLock<'static> {
+    io::stdin().lock()
+}
+
+#[cfg(not(unix))]
+fn raw_stdout() -> io::StdoutLock<'static> {
+    io::stdout().lock()
 }
 
 fn write_frame(output: &mut impl Write, kind: u8, body: &[u8]) -> io::Result<()> {
