@@ -110,7 +110,7 @@ describe('process protocol', () => {
     await ensureBuilt(); // the Node adapter imports spillsim from dist/
     buildRustExample();
     const result = await runProcessProtocol(quiet);
-    expect(result.rows.map((r) => r.child)).toEqual(['(pipe)', 'rust-memory', 'rust-file', 'node-memory']);
+    expect(result.rows.map((r) => r.child)).toEqual(['(pipe)', 'rust-memory', 'rust-memory-batch-by-batch', 'rust-file', 'node-memory']);
     expect(result.figures.filter((f) => f.target !== undefined).map((f) => f.name)).toEqual(['protocol-vs-pipe-rust-memory']);
     for (const figure of result.figures) expect(figure.value).toBeGreaterThan(0);
   }, 120_000);
