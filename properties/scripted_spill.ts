@@ -25,6 +25,8 @@ export class ScriptedSpill implements BytesSpill {
   /** Chunks offered by each spill call so far: the exhaustive suite enumerates stop points from it. */
   readonly offeredLog: number[] = [];
   fetchCalls = 0;
+  /** Set when the inner backend drained less than it was shown (its storage is full); read and reset by `takeInnerStopped`. */
+  #innerStopped = false;
   /** One line per storage event since the last `takeEvents()`, for the readable trace. */
   #events: string[] = [];
 
@@ -63,6 +65,17 @@ export class ScriptedSpill implements BytesSpill {
     return this.#stopAfterChunks !== undefined;
   }
 
+  /**
+   * Whether the inner backend stopped a spill partway on its own since the last call (storage
+   * full, as the contract allows); resets the flag. The memory bound is not judged after such a
+   * step: the queue kept the chunks resident because storage refused them, not by its own choice.
+   */
+  takeInnerStopped(): boolean {
+    const stopped = this.#innerStopped;
+    this.#innerStopped = false;
+    return stopped;
+  }
+
   takeEvents(): string[] {
     const events = this.#events;
     this.#events = [];
@@ -87,6 +100,7 @@ export class ScriptedSpill implements BytesSpill {
     const innerHandles: BytesFetch[] = [];
     this.#inner.spill(visible, innerHandles);
     const drained = visibleOffered.length - visible.length;
+    if (visible.length > 0) this.#innerStopped = true;
     if (stops && this.stopMode === 'skip') chunks.splice(0, chunks.length, chunks[limit]!, ...visible);
     else if (stops) chunks.splice(0, drained);
     for (let k = 0; k < innerHandles.length; k += 1) {

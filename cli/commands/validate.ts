@@ -13,10 +13,9 @@ import {
   CLAUSE_TIMEOUT_MS_DEFAULT,
   exitCodeOf,
   SEED_DEFAULT,
-  validateBackend,
   validateDifferential,
+  validateModule,
   validatePolicy,
-  validateSuites,
 } from '../../properties/conformance/validate.js';
 import { SUITE_RUNS_DEFAULT } from '../../properties/conformance/suite_units.js';
 import { SUITE_NAMES } from '../../properties/run_suite.js';
@@ -89,9 +88,8 @@ async function runValidate(backends: string[], flags: ValidateFlags): Promise<nu
     const onVerdict = (verdict: ClauseVerdict): void => progress.tick(1, verdict.status === 'broken' || verdict.status === 'timeout' ? 1 : 0);
     let verdicts: ClauseVerdict[];
     try {
-      verdicts = await validateBackend(module, { ...options, clauseIds: flags.clause, onVerdict, ...(example === undefined ? {} : { example }) });
       // The suites judge the backend as the queue uses it; a --clause replay wants just the clause.
-      if (withSuites) verdicts.push(...(await validateSuites(module, { seed: flags.seed, runs: flags.runs, after: verdicts, onVerdict })));
+      verdicts = await validateModule(module, { ...options, clauseIds: flags.clause, suites: withSuites, runs: flags.runs, onVerdict, ...(example === undefined ? {} : { example }) });
     } finally {
       progress.stop();
     }

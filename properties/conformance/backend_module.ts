@@ -36,7 +36,17 @@ export interface BackendContext {
   /** A fresh, empty directory the backend may use; removed after the clause. */
   dir: string;
   faults: FaultSwitches;
+  /**
+   * The synchronous `node:fs` surface (openSync, readSync, writeSync, writevSync, closeSync,
+   * unlinkSync, mkdirSync, fstatSync). A backend that does its file I/O through it gets the
+   * fs-level fault clauses (short writes and reads, EAGAIN, EINTR, ENOSPC, EIO, EMFILE); one
+   * that uses `node:fs` directly is not applicable for them. Absent outside `spillsim validate`.
+   */
+  fs?: SpillCtxFs;
 }
+
+/** What `ctx.fs` offers: the calls of `node:fs` a file backend makes, with their `node:fs` signatures. */
+export type SpillCtxFs = Pick<typeof import('node:fs'), 'openSync' | 'readSync' | 'writeSync' | 'writevSync' | 'closeSync' | 'unlinkSync' | 'mkdirSync' | 'fstatSync'>;
 
 export type BackendFactory = (ctx: BackendContext) => BytesSpill | Promise<BytesSpill>;
 

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadBackendModule } from './backend_module.js';
+import { describeThrown, loadBackendModule } from './backend_module.js';
 import { runBackendClauses, selectClauses } from './run_backend_clauses.js';
 import type { WorkerJob, WorkerMessage } from './worker_protocol.js';
 
@@ -7,6 +7,36 @@ import type { WorkerJob, WorkerMessage } from './worker_protocol.js';
 const port = parentPort;
 if (port === null) throw new Error('conformance_worker runs only as a worker thread');
 const post = (message: WorkerMessage): void => port.postMessage(message);
+
+/** How long a suite generates runs (a slow backend gets fewer runs, not a longer wait). */
+const SUITE_GENERATE_MS = 4_000;
+/** The same, once a suite already broke in this job. */
+const SUITE_GENERATE_AFTER_BREACH_MS = 1_500;
+
+/** At most one progress message per this many ms: enough for the parent to tell slow from stuck. */
+const PROGRESS_EVERY_MS = 200;
+let lastProgressAt = 0;
+const progress = (calls: number): void => {
+  const now = Date.now();
+  if (now - lastProgressAt < PROGRESS_EVERY_MS) return;
+  lastProgressAt = now;
+  post({ type: 'progress', calls });
+};
+
+// What the backend left behind outside any call of ours (a rejected promise nobody awaited, a
+// timer that threw) is blamed on the unit that was running when it surfaced.
+const strays: string[] = [];
+process.on('unhandledRejection', (reason) => strays.push(`left an unhandled promise rejection: ${describeThrown(reason).split('\n')[0]}`));
+process.on('uncaughtException', (error) => strays.push(`threw from a callback of its own (a timer or an event), outside any call: ${describeThrown(error).split('\n')[0]}`));
+
+/** A verdict, turned broken when the backend left something behind during its unit. */
+function withStrays<V extends { status: string; detail?: string }>(verdict: V): V {
+  if (strays.length === 0) return verdict;
+  const detail = `the backend ${strays[0]}${strays.length > 1 ? ` (and ${strays.length - 1} more)` : ''}`;
+  strays.length = 0;
+  if (verdict.status === 'timeout') return verdict;
+  return { ...verdict, status: 'broken', detail: verdict.status === 'broken' ? `${verdict.detail ?? ''}; also, ${detail}` : detail };
+}
 
 async function run(job: WorkerJob): Promise<void> {
   switch (job.kind) {
@@ -19,8 +49,13 @@ async function run(job: WorkerJob): Promise<void> {
         ...(job.example === undefined ? {} : { example: job.example }),
         onFactory: (waiting) => post({ type: 'factory', waiting }),
         onDir: (path) => post({ type: 'dir', path }),
-        onStart: (clause) => post({ type: 'start', unit: clause.id }),
-        onVerdict: (verdict) => post({ type: 'result', unit: verdict.id, result: verdict }),
+        onProgress: progress,
+        onStart: (clause) => {
+          strays.length = 0;
+          post({ type: 'start', unit: clause.id });
+        },
+        afterClause: settleStrays,
+        onVerdict: (verdict) => post({ type: 'result', unit: verdict.id, result: withStrays(verdict) }),
       });
       return;
     }
@@ -34,11 +69,22 @@ async function run(job: WorkerJob): Promise<void> {
       const { runSuiteUnit } = await import('./suite_units.js');
       const module = await loadOrReport(() => loadBackendModule(job.module));
       if (module === undefined) return;
+      let brokenSeen = false;
       for (const unit of job.units) {
+        strays.length = 0;
         post({ type: 'start', unit });
-        // Half the unit's limit for generating runs; the rest covers shrinking a failure.
-        const verdict = await runSuiteUnit(module, job.module, unit, { seed: job.seed, runs: job.runs, timeLimitMs: Math.floor(job.timeoutMs / 2) });
-        post({ type: 'result', unit, result: verdict });
+        const verdict = await runSuiteUnit(module, job.module, unit, {
+          seed: job.seed,
+          runs: job.runs,
+          // Generating runs gets a bounded slice of the unit's cap (the rest covers shrinking a
+          // failure), less once a suite already broke: later suites mostly find the same breach.
+          timeLimitMs: Math.min(brokenSeen ? SUITE_GENERATE_AFTER_BREACH_MS : SUITE_GENERATE_MS, Math.floor((job.unitCapMs ?? job.timeoutMs) / 3)),
+          onProgress: progress,
+          ...(job.replayPath === undefined ? {} : { replayPath: job.replayPath }),
+        });
+        await settleStrays();
+        if (verdict.status === 'broken') brokenSeen = true;
+        post({ type: 'result', unit, result: withStrays(verdict) });
       }
       return;
     }
@@ -51,6 +97,12 @@ async function run(job: WorkerJob): Promise<void> {
       return;
     }
   }
+}
+
+/** Let timers and rejections the backend left behind in this unit surface before its verdict is sent. */
+async function settleStrays(): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setTimeout(resolve, 1));
 }
 
 async function loadOrReport<T>(load: () => Promise<T>): Promise<T | undefined> {

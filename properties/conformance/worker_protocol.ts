@@ -4,10 +4,23 @@
  * unit a hang belongs to and can restart a fresh worker at the next one.
  */
 export type WorkerJob =
-  | { kind: 'backend-clauses'; module: string; units: string[]; seed: number; timeoutMs: number; example?: unknown }
-  | { kind: 'policy-clauses'; module: string; units: string[]; seed: number; timeoutMs: number }
-  | { kind: 'differential'; module: string; units: string[]; seed: number; timeoutMs: number }
-  | { kind: 'suites'; module: string; units: string[]; seed: number; timeoutMs: number; runs: number };
+  | ({ kind: 'backend-clauses'; example?: unknown } & JobBase)
+  | ({ kind: 'policy-clauses' } & JobBase)
+  | ({ kind: 'differential' } & JobBase)
+  | ({ kind: 'suites'; runs: number; replayPath?: string } & JobBase);
+
+/**
+ * What every job says. `timeoutMs` is how long a unit may go without progress (a backend call
+ * returning) before it counts as stuck; `unitCapMs`, when set, is how long a unit may take in
+ * all, however steadily it answers.
+ */
+export interface JobBase {
+  module: string;
+  units: string[];
+  seed: number;
+  timeoutMs: number;
+  unitCapMs?: number;
+}
 
 export type WorkerMessage =
   | { type: 'loaded' }
@@ -15,5 +28,7 @@ export type WorkerMessage =
   | { type: 'start'; unit: string }
   | { type: 'factory'; waiting: boolean }
   | { type: 'dir'; path: string }
+  /** The backend answered another call: it is slow, not stuck. `calls` counts this unit's calls. */
+  | { type: 'progress'; calls: number }
   | { type: 'result'; unit: string; result: unknown }
   | { type: 'done' };
