@@ -40,6 +40,19 @@ const PIN_FACTOR_MAX = 2;
 /** …or its length plus this much (Node's pool hands out 8 KiB slabs for small buffers). */
 const PIN_SLACK_BYTES = 8 * 1024;
 
+/**
+ * Run the part of a resource clause that only sets the scene: a breach found there (wrong bytes,
+ * a panic) belongs to the clause about it, so here it makes this clause not applicable.
+ */
+function scene<T>(body: () => T): T {
+  try {
+    return body();
+  } catch (error) {
+    if (error instanceof ClauseBroken) throw new ClauseNotApplicable(`the run it checks after failed first (${error.message}); the clause about that reports it`);
+    throw error;
+  }
+}
+
 /** Run a small workload: spill in calls of a few chunks, fetch every handle; with declared capabilities, failed writes and reads along the way. */
 function runWithFaults(lab: BackendLab, instance: LabInstance, seed: number): { sample: SampleChunks; spilledBytes: number } {
   const sample = sampleChunks(seed, RUN_LENGTHS_BYTES);
@@ -94,7 +107,7 @@ const storageReleasedAfterFaults: BackendClause = {
     const instance = await lab.open();
     const before = lab.stats(instance);
     const writeAsks = instance.faults.writeAsks;
-    runWithFaults(lab, instance, seed);
+    scene(() => runWithFaults(lab, instance, seed));
     const after = lab.stats(instance);
     if (after.storedBytes !== before.storedBytes || after.storedChunks !== before.storedChunks) {
       const failed = instance.faults.writeAsks > writeAsks ? 'with writes failing along the way' : 'with reads failing along the way';
@@ -112,16 +125,16 @@ const filesRemoved: BackendClause = {
   async check(lab, { seed }) {
     const instance = await lab.open();
     const sample = sampleChunks(seed, RUN_LENGTHS_BYTES);
-    const handles = spillInCalls(lab, instance, sample.chunks.slice(), RUN_CHUNKS_PER_CALL);
+    const handles = scene(() => spillInCalls(lab, instance, sample.chunks.slice(), RUN_CHUNKS_PER_CALL));
     const whileStored = filesIn(instance.dir);
-    handles.forEach((handle, k) => lab.expectChunk(lab.fetchBytes(handle, `handle ${k}`), k, sample.expected));
+    scene(() => handles.forEach((handle, k) => lab.expectChunk(lab.fetchBytes(handle, `handle ${k}`), k, sample.expected)));
     const afterFetch = filesIn(instance.dir);
     if (afterFetch.length > 0) throw new ClauseBroken(`after every handle was fetched, ${listOf(afterFetch)} still in ctx.dir: spill files are never removed on the normal completion path`);
     // The second half: dispose with handles outstanding must remove what they hold.
     const second = await lab.open();
-    const more = spillInCalls(lab, second, sampleChunks(seed + 1, RUN_LENGTHS_BYTES).chunks, RUN_CHUNKS_PER_CALL);
+    const more = scene(() => spillInCalls(lab, second, sampleChunks(seed + 1, RUN_LENGTHS_BYTES).chunks, RUN_CHUNKS_PER_CALL));
     const seen = whileStored.length + filesIn(second.dir).length;
-    more.slice(0, more.length / 2).forEach((handle, k) => lab.fetchBytes(handle, `handle ${k}`));
+    scene(() => more.slice(0, more.length / 2).forEach((handle, k) => lab.fetchBytes(handle, `handle ${k}`)));
     const problem = await lab.closeInstance(second, { keepDir: true });
     if (problem !== undefined) throw new ClauseBroken(problem);
     const afterDispose = filesIn(second.dir);
@@ -141,12 +154,12 @@ const fdsClosed: BackendClause = {
     const before = fdSnapshot();
     if (before === undefined) throw new ClauseNotApplicable('open descriptors cannot be counted here (no /proc/self/fd)');
     const instance = await lab.open();
-    runWithFaults(lab, instance, seed);
+    scene(() => runWithFaults(lab, instance, seed));
     const afterFetch = await fdsStillOpen(before);
     if (afterFetch.length > 0) throw new ClauseBroken(`after every handle was fetched, ${describeFds(afterFetch)} the backend opened are still open`);
     const second = await lab.open();
-    const handles = spillInCalls(lab, second, sampleChunks(seed + 1, RUN_LENGTHS_BYTES).chunks, RUN_CHUNKS_PER_CALL);
-    handles.slice(0, handles.length / 2).forEach((handle, k) => lab.fetchBytes(handle, `handle ${k}`));
+    const handles = scene(() => spillInCalls(lab, second, sampleChunks(seed + 1, RUN_LENGTHS_BYTES).chunks, RUN_CHUNKS_PER_CALL));
+    scene(() => handles.slice(0, handles.length / 2).forEach((handle, k) => lab.fetchBytes(handle, `handle ${k}`)));
     const problem = await lab.closeInstance(second);
     if (problem !== undefined) throw new ClauseBroken(problem);
     const afterDispose = await fdsStillOpen(before);
@@ -173,7 +186,7 @@ const fdsBounded: BackendClause = {
     };
     for (let call = 0; call < OUTSTANDING_BATCHES; call += 1) {
       const chunks = sample.chunks.slice();
-      const handles = spillInCalls(lab, instance, chunks, 2);
+      const handles = scene(() => spillInCalls(lab, instance, chunks, 2));
       batches.push(handles);
       if ((call + 1) % OUTSTANDING_PROBE_CALLS === 0) measure(`with ${call + 1} batches outstanding`);
       if (call + 1 === OUTSTANDING_PROBE_CALLS && peak === 0 && filesIn(instance.dir).length === 0) {
@@ -182,10 +195,10 @@ const fdsBounded: BackendClause = {
     }
     // Half-read batches are where a read cache keeps descriptors: fetch the first chunk of each.
     batches.forEach((handles, k) => {
-      lab.expectChunk(lab.fetchBytes(handles[0]!, `batch ${k} handle 0`), 0, sample.expected, `batch ${k} handle 0`);
+      scene(() => lab.expectChunk(lab.fetchBytes(handles[0]!, `batch ${k} handle 0`), 0, sample.expected, `batch ${k} handle 0`));
       if ((k + 1) % 256 === 0) measure(`with the first chunk of ${k + 1} of ${OUTSTANDING_BATCHES} batches fetched`);
     });
-    batches.forEach((handles, k) => lab.fetchBytes(handles[1]!, `batch ${k} handle 1`));
+    scene(() => batches.forEach((handles, k) => lab.fetchBytes(handles[1]!, `batch ${k} handle 1`)));
   },
 };
 
