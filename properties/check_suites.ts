@@ -95,7 +95,7 @@ export function saveFixture(dir: string, fixture: Fixture): string {
 /** Replay the database's failures for one suite; the first that still fails is the result. */
 async function replayExamples(db: ExampleDb, name: string, variant: string, context: BuildContext, options: CheckOptions): Promise<CheckedSuite | undefined> {
   const suite = suiteOrThrow(name);
-  for (const entry of db.entries(name, variant)) {
+  for (const entry of db.entries(name, variant, options.backendPath)) {
     const started = performance.now();
     const replay = await replayFixture(entry.path, entry.value, { context });
     options.onRun?.();

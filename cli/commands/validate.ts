@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { BACKEND_CLAUSE_IDS } from '../../properties/conformance/backend_clauses.js';
+import { BACKEND_CLAUSE_IDS, exampleProblem } from '../../properties/conformance/backend_clauses.js';
 import { moduleUrl } from '../../properties/conformance/backend_module.js';
 import { emitTestSource, replayableFailures } from '../../properties/conformance/emit_test.js';
 import {
@@ -13,6 +13,7 @@ import {
   CLAUSE_TIMEOUT_MS_DEFAULT,
   exitCodeOf,
   SEED_DEFAULT,
+  TIMEOUT_MS_MAX,
   validateDifferential,
   validateModule,
   validatePolicy,
@@ -118,18 +119,27 @@ function checkInput(backends: string[], flags: ValidateFlags): void {
   if (unknown.length > 0) throw new UsageError(`unknown clause ${unknown.join(', ')}; known clauses: ${BACKEND_CLAUSE_IDS.join(', ')}`);
   if (flags.emitTest !== undefined && backends.length !== 1) throw new UsageError('--emit-test needs exactly one backend module');
   if (flags.example !== undefined && flags.clause.length !== 1) throw new UsageError('--example replays one stochastic clause: give it with --clause ID');
+  if (flags.example !== undefined) {
+    const problem = exampleProblem(flags.clause[0]!, parseExample(flags.example));
+    if (problem !== undefined) throw new UsageError(`--example: ${problem}`);
+  }
+  if (flags.timeoutMs < 1 || flags.timeoutMs > TIMEOUT_MS_MAX) {
+    throw new UsageError(`--timeout-ms must be from 1 to ${TIMEOUT_MS_MAX} (about 24.8 days, the most a timer can hold), got ${flags.timeoutMs}`);
+  }
   if (flags.differential && backends.length === 0) throw new UsageError('--differential needs at least one backend module');
 }
 
 function emitTest(module: string, outPath: string, seed: number, verdicts: Parameters<typeof emitTestSource>[0]['verdicts']): string {
   const failing = replayableFailures(verdicts);
-  if (failing.length === 0) return `--emit-test: no broken clause to replay; no test written`;
+  const stray = verdicts.filter((v) => v.reproduced === false).map((v) => v.id);
+  const note = stray.length === 0 ? '' : `\n--emit-test: ${stray.join(', ')} did not fail again alone in a fresh instance (state outside the replayed commands), so no test replays them; the whole run does: spillsim validate ${module} --seed ${seed}`;
+  if (failing.length === 0) return `--emit-test: no broken clause to replay; no test written${note}`;
   try {
     writeFileSync(outPath, emitTestSource({ moduleSpecifier: module, outPath, seed, verdicts }));
   } catch (error) {
     throw new UsageError(`cannot write ${outPath}: ${(error as Error).message}`);
   }
-  return `wrote ${outPath}: ${failing.length} test(s) replaying ${failing.map((v) => v.id).join(', ')}`;
+  return `wrote ${outPath}: ${failing.length} test(s) replaying ${failing.map((v) => v.id).join(', ')}${note}`;
 }
 
 function parseExample(text: string): unknown {

@@ -365,6 +365,34 @@ const anyOrder: BackendClause = {
   },
 };
 
+/** Chunks a recorded any-order case may have, and bytes each: more is no case this clause draws. */
+const EXAMPLE_CHUNKS_MAX = 1000;
+const EXAMPLE_CHUNK_BYTES_MAX = 16 * 1024 * 1024;
+
+/**
+ * Why `example` cannot be a recorded case of clause `clauseId` (wrong types, impossible sizes,
+ * a fetch order that is not a permutation), or `undefined` when it can. Checked before any
+ * backend runs: a bad `--example` is bad input, not a verdict on the backend.
+ */
+export function exampleProblem(clauseId: string, example: unknown): string | undefined {
+  if (clauseId !== anyOrder.id) return `${clauseId} draws no random cases, so it takes no --example (only ${anyOrder.id} does)`;
+  const e = example as Partial<AnyOrderExample> | null;
+  if (e === null || typeof e !== 'object' || Array.isArray(e)) return 'it must be an object { "lengthsBytes": [...], "fetchOrder": [...] }';
+  const { lengthsBytes, fetchOrder } = e;
+  if (!Array.isArray(lengthsBytes) || lengthsBytes.length === 0) return 'lengthsBytes must be a non-empty array of chunk lengths';
+  if (lengthsBytes.length > EXAMPLE_CHUNKS_MAX) return `lengthsBytes has ${lengthsBytes.length} chunks; a case has at most ${EXAMPLE_CHUNKS_MAX}`;
+  const bad = lengthsBytes.findIndex((n) => !(typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 && n <= EXAMPLE_CHUNK_BYTES_MAX));
+  if (bad >= 0) return `lengthsBytes[${bad}] is ${JSON.stringify(lengthsBytes[bad])}; each length is a whole number of bytes from 0 to ${EXAMPLE_CHUNK_BYTES_MAX}`;
+  if (!Array.isArray(fetchOrder) || fetchOrder.length !== lengthsBytes.length) return `fetchOrder must list each of the ${lengthsBytes.length} handles once`;
+  const seen = new Set<number>();
+  for (const k of fetchOrder) {
+    if (!(typeof k === 'number' && Number.isSafeInteger(k) && k >= 0 && k < lengthsBytes.length)) return `fetchOrder has ${JSON.stringify(k)}; handles are numbered 0 to ${lengthsBytes.length - 1}`;
+    if (seen.has(k)) return `fetchOrder names handle ${k} twice; each handle is fetched once`;
+    seen.add(k);
+  }
+  return undefined;
+}
+
 function describeExample(c: AnyOrderExample): string {
   return `chunks of [${c.lengthsBytes.join(', ')}] bytes fetched in order [${c.fetchOrder.join(', ')}]`;
 }

@@ -18,7 +18,7 @@ const RUN_CHUNKS_PER_CALL = 6;
 /** Batches left outstanding (spilled, not fetched) while descriptors are counted. */
 const OUTSTANDING_BATCHES = 1024;
 /** Spill calls after which a backend that opened nothing and wrote no file is not applicable for the descriptor bound. */
-const OUTSTANDING_PROBE_CALLS = 64;
+const OUTSTANDING_PROBE_CALLS = 256;
 /** The documented cap: descriptors a backend may hold open at once, however many batches are outstanding. */
 export const OPEN_FDS_MAX = 256;
 
