@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { describeThrown, loadBackendModule } from './backend_module.js';
+import { OUTPUT_BYTES_MAX } from './isolated_runner.js';
 import { runBackendClauses, selectClauses } from './run_backend_clauses.js';
 import type { WorkerJob, WorkerMessage } from './worker_protocol.js';
 
@@ -21,6 +22,28 @@ const progress = (calls: number): void => {
   if (now - lastProgressAt < PROGRESS_EVERY_MS) return;
   lastProgressAt = now;
   post({ type: 'progress', calls });
+};
+
+// A backend's output is counted and dropped here, in the worker: a flood written from a
+// synchronous loop never reaches the parent's streams, so the parent is told in a message.
+let outputBytes = 0;
+let floodTold = false;
+for (const stream of [process.stdout, process.stderr]) {
+  stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
+    outputBytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+    if (outputBytes > OUTPUT_BYTES_MAX && !floodTold) {
+      floodTold = true;
+      post({ type: 'flood', bytes: outputBytes });
+    }
+    const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+    done?.();
+    return true;
+  }) as typeof stream.write;
+}
+const newUnit = (): void => {
+  strays.length = 0;
+  outputBytes = 0;
+  floodTold = false;
 };
 
 // What the backend left behind outside any call of ours (a rejected promise nobody awaited, a
@@ -51,7 +74,7 @@ async function run(job: WorkerJob): Promise<void> {
         onDir: (path) => post({ type: 'dir', path }),
         onProgress: progress,
         onStart: (clause) => {
-          strays.length = 0;
+          newUnit();
           post({ type: 'start', unit: clause.id });
         },
         afterClause: settleStrays,
@@ -71,7 +94,7 @@ async function run(job: WorkerJob): Promise<void> {
       if (module === undefined) return;
       let brokenSeen = false;
       for (const unit of job.units) {
-        strays.length = 0;
+        newUnit();
         post({ type: 'start', unit });
         const verdict = await runSuiteUnit(module, job.module, unit, {
           seed: job.seed,

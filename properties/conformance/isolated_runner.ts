@@ -9,7 +9,7 @@ const TERMINATE_GRACE_MS = 1000;
 /** How long a module may take to import before it is reported as bad input. */
 const LOAD_TIMEOUT_MS = 30_000;
 /** A worker's V8 heap limit: a backend that allocates without bound is stopped here and named, not the machine. */
-export const WORKER_HEAP_MB = 1024;
+export const WORKER_HEAP_MB = 512;
 /** Output a backend may write to stdout and stderr in one unit before it counts as a flood. */
 export const OUTPUT_BYTES_MAX = 4 * 1024 * 1024;
 
@@ -72,6 +72,7 @@ function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedR
     let lastProgressAt = 0;
     let calls = 0;
     let outputBytes = 0;
+    let rssAtStart = process.memoryUsage().rss;
     // Directories the worker made: a worker stopped mid-clause cannot remove its own.
     const dirs = new Set<string>();
     const finish = (outcome: RoundOutcome | Error): void => {
@@ -104,7 +105,14 @@ function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedR
         } else if (waitingOnFactory) {
           cut(`no answer within ${job.timeoutMs} ms (the factory never returned)`, true);
         } else {
-          cut(`no answer within ${job.timeoutMs} ms: no backend call returned in that time (${calls} made before), a loop or a hang, so the worker was stopped`);
+          const stuck = `no answer within ${job.timeoutMs} ms: no backend call returned in that time (${calls} made before)`;
+          // A worker thrashing near its heap limit looks stuck too: the process's memory tells them apart.
+          const grownMb = (process.memoryUsage().rss - rssAtStart) / (1024 * 1024);
+          cut(
+            grownMb > WORKER_HEAP_MB / 2
+              ? `${stuck} while memory grew by ${Math.round(grownMb)} MiB: out of memory, the backend allocates without bound, so the worker was stopped`
+              : `${stuck}, a loop or a hang, so the worker was stopped`,
+          );
         }
       });
     };
@@ -125,6 +133,7 @@ function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedR
           current = message.unit;
           unitStartedAt = Date.now();
           lastProgressAt = unitStartedAt;
+          rssAtStart = process.memoryUsage().rss;
           calls = 0;
           outputBytes = 0;
           armUnit();
@@ -133,6 +142,9 @@ function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedR
           calls = message.calls;
           lastProgressAt = Date.now();
           if (current !== undefined && !results.has(current)) armUnit();
+          return;
+        case 'flood':
+          cut(`the backend flooded its output: ${(message.bytes / (1024 * 1024)).toFixed(1)} MiB written to stdout/stderr in one unit (at most ${OUTPUT_BYTES_MAX / (1024 * 1024)} MiB), so the worker was stopped`);
           return;
         case 'factory':
           waitingOnFactory = message.waiting;

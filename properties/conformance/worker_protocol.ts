@@ -30,5 +30,7 @@ export type WorkerMessage =
   | { type: 'dir'; path: string }
   /** The backend answered another call: it is slow, not stuck. `calls` counts this unit's calls. */
   | { type: 'progress'; calls: number }
+  /** The backend wrote more than the worker lets it to stdout/stderr during this unit. */
+  | { type: 'flood'; bytes: number }
   | { type: 'result'; unit: string; result: unknown }
   | { type: 'done' };
