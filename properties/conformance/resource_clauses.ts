@@ -126,14 +126,12 @@ const filesRemoved: BackendClause = {
     const instance = await lab.open();
     const sample = sampleChunks(seed, RUN_LENGTHS_BYTES);
     const handles = scene(() => spillInCalls(lab, instance, sample.chunks.slice(), RUN_CHUNKS_PER_CALL));
-    const whileStored = filesIn(instance.dir);
     scene(() => handles.forEach((handle, k) => lab.expectChunk(lab.fetchBytes(handle, `handle ${k}`), k, sample.expected)));
     const afterFetch = filesIn(instance.dir);
     if (afterFetch.length > 0) throw new ClauseBroken(`after every handle was fetched, ${listOf(afterFetch)} still in ctx.dir: spill files are never removed on the normal completion path`);
     // The second half: dispose with handles outstanding must remove what they hold.
     const second = await lab.open();
     const more = scene(() => spillInCalls(lab, second, sampleChunks(seed + 1, RUN_LENGTHS_BYTES).chunks, RUN_CHUNKS_PER_CALL));
-    const seen = whileStored.length + filesIn(second.dir).length;
     scene(() => more.slice(0, more.length / 2).forEach((handle, k) => lab.fetchBytes(handle, `handle ${k}`)));
     const problem = await lab.closeInstance(second, { keepDir: true });
     if (problem !== undefined) throw new ClauseBroken(problem);
@@ -142,7 +140,6 @@ const filesRemoved: BackendClause = {
       const how = lab.module.dispose === undefined ? 'the module exports no dispose(spill), so nothing removed what the unfetched handles held' : 'dispose(spill) did not remove them';
       throw new ClauseBroken(`with ${more.length - Math.floor(more.length / 2)} handles left unfetched, ${listOf(afterDispose)} still in ctx.dir at the end: ${how}`);
     }
-    if (seen === 0) throw new ClauseNotApplicable('the backend kept no file in ctx.dir while chunks were stored, so there was nothing to see removed');
   },
 };
 
@@ -189,9 +186,9 @@ const fdsBounded: BackendClause = {
       const handles = scene(() => spillInCalls(lab, instance, chunks, 2));
       batches.push(handles);
       if ((call + 1) % OUTSTANDING_PROBE_CALLS === 0) measure(`with ${call + 1} batches outstanding`);
-      if (call + 1 === OUTSTANDING_PROBE_CALLS && peak === 0 && filesIn(instance.dir).length === 0) {
-        throw new ClauseNotApplicable(`after ${OUTSTANDING_PROBE_CALLS} batches outstanding the backend held no descriptor and no file in ctx.dir: nothing to bound`);
-      }
+      // A backend that holds neither descriptors nor files for outstanding batches keeps none
+      // however many there are: no need to make a slow one answer a thousand more calls.
+      if (call + 1 === OUTSTANDING_PROBE_CALLS && peak === 0 && filesIn(instance.dir).length === 0) return;
     }
     // Half-read batches are where a read cache keeps descriptors: fetch the first chunk of each.
     batches.forEach((handles, k) => {
@@ -312,9 +309,16 @@ const inputUntouched: BackendClause = {
         throw new ClauseBroken(`${when}, the bytes of chunk ${k} the backend was given had changed (${byteDiff(sample.expected[k]!, chunk.data) ?? ''}): the backend wrote into memory it was only lent`);
       });
     };
-    const handles = lab.spillAll(instance, sample);
+    const handles = scene(() => lab.spillAll(instance, sample));
     scribbled('after spill');
-    handles.forEach((handle, k) => lab.expectChunk(lab.fetchBytes(handle, `handle ${k}`), k, sample.expected));
+    // Wrong bytes from a fetch are fetch.exact-bytes' to report; here only the lent bytes count.
+    handles.forEach((handle, k) => {
+      try {
+        lab.fetchBytes(handle, `handle ${k}`);
+      } catch {
+        // see above
+      }
+    });
     scribbled('after every handle was fetched');
   },
 };
