@@ -33,6 +33,8 @@ export interface CheckedSuite extends SuiteResult {
   fromExampleDb?: string;
   /** Where `--save-failures` wrote it. */
   savedFixture?: string;
+  /** Run isolated: the worker was stopped or the backend misbehaved outside any call; one line saying why. */
+  cutOff?: string;
 }
 
 /** Suites and runs `check` will do, for the progress bar's total. */

@@ -2,12 +2,24 @@ import { readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { type FixtureReplay, readFixtureJson, replayFixture } from '../../properties/fixture.js';
-import { replaySeed, SUITE_NAMES } from '../../properties/run_suite.js';
+import { replaySeed, SUITE_NAMES, suiteOrThrow } from '../../properties/run_suite.js';
 import { colors } from '../format.js';
 import type { CommandResult } from '../command_result.js';
 import { EXIT_BROKEN, EXIT_OK, EXIT_USAGE, UsageError } from '../usage_error.js';
 import { whole } from '../flags.js';
-import { backendStrategy } from './check.js';
+import { moduleUrl } from '../../properties/conformance/backend_module.js';
+import { replayIsolated } from '../../properties/conformance/isolated_commands.js';
+
+/** The backend was stopped (or misbehaved outside any call): one line, exit 1. */
+function cutOff(reason: string): number {
+  process.stderr.write(`spillsim replay: ${reason}\n`);
+  return EXIT_BROKEN;
+}
+
+/** The suite name is checked before any worker starts. */
+function replaySeedArgsCheck(property: string): void {
+  suiteOrThrow(property);
+}
 
 interface ReplayFlags {
   property?: string;
@@ -38,13 +50,18 @@ async function replayFromSeed(flags: ReplayFlags): Promise<number> {
   if (flags.property === undefined || flags.seed === undefined || flags.path === undefined) {
     throw new UsageError('give fixture files, or --property NAME --seed S --path P as a failure printed them');
   }
-  const makeStrategy = flags.backend === undefined ? undefined : await backendStrategy(flags.backend);
-  const replay = await replaySeed(flags.property, {
-    seed: flags.seed,
-    path: flags.path,
-    ...(flags.variant === undefined ? {} : { variant: flags.variant }),
-    ...(makeStrategy === undefined ? {} : { makeStrategy }),
-  });
+  const args = { seed: flags.seed, path: flags.path, ...(flags.variant === undefined ? {} : { variant: flags.variant }) };
+  let replay;
+  if (flags.backend === undefined) {
+    replay = await replaySeed(flags.property, args);
+  } else {
+    // A user's backend runs isolated in a worker, exactly as `validate` runs it.
+    moduleUrl(flags.backend);
+    replaySeedArgsCheck(flags.property);
+    const isolated = await replayIsolated(flags.backend, { mode: 'seed', property: flags.property, ...args });
+    if (!isolated.ok) return cutOff(isolated.cutOff);
+    replay = isolated.result;
+  }
   const violation = replay.outcome.violation;
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({ suite: replay.suite, variant: replay.variant, ok: violation === undefined, violation, options: replay.options, commands: replay.commands, trace: replay.shrunk }, null, 2)}\n`);
@@ -61,7 +78,7 @@ async function replayFixtures(specs: string[], flags: ReplayFlags): Promise<numb
     throw new UsageError('give either fixture files or --property/--seed/--path, not both');
   }
   const files = specs.flatMap(expandFixturePaths);
-  const makeStrategy = flags.backend === undefined ? undefined : await backendStrategy(flags.backend);
+  if (flags.backend !== undefined) moduleUrl(flags.backend);
   const replays: FixtureReplay[] = [];
   for (const file of files) {
     let value: unknown;
@@ -71,15 +88,17 @@ async function replayFixtures(specs: string[], flags: ReplayFlags): Promise<numb
       replays.push({ name: basename(file), verdict: 'no-longer-valid', summary: (error as Error).message, modelChanged: false });
       continue;
     }
-    // A fixture saved over a user's backend names it; --backend overrides.
+    // A fixture saved over a user's backend names it; --backend overrides. A backend runs isolated.
     const saved = (value as { backend?: unknown } | null)?.backend;
-    const strategy = makeStrategy ?? (typeof saved === 'string' ? await backendStrategy(saved) : undefined);
-    replays.push(
-      await replayFixture(basename(file), value, {
-        ...(flags.variant === undefined ? {} : { variant: flags.variant }),
-        ...(strategy === undefined ? {} : { context: { makeInner: strategy } }),
-      }),
-    );
+    const backend = flags.backend ?? (typeof saved === 'string' ? saved : undefined);
+    const variant = flags.variant === undefined ? {} : { variant: flags.variant };
+    if (backend === undefined) {
+      replays.push(await replayFixture(basename(file), value, variant));
+      continue;
+    }
+    const isolated = await replayIsolated(backend, { mode: 'fixture', name: basename(file), value, ...variant });
+    if (!isolated.ok) return cutOff(`${basename(file)}: ${isolated.cutOff}`);
+    replays.push(isolated.result);
   }
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({ fixtures: replays }, null, 2)}\n`);

@@ -1,5 +1,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { describeThrown, loadBackendModule } from './backend_module.js';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BytesSpill } from '../../src/spill.js';
+import { type BackendModule, describeThrown, loadBackendModule } from './backend_module.js';
+import { countingSpill } from './counting_spill.js';
 import { OUTPUT_BYTES_MAX } from './isolated_runner.js';
 import { runBackendClauses, selectClauses } from './run_backend_clauses.js';
 import type { WorkerJob, WorkerMessage } from './worker_protocol.js';
@@ -111,6 +116,52 @@ async function run(job: WorkerJob): Promise<void> {
       }
       return;
     }
+    case 'check': {
+      const { checkSuites } = await import('../check_suites.js');
+      const module = await loadOrReport(() => loadBackendModule(job.module));
+      if (module === undefined) return;
+      const makeStrategy = isolatedStrategy(module);
+      for (const unit of job.units) {
+        newUnit();
+        post({ type: 'start', unit });
+        let runs = 0;
+        const [result] = await checkSuites({ ...job.check, suites: [unit], makeStrategy, backendPath: job.module, onRun: () => progress(++runs) });
+        await settleStrays();
+        const plain = JSON.parse(JSON.stringify(result)) as Record<string, unknown>;
+        const stray = takeStray();
+        post({ type: 'result', unit, result: stray === undefined ? plain : { ...plain, ok: false, cutOff: stray } });
+      }
+      return;
+    }
+    case 'replay': {
+      const { replaySeed } = await import('../run_suite.js');
+      const { replayFixture } = await import('../fixture.js');
+      const module = await loadOrReport(() => loadBackendModule(job.module));
+      if (module === undefined) return;
+      const makeStrategy = isolatedStrategy(module);
+      newUnit();
+      post({ type: 'start', unit: 'replay' });
+      const r = job.replay;
+      const variant = r.variant === undefined ? {} : { variant: r.variant };
+      let result;
+      try {
+        result =
+          r.mode === 'seed'
+            ? await replaySeed(r.property, { seed: r.seed, path: r.path, ...variant, makeStrategy })
+            : await replayFixture(r.name, r.value, { ...variant, context: { makeInner: makeStrategy } });
+      } catch (error) {
+        // A seed and path that name no run are bad input, as without --backend.
+        if ((error as { code?: unknown }).code === 'E_BAD_INPUT') {
+          post({ type: 'load-error', message: (error as Error).message });
+          return;
+        }
+        throw error;
+      }
+      await settleStrays();
+      const stray = takeStray();
+      post({ type: 'result', unit: 'replay', result: stray === undefined ? { ok: true, result: JSON.parse(JSON.stringify(result)) as unknown } : { ok: false, cutOff: stray } });
+      return;
+    }
     case 'differential': {
       const { runDifferentialUnit } = await import('./differential.js');
       const module = await loadOrReport(() => loadBackendModule(job.module));
@@ -120,6 +171,27 @@ async function run(job: WorkerJob): Promise<void> {
       return;
     }
   }
+}
+
+/** The backend's misbehaviour outside any call during this unit, as one line (and forget it). */
+function takeStray(): string | undefined {
+  if (strays.length === 0) return undefined;
+  const line = `the backend ${strays[0]}${strays.length > 1 ? ` (and ${strays.length - 1} more)` : ''}`;
+  strays.length = 0;
+  return line;
+}
+
+/** A fresh backend and directory per system the suites build, each counted as progress. */
+function isolatedStrategy(module: BackendModule): () => Promise<BytesSpill> {
+  const parent = mkdtempSync(join(tmpdir(), 'spillsim-check-'));
+  post({ type: 'dir', path: parent });
+  const tally = { calls: 0, onCall: progress };
+  let systems = 0;
+  return async () => {
+    const dir = join(parent, String(systems++));
+    mkdirSync(dir);
+    return countingSpill(await module.factory({ dir, faults: { failWrite: () => false, failRead: () => false } }), tally);
+  };
 }
 
 /** Let timers and rejections the backend left behind in this unit surface before its verdict is sent. */

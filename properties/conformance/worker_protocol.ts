@@ -7,7 +7,26 @@ export type WorkerJob =
   | ({ kind: 'backend-clauses'; example?: unknown } & JobBase)
   | ({ kind: 'policy-clauses' } & JobBase)
   | ({ kind: 'differential' } & JobBase)
-  | ({ kind: 'suites'; runs: number; replayPath?: string } & JobBase);
+  | ({ kind: 'suites'; runs: number; replayPath?: string } & JobBase)
+  /** `spillsim check --backend`: one unit per suite, run by checkSuites with the module as storage. */
+  | ({ kind: 'check'; check: IsolatedCheckOptions } & JobBase)
+  /** `spillsim replay --backend` (or a fixture saved over a backend): one unit, `replay`. */
+  | ({ kind: 'replay'; replay: IsolatedReplayRequest } & JobBase);
+
+/** What `check` passes to the worker: its options, without the callbacks and the storage factory. */
+export interface IsolatedCheckOptions {
+  seed: number;
+  runs?: number;
+  variant?: string;
+  timeLimitMs?: number;
+  exampleDb?: boolean;
+  saveFailuresDir?: string;
+}
+
+/** A replay from a failure's seed and path, or of a saved fixture. */
+export type IsolatedReplayRequest =
+  | { mode: 'seed'; property: string; seed: number; path: string; variant?: string }
+  | { mode: 'fixture'; name: string; value: unknown; variant?: string };
 
 /**
  * What every job says. `timeoutMs` is how long a unit may go without progress (a backend call
