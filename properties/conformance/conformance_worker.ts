@@ -101,14 +101,15 @@ async function run(job: WorkerJob): Promise<void> {
       for (const unit of job.units) {
         newUnit();
         post({ type: 'start', unit });
+        const replayCase = job.replayCases?.[unit];
         const verdict = await runSuiteUnit(module, job.module, unit, {
-          seed: job.seed,
+          seed: replayCase?.seed ?? job.seed,
           runs: job.runs,
           // Generating runs gets a bounded slice of the unit's cap (the rest covers shrinking a
           // failure), less once a suite already broke: later suites mostly find the same breach.
           timeLimitMs: Math.min(brokenSeen ? SUITE_GENERATE_AFTER_BREACH_MS : SUITE_GENERATE_MS, Math.floor((job.unitCapMs ?? job.timeoutMs) / 3)),
           onProgress: progress,
-          ...(job.replayPath === undefined ? {} : { replayPath: job.replayPath }),
+          ...(replayCase === undefined ? {} : { replayPath: replayCase.path }),
         });
         await settleStrays();
         if (verdict.status === 'broken') brokenSeen = true;

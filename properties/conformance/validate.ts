@@ -165,50 +165,61 @@ export const NO_HIDDEN_STATE_ID = 'determinism.no-hidden-state';
  */
 export async function confirmReproduces(moduleSpecifier: string, verdicts: readonly ClauseVerdict[], options: { seed?: number; timeoutMs?: number; runs?: number } = {}): Promise<ClauseVerdict[]> {
   const seed = options.seed ?? SEED_DEFAULT;
-  const out = verdicts.slice();
-  const strays: string[] = [];
-  for (const [k, verdict] of verdicts.entries()) {
-    if (verdict.status !== 'broken' || verdict.id === NO_HIDDEN_STATE_ID) continue;
-    const again = await replayAlone(moduleSpecifier, verdict, seed, options.timeoutMs ?? CLAUSE_TIMEOUT_MS_DEFAULT);
-    if (again === undefined || again.status === 'broken' || again.status === 'timeout') {
-      out[k] = { ...verdict, reproduced: true };
-      continue;
-    }
-    strays.push(verdict.id);
-    out[k] = {
+  const timeoutMs = options.timeoutMs ?? CLAUSE_TIMEOUT_MS_DEFAULT;
+  const broken = verdicts.filter((v) => v.status === 'broken' && v.id !== NO_HIDDEN_STATE_ID);
+  if (broken.length === 0) return verdicts.slice();
+  // One fresh worker (a fresh module instance) for the clauses, one for the suites: each
+  // replays only the broken units, so nothing that ran before them in this run is there.
+  const clauses = broken.filter((v) => BACKEND_CLAUSE_IDS.includes(v.id));
+  const suites = broken.filter((v) => v.id.startsWith(SUITE_UNIT_PREFIX) && v.suiteCase !== undefined);
+  const again = new Map<string, ClauseVerdict>();
+  if (clauses.length > 0) {
+    const example = clauses.find((v) => v.example !== undefined)?.example;
+    const replayed = await validateBackend(moduleSpecifier, { seed, timeoutMs, clauseIds: clauses.map((v) => v.id), ...(example === undefined ? {} : { example }) });
+    for (const v of replayed) again.set(v.id, v);
+  }
+  if (suites.length > 0) {
+    const results = await runIsolated<ClauseVerdict>(
+      {
+        kind: 'suites',
+        module: moduleSpecifier,
+        units: suites.map((v) => v.id),
+        seed,
+        timeoutMs,
+        unitCapMs: SUITE_TIMEOUT_MS_DEFAULT,
+        runs: 1,
+        replayCases: Object.fromEntries(suites.map((v) => [v.id, v.suiteCase!])),
+      },
+      { cutOffsMax: 1, timeoutResult: (unit, detail) => ({ ...suiteBase(unit), status: 'timeout', detail }) },
+    );
+    for (const [id, v] of results) again.set(id, v);
+  }
+  const stray: string[] = [];
+  const out = verdicts.map((verdict) => {
+    const replayed = again.get(verdict.id);
+    if (verdict.status !== 'broken' || replayed === undefined) return verdict;
+    if (replayed.status === 'broken' || replayed.status === 'timeout') return { ...verdict, reproduced: true };
+    stray.push(verdict.id);
+    return {
       ...verdict,
       reproduced: false,
       detail: `${verdict.detail ?? ''}\n      NOT REPRODUCED: replayed alone in a fresh worker with a fresh instance of the module, it did not fail. What made it fail is state outside the replayed commands (a process-wide counter, a timer, files left behind); the whole run reproduces it: spillsim validate ${moduleSpecifier} --seed ${seed}`,
       replay: `spillsim validate ${moduleSpecifier} --seed ${seed}`,
     };
-  }
-  if (strays.length === 0) return out;
+  });
+  if (stray.length === 0) return out;
   const at = out.findIndex((v) => v.id === NO_HIDDEN_STATE_ID);
   const hidden: ClauseVerdict = {
     id: NO_HIDDEN_STATE_ID,
     level: 'required',
     title: out[at]?.title ?? 'two instances used in turn keep their data apart (no global state, no clock-based names)',
     status: 'broken',
-    detail: `${strays.join(', ')} failed in this run but not when replayed alone in a fresh worker with a fresh module instance: the backend keeps state outside its instance (shared by every instance in the process), so its failures depend on what ran before`,
+    detail: `${stray.join(', ')} failed in this run but not when replayed alone in a fresh worker with a fresh module instance: the backend keeps state outside its instance (shared by every instance in the process), so its failures depend on what ran before`,
     replay: `spillsim validate ${moduleSpecifier} --seed ${seed}`,
   };
   if (at >= 0) out[at] = hidden;
   else out.push(hidden);
   return out;
-}
-
-async function replayAlone(moduleSpecifier: string, verdict: ClauseVerdict, seed: number, timeoutMs: number): Promise<ClauseVerdict | undefined> {
-  if (verdict.id.startsWith(SUITE_UNIT_PREFIX)) {
-    if (verdict.suiteCase === undefined) return undefined;
-    const results = await runIsolated<ClauseVerdict>(
-      { kind: 'suites', module: moduleSpecifier, units: [verdict.id], seed: verdict.suiteCase.seed, timeoutMs, unitCapMs: SUITE_TIMEOUT_MS_DEFAULT, runs: 1, replayPath: verdict.suiteCase.path },
-      { timeoutResult: (unit, detail) => ({ ...suiteBase(unit), status: 'timeout', detail }) },
-    );
-    return results.get(verdict.id);
-  }
-  if (!BACKEND_CLAUSE_IDS.includes(verdict.id)) return undefined;
-  const [again] = await validateBackend(moduleSpecifier, { seed, timeoutMs, clauseIds: [verdict.id], ...(verdict.example === undefined ? {} : { example: verdict.example }) });
-  return again;
 }
 
 export interface ValidateAllOptions extends Omit<ValidateOptions, 'clauseIds'> {

@@ -7,7 +7,7 @@ export type WorkerJob =
   | ({ kind: 'backend-clauses'; example?: unknown } & JobBase)
   | ({ kind: 'policy-clauses' } & JobBase)
   | ({ kind: 'differential' } & JobBase)
-  | ({ kind: 'suites'; runs: number; replayPath?: string } & JobBase)
+  | ({ kind: 'suites'; runs: number; replayCases?: Record<string, { seed: number; path: string }> } & JobBase)
   /** `spillsim check --backend`: one unit per suite, run by checkSuites with the module as storage. */
   | ({ kind: 'check'; check: IsolatedCheckOptions } & JobBase)
   /** `spillsim replay --backend` (or a fixture saved over a backend): one unit, `replay`. */
