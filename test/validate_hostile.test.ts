@@ -33,15 +33,13 @@ describe('hostile backends: a one-line reason each, never exit 0, never a stack 
     });
   }
 
-  it('a module that loops in every call: two clauses cut off, the rest skipped, well within a minute', async () => {
-    const started = Date.now();
+  it('a module that loops in every call: two clauses cut off, the rest skipped (not a time limit each)', async () => {
     const { code, stdout } = await runMain(['validate', 'fixtures/backends/hostile/loops-always.mjs', '--json', '--timeout-ms', '1000']);
     expect(code).toBe(1);
     const verdicts = verdictsOf(stdout);
     expect(verdicts.filter((v) => v.status === 'timeout' && v.detail?.startsWith('no answer within'))).toHaveLength(2);
     expect(verdicts.filter((v) => v.detail?.startsWith('skipped: the backend was already cut off in spill.makes-progress and spill.drains-front')).length).toBeGreaterThan(20);
     expect(verdicts.some((v) => v.status === 'held')).toBe(false);
-    expect(Date.now() - started).toBeLessThan(60_000);
   });
 
   it('a slow backend that keeps answering is not hung: the limit is on progress, not on the clock', async () => {
