@@ -35,6 +35,8 @@ export interface CheckedSuite extends SuiteResult {
   savedFixture?: string;
   /** Run isolated: the worker was stopped or the backend misbehaved outside any call; one line saying why. */
   cutOff?: string;
+  /** Run isolated: the failure did not fail again in a fresh worker and module instance; says so plainly. */
+  notReproduced?: string;
 }
 
 /** Suites and runs `check` will do, for the progress bar's total. */

@@ -119,4 +119,17 @@ describe('check --backend and replay --backend run the backend isolated, as vali
     expect(good.code).toBe(1);
     expect(good.stdout).toMatch(/BROKE rule/);
   });
+
+  it('a check failure from process-wide state is said not to reproduce, and so is its saved fixture: never "now passes"', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spillsim-hidden-'));
+    const checked = await runMain(['check', '--backend', 'fixtures/cases/backends/hidden-global-counter.mjs', '--suite', 'exhaustive', '--seed', '1', '--save-failures', dir, '--no-example-db']);
+    expect(checked.code).toBe(1);
+    expect(checked.stdout).toMatch(/^NOT REPRODUCED: replayed alone in a fresh worker with a fresh instance of fixtures\/cases\/backends\/hidden-global-counter\.mjs, it did not fail/m);
+    const [saved] = readdirSync(dir);
+    expect(JSON.parse(readFileSync(join(dir, saved!), 'utf8')).reproducedAlone).toBe(false);
+    const replayed = await runMain(['replay', join(dir, saved!)]);
+    expect(replayed.code).toBe(1);
+    expect(replayed.stdout).toContain(': did not reproduce: as when it was saved, it does not fail alone in a fresh instance');
+    expect(replayed.stdout).not.toContain('now passes');
+  });
 });

@@ -153,6 +153,7 @@ function formatFailure(result: CheckedSuite, paint: Paint): string {
     ...failure.shrunk.map((line) => `  ${line}`),
   ];
   if (failure.explanation.length > 0) lines.push(paint.bold('what could vary and still fail:'), ...failure.explanation.map((line) => `  ${line}`));
+  if (result.notReproduced !== undefined) lines.push(paint.yellow(result.notReproduced));
   lines.push(`${paint.bold('replay:')} ${failure.replay}`);
   if (result.savedFixture !== undefined) lines.push(`${paint.bold('saved:')} ${relative(process.cwd(), result.savedFixture)}`);
   return lines.join('\n');

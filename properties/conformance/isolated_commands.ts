@@ -1,5 +1,8 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CheckedSuite } from '../check_suites.js';
-import type { FixtureReplay } from '../fixture.js';
+import { EXAMPLE_DB_DIR } from '../example_db.js';
+import { type FixtureReplay, fixtureFileName, makeFixture } from '../fixture.js';
 import type { ReplayResult } from '../run_suite.js';
 import { runIsolated } from './isolated_runner.js';
 import type { IsolatedCheckOptions, IsolatedReplayRequest } from './worker_protocol.js';
@@ -44,10 +47,39 @@ export async function checkIsolated(
         timeMs: 0,
         cutOff: detail,
       }),
-      ...(onResult === undefined ? {} : { onResult: (_unit: string, result: CheckedSuite) => onResult(result) }),
     },
   );
-  return suites.map((s) => results.get(s)!);
+  const out = suites.map((s) => results.get(s)!);
+  // Before a failure is printed or kept, it must fail again in a fresh worker with a fresh
+  // instance of the module; one that does not depends on state outside its commands.
+  for (const result of out) {
+    if (result.failure !== undefined && result.cutOff === undefined && result.fromExampleDb === undefined) {
+      const again = await replayIsolated(backendPath, {
+        mode: 'seed',
+        property: result.suite,
+        seed: result.failure.seed,
+        path: result.failure.path,
+        ...(options.variant === undefined ? {} : { variant: options.variant }),
+      }).catch(() => undefined);
+      if (again?.ok === true && again.result.outcome.violation === undefined) {
+        result.notReproduced = `NOT REPRODUCED: replayed alone in a fresh worker with a fresh instance of ${backendPath}, it did not fail; what made it fail is state outside the replayed commands (a process-wide counter, a timer, files left behind), so its replay command passes`;
+        markNotReproduced(result, backendPath, options.exampleDb !== false);
+      }
+    }
+    onResult?.(result);
+  }
+  return out;
+}
+
+/** Record in the saved fixtures (example database, --save-failures) that this failure did not reproduce alone. */
+function markNotReproduced(result: CheckedSuite, backendPath: string, inExampleDb: boolean): void {
+  const paths = [result.savedFixture];
+  if (inExampleDb) paths.push(join(EXAMPLE_DB_DIR, fixtureFileName(makeFixture(result.suite, result.variant, result.failure!, backendPath))));
+  for (const path of paths) {
+    if (path === undefined || !existsSync(path)) continue;
+    const fixture = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    writeFileSync(path, `${JSON.stringify({ ...fixture, reproducedAlone: false, note: result.notReproduced }, null, 2)}\n`);
+  }
 }
 
 /** What an isolated replay gives back: the replay, or why the worker had to be stopped. */
