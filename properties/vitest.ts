@@ -28,6 +28,8 @@ export interface DescribeBackendOptions {
   suites?: boolean;
   /** Runs per property suite (default 20, as the command). */
   runs?: number;
+  /** The whole run in ms (default 60 000, as the command); what is left when it is spent is skipped. */
+  budgetMs?: number;
   /**
    * Verdicts you expect other than held, by clause id (e.g. a known bug, like `it.fails`). A clause
    * not listed must hold; one that does not apply is registered as skipped.
@@ -57,6 +59,7 @@ export function describeBackend(name: string, backend: BackendFactory | string |
             suites: withSuites,
             ...(options.clauses === undefined ? {} : { clauseIds: clauses.map((c) => c.id) }),
             ...(options.runs === undefined ? {} : { runs: options.runs }),
+            ...(options.budgetMs === undefined ? {} : { budgetMs: options.budgetMs }),
           });
   describe(name, () => {
     // One run for the whole block, as the command makes it (clauses, suites, then every failure

@@ -13,6 +13,7 @@ import {
   CLAUSE_TIMEOUT_MS_DEFAULT,
   exitCodeOf,
   SEED_DEFAULT,
+  RUN_BUDGET_MS_DEFAULT,
   TIMEOUT_MS_MAX,
   validateDifferential,
   validateModule,
@@ -32,6 +33,7 @@ interface ValidateFlags {
   clause: string[];
   seed: number;
   timeoutMs: number;
+  budgetMs: number;
   json?: boolean;
   emitTest?: string;
   example?: string;
@@ -49,7 +51,8 @@ export function registerValidate(program: Command, result: CommandResult): void 
     .option('--policy <module>', 'also check a policy module: default export (ctx) => [writerPolicy, readerPolicy]')
     .option('--clause <id>', `run only this clause (repeatable): ${BACKEND_CLAUSE_IDS.join(', ')}`, collect, [])
     .option('--seed <n>', 'seed for chunk contents and random cases', whole, SEED_DEFAULT)
-    .option('--timeout-ms <ms>', 'time limit per clause', whole, CLAUSE_TIMEOUT_MS_DEFAULT)
+    .option('--timeout-ms <ms>', 'a clause is stuck when no backend call returns for this long (it may take twice this in all)', whole, CLAUSE_TIMEOUT_MS_DEFAULT)
+    .option('--budget-ms <ms>', 'the whole run (clauses, suites, replays); what is left when it is spent is skipped', whole, RUN_BUDGET_MS_DEFAULT)
     .option('--json', 'print one JSON report on stdout')
     .option('--emit-test <file>', 'write a vitest file that replays every broken clause against the backend')
     .option('--example <json>', 'replay a recorded stochastic case (from a report) instead of searching')
@@ -90,7 +93,15 @@ async function runValidate(backends: string[], flags: ValidateFlags): Promise<nu
     let verdicts: ClauseVerdict[];
     try {
       // The suites judge the backend as the queue uses it; a --clause replay wants just the clause.
-      verdicts = await validateModule(module, { ...options, clauseIds: flags.clause, suites: withSuites, runs: flags.runs, onVerdict, ...(example === undefined ? {} : { example }) });
+      verdicts = await validateModule(module, {
+        ...options,
+        clauseIds: flags.clause,
+        suites: withSuites,
+        runs: flags.runs,
+        budgetMs: flags.budgetMs,
+        onVerdict,
+        ...(example === undefined ? {} : { example }),
+      });
     } finally {
       progress.stop();
     }
@@ -123,8 +134,8 @@ function checkInput(backends: string[], flags: ValidateFlags): void {
     const problem = exampleProblem(flags.clause[0]!, parseExample(flags.example));
     if (problem !== undefined) throw new UsageError(`--example: ${problem}`);
   }
-  if (flags.timeoutMs < 1 || flags.timeoutMs > TIMEOUT_MS_MAX) {
-    throw new UsageError(`--timeout-ms must be from 1 to ${TIMEOUT_MS_MAX} (about 24.8 days, the most a timer can hold), got ${flags.timeoutMs}`);
+  for (const [flag, value] of [['--timeout-ms', flags.timeoutMs], ['--budget-ms', flags.budgetMs]] as const) {
+    if (value < 1 || value > TIMEOUT_MS_MAX) throw new UsageError(`${flag} must be from 1 to ${TIMEOUT_MS_MAX} (about 24.8 days, the most a timer can hold), got ${value}`);
   }
   if (flags.differential && backends.length === 0) throw new UsageError('--differential needs at least one backend module');
 }

@@ -22,6 +22,13 @@ export interface IsolatedRunOptions<R> {
    * module must not cost a time limit per unit. Default: no limit.
    */
   cutOffsMax?: number;
+  /**
+   * When the whole run must end (epoch ms): the worker is stopped there and every unit without a
+   * result gets `skippedResult` (default: no deadline).
+   */
+  deadline?: number;
+  /** The result for a unit not run because the deadline passed. */
+  skippedResult?(unit: string, detail: string): R;
 }
 
 /**
@@ -39,7 +46,16 @@ export async function runIsolated<R>(job: WorkerJob, options: IsolatedRunOptions
   const cutOff: string[] = [];
   // Each round finishes at least one unit (a result or a timeout), so rounds ≤ units.
   for (let round = 0; pending.length > 0 && round <= job.units.length; round += 1) {
-    const outcome = await runRound({ ...job, units: pending }, results, options);
+    const outcome = options.deadline !== undefined && Date.now() >= options.deadline ? { budgetSpent: true } : await runRound({ ...job, units: pending }, results, options);
+    if (outcome.budgetSpent) {
+      for (const u of pending.filter((x) => !results.has(x))) {
+        const detail = 'skipped: the time budget of this run was spent before it (raise --budget-ms to run it)';
+        const result = options.skippedResult?.(u, detail) ?? options.timeoutResult(u, detail);
+        results.set(u, result);
+        options.onResult?.(u, result);
+      }
+      break;
+    }
     if (outcome.cutOff !== undefined) {
       const { unit, detail, factory } = outcome.cutOff;
       cutOff.push(unit);
@@ -59,6 +75,8 @@ export async function runIsolated<R>(job: WorkerJob, options: IsolatedRunOptions
 
 interface RoundOutcome {
   cutOff?: { unit: string; detail: string; factory: boolean };
+  /** The run's deadline passed during this round. */
+  budgetSpent?: boolean;
 }
 
 function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedRunOptions<R>): Promise<RoundOutcome> {
@@ -68,6 +86,7 @@ function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedR
     let waitingOnFactory = false;
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
+    const deadlineTimer = options.deadline === undefined ? undefined : setTimeout(() => finish({ budgetSpent: true }), Math.max(0, options.deadline - Date.now()));
     let unitStartedAt = 0;
     let lastProgressAt = 0;
     let calls = 0;
@@ -79,6 +98,7 @@ function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedR
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearTimeout(deadlineTimer);
       void worker.terminate().then(() => {
         for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
       });

@@ -29,6 +29,8 @@ export interface ValidateOptions {
   example?: unknown;
   /** Told about each verdict as soon as it is known. */
   onVerdict?: (verdict: ClauseVerdict) => void;
+  /** When the whole run must end (epoch ms); clauses not run by then are not applicable (skipped). */
+  deadline?: number;
 }
 
 /**
@@ -46,7 +48,7 @@ export async function validateBackend(moduleSpecifier: string, options: Validate
     unitCapMs: (options.timeoutMs ?? CLAUSE_TIMEOUT_MS_DEFAULT) * CLAUSE_CAP_FACTOR,
     ...(options.example === undefined ? {} : { example: options.example }),
   };
-  return runClauseJob(job, clauses, options.onVerdict);
+  return runClauseJob(job, clauses, options.onVerdict, options.deadline);
 }
 
 /** Run a job whose units are clauses; a unit cut off by the time limit becomes a timeout verdict. */
@@ -54,13 +56,17 @@ async function runClauseJob(
   job: WorkerJob,
   clauses: readonly Pick<ClauseVerdict, 'id' | 'level' | 'title'>[],
   onVerdict: ((verdict: ClauseVerdict) => void) | undefined,
+  deadline?: number,
 ): Promise<ClauseVerdict[]> {
+  const base = (unit: string): Pick<ClauseVerdict, 'id' | 'level' | 'title'> => {
+    const clause = clauses.find((c) => c.id === unit)!;
+    return { id: clause.id, level: clause.level, title: clause.title };
+  };
   const results = await runIsolated<ClauseVerdict>(job, {
     cutOffsMax: CLAUSE_CUT_OFFS_MAX,
-    timeoutResult: (unit, detail) => {
-      const clause = clauses.find((c) => c.id === unit)!;
-      return { id: clause.id, level: clause.level, title: clause.title, status: 'timeout', detail };
-    },
+    ...(deadline === undefined ? {} : { deadline }),
+    skippedResult: (unit, detail) => ({ ...base(unit), status: 'not-applicable', detail }),
+    timeoutResult: (unit, detail) => ({ ...base(unit), status: 'timeout', detail }),
     ...(onVerdict === undefined ? {} : { onResult: (_unit: string, verdict: ClauseVerdict) => onVerdict(verdict) }),
   });
   return clauses.map((c) => results.get(c.id)!);
@@ -84,6 +90,7 @@ export async function validateSuites(
     capMs?: number;
     after?: readonly ClauseVerdict[];
     onVerdict?: (verdict: ClauseVerdict) => void;
+    deadline?: number;
   } = {},
 ): Promise<ClauseVerdict[]> {
   // A backend that already hung on a clause would hang each suite the same way, for a suite's
@@ -109,6 +116,8 @@ export async function validateSuites(
     {
       // One suite cut off: the others would be cut off the same way, each for its whole limit.
       cutOffsMax: 1,
+      ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+      skippedResult: (unit, detail) => ({ ...suiteBase(unit), status: 'not-applicable', detail }),
       timeoutResult: (unit, detail) => ({ ...suiteBase(unit), status: 'timeout', detail, replay: `spillsim validate ${moduleSpecifier} --seed ${options.seed ?? SEED_DEFAULT}` }),
       ...(options.onVerdict === undefined ? {} : { onResult: (_unit: string, verdict: ClauseVerdict) => options.onVerdict!(verdict) }),
     },
@@ -163,7 +172,11 @@ export const NO_HIDDEN_STATE_ID = 'determinism.no-hidden-state';
  * plain words, and `determinism.no-hidden-state` is broken with it. Returns the verdicts,
  * amended.
  */
-export async function confirmReproduces(moduleSpecifier: string, verdicts: readonly ClauseVerdict[], options: { seed?: number; timeoutMs?: number; runs?: number } = {}): Promise<ClauseVerdict[]> {
+export async function confirmReproduces(
+  moduleSpecifier: string,
+  verdicts: readonly ClauseVerdict[],
+  options: { seed?: number; timeoutMs?: number; deadline?: number } = {},
+): Promise<ClauseVerdict[]> {
   const seed = options.seed ?? SEED_DEFAULT;
   const timeoutMs = options.timeoutMs ?? CLAUSE_TIMEOUT_MS_DEFAULT;
   const broken = verdicts.filter((v) => v.status === 'broken' && v.id !== NO_HIDDEN_STATE_ID);
@@ -175,7 +188,13 @@ export async function confirmReproduces(moduleSpecifier: string, verdicts: reado
   const again = new Map<string, ClauseVerdict>();
   if (clauses.length > 0) {
     const example = clauses.find((v) => v.example !== undefined)?.example;
-    const replayed = await validateBackend(moduleSpecifier, { seed, timeoutMs, clauseIds: clauses.map((v) => v.id), ...(example === undefined ? {} : { example }) });
+    const replayed = await validateBackend(moduleSpecifier, {
+      seed,
+      timeoutMs,
+      clauseIds: clauses.map((v) => v.id),
+      ...(example === undefined ? {} : { example }),
+      ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+    });
     for (const v of replayed) again.set(v.id, v);
   }
   if (suites.length > 0) {
@@ -190,7 +209,12 @@ export async function confirmReproduces(moduleSpecifier: string, verdicts: reado
         runs: 1,
         replayCases: Object.fromEntries(suites.map((v) => [v.id, v.suiteCase!])),
       },
-      { cutOffsMax: 1, timeoutResult: (unit, detail) => ({ ...suiteBase(unit), status: 'timeout', detail }) },
+      {
+        cutOffsMax: 1,
+        ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+        skippedResult: (unit, detail) => ({ ...suiteBase(unit), status: 'not-applicable', detail }),
+        timeoutResult: (unit, detail) => ({ ...suiteBase(unit), status: 'timeout', detail }),
+      },
     );
     for (const [id, v] of results) again.set(id, v);
   }
@@ -198,7 +222,9 @@ export async function confirmReproduces(moduleSpecifier: string, verdicts: reado
   const out = verdicts.map((verdict) => {
     const replayed = again.get(verdict.id);
     if (verdict.status !== 'broken' || replayed === undefined) return verdict;
-    if (replayed.status === 'broken' || replayed.status === 'timeout') return { ...verdict, reproduced: true };
+    if (replayed.status === 'broken') return { ...verdict, reproduced: true };
+    // Cut off or skipped (the budget): not known either way, so the verdict stands as found.
+    if (replayed.status !== 'held') return verdict;
     stray.push(verdict.id);
     return {
       ...verdict,
@@ -227,7 +253,15 @@ export interface ValidateAllOptions extends Omit<ValidateOptions, 'clauseIds'> {
   /** Run the property suites after the clauses (default true; never with a clause subset). */
   suites?: boolean;
   runs?: number;
+  /** The whole run (clauses, suites, fresh-worker replays) in ms; what is left when it is spent is skipped (not applicable). */
+  budgetMs?: number;
 }
+
+/**
+ * The whole run's default budget: a hostile module costs at most this; a correct one needs a few
+ * seconds. Units not run when it is spent are reported not applicable (skipped), never held.
+ */
+export const RUN_BUDGET_MS_DEFAULT = 60_000;
 
 /**
  * Everything `spillsim validate MODULE` runs, in order: the clauses, then (without a clause
@@ -236,7 +270,8 @@ export interface ValidateAllOptions extends Omit<ValidateOptions, 'clauseIds'> {
  */
 export async function validateModule(moduleSpecifier: string, options: ValidateAllOptions = {}): Promise<ClauseVerdict[]> {
   const seed = options.seed ?? SEED_DEFAULT;
-  const verdicts = await validateBackend(moduleSpecifier, options);
+  const deadline = Date.now() + (options.budgetMs ?? RUN_BUDGET_MS_DEFAULT);
+  const verdicts = await validateBackend(moduleSpecifier, { ...options, deadline });
   const withSuites = (options.suites ?? true) && (options.clauseIds === undefined || options.clauseIds.length === 0);
   if (withSuites) {
     verdicts.push(
@@ -245,9 +280,10 @@ export async function validateModule(moduleSpecifier: string, options: ValidateA
         ...(options.runs === undefined ? {} : { runs: options.runs }),
         ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
         after: verdicts,
+        deadline,
         ...(options.onVerdict === undefined ? {} : { onVerdict: options.onVerdict }),
       })),
     );
   }
-  return confirmReproduces(moduleSpecifier, verdicts, { seed, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) });
+  return confirmReproduces(moduleSpecifier, verdicts, { seed, deadline, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) });
 }
