@@ -6,7 +6,7 @@ import type { BackendLab, LabInstance } from './backend_lab.js';
 import { ClauseBroken, ClauseNotApplicable, type ClauseSpec } from './clause.js';
 import { describeFds, fdSnapshot, fdsStillOpen, newFds } from './fd_probe.js';
 import type { FsFaultPlan } from './fault_fs.js';
-import { byteDiff, makeRng, sameBytes, type SampleChunks, sampleChunks } from './sample_chunks.js';
+import { byteDiff, makeRng, sameBytes, sampleChunks } from './sample_chunks.js';
 
 type BackendClause = ClauseSpec<BackendLab>;
 
@@ -54,7 +54,7 @@ function scene<T>(body: () => T): T {
 }
 
 /** Run a small workload: spill in calls of a few chunks, fetch every handle; with declared capabilities, failed writes and reads along the way. */
-function runWithFaults(lab: BackendLab, instance: LabInstance, seed: number): { sample: SampleChunks; spilledBytes: number } {
+function runWithFaults(lab: BackendLab, instance: LabInstance, seed: number): void {
   const sample = sampleChunks(seed, RUN_LENGTHS_BYTES);
   const handles = spillInCalls(lab, instance, sample.chunks.slice(), RUN_CHUNKS_PER_CALL, () => {
     if (lab.supports.partialSpill) instance.faults.failNthWrite(2);
@@ -63,7 +63,6 @@ function runWithFaults(lab: BackendLab, instance: LabInstance, seed: number): { 
     if (lab.supports.failingFetch && k % 3 === 0) instance.faults.failNextReads(1);
     lab.expectChunk(lab.fetchBytes(handle, `handle ${k}`), k, sample.expected);
   });
-  return { sample, spilledBytes: RUN_LENGTHS_BYTES.reduce((n, b) => n + b, 0) };
 }
 
 /** Offer `perCall` chunks at a time until all are drained; `beforeCall` arms faults. Handles in chunk order. */
