@@ -102,7 +102,11 @@ async function runCheck(flags: CheckFlags): Promise<number> {
             ...(flags.variant === undefined ? {} : { variant: flags.variant }),
             timeLimitMs: flags.timeLimit * 1000,
             ...(saveFailuresDir === undefined ? {} : { saveFailuresDir }),
-            onResult,
+            // Runs happen in the worker: the bar moves a suite at a time.
+            onResult: (r) => {
+              progress.tick(r.runs);
+              onResult(r);
+            },
           })
         : await checkSuites({
             suites,
