@@ -28,7 +28,7 @@ export interface DescribeBackendOptions {
   suites?: boolean;
   /** Runs per property suite (default 20, as the command). */
   runs?: number;
-  /** The whole run in ms (default 60 000, as the command); what is left when it is spent is skipped. */
+  /** The whole run in ms (default 50 000, as the command); what is left when it is spent is skipped. */
   budgetMs?: number;
   /**
    * Verdicts you expect other than held, by clause id (e.g. a known bug, like `it.fails`). A clause

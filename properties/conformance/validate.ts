@@ -261,7 +261,7 @@ export interface ValidateAllOptions extends Omit<ValidateOptions, 'clauseIds'> {
  * The whole run's default budget: a hostile module costs at most this; a correct one needs a few
  * seconds. Units not run when it is spent are reported not applicable (skipped), never held.
  */
-export const RUN_BUDGET_MS_DEFAULT = 60_000;
+export const RUN_BUDGET_MS_DEFAULT = 50_000;
 
 /**
  * Everything `spillsim validate MODULE` runs, in order: the clauses, then (without a clause
