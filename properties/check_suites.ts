@@ -38,6 +38,10 @@ export interface CheckedSuite extends SuiteResult {
   fromExampleDb?: string;
   /** Where `--save-failures` wrote it. */
   savedFixture?: string;
+  /** Run isolated: the worker was stopped or the backend misbehaved outside any call; one line saying why. */
+  cutOff?: string;
+  /** Run isolated: the failure did not fail again in a fresh worker and module instance; says so plainly. */
+  notReproduced?: string;
 }
 
 /** Suites and runs `check` will do, for the progress bar's total. */
@@ -113,7 +117,7 @@ export function saveFixture(dir: string, fixture: Fixture): string {
 /** Replay the database's failures for one suite; the first that still fails is the result. */
 async function replayExamples(db: ExampleDb, name: string, variant: string, context: BuildContext, options: CheckOptions): Promise<CheckedSuite | undefined> {
   const suite = suiteOrThrow(name);
-  for (const entry of db.entries(name, variant)) {
+  for (const entry of db.entries(name, variant, options.backendPath)) {
     const started = performance.now();
     const replay = await replayFixture(entry.path, entry.value, { context });
     options.onRun?.();

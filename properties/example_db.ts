@@ -24,8 +24,12 @@ export class ExampleDb {
     return path;
   }
 
-  /** Saved failures of one suite and variant, oldest first by name. */
-  entries(suite: string, variant: string): { path: string; value: unknown }[] {
+  /**
+   * Saved failures of one suite and variant over one backend (`undefined`: the in-memory store),
+   * oldest first by name. The backend is part of the key: one backend's failure is never
+   * replayed against another.
+   */
+  entries(suite: string, variant: string, backend?: string): { path: string; value: unknown }[] {
     let names: string[];
     try {
       names = readdirSync(this.dir);
@@ -43,7 +47,8 @@ export class ExampleDb {
         } catch {
           return { path, value: undefined };
         }
-      });
+      })
+      .filter((entry) => (entry.value as { backend?: unknown } | undefined)?.backend === backend);
   }
 
   remove(path: string): void {

@@ -97,7 +97,7 @@ export function makeFixture(suite: string, variant: string, failure: SuiteFailur
 
 /** A stable file name: suite, variant and a hash of the counterexample itself. */
 export function fixtureFileName(fixture: Fixture): string {
-  const digest = createHash('sha256').update(JSON.stringify([fixture.options, fixture.commands, fixture.input ?? null])).digest('hex').slice(0, 10);
+  const digest = createHash('sha256').update(JSON.stringify([fixture.options, fixture.commands, fixture.input ?? null, ...(fixture.backend === undefined ? [] : [fixture.backend])])).digest('hex').slice(0, 10);
   return `${fixture.property}--${fixture.variant}--${digest}.json`;
 }
 

@@ -99,6 +99,7 @@ export class QueueSystem {
   /** Apply one command. Throws only what the queue itself throws (the caller reports it). */
   apply(command: CommandData): StepReport {
     const stopPending = this.strategy.spillFaultPending;
+    this.strategy.takeInnerStopped();
     let violation: Omit<Violation, 'step'> | undefined;
     switch (command.op) {
       case 'extend': {
@@ -128,7 +129,8 @@ export class QueueSystem {
         this.strategy.heal();
         break;
     }
-    const spillStopped = stopPending && !this.strategy.spillFaultPending;
+    // Stopped by a scripted fault, or by the backend itself (storage full): both are legal.
+    const spillStopped = (stopPending && !this.strategy.spillFaultPending) || this.strategy.takeInnerStopped();
     return { events: this.takeEvents(), violation, spillStopped };
   }
 

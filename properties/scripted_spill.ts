@@ -1,5 +1,6 @@
 import { Bytes } from '../src/bytes.js';
 import type { BytesFetch, BytesSpill, FetchResult } from '../src/spill.js';
+import { SpillsimError } from '../src/errors.js';
 
 /**
  * Storage whose outcomes the commands control: the next spill can stop after `k` chunks, the
@@ -25,6 +26,8 @@ export class ScriptedSpill implements BytesSpill {
   /** Chunks offered by each spill call so far: the exhaustive suite enumerates stop points from it. */
   readonly offeredLog: number[] = [];
   fetchCalls = 0;
+  /** Set when the inner backend drained less than it was shown (its storage is full); read and reset by `takeInnerStopped`. */
+  #innerStopped = false;
   /** One line per storage event since the last `takeEvents()`, for the readable trace. */
   #events: string[] = [];
 
@@ -63,6 +66,17 @@ export class ScriptedSpill implements BytesSpill {
     return this.#stopAfterChunks !== undefined;
   }
 
+  /**
+   * Whether the inner backend stopped a spill partway on its own since the last call (storage
+   * full, as the contract allows); resets the flag. The memory bound is not judged after such a
+   * step: the queue kept the chunks resident because storage refused them, not by its own choice.
+   */
+  takeInnerStopped(): boolean {
+    const stopped = this.#innerStopped;
+    this.#innerStopped = false;
+    return stopped;
+  }
+
   takeEvents(): string[] {
     const events = this.#events;
     this.#events = [];
@@ -84,9 +98,16 @@ export class ScriptedSpill implements BytesSpill {
     else if (this.stopMode === 'skip') visible = [...chunks.slice(0, limit), ...chunks.slice(limit + 1)];
     else visible = chunks.slice(0, limit);
     const visibleOffered = visible.slice();
+    // What the backend was lent, to tell a backend that writes into it from one that misplaces data.
+    const lent = visibleOffered.map((c) => c.data.slice());
     const innerHandles: BytesFetch[] = [];
     this.#inner.spill(visible, innerHandles);
+    const scribbled = visibleOffered.findIndex((c, k) => !sameBytes(c.data, lent[k]!));
+    if (scribbled >= 0) {
+      throw new SpillsimError('E_BACKEND_CONTRACT', `the backend wrote into the bytes of chunk ${scribbled} of ${visibleOffered.length} it was given to spill: that memory is the queue's, only lent for the call`);
+    }
     const drained = visibleOffered.length - visible.length;
+    if (visible.length > 0) this.#innerStopped = true;
     if (stops && this.stopMode === 'skip') chunks.splice(0, chunks.length, chunks[limit]!, ...visible);
     else if (stops) chunks.splice(0, drained);
     for (let k = 0; k < innerHandles.length; k += 1) {
@@ -165,4 +186,10 @@ export class BatchingStore implements BytesSpill {
     };
     handles.push(handle);
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
+  return true;
 }

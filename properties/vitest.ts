@@ -1,11 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { BytesSpill } from '../src/spill.js';
-import { BACKEND_CLAUSES } from './conformance/backend_clauses.js';
+import { BACKEND_CLAUSES, type BackendClause } from './conformance/backend_clauses.js';
 import type { BackendFactory, BackendModule, Supports } from './conformance/backend_module.js';
 import type { ClauseVerdict, VerdictStatus } from './conformance/clause.js';
 import { runBackendClause } from './conformance/run_backend_clauses.js';
 import { POLICY_CLAUSE_IDS } from './conformance/policy_clauses.js';
-import { CLAUSE_TIMEOUT_MS_DEFAULT, SEED_DEFAULT, validateBackend, validatePolicy } from './conformance/validate.js';
+import { CLAUSE_TIMEOUT_MS_DEFAULT, SEED_DEFAULT, validateBackend, validateModule, validatePolicy } from './conformance/validate.js';
+import { runSuiteUnit, SUITE_RUNS_DEFAULT, SUITE_UNITS } from './conformance/suite_units.js';
 import { execSpecifier } from './process_backend/exec_specifier.js';
 
 /**
@@ -30,8 +31,14 @@ export interface DescribeBackendOptions {
   seed?: number;
   /** Per clause, default 10 000 ms. */
   timeoutMs?: number;
-  /** Register only these clause ids. */
+  /** Register only these clause ids (then no property suite runs). */
   clauses?: readonly string[];
+  /** Also run the property suites, one test each, as `spillsim validate` does (default true). */
+  suites?: boolean;
+  /** Runs per property suite (default 20, as the command). */
+  runs?: number;
+  /** The whole run in ms (default 50 000, as the command); what is left when it is spent is skipped. */
+  budgetMs?: number;
   /**
    * Verdicts you expect other than held, by clause id (e.g. a known bug, like `it.fails`). A clause
    * not listed must hold; one that does not apply is registered as skipped.
@@ -47,24 +54,46 @@ export interface DescribeBackendOptions {
  */
 export function describeBackend(name: string, backend: BackendFactory | string | URL | ExecBackend, options: DescribeBackendOptions = {}): void {
   const clauses = BACKEND_CLAUSES.filter((c) => options.clauses === undefined || options.clauses.includes(c.id));
+  const withSuites = (options.suites ?? true) && options.clauses === undefined;
+  const units = [...clauses.map((c) => ({ id: c.id, title: c.title })), ...(withSuites ? SUITE_UNITS.map((id) => ({ id, title: `property suite ${id.slice('suite.'.length)} passes with the backend under the queue` })) : [])];
   const seed = options.seed ?? SEED_DEFAULT;
   const timeoutMs = options.timeoutMs ?? CLAUSE_TIMEOUT_MS_DEFAULT;
-  const verdictOf = typeof backend === 'function' ? inThread(backend, options, seed, timeoutMs) : isolated(specifierOf(backend), clauses, seed, timeoutMs);
+  const runAll =
+    typeof backend === 'function'
+      ? () => inThread(backend, options, clauses, withSuites, seed, timeoutMs)
+      : () =>
+          validateModule(specifierOf(backend), {
+            seed,
+            timeoutMs,
+            suites: withSuites,
+            ...(options.clauses === undefined ? {} : { clauseIds: clauses.map((c) => c.id) }),
+            ...(options.runs === undefined ? {} : { runs: options.runs }),
+            ...(options.budgetMs === undefined ? {} : { budgetMs: options.budgetMs }),
+          });
   describe(name, () => {
-    for (const clause of clauses) {
-      // Room for the clause's own limit plus starting a worker and loading the module.
-      it(clause.id, { timeout: timeoutMs * 2 + 15_000 }, async (context) => {
-        const verdict = await verdictOf(clause.id);
-        const expected = options.expect?.[clause.id];
-        if (expected === undefined && verdict.status === 'not-applicable') {
-          context.skip(`not applicable: ${verdict.detail ?? ''}`);
+    // One run for the whole block, as the command makes it (clauses, suites, then every failure
+    // replayed in a fresh worker); each test then reads its own verdict.
+    let verdicts: ClauseVerdict[] = [];
+    beforeAll(async () => {
+      verdicts = await runAll();
+    }, WHOLE_RUN_TIMEOUT_MS);
+    for (const unit of units) {
+      it(unit.id, async (context) => {
+        const verdict = verdicts.find((v) => v.id === unit.id);
+        expect(verdict, `no verdict for ${unit.id}`).toBeDefined();
+        const expected = options.expect?.[unit.id];
+        if (expected === undefined && verdict!.status === 'not-applicable') {
+          context.skip(`not applicable: ${verdict!.detail ?? ''}`);
           return;
         }
-        expect(verdict.status, `${clause.title}\n${verdict.detail ?? ''}`).toBe(expected ?? 'held');
+        expect(verdict!.status, `${unit.title}\n${verdict!.detail ?? ''}`).toBe(expected ?? 'held');
       });
     }
   });
 }
+
+/** How long one describeBackend block may take to run everything (the command's own limits stop a hostile backend far sooner). */
+const WHOLE_RUN_TIMEOUT_MS = 600_000;
 
 /**
  * Run one clause against a backend module in a worker (with its time limit) and return the
@@ -80,18 +109,23 @@ function specifierOf(backend: string | URL | ExecBackend): string {
   return String(backend);
 }
 
-function inThread(factory: BackendFactory, options: DescribeBackendOptions, seed: number, timeoutMs: number): (id: string) => Promise<ClauseVerdict> {
+async function inThread(
+  factory: BackendFactory,
+  options: DescribeBackendOptions,
+  clauses: readonly BackendClause[],
+  withSuites: boolean,
+  seed: number,
+  timeoutMs: number,
+): Promise<ClauseVerdict[]> {
   const module: BackendModule = { factory, supports: options.supports ?? {}, ...(options.dispose === undefined ? {} : { dispose: options.dispose }) };
-  return (id) => runBackendClause(module, BACKEND_CLAUSES.find((c) => c.id === id)!, { seed, timeoutMs });
-}
-
-function isolated(module: string, clauses: readonly { id: string }[], seed: number, timeoutMs: number): (id: string) => Promise<ClauseVerdict> {
-  // One worker run for the whole describe block, started by the first test that asks.
-  let all: Promise<ClauseVerdict[]> | undefined;
-  return async (id) => {
-    all ??= validateBackend(module, { seed, timeoutMs, clauseIds: clauses.map((c) => c.id) });
-    return (await all).find((v) => v.id === id)!;
-  };
+  const verdicts: ClauseVerdict[] = [];
+  for (const clause of clauses) verdicts.push(await runBackendClause(module, clause, { seed, timeoutMs }));
+  if (withSuites) {
+    for (const unit of SUITE_UNITS) {
+      verdicts.push(await runSuiteUnit(module, '(factory)', unit, { seed, runs: options.runs ?? SUITE_RUNS_DEFAULT, timeLimitMs: 4_000 }));
+    }
+  }
+  return verdicts;
 }
 
 export interface DescribePolicyOptions {

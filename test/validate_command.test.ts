@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runMain } from './support/run_main.js';
 import { POLICY_CLAUSE_IDS } from '../properties/conformance/policy_clauses.js';
 import { checkBackendClause } from '../properties/vitest.js';
+import { BACKEND_CLAUSE_IDS } from '../properties/conformance/backend_clauses.js';
 
 interface CatalogEntry {
   module: string;
@@ -12,6 +13,7 @@ interface CatalogEntry {
   expected: Record<string, string>;
 }
 const catalog = JSON.parse(readFileSync(new URL('../fixtures/backends/catalog.json', import.meta.url), 'utf8')) as {
+  backends: CatalogEntry[];
   policies: CatalogEntry[];
   badInput: { module: string; reason: string }[];
 };
@@ -84,12 +86,15 @@ describe('reports', () => {
     expect(code).toBe(1);
     const lines = stdout.split('\n');
     expect(lines[0]).toBe('backend fixtures/backends/reuses-read-buffer.mjs');
-    expect(lines.filter((l) => /^ {2}(held|BROKEN|not applicable|TIMEOUT) /.test(l))).toHaveLength(17);
+    expect(lines.filter((l) => /^ {2}(held|BROKEN|not applicable|TIMEOUT) /.test(l))).toHaveLength(BACKEND_CLAUSE_IDS.length);
     const at = lines.findIndex((l) => l.includes('BROKEN') && l.includes('fetch.after-buffer-reuse'));
     expect(lines[at + 1]).toMatch(/^ {6}counterexample: handle 0, re-read after fetching the other handles and spilling and fetching 3 more chunks returned the wrong bytes: first difference at byte 0/);
     expect(lines[at + 2]).toBe('      replay: spillsim validate fixtures/backends/reuses-read-buffer.mjs --clause fetch.after-buffer-reuse --seed 42');
     expect(stdout).toContain('not applicable spill.partial-consistent');
-    expect(stdout).toContain('12 held, 1 broken, 4 not applicable, 0 timeout');
+    const expected = Object.values(catalog.backends.find((b) => b.module === 'reuses-read-buffer.mjs')!.expected);
+    const count = (status: string): number => expected.filter((x) => x === status).length;
+    const held = BACKEND_CLAUSE_IDS.length - expected.length;
+    expect(stdout).toContain(`${held} held, ${count('broken')} broken, ${count('not-applicable')} not applicable, 0 timeout`);
   });
 
   it('--clause runs only the named clauses, and the replay command reproduces the verdict', async () => {
@@ -174,7 +179,8 @@ describe('--emit-test', () => {
     const out = join(dir, 'repro.test.ts');
     const { code, stdout } = await run(['validate', 'fixtures/backends/sequential-reader.mjs', '--no-suites', '--emit-test', out]);
     expect(code).toBe(1);
-    expect(stdout).toContain(`wrote ${out}: 1 test(s) replaying fetch.any-order`);
+    expect(stdout).toContain(`wrote ${out}: `);
+    expect(stdout).toMatch(/ test\(s\) replaying .*fetch\.any-order/);
     const source = readFileSync(out, 'utf8');
     expect(source).toContain("import { checkBackendClause } from 'spillsim/vitest';");
     const moduleMatch = /new URL\("([^"]+)", import\.meta\.url\)/.exec(source);

@@ -1,14 +1,12 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { extname, join, relative } from 'node:path';
+import { extname, relative } from 'node:path';
 import type { Command } from 'commander';
-import { loadBackend } from '../../properties/process_backend/load_backend.js';
-import { backendArgument, checkCommandLine, execSpecifier } from '../../properties/process_backend/exec_specifier.js';
+import { backendArgument, checkCommandLine, execSpecifier, isExecSpecifier } from '../../properties/process_backend/exec_specifier.js';
+import { moduleUrl } from '../../properties/conformance/backend_module.js';
+import { checkIsolated } from '../../properties/conformance/isolated_commands.js';
 import { type CheckedSuite, checkSelection, checkSuites, FAILURES_DIR_DEFAULT, plannedCheckRuns } from '../../properties/check_suites.js';
 import { makeFixture } from '../../properties/fixture.js';
 import { RUNS_DEFAULT, SUITE_NAMES } from '../../properties/run_suite.js';
 import { SUITES } from '../../properties/suites/index.js';
-import type { BytesSpill } from '../../src/spill.js';
 import { collectList, positiveNumber, positiveWhole, whole } from '../flags.js';
 import { colors, formatDuration } from '../format.js';
 import type { CommandResult } from '../command_result.js';
@@ -80,7 +78,7 @@ async function runCheck(options: CheckFlags): Promise<number> {
   // Output locations are checked before the run, so a long run cannot end in a lost failure.
   if (saveFailuresDir !== undefined) checkOutputDir('--save-failures', saveFailuresDir);
   if (reportPath !== undefined) checkOutputFile('--report', reportPath);
-  const makeStrategy = flags.backend === undefined ? undefined : await backendStrategy(flags.backend);
+  if (flags.backend !== undefined && !isExecSpecifier(flags.backend)) moduleUrl(flags.backend);
   const seed = flags.seed ?? Math.floor(Math.random() * 0x7fffffff);
   const paint = colors();
   const out = (text: string): void => {
@@ -90,24 +88,48 @@ async function runCheck(options: CheckFlags): Promise<number> {
   const progress = new Progress({ label: 'runs', total: plannedCheckRuns({ suites, runs: flags.runs, variant: flags.variant }), quiet: Boolean(flags.quiet || flags.json) });
   const started = performance.now();
   let results: CheckedSuite[];
+  const onResult = (r: CheckedSuite): void => {
+    if (flags.json) return;
+    if (r.cutOff !== undefined) {
+      progress.stop();
+      out(paint.red(`FAILED ${r.suite}: ${r.cutOff}`));
+      return;
+    }
+    if (r.failure === undefined) return;
+    progress.stop();
+    out(formatFailure(r, paint));
+  };
   try {
-    results = await checkSuites({
-      suites,
-      seed,
-      exampleDb: flags.exampleDb,
-      ...(flags.runs === undefined ? {} : { runs: flags.runs }),
-      ...(flags.variant === undefined ? {} : { variant: flags.variant }),
-      timeLimitMs: flags.timeLimit * 1000,
-      ...(makeStrategy === undefined ? {} : { makeStrategy, backendPath: flags.backend }),
-      ...(saveFailuresDir === undefined ? {} : { saveFailuresDir }),
-      onRun: () => progress.tick(),
-      onResult: (r) => {
-        if (r.failure === undefined || flags.json) return;
-        progress.stop();
-        out(formatFailure(r, paint));
-      },
-      onSaved: (_r, path) => out(`${paint.bold('saved:')} ${relative(process.cwd(), path)}`),
-    });
+    // A user's backend runs isolated in a worker, exactly as `validate` runs it: a hang, a loop,
+    // process.exit, running out of memory or an output flood is a one-line reason, not a hang.
+    results =
+      flags.backend !== undefined
+        ? await checkIsolated(flags.backend, suites, {
+            seed,
+            exampleDb: flags.exampleDb,
+            ...(flags.runs === undefined ? {} : { runs: flags.runs }),
+            ...(flags.variant === undefined ? {} : { variant: flags.variant }),
+            timeLimitMs: flags.timeLimit * 1000,
+            ...(saveFailuresDir === undefined ? {} : { saveFailuresDir }),
+            // Runs happen in the worker: the bar moves a suite at a time.
+            onResult: (r) => {
+              progress.tick(r.runs);
+              onResult(r);
+              if (r.savedFixture !== undefined && !flags.json) out(`${paint.bold('saved:')} ${relative(process.cwd(), r.savedFixture)}`);
+            },
+          })
+        : await checkSuites({
+            suites,
+            seed,
+            exampleDb: flags.exampleDb,
+            ...(flags.runs === undefined ? {} : { runs: flags.runs }),
+            ...(flags.variant === undefined ? {} : { variant: flags.variant }),
+            timeLimitMs: flags.timeLimit * 1000,
+            ...(saveFailuresDir === undefined ? {} : { saveFailuresDir }),
+            onRun: () => progress.tick(),
+            onResult,
+            onSaved: (_r, path) => out(`${paint.bold('saved:')} ${relative(process.cwd(), path)}`),
+          });
   } finally {
     progress.stop();
   }
@@ -147,6 +169,7 @@ function formatFailure(result: CheckedSuite, paint: Paint): string {
     ...failure.shrunk.map((line) => `  ${line}`),
   ];
   if (failure.explanation.length > 0) lines.push(paint.bold('what could vary and still fail:'), ...failure.explanation.map((line) => `  ${line}`));
+  if (result.notReproduced !== undefined) lines.push(paint.yellow(result.notReproduced));
   lines.push(`${paint.bold('replay:')} ${failure.replay}`);
   return lines.join('\n');
 }
@@ -166,7 +189,7 @@ function formatTable(results: CheckedSuite[], paint: Paint): string {
     String(r.runs),
     r.commands === 0 ? '-' : String(r.commands),
     formatDuration(r.timeMs),
-    r.ok ? (r.interrupted ? (r.runs === 0 ? 'not run (time limit)' : 'held (time limit)') : 'held') : `FAILED: ${r.failure?.violation.rule ?? '?'}`,
+    r.ok ? (r.interrupted ? (r.runs === 0 ? 'not run (time limit)' : 'held (time limit)') : 'held') : r.cutOff !== undefined ? 'FAILED: cut off' : `FAILED: ${r.failure?.violation.rule ?? '?'}`,
   ]);
   const header = ['suite', 'runs', 'commands', 'time', 'result'];
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
@@ -185,24 +208,6 @@ function listSuites(): string {
     for (const [name, variant] of Object.entries(suite.variants)) lines.push(`  --variant ${name}: ${variant.description}`);
   }
   return `${lines.join('\n')}\n`;
-}
-
-/**
- * A `--backend` module as a strategy factory: a fresh backend and directory per system. A
- * check builds thousands of systems, so their directories live under one parent that is
- * removed when the command exits.
- */
-export async function backendStrategy(specifier: string): Promise<() => Promise<BytesSpill>> {
-  const backend = await loadBackend(specifier);
-  const noFaults = { failWrite: () => false, failRead: () => false };
-  const parent = mkdtempSync(join(tmpdir(), 'spillsim-check-'));
-  process.once('exit', () => rmSync(parent, { recursive: true, force: true }));
-  let systems = 0;
-  return async () => {
-    const dir = join(parent, String(systems++));
-    mkdirSync(dir);
-    return backend.factory({ dir, faults: noFaults });
-  };
 }
 
 /**

@@ -2,13 +2,27 @@ import { readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { type FixtureReplay, readFixtureJson, replayFixture } from '../../properties/fixture.js';
-import { replaySeed, SUITE_NAMES } from '../../properties/run_suite.js';
+import { replaySeed, SUITE_NAMES, suiteOrThrow } from '../../properties/run_suite.js';
 import { colors } from '../format.js';
 import type { CommandResult } from '../command_result.js';
 import { EXIT_BROKEN, EXIT_OK, EXIT_USAGE, UsageError } from '../usage_error.js';
 import { whole } from '../flags.js';
 import { describeFsError } from '../../properties/json_file.js';
-import { backendStrategy, withExecBackend } from './check.js';
+import { withExecBackend } from './check.js';
+import { isExecSpecifier } from '../../properties/process_backend/exec_specifier.js';
+import { moduleUrl } from '../../properties/conformance/backend_module.js';
+import { replayIsolated } from '../../properties/conformance/isolated_commands.js';
+
+/** The backend was stopped (or misbehaved outside any call): one line, exit 1. */
+function cutOff(reason: string): number {
+  process.stderr.write(`spillsim replay: ${reason}\n`);
+  return EXIT_BROKEN;
+}
+
+/** The suite name is checked before any worker starts. */
+function replaySeedArgsCheck(property: string): void {
+  suiteOrThrow(property);
+}
 
 interface ReplayFlags {
   property?: string;
@@ -42,13 +56,18 @@ async function replayFromSeed(flags: ReplayFlags): Promise<number> {
   if (flags.property === undefined || flags.seed === undefined || flags.path === undefined) {
     throw new UsageError('give fixture files, or --property NAME --seed S --path P as a failure printed them');
   }
-  const makeStrategy = flags.backend === undefined ? undefined : await backendStrategy(flags.backend);
-  const replay = await replaySeed(flags.property, {
-    seed: flags.seed,
-    path: flags.path,
-    ...(flags.variant === undefined ? {} : { variant: flags.variant }),
-    ...(makeStrategy === undefined ? {} : { makeStrategy }),
-  });
+  const args = { seed: flags.seed, path: flags.path, ...(flags.variant === undefined ? {} : { variant: flags.variant }) };
+  let replay;
+  if (flags.backend === undefined) {
+    replay = await replaySeed(flags.property, args);
+  } else {
+    // A user's backend runs isolated in a worker, exactly as `validate` runs it.
+    if (!isExecSpecifier(flags.backend)) moduleUrl(flags.backend);
+    replaySeedArgsCheck(flags.property);
+    const isolated = await replayIsolated(flags.backend, { mode: 'seed', property: flags.property, ...args });
+    if (!isolated.ok) return cutOff(isolated.cutOff);
+    replay = isolated.result;
+  }
   const violation = replay.outcome.violation;
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({ suite: replay.suite, variant: replay.variant, ok: violation === undefined, violation, options: replay.options, commands: replay.commands, trace: replay.shrunk }, null, 2)}\n`);
@@ -65,8 +84,11 @@ async function replayFixtures(specs: string[], flags: ReplayFlags): Promise<numb
     throw new UsageError('give either fixture files or --property/--seed/--path, not both');
   }
   const files = specs.flatMap(expandFixturePaths);
-  const makeStrategy = flags.backend === undefined ? undefined : await backendStrategy(flags.backend);
+  if (flags.backend !== undefined && !isExecSpecifier(flags.backend)) moduleUrl(flags.backend);
   const replays: FixtureReplay[] = [];
+  // Fixtures saved with reproducedAlone: false (check --backend found the failure did not fail
+  // again in a fresh instance): passing now is no news, never "now passes".
+  const notReproducedWhenSaved = new Set<FixtureReplay>();
   for (const file of files) {
     let value: unknown;
     try {
@@ -75,28 +97,35 @@ async function replayFixtures(specs: string[], flags: ReplayFlags): Promise<numb
       replays.push({ name: basename(file), verdict: 'no-longer-valid', summary: (error as Error).message, modelChanged: false });
       continue;
     }
-    // A fixture saved over a user's backend names it; --backend overrides.
+    // A fixture saved over a user's backend names it; --backend overrides. A backend runs isolated.
     const saved = (value as { backend?: unknown } | null)?.backend;
-    const strategy = makeStrategy ?? (typeof saved === 'string' ? await backendStrategy(saved) : undefined);
-    replays.push(
-      await replayFixture(basename(file), value, {
-        ...(flags.variant === undefined ? {} : { variant: flags.variant }),
-        ...(strategy === undefined ? {} : { context: { makeInner: strategy } }),
-      }),
-    );
+    const backend = flags.backend ?? (typeof saved === 'string' ? saved : undefined);
+    const variant = flags.variant === undefined ? {} : { variant: flags.variant };
+    if (backend === undefined) {
+      replays.push(await replayFixture(basename(file), value, variant));
+      continue;
+    }
+    const isolated = await replayIsolated(backend, { mode: 'fixture', name: basename(file), value, ...variant });
+    if (!isolated.ok) return cutOff(`${basename(file)}: ${isolated.cutOff}`);
+    replays.push(isolated.result);
+    if ((value as { reproducedAlone?: unknown }).reproducedAlone === false) notReproducedWhenSaved.add(isolated.result);
   }
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({ fixtures: replays }, null, 2)}\n`);
   } else {
     const paint = colors();
     for (const replay of replays) {
+      if (replay.verdict === 'now-passes' && notReproducedWhenSaved.has(replay)) {
+        process.stdout.write(`${paint.bold(replay.name)}: ${paint.yellow('did not reproduce')}: as when it was saved, it does not fail alone in a fresh instance; what made it fail was state outside the replayed commands, not a fix\n`);
+        continue;
+      }
       const mark = replay.verdict === 'now-passes' ? paint.green('now passes') : replay.verdict === 'no-longer-valid' ? paint.yellow('no longer valid') : paint.red(replay.verdict.replace('-', ' '));
       process.stdout.write(`${paint.bold(replay.name)}: ${mark}: ${replay.summary}${replay.modelChanged ? paint.dim(' (saved under another model or command set)') : ''}\n`);
       for (const line of replay.trace ?? []) process.stdout.write(`  ${paintTraceLine(line, paint)}\n`);
     }
   }
   if (replays.some((r) => r.verdict === 'no-longer-valid')) return EXIT_USAGE;
-  return replays.some((r) => r.verdict === 'same-failure' || r.verdict === 'different-failure') ? EXIT_BROKEN : EXIT_OK;
+  return replays.some((r) => r.verdict === 'same-failure' || r.verdict === 'different-failure' || notReproducedWhenSaved.has(r)) ? EXIT_BROKEN : EXIT_OK;
 }
 
 /** A file, or every `.json` in a directory; a missing path or a directory with no fixtures is bad input. */

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { BACKEND_CLAUSE_IDS } from '../../properties/conformance/backend_clauses.js';
+import { BACKEND_CLAUSE_IDS, exampleProblem } from '../../properties/conformance/backend_clauses.js';
 import { moduleUrl } from '../../properties/conformance/backend_module.js';
 import { checkCommandLine, commandLineOf, execSpecifier, isExecSpecifier } from '../../properties/process_backend/exec_specifier.js';
 import { emitTestSource, replayableFailures } from '../../properties/conformance/emit_test.js';
@@ -14,10 +14,11 @@ import {
   CLAUSE_TIMEOUT_MS_DEFAULT,
   exitCodeOf,
   SEED_DEFAULT,
-  validateBackend,
+  RUN_BUDGET_MS_DEFAULT,
+  TIMEOUT_MS_MAX,
   validateDifferential,
+  validateModule,
   validatePolicy,
-  validateSuites,
 } from '../../properties/conformance/validate.js';
 import { SUITE_RUNS_DEFAULT } from '../../properties/conformance/suite_units.js';
 import { SUITE_NAMES } from '../../properties/run_suite.js';
@@ -36,6 +37,7 @@ interface ValidateFlags {
   clause: string[];
   seed: number;
   timeoutMs: number;
+  budgetMs: number;
   json?: boolean;
   emitTest?: string;
   example?: string;
@@ -54,7 +56,8 @@ export function registerValidate(program: Command, result: CommandResult): void 
     .option('--policy <module>', 'also check a policy module: default export (ctx) => [writerPolicy, readerPolicy]')
     .option('--clause <id>', `run only this clause (repeatable): ${BACKEND_CLAUSE_IDS.join(', ')}`, collect, [])
     .option('--seed <n>', 'seed for chunk contents and random cases', whole, SEED_DEFAULT)
-    .option('--timeout-ms <ms>', 'time limit per clause', whole, CLAUSE_TIMEOUT_MS_DEFAULT)
+    .option('--timeout-ms <ms>', 'a clause is stuck when no backend call returns for this long (it may take twice this in all)', whole, CLAUSE_TIMEOUT_MS_DEFAULT)
+    .option('--budget-ms <ms>', 'the whole run (clauses, suites, replays); what is left when it is spent is skipped', whole, RUN_BUDGET_MS_DEFAULT)
     .option('--json', 'print one JSON report on stdout')
     .option('--emit-test <file>', 'write a vitest file that replays every broken clause against the backend')
     .option('--example <json>', 'replay a recorded stochastic case (from a report) instead of searching')
@@ -95,9 +98,16 @@ async function runValidate(backends: string[], flags: ValidateFlags): Promise<nu
     const onVerdict = (verdict: ClauseVerdict): void => progress.tick(1, verdict.status === 'broken' || verdict.status === 'timeout' ? 1 : 0);
     let verdicts: ClauseVerdict[];
     try {
-      verdicts = await validateBackend(module, { ...options, clauseIds: flags.clause, onVerdict, ...(example === undefined ? {} : { example }) });
       // The suites judge the backend as the queue uses it; a --clause replay wants just the clause.
-      if (withSuites) verdicts.push(...(await validateSuites(module, { seed: flags.seed, runs: flags.runs, after: verdicts, onVerdict })));
+      verdicts = await validateModule(module, {
+        ...options,
+        clauseIds: flags.clause,
+        suites: withSuites,
+        runs: flags.runs,
+        budgetMs: flags.budgetMs,
+        onVerdict,
+        ...(example === undefined ? {} : { example }),
+      });
     } finally {
       progress.stop();
     }
@@ -130,18 +140,27 @@ function checkInput(backends: string[], flags: ValidateFlags): void {
   if (flags.emitTest !== undefined && backends.length !== 1) throw new UsageError('--emit-test needs exactly one backend module');
   if (flags.emitTest !== undefined) checkOutputFile('--emit-test', flags.emitTest);
   if (flags.example !== undefined && flags.clause.length !== 1) throw new UsageError('--example replays one stochastic clause: give it with --clause ID');
+  if (flags.example !== undefined) {
+    const problem = exampleProblem(flags.clause[0]!, parseExample(flags.example));
+    if (problem !== undefined) throw new UsageError(`--example: ${problem}`);
+  }
+  for (const [flag, value] of [['--timeout-ms', flags.timeoutMs], ['--budget-ms', flags.budgetMs]] as const) {
+    if (value < 1 || value > TIMEOUT_MS_MAX) throw new UsageError(`${flag} must be from 1 to ${TIMEOUT_MS_MAX} (about 24.8 days, the most a timer can hold), got ${value}`);
+  }
   if (flags.differential && backends.length === 0) throw new UsageError('--differential needs at least one backend module');
 }
 
 function emitTest(module: string, outPath: string, seed: number, verdicts: Parameters<typeof emitTestSource>[0]['verdicts']): string {
   const failing = replayableFailures(verdicts);
-  if (failing.length === 0) return `--emit-test: no broken clause to replay; no test written`;
+  const stray = verdicts.filter((v) => v.reproduced === false).map((v) => v.id);
+  const note = stray.length === 0 ? '' : `\n--emit-test: ${stray.join(', ')} did not fail again alone in a fresh instance (state outside the replayed commands), so no test replays them; the whole run does: spillsim validate ${module} --seed ${seed}`;
+  if (failing.length === 0) return `--emit-test: no broken clause to replay; no test written${note}`;
   try {
     writeFileSync(outPath, emitTestSource({ moduleSpecifier: module, outPath, seed, verdicts }));
   } catch (error) {
     throw new UsageError(`cannot write ${outPath}: ${(error as Error).message}`);
   }
-  return `wrote ${outPath}: ${failing.length} test(s) replaying ${failing.map((v) => v.id).join(', ')}`;
+  return `wrote ${outPath}: ${failing.length} test(s) replaying ${failing.map((v) => v.id).join(', ')}${note}`;
 }
 
 function parseExample(text: string): unknown {

@@ -4,6 +4,7 @@ import type { BytesFetch } from '../../src/spill.js';
 import { type BackendLab, checkDrainedPrefix, checkOneHandlePerChunk } from './backend_lab.js';
 import { describeThrown } from './backend_module.js';
 import { ClauseBroken, ClauseBrokenWithExample, ClauseNotApplicable, type ClauseSpec } from './clause.js';
+import { RESOURCE_CLAUSES } from './resource_clauses.js';
 import { concatBytes, makeRng, sampleChunks } from './sample_chunks.js';
 
 export type BackendClause = ClauseSpec<BackendLab>;
@@ -11,6 +12,8 @@ export type BackendClause = ClauseSpec<BackendLab>;
 /** Spill calls the drain-order clause makes before it stops looking (each drains at least one chunk). */
 const DRAIN_CALLS_MAX = 16;
 const HUGE_LIST_CHUNKS = 2000;
+/** Handles of the huge list fetched and checked: both ends and a seeded sample (a slow backend answers each in turn). */
+const HUGE_LIST_CHECKED = 200;
 const LARGE_CHUNK_BYTES = 1024 * 1024;
 const ANY_ORDER_RUNS = 30;
 
@@ -191,12 +194,16 @@ const zeroLengthChunks: BackendClause = {
 const hugeList: BackendClause = {
   id: 'spill.huge-list',
   level: 'required',
-  title: `a list of ${HUGE_LIST_CHUNKS} small chunks spills and every chunk comes back`,
+  title: `a list of ${HUGE_LIST_CHUNKS} small chunks spills, and its handles return the right bytes (both ends and a seeded sample of ${HUGE_LIST_CHECKED} checked)`,
   async check(lab, { seed }) {
     const instance = await lab.open();
     const next = makeRng(seed);
     const lengths = Array.from({ length: HUGE_LIST_CHUNKS }, () => 1 + (next() % 32));
-    lab.roundTrip(instance, sampleChunks(seed, lengths));
+    const sample = sampleChunks(seed, lengths);
+    const handles = lab.spillAll(instance, sample);
+    const picked = new Set<number>([0, 1, HUGE_LIST_CHUNKS - 2, HUGE_LIST_CHUNKS - 1]);
+    while (picked.size < HUGE_LIST_CHECKED) picked.add(next() % HUGE_LIST_CHUNKS);
+    for (const k of [...picked].sort((a, b) => a - b)) lab.expectChunk(lab.fetchBytes(handles[k]!, `handle ${k}`), k, sample.expected);
   },
 };
 
@@ -267,8 +274,10 @@ const supportsHonest: BackendClause = {
       }
     }
     if (lab.supports.partialSpill) {
+      // Every write fails, however the backend groups them (one per chunk, or one writev per
+      // batch): it must ask, and must not drain chunks it could not write.
       const instance = await lab.open();
-      instance.faults.failNthWrite(2);
+      instance.faults.failAllWrites();
       const chunks = sampleChunks(seed, [7, 8, 9]).chunks;
       try {
         lab.spillRaw(instance, chunks);
@@ -276,7 +285,7 @@ const supportsHonest: BackendClause = {
         // How it fails (a panic instead of a partial spill) is spill.partial-consistent's to judge.
       }
       if (instance.faults.writeAsks === 0) throw new ClauseBroken('supports.partialSpill: spill never asked ctx.faults.failWrite()');
-      if (chunks.length === 0) throw new ClauseBroken('supports.partialSpill: spill drained all 3 chunks although its 2nd write was set to fail');
+      if (chunks.length === 0) throw new ClauseBroken('supports.partialSpill: spill drained all 3 chunks although every write was set to fail');
     }
     if (lab.supports.failingFetch) {
       const instance = await lab.open();
@@ -356,6 +365,34 @@ const anyOrder: BackendClause = {
   },
 };
 
+/** Chunks a recorded any-order case may have, and bytes each: more is no case this clause draws. */
+const EXAMPLE_CHUNKS_MAX = 1000;
+const EXAMPLE_CHUNK_BYTES_MAX = 16 * 1024 * 1024;
+
+/**
+ * Why `example` cannot be a recorded case of clause `clauseId` (wrong types, impossible sizes,
+ * a fetch order that is not a permutation), or `undefined` when it can. Checked before any
+ * backend runs: a bad `--example` is bad input, not a verdict on the backend.
+ */
+export function exampleProblem(clauseId: string, example: unknown): string | undefined {
+  if (clauseId !== anyOrder.id) return `${clauseId} draws no random cases, so it takes no --example (only ${anyOrder.id} does)`;
+  const e = example as Partial<AnyOrderExample> | null;
+  if (e === null || typeof e !== 'object' || Array.isArray(e)) return 'it must be an object { "lengthsBytes": [...], "fetchOrder": [...] }';
+  const { lengthsBytes, fetchOrder } = e;
+  if (!Array.isArray(lengthsBytes) || lengthsBytes.length === 0) return 'lengthsBytes must be a non-empty array of chunk lengths';
+  if (lengthsBytes.length > EXAMPLE_CHUNKS_MAX) return `lengthsBytes has ${lengthsBytes.length} chunks; a case has at most ${EXAMPLE_CHUNKS_MAX}`;
+  const bad = lengthsBytes.findIndex((n) => !(typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 && n <= EXAMPLE_CHUNK_BYTES_MAX));
+  if (bad >= 0) return `lengthsBytes[${bad}] is ${JSON.stringify(lengthsBytes[bad])}; each length is a whole number of bytes from 0 to ${EXAMPLE_CHUNK_BYTES_MAX}`;
+  if (!Array.isArray(fetchOrder) || fetchOrder.length !== lengthsBytes.length) return `fetchOrder must list each of the ${lengthsBytes.length} handles once`;
+  const seen = new Set<number>();
+  for (const k of fetchOrder) {
+    if (!(typeof k === 'number' && Number.isSafeInteger(k) && k >= 0 && k < lengthsBytes.length)) return `fetchOrder has ${JSON.stringify(k)}; handles are numbered 0 to ${lengthsBytes.length - 1}`;
+    if (seen.has(k)) return `fetchOrder names handle ${k} twice; each handle is fetched once`;
+    seen.add(k);
+  }
+  return undefined;
+}
+
 function describeExample(c: AnyOrderExample): string {
   return `chunks of [${c.lengthsBytes.join(', ')}] bytes fetched in order [${c.fetchOrder.join(', ')}]`;
 }
@@ -377,6 +414,7 @@ export const BACKEND_CLAUSES: readonly BackendClause[] = [
   panicIsReported,
   storageReleased,
   supportsHonest,
+  ...RESOURCE_CLAUSES,
   noHiddenState,
   anyOrder,
 ];

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Bytes } from '../../src/bytes.js';
 import type { BytesFetch, BytesSpill, FetchResult, StorageStats } from '../../src/spill.js';
-import { type BackendModule, describeThrown, describeValue, type FaultSwitches } from './backend_module.js';
+import { type BackendContext, type BackendModule, describeThrown, describeValue, type FaultSwitches } from './backend_module.js';
 import { ClauseBroken, ClauseNotApplicable, ClauseTimedOut } from './clause.js';
+import { FaultFs } from './fault_fs.js';
 import { byteDiff, concatBytes, type SampleChunks, sameBytes } from './sample_chunks.js';
 
 /** Spill calls in a row that drain nothing before `spillAll` gives up. */
@@ -21,10 +22,16 @@ export class ArmedFaults implements FaultSwitches {
   readAsks = 0;
   #failWriteAt: number | undefined;
   #failReads = 0;
+  #failAllWrites = false;
 
   /** The `n`-th write asked about from now on (1-based) fails. */
   failNthWrite(n: number): void {
     this.#failWriteAt = this.writeAsks + n;
+  }
+
+  /** Every write asked about from now on fails. */
+  failAllWrites(): void {
+    this.#failAllWrites = true;
   }
 
   /** The next `count` reads asked about fail. */
@@ -34,6 +41,7 @@ export class ArmedFaults implements FaultSwitches {
 
   failWrite(): boolean {
     this.writeAsks += 1;
+    if (this.#failAllWrites) return true;
     if (this.#failWriteAt !== this.writeAsks) return false;
     this.#failWriteAt = undefined;
     return true;
@@ -52,6 +60,8 @@ export interface LabInstance {
   spill: BytesSpill;
   faults: ArmedFaults;
   dir: string;
+  /** The fs handed to the backend as `ctx.fs`. */
+  fs: FaultFs;
 }
 
 /** What one `spill` call did, unchecked. */
@@ -81,6 +91,10 @@ export class BackendLab {
   onDir: ((dir: string) => void) | undefined;
   // Every directory made, including those of instances whose factory never returned.
   readonly #dirs = new Set<string>();
+  /** Backend calls made so far (spill, fetch, stats): the progress a slow backend shows. */
+  calls = 0;
+  /** Told after each backend call returns, with the number of calls so far. */
+  onProgress: ((calls: number) => void) | undefined;
 
   constructor(module: BackendModule) {
     this.module = module;
@@ -96,10 +110,11 @@ export class BackendLab {
     this.#dirs.add(dir);
     this.onDir?.(dir);
     const faults = new ArmedFaults();
+    const fs = new FaultFs();
     let spill: unknown;
     try {
       this.onFactory?.(true);
-      spill = await this.module.factory({ dir, faults });
+      spill = await this.module.factory({ dir, faults, fs: fs as unknown as NonNullable<BackendContext['fs']> });
       this.onFactory?.(false);
     } catch (thrown) {
       this.onFactory?.(false);
@@ -112,7 +127,7 @@ export class BackendLab {
       rmSync(dir, { recursive: true, force: true });
       throw new ClauseBroken(`the factory returned ${describeValue(spill)}, not a BytesSpill (an object with a spill(chunks, handles) method)`);
     }
-    const instance = { spill: spill as BytesSpill, faults, dir };
+    const instance = { spill: spill as BytesSpill, faults, dir, fs };
     this.#instances.push(instance);
     return instance;
   }
@@ -134,8 +149,11 @@ export class BackendLab {
     this.#dirs.clear();
   }
 
-  /** Dispose one instance and remove its directory; returns what went wrong, if anything. */
-  async closeInstance(instance: LabInstance): Promise<string | undefined> {
+  /**
+   * Dispose one instance and remove its directory (with `keepDir`, the directory stays until
+   * the lab closes, so a clause can look inside first); returns what went wrong, if anything.
+   */
+  async closeInstance(instance: LabInstance, options: { keepDir?: boolean } = {}): Promise<string | undefined> {
     const at = this.#instances.indexOf(instance);
     if (at < 0) return undefined;
     this.#instances.splice(at, 1);
@@ -145,7 +163,7 @@ export class BackendLab {
     } catch (thrown) {
       return `dispose threw ${describeThrown(thrown)}`;
     } finally {
-      rmSync(instance.dir, { recursive: true, force: true });
+      if (!options.keepDir) rmSync(instance.dir, { recursive: true, force: true });
     }
   }
 
@@ -239,6 +257,9 @@ export class BackendLab {
     } catch (thrown) {
       if (thrown instanceof ClauseBroken) throw thrown;
       throw new ClauseBroken(`${what} panicked: threw ${describeThrown(thrown)}`);
+    } finally {
+      this.calls += 1;
+      this.onProgress?.(this.calls);
     }
   }
 }

@@ -37,7 +37,17 @@ export interface BackendContext {
   /** A fresh, empty directory the backend may use; removed after the clause. */
   dir: string;
   faults: FaultSwitches;
+  /**
+   * The synchronous `node:fs` surface (openSync, readSync, writeSync, writevSync, closeSync,
+   * unlinkSync, mkdirSync, fstatSync). A backend that does its file I/O through it gets the
+   * fs-level fault clauses (short writes and reads, EAGAIN, EINTR, ENOSPC, EIO, EMFILE); one
+   * that uses `node:fs` directly is not applicable for them. Absent outside `spillsim validate`.
+   */
+  fs?: SpillCtxFs;
 }
+
+/** What `ctx.fs` offers: the calls of `node:fs` a file backend makes, with their `node:fs` signatures. */
+export type SpillCtxFs = Pick<typeof import('node:fs'), 'openSync' | 'readSync' | 'writeSync' | 'writevSync' | 'closeSync' | 'unlinkSync' | 'mkdirSync' | 'fstatSync'>;
 
 export type BackendFactory = (ctx: BackendContext) => BytesSpill | Promise<BytesSpill>;
 
@@ -80,6 +90,9 @@ export async function loadBackendModule(specifier: string): Promise<BackendModul
   if (typeof factory !== 'function') {
     throw badModule(specifier, `its default export is ${describeValue(factory)}, not a factory function (ctx) => BytesSpill`);
   }
+  if (isClass(factory)) {
+    throw badModule(specifier, `its default export is the class ${factory.name || '(anonymous)'}; export a factory function instead, e.g. export default (ctx) => new ${factory.name || 'MySpill'}(ctx)`);
+  }
   const dispose = mod.dispose;
   if (dispose !== undefined && typeof dispose !== 'function') {
     throw badModule(specifier, `its named export dispose is ${describeValue(dispose)}, not a function (spill) => void`);
@@ -91,13 +104,30 @@ export async function loadBackendModule(specifier: string): Promise<BackendModul
   };
 }
 
-/** Import a policy module and check that its default export is a factory. */
-export async function loadPolicyModule(specifier: string): Promise<PolicyFactory> {
+/** A loaded policy module: its factory, and the resident-bytes bound it declares, if any. */
+export interface PolicyModule {
+  factory: PolicyFactory;
+  /** Named export `residentBytesMax`: what the queue may hold resident while its reader is idle. */
+  residentBytesMax?: number;
+}
+
+/** Import a policy module and check that its default export is a factory (and its declared bound a byte count). */
+export async function loadPolicyModule(specifier: string): Promise<PolicyModule> {
   const mod = await importModule(specifier);
   if (typeof mod.default !== 'function') {
     throw badModule(specifier, `its default export is ${describeValue(mod.default)}, not a factory function (ctx) => [writerPolicy, readerPolicy]`);
   }
-  return mod.default as PolicyFactory;
+  if (isClass(mod.default)) throw badModule(specifier, 'its default export is a class; export a factory function ({ strategy }) => [writerPolicy, readerPolicy] instead');
+  const bound = mod.residentBytesMax;
+  if (bound !== undefined && !(typeof bound === 'number' && Number.isSafeInteger(bound) && bound >= 0)) {
+    throw badModule(specifier, `its named export residentBytesMax is ${describeValue(bound)}, not a whole number of bytes`);
+  }
+  return { factory: mod.default as PolicyFactory, ...(bound === undefined ? {} : { residentBytesMax: bound }) };
+}
+
+/** A `class` (calling it without `new` throws), told apart from a plain or arrow function. */
+function isClass(value: unknown): boolean {
+  return typeof value === 'function' && /^class[\s{]/.test(Function.prototype.toString.call(value));
 }
 
 async function importModule(specifier: string): Promise<Record<string, unknown>> {

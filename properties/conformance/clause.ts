@@ -19,6 +19,10 @@ export interface ClauseVerdict {
   example?: unknown;
   /** The replay command, when it is not `spillsim validate … --clause ID` (a property suite's own). */
   replay?: string;
+  /** A broken property suite: the seed and path of its shrunk case, to replay it in a fresh worker. */
+  suiteCase?: { seed: number; path: string };
+  /** Broken, but a fresh worker with a fresh module instance did not fail again: said in `detail`. */
+  reproduced?: boolean;
 }
 
 /** Thrown inside a clause: the backend broke it; the message is the counterexample. */

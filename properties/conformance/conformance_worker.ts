@@ -1,6 +1,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadBackend } from '../process_backend/load_backend.js';
 import { watchChildren } from '../process_backend/child_pipes.js';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BytesSpill } from '../../src/spill.js';
+import { type BackendModule, describeThrown } from './backend_module.js';
+import { countingSpill } from './counting_spill.js';
+import { OUTPUT_BYTES_MAX } from './isolated_runner.js';
 import { runBackendClauses, selectClauses } from './run_backend_clauses.js';
 import type { WorkerJob, WorkerMessage } from './worker_protocol.js';
 
@@ -9,6 +16,58 @@ const port = parentPort;
 if (port === null) throw new Error('conformance_worker runs only as a worker thread');
 const post = (message: WorkerMessage): void => port.postMessage(message);
 watchChildren((pid, alive) => post({ type: 'child', pid, alive }));
+
+/** How long a suite generates runs (a slow backend gets fewer runs, not a longer wait). */
+const SUITE_GENERATE_MS = 4_000;
+/** The same, once a suite already broke in this job. */
+const SUITE_GENERATE_AFTER_BREACH_MS = 1_500;
+
+/** At most one progress message per this many ms: enough for the parent to tell slow from stuck. */
+const PROGRESS_EVERY_MS = 200;
+let lastProgressAt = 0;
+const progress = (calls: number): void => {
+  const now = Date.now();
+  if (now - lastProgressAt < PROGRESS_EVERY_MS) return;
+  lastProgressAt = now;
+  post({ type: 'progress', calls });
+};
+
+// A backend's output is counted and dropped here, in the worker: a flood written from a
+// synchronous loop never reaches the parent's streams, so the parent is told in a message.
+let outputBytes = 0;
+let floodTold = false;
+for (const stream of [process.stdout, process.stderr]) {
+  stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
+    outputBytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+    if (outputBytes > OUTPUT_BYTES_MAX && !floodTold) {
+      floodTold = true;
+      post({ type: 'flood', bytes: outputBytes });
+    }
+    const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+    done?.();
+    return true;
+  }) as typeof stream.write;
+}
+const newUnit = (): void => {
+  strays.length = 0;
+  outputBytes = 0;
+  floodTold = false;
+};
+
+// What the backend left behind outside any call of ours (a rejected promise nobody awaited, a
+// timer that threw) is blamed on the unit that was running when it surfaced.
+const strays: string[] = [];
+process.on('unhandledRejection', (reason) => strays.push(`left an unhandled promise rejection: ${describeThrown(reason).split('\n')[0]}`));
+process.on('uncaughtException', (error) => strays.push(`threw from a callback of its own (a timer or an event), outside any call: ${describeThrown(error).split('\n')[0]}`));
+
+/** A verdict, turned broken when the backend left something behind during its unit. */
+function withStrays<V extends { status: string; detail?: string }>(verdict: V): V {
+  if (strays.length === 0) return verdict;
+  const detail = `the backend ${strays[0]}${strays.length > 1 ? ` (and ${strays.length - 1} more)` : ''}`;
+  strays.length = 0;
+  if (verdict.status === 'timeout') return verdict;
+  return { ...verdict, status: 'broken', detail: verdict.status === 'broken' ? `${verdict.detail ?? ''}; also, ${detail}` : detail };
+}
 
 async function run(job: WorkerJob): Promise<void> {
   switch (job.kind) {
@@ -21,8 +80,13 @@ async function run(job: WorkerJob): Promise<void> {
         ...(job.example === undefined ? {} : { example: job.example }),
         onFactory: (waiting) => post({ type: 'factory', waiting }),
         onDir: (path) => post({ type: 'dir', path }),
-        onStart: (clause) => post({ type: 'start', unit: clause.id }),
-        onVerdict: (verdict) => post({ type: 'result', unit: verdict.id, result: verdict }),
+        onProgress: progress,
+        onStart: (clause) => {
+          newUnit();
+          post({ type: 'start', unit: clause.id });
+        },
+        afterClause: settleStrays,
+        onVerdict: (verdict) => post({ type: 'result', unit: verdict.id, result: withStrays(verdict) }),
       });
       return;
     }
@@ -36,12 +100,70 @@ async function run(job: WorkerJob): Promise<void> {
       const { runSuiteUnit } = await import('./suite_units.js');
       const module = await loadOrReport(() => loadBackend(job.module, { callTimeoutMs: job.timeoutMs }));
       if (module === undefined) return;
+      let brokenSeen = false;
       for (const unit of job.units) {
+        newUnit();
         post({ type: 'start', unit });
-        // Half the unit's limit for generating runs; the rest covers shrinking a failure.
-        const verdict = await runSuiteUnit(module, job.module, unit, { seed: job.seed, runs: job.runs, timeLimitMs: Math.floor(job.timeoutMs / 2) });
-        post({ type: 'result', unit, result: verdict });
+        const replayCase = job.replayCases?.[unit];
+        const verdict = await runSuiteUnit(module, job.module, unit, {
+          seed: replayCase?.seed ?? job.seed,
+          runs: job.runs,
+          // Generating runs gets a bounded slice of the unit's cap (the rest covers shrinking a
+          // failure), less once a suite already broke: later suites mostly find the same breach.
+          timeLimitMs: Math.min(brokenSeen ? SUITE_GENERATE_AFTER_BREACH_MS : SUITE_GENERATE_MS, Math.floor((job.unitCapMs ?? job.timeoutMs) / 3)),
+          onProgress: progress,
+          ...(replayCase === undefined ? {} : { replayPath: replayCase.path }),
+        });
+        await settleStrays();
+        if (verdict.status === 'broken') brokenSeen = true;
+        post({ type: 'result', unit, result: withStrays(verdict) });
       }
+      return;
+    }
+    case 'check': {
+      const { checkSuites } = await import('../check_suites.js');
+      const module = await loadOrReport(() => loadBackend(job.module, { callTimeoutMs: job.timeoutMs }));
+      if (module === undefined) return;
+      const makeStrategy = isolatedStrategy(module);
+      for (const unit of job.units) {
+        newUnit();
+        post({ type: 'start', unit });
+        let runs = 0;
+        const [result] = await checkSuites({ ...job.check, suites: [unit], makeStrategy, backendPath: job.module, onRun: () => progress(++runs) });
+        await settleStrays();
+        const plain = JSON.parse(JSON.stringify(result)) as Record<string, unknown>;
+        const stray = takeStray();
+        post({ type: 'result', unit, result: stray === undefined ? plain : { ...plain, ok: false, cutOff: stray } });
+      }
+      return;
+    }
+    case 'replay': {
+      const { replaySeed } = await import('../run_suite.js');
+      const { replayFixture } = await import('../fixture.js');
+      const module = await loadOrReport(() => loadBackend(job.module, { callTimeoutMs: job.timeoutMs }));
+      if (module === undefined) return;
+      const makeStrategy = isolatedStrategy(module);
+      newUnit();
+      post({ type: 'start', unit: 'replay' });
+      const r = job.replay;
+      const variant = r.variant === undefined ? {} : { variant: r.variant };
+      let result;
+      try {
+        result =
+          r.mode === 'seed'
+            ? await replaySeed(r.property, { seed: r.seed, path: r.path, ...variant, makeStrategy })
+            : await replayFixture(r.name, r.value, { ...variant, context: { makeInner: makeStrategy } });
+      } catch (error) {
+        // A seed and path that name no run are bad input, as without --backend.
+        if ((error as { code?: unknown }).code === 'E_BAD_INPUT') {
+          post({ type: 'load-error', message: (error as Error).message });
+          return;
+        }
+        throw error;
+      }
+      await settleStrays();
+      const stray = takeStray();
+      post({ type: 'result', unit: 'replay', result: stray === undefined ? { ok: true, result: JSON.parse(JSON.stringify(result)) as unknown } : { ok: false, cutOff: stray } });
       return;
     }
     case 'differential': {
@@ -53,6 +175,33 @@ async function run(job: WorkerJob): Promise<void> {
       return;
     }
   }
+}
+
+/** The backend's misbehaviour outside any call during this unit, as one line (and forget it). */
+function takeStray(): string | undefined {
+  if (strays.length === 0) return undefined;
+  const line = `the backend ${strays[0]}${strays.length > 1 ? ` (and ${strays.length - 1} more)` : ''}`;
+  strays.length = 0;
+  return line;
+}
+
+/** A fresh backend and directory per system the suites build, each counted as progress. */
+function isolatedStrategy(module: BackendModule): () => Promise<BytesSpill> {
+  const parent = mkdtempSync(join(tmpdir(), 'spillsim-check-'));
+  post({ type: 'dir', path: parent });
+  const tally = { calls: 0, onCall: progress };
+  let systems = 0;
+  return async () => {
+    const dir = join(parent, String(systems++));
+    mkdirSync(dir);
+    return countingSpill(await module.factory({ dir, faults: { failWrite: () => false, failRead: () => false } }), tally);
+  };
+}
+
+/** Let timers and rejections the backend left behind in this unit surface before its verdict is sent. */
+async function settleStrays(): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setTimeout(resolve, 1));
 }
 
 async function loadOrReport<T>(load: () => Promise<T>): Promise<T | undefined> {

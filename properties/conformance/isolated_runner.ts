@@ -8,31 +8,62 @@ import type { WorkerJob, WorkerMessage } from './worker_protocol.js';
 const TERMINATE_GRACE_MS = 1000;
 /** How long a module may take to import before it is reported as bad input. */
 const LOAD_TIMEOUT_MS = 30_000;
+/** A worker's V8 heap limit: a backend that allocates without bound is stopped here and named, not the machine. */
+export const WORKER_HEAP_MB = 512;
+/** Output a backend may write to stdout and stderr in one unit before it counts as a flood. */
+export const OUTPUT_BYTES_MAX = 4 * 1024 * 1024;
 
 export interface IsolatedRunOptions<R> {
-  /** The result for a unit the parent had to cut off; `factory` says whether the factory was the one hanging. */
+  /** The result for a unit the parent had to cut off (or skipped), with the reason in words. */
   timeoutResult(unit: string, detail: string): R;
   onResult?(unit: string, result: R): void;
+  /**
+   * Units cut off (stuck, too slow, killed) before the rest are skipped as hopeless: a hostile
+   * module must not cost a time limit per unit. Default: no limit.
+   */
+  cutOffsMax?: number;
+  /**
+   * When the whole run must end (epoch ms): the worker is stopped there and every unit without a
+   * result gets `skippedResult` (default: no deadline).
+   */
+  deadline?: number;
+  /** The result for a unit not run because the deadline passed. */
+  skippedResult?(unit: string, detail: string): R;
 }
 
 /**
- * Run a job's units in a worker thread, one after another. A unit that does not answer within
- * its time limit (even a synchronous infinite loop) gets `timeoutResult`, the worker is
- * terminated and a fresh one continues with the next unit; when the hang was the factory
- * itself, every later unit would hang the same way, so they all get `timeoutResult` at once.
- * A module that fails to load is bad input (`E_BAD_INPUT`).
+ * Run a job's units in a worker thread, one after another. A unit that makes no progress (no
+ * backend call returns) within `timeoutMs`, or runs past `unitCapMs` in all, gets
+ * `timeoutResult` worded by its cause (stuck, slow, `process.exit`, out of memory, an output
+ * flood); the worker is terminated and a fresh one continues with the next unit. When the hang
+ * was the factory itself, every later unit would hang the same way, so they all get
+ * `timeoutResult` at once; so do the rest once `cutOffsMax` units were cut off. A module that
+ * fails to load is bad input (`E_BAD_INPUT`).
  */
 export async function runIsolated<R>(job: WorkerJob, options: IsolatedRunOptions<R>): Promise<Map<string, R>> {
   const results = new Map<string, R>();
   let pending = job.units.slice();
+  const cutOff: string[] = [];
   // Each round finishes at least one unit (a result or a timeout), so rounds ≤ units.
   for (let round = 0; pending.length > 0 && round <= job.units.length; round += 1) {
-    const outcome = await runRound({ ...job, units: pending }, results, options);
+    const outcome = options.deadline !== undefined && Date.now() >= options.deadline ? { budgetSpent: true } : await runRound({ ...job, units: pending }, results, options);
+    if (outcome.budgetSpent) {
+      for (const u of pending.filter((x) => !results.has(x))) {
+        const detail = 'skipped: the time budget of this run was spent before it (raise --budget-ms to run it)';
+        const result = options.skippedResult?.(u, detail) ?? options.timeoutResult(u, detail);
+        results.set(u, result);
+        options.onResult?.(u, result);
+      }
+      break;
+    }
     if (outcome.cutOff !== undefined) {
       const { unit, detail, factory } = outcome.cutOff;
-      const skipped = factory ? pending.filter((u) => !results.has(u)) : [unit];
+      cutOff.push(unit);
+      const hopeless = factory || (options.cutOffsMax !== undefined && cutOff.length >= options.cutOffsMax);
+      const skipped = hopeless ? pending.filter((u) => !results.has(u)) : [unit];
+      const why = factory ? `skipped: the factory already hung in ${unit}` : `skipped: the backend was already cut off in ${cutOff.join(' and ')}`;
       for (const u of skipped) {
-        const result = options.timeoutResult(u, u === unit ? detail : `skipped: the factory already hung in ${unit}`);
+        const result = options.timeoutResult(u, u === unit ? detail : why);
         results.set(u, result);
         options.onResult?.(u, result);
       }
@@ -44,6 +75,8 @@ export async function runIsolated<R>(job: WorkerJob, options: IsolatedRunOptions
 
 interface RoundOutcome {
   cutOff?: { unit: string; detail: string; factory: boolean };
+  /** The run's deadline passed during this round. */
+  budgetSpent?: boolean;
 }
 
 function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedRunOptions<R>): Promise<RoundOutcome> {
@@ -53,6 +86,12 @@ function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedR
     let waitingOnFactory = false;
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
+    const deadlineTimer = options.deadline === undefined ? undefined : setTimeout(() => finish({ budgetSpent: true }), Math.max(0, options.deadline - Date.now()));
+    let unitStartedAt = 0;
+    let lastProgressAt = 0;
+    let calls = 0;
+    let outputBytes = 0;
+    let rssAtStart = process.memoryUsage().rss;
     // Directories the worker made: a worker stopped mid-clause cannot remove its own.
     const dirs = new Set<string>();
     // Child processes of a backend in another language: a worker stopped mid-call leaves them running.
@@ -61,6 +100,7 @@ function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedR
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearTimeout(deadlineTimer);
       void worker.terminate().then(() => {
         for (const pid of pids) killQuietly(pid);
         for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
@@ -68,11 +108,45 @@ function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedR
       if (outcome instanceof Error) reject(outcome);
       else resolve(outcome);
     };
+    const cut = (detail: string, factory = false): void => {
+      if (current !== undefined && !results.has(current)) finish({ cutOff: { unit: current, detail, factory } });
+    };
     const arm = (ms: number, onFire: () => void): void => {
       clearTimeout(timer);
-      timer = setTimeout(onFire, ms);
+      timer = setTimeout(onFire, Math.max(0, ms));
+    };
+    // Stuck is judged by progress: the limit restarts whenever the backend answers a call; a
+    // unit cap, when set, bounds a backend that answers forever.
+    const armUnit = (): void => {
+      const now = Date.now();
+      const stuckAt = lastProgressAt + job.timeoutMs + TERMINATE_GRACE_MS;
+      const capAt = job.unitCapMs === undefined ? Infinity : unitStartedAt + job.unitCapMs + TERMINATE_GRACE_MS;
+      arm(Math.min(stuckAt, capAt) - now, () => {
+        const elapsed = Date.now() - unitStartedAt;
+        if (capAt <= stuckAt) {
+          cut(`still answering after ${elapsed} ms (${calls} backend calls made, the last ${Date.now() - lastProgressAt} ms ago), past the ${job.unitCapMs} ms this unit may take: too slow for these limits, not hung (raise --timeout-ms)`);
+        } else if (waitingOnFactory) {
+          cut(`no answer within ${job.timeoutMs} ms (the factory never returned)`, true);
+        } else {
+          const stuck = `no answer within ${job.timeoutMs} ms: no backend call returned in that time (${calls} made before)`;
+          // A worker thrashing near its heap limit looks stuck too: the process's memory tells them apart.
+          const grownMb = (process.memoryUsage().rss - rssAtStart) / (1024 * 1024);
+          cut(
+            grownMb > WORKER_HEAP_MB / 2
+              ? `${stuck} while memory grew by ${Math.round(grownMb)} MiB: out of memory, the backend allocates without bound, so the worker was stopped`
+              : `${stuck}, a loop or a hang, so the worker was stopped`,
+          );
+        }
+      });
     };
     arm(LOAD_TIMEOUT_MS, () => finish(new SpillsimError('E_BAD_INPUT', `cannot use module ${job.module}: it did not finish loading within ${LOAD_TIMEOUT_MS} ms`)));
+    const countOutput = (chunk: Buffer): void => {
+      outputBytes += chunk.length;
+      if (outputBytes > OUTPUT_BYTES_MAX) cut(`the backend flooded its output: more than ${OUTPUT_BYTES_MAX / (1024 * 1024)} MiB written to stdout/stderr in one unit, so the worker was stopped`);
+    };
+    // Read and discarded: a backend's console.log must not garble a report, nor pile up unread.
+    worker.stdout.on('data', countOutput);
+    worker.stderr.on('data', countOutput);
     worker.on('message', (message: WorkerMessage) => {
       switch (message.type) {
         case 'load-error':
@@ -80,10 +154,20 @@ function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedR
           return;
         case 'start':
           current = message.unit;
-          arm(job.timeoutMs + TERMINATE_GRACE_MS, () => {
-            const where = waitingOnFactory ? 'the factory never returned' : 'the backend never returned; a synchronous loop, so the worker was stopped';
-            finish({ cutOff: { unit: message.unit, detail: `no answer within ${job.timeoutMs} ms (${where})`, factory: waitingOnFactory } });
-          });
+          unitStartedAt = Date.now();
+          lastProgressAt = unitStartedAt;
+          rssAtStart = process.memoryUsage().rss;
+          calls = 0;
+          outputBytes = 0;
+          armUnit();
+          return;
+        case 'progress':
+          calls = message.calls;
+          lastProgressAt = Date.now();
+          if (current !== undefined && !results.has(current)) armUnit();
+          return;
+        case 'flood':
+          cut(`the backend flooded its output: ${(message.bytes / (1024 * 1024)).toFixed(1)} MiB written to stdout/stderr in one unit (at most ${OUTPUT_BYTES_MAX / (1024 * 1024)} MiB), so the worker was stopped`);
           return;
         case 'factory':
           waitingOnFactory = message.waiting;
@@ -109,19 +193,21 @@ function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedR
       }
     });
     worker.on('error', (error) => {
+      const code = (error as { code?: unknown }).code;
+      const why =
+        code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? `the worker ran out of memory (heap limit ${WORKER_HEAP_MB} MiB): the backend allocated without bound`
+          : `the worker died of an uncaught ${error.name}: ${error.message.split('\n')[0]}`;
       // An uncaught throw inside the worker (e.g. from a backend's stray timer): blame the running unit.
-      if (current !== undefined && !results.has(current)) {
-        finish({ cutOff: { unit: current, detail: `the worker died: ${error.message}`, factory: false } });
-      } else {
-        finish(new SpillsimError('E_BAD_INPUT', `cannot use module ${job.module}: ${error.message}`));
-      }
+      if (current !== undefined && !results.has(current)) cut(why);
+      else finish(new SpillsimError('E_BAD_INPUT', `cannot use module ${job.module}: ${why}`));
     });
     worker.on('exit', (code) => {
       if (settled) return;
       if (current !== undefined && !results.has(current)) {
-        finish({ cutOff: { unit: current, detail: `the worker exited with code ${code} (the backend called process.exit?)`, factory: false } });
+        cut(`the backend called process.exit(${code}): the worker ended in the middle of the unit`);
       } else {
-        finish(new SpillsimError('E_BAD_INPUT', `cannot use module ${job.module}: the worker exited with code ${code} before answering`));
+        finish(new SpillsimError('E_BAD_INPUT', `cannot use module ${job.module}: the worker exited with code ${code} before answering (process.exit while loading?)`));
       }
     });
   });
@@ -130,11 +216,12 @@ function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedR
 function startWorker(job: WorkerJob): Worker {
   const here = import.meta.url;
   // stdout/stderr stay the worker's own: a backend's console.log must not garble a --json report.
-  if (!here.endsWith('.ts')) return new Worker(new URL('./conformance_worker.js', here), { workerData: { job }, stdout: true });
+  const common = { stdout: true, stderr: true, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } };
+  if (!here.endsWith('.ts')) return new Worker(new URL('./conformance_worker.js', here), { workerData: { job }, ...common });
   const rootUrl = new URL('../../', here).href;
   return new Worker(SOURCE_MODE_BOOTSTRAP, {
     eval: true,
-    stdout: true,
+    ...common,
     workerData: {
       job,
       hooksUrl: SOURCE_MODE_HOOKS_URL,

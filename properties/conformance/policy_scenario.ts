@@ -3,6 +3,9 @@ import { Bytes, BytesMut } from '../../src/bytes.js';
 import { MergeQueue } from '../../src/merge_queue.js';
 import { MemorySpill } from '../../src/backends/memory_spill.js';
 import type { SpillPolicy } from '../../src/spill_policy.js';
+import type { BytesFetch, BytesSpill, FetchResult } from '../../src/spill.js';
+import { PrefetchPolicy } from '../../src/prefetch_policy.js';
+import { Threshold } from '../../src/threshold.js';
 import { describeThrown, describeValue, type PolicyFactory } from './backend_module.js';
 import { ClauseBroken } from './clause.js';
 import { concatBytes, makeRng } from './sample_chunks.js';
@@ -11,6 +14,11 @@ const EXTENDS_PER_RUN = 240;
 const SLAB_BYTES = 4096;
 const PIECE_BYTES_MAX = 300;
 const DRAIN_ONE_IN = 32;
+/** Every this-many-th fetch through the scenario's storage fails (a real disk or store does, now and then). */
+export const FETCH_FAILS_EVERY = 5;
+/** Fetches of one paged entry the harness tries when it pulls a stalled reader's leftovers out itself. */
+const RESCUE_ATTEMPTS_MAX = 8;
+
 /** Drains in a row that deliver nothing, with entries left, before the reader counts as stalled. */
 const IDLE_DRAINS_MAX = 3;
 /** Drains after the writer is done before the run gives up on the reader. */
@@ -28,6 +36,39 @@ export interface PolicyRun {
   mergeTargetProblem?: string;
   /** Set when the reader stopped making progress. */
   stall?: string;
+  /** Fetches that failed (and handed their handle back) during the run. */
+  fetchFailures: number;
+  /** The most bytes resident after any writer step while the reader was idle. */
+  residentMaxBytes: number;
+}
+
+/**
+ * `MemorySpill` whose every `FETCH_FAILS_EVERY`-th fetch fails and hands its handle back, as
+ * the contract allows: a reader policy must put that handle back, not drop the entry.
+ */
+class FlakyFetchSpill implements BytesSpill {
+  readonly #inner = new MemorySpill();
+  fetches = 0;
+  failures = 0;
+
+  spill(chunks: Bytes[], handles: BytesFetch[]): void {
+    const inner: BytesFetch[] = [];
+    this.#inner.spill(chunks, inner);
+    handles.push(...inner.map((h) => this.#flaky(h)));
+  }
+
+  #flaky(handle: BytesFetch): BytesFetch {
+    return {
+      fetch: (): FetchResult => {
+        this.fetches += 1;
+        if (this.fetches % FETCH_FAILS_EVERY === 0) {
+          this.failures += 1;
+          return { ok: false, handle: this.#flaky(handle) };
+        }
+        return handle.fetch();
+      },
+    };
+  }
 }
 
 /**
@@ -36,7 +77,7 @@ export interface PolicyRun {
  * policy spills through an in-memory `MemorySpill`.
  */
 export function runPolicyScenario(factory: PolicyFactory, seed: number): PolicyRun {
-  const strategy = new MemorySpill();
+  const strategy = new FlakyFetchSpill();
   const [writerPolicy, readerPolicy] = policyPair(factory, strategy);
   const [writer, reader] = MergeQueue.newPair(new Buzzer(), writerPolicy, readerPolicy);
   const next = makeRng(seed);
@@ -44,6 +85,7 @@ export function runPolicyScenario(factory: PolicyFactory, seed: number): PolicyR
   const out: Bytes[] = [];
   let slab = BytesMut.alloc(SLAB_BYTES);
   let mergeTargetProblem: string | undefined;
+  let residentMaxBytes = 0;
   for (let step = 0; step < EXTENDS_PER_RUN; step += 1) {
     const pieceBytes = 1 + (next() % PIECE_BYTES_MAX);
     if (slab.length < pieceBytes || next() % 8 === 0) slab = BytesMut.alloc(SLAB_BYTES);
@@ -51,6 +93,7 @@ export function runPolicyScenario(factory: PolicyFactory, seed: number): PolicyR
     const piece = slab.extractTo(pieceBytes);
     written.push(piece.data.slice());
     guarded('the writer policy', () => writer.extend([piece]));
+    residentMaxBytes = Math.max(residentMaxBytes, writer.deque.residentBytes);
     const last = writer.deque.length > 0 ? writer.deque.get(writer.deque.length - 1) : undefined;
     if (mergeTargetProblem === undefined && last?.kind === 'paged') {
       mergeTargetProblem = `after extend #${step + 1} the last entry of ${writer.deque.length} is paged, so the next extend cannot merge into it`;
@@ -76,12 +119,14 @@ export function runPolicyScenario(factory: PolicyFactory, seed: number): PolicyR
     writtenBytes: concatBytes(written),
     deliveredBytes: concatBytes([...out.map((b) => b.data), ...rescued]),
     rescuedBytes: rescued.reduce((n, r) => n + r.length, 0),
+    fetchFailures: strategy.failures,
+    residentMaxBytes,
     ...(mergeTargetProblem === undefined ? {} : { mergeTargetProblem }),
     ...(stall === undefined ? {} : { stall }),
   };
 }
 
-function policyPair(factory: PolicyFactory, strategy: MemorySpill): [SpillPolicy, SpillPolicy] {
+function policyPair(factory: PolicyFactory, strategy: BytesSpill): [SpillPolicy, SpillPolicy] {
   let pair: unknown;
   try {
     pair = factory({ strategy });
@@ -111,8 +156,49 @@ function rescueLeftovers(reader: MergeQueue): Uint8Array[] {
       rescued.push(entry.bytes.data);
       continue;
     }
-    const result = entry.handle.fetch();
-    if (result.ok) rescued.push(...result.chunks.map((c) => c.data));
+    let handle = entry.handle;
+    for (let attempt = 0; attempt < RESCUE_ATTEMPTS_MAX; attempt += 1) {
+      const result = handle.fetch();
+      if (result.ok) {
+        rescued.push(...result.chunks.map((c) => c.data));
+        break;
+      }
+      handle = result.handle;
+    }
   }
   return rescued;
 }
+
+/** The knobs of a writer (and reader) policy, read off its public properties, when it has them. */
+export interface PairKnobs {
+  thresholdBytes: number;
+  headReserveBytes: number;
+  budgetBytes: number;
+}
+
+/** Threshold's and PrefetchPolicy's knobs as a policy pair exposes them, or `undefined` when its writer has none. */
+export function knobsOf(factory: PolicyFactory): PairKnobs | undefined {
+  let pair: unknown;
+  try {
+    pair = factory({ strategy: new MemorySpill() });
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(pair)) return undefined;
+  const [writer, reader] = pair as [Record<string, unknown> | undefined, Record<string, unknown> | undefined];
+  const bytes = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  if (!bytes(writer?.thresholdBytes) || !bytes(writer?.headReserveBytes)) return undefined;
+  const budget = reader?.budget;
+  return { thresholdBytes: writer.thresholdBytes, headReserveBytes: writer.headReserveBytes, budgetBytes: bytes(budget) ? budget : 0 };
+}
+
+/** The shipped pair (Threshold + PrefetchPolicy) with the given knobs, as a policy factory. */
+export function shippedPair(knobs: PairKnobs): PolicyFactory {
+  return ({ strategy }) => [
+    new Threshold(strategy, { thresholdBytes: knobs.thresholdBytes, headReserveBytes: knobs.headReserveBytes }),
+    new PrefetchPolicy(knobs.budgetBytes),
+  ];
+}
+
+/** The largest piece the scenario extends: the slack a bound allows for the entry just written. */
+export const SCENARIO_PIECE_BYTES_MAX = PIECE_BYTES_MAX;

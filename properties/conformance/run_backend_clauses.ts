@@ -14,7 +14,14 @@ export interface RunClauseOptions {
   onFactory?: (waiting: boolean) => void;
   /** Told about each directory made for the backend. */
   onDir?: (dir: string) => void;
+  /** Told after each backend call returns (the number of calls so far in this clause). */
+  onProgress?: (calls: number) => void;
+  /** How long the clause may take in all, however steadily the backend answers; default: 2 × timeoutMs. */
+  capMs?: number;
 }
+
+/** A clause may run this many times its no-progress limit in all (a slow backend still answering). */
+export const CLAUSE_CAP_FACTOR = 2;
 
 /**
  * Run one clause in this thread against a loaded module. Every outcome is a verdict: a throw,
@@ -44,22 +51,41 @@ async function judgeClause(module: BackendModule, clause: BackendClause, options
   if (notApplicable !== undefined) return { ...base, status: 'not-applicable', detail: notApplicable };
   const lab = new BackendLab(module);
   lab.onDir = options.onDir;
+  lab.onProgress = options.onProgress;
   let waitingOnFactory = false;
   lab.onFactory = (waiting) => {
     waitingOnFactory = waiting;
     options.onFactory?.(waiting);
   };
+  // Stuck is told from slow by progress: the limit restarts whenever a backend call returned.
   let timer: NodeJS.Timeout | undefined;
+  const startedAt = Date.now();
+  const capMs = options.capMs ?? options.timeoutMs * CLAUSE_CAP_FACTOR;
+  let seenCalls = 0;
+  let why = '';
   const timedOut = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), options.timeoutMs);
+    const check = (): void => {
+      const elapsed = Date.now() - startedAt;
+      if (elapsed >= capMs) {
+        why = `still answering after ${elapsed} ms (${lab.calls} backend calls made), past the ${capMs} ms a clause may take: too slow for these limits, not hung`;
+        resolve('timeout');
+      } else if (lab.calls === seenCalls) {
+        why = waitingOnFactory ? 'waiting for the factory to resolve' : 'waiting for the backend';
+        why = `no answer within ${options.timeoutMs} ms (${why})`;
+        resolve('timeout');
+      } else {
+        seenCalls = lab.calls;
+        timer = setTimeout(check, Math.min(options.timeoutMs, capMs - elapsed));
+      }
+    };
+    timer = setTimeout(check, Math.min(options.timeoutMs, capMs));
   });
   try {
     const checkOptions = { seed: options.seed, ...(options.example === undefined ? {} : { example: options.example }) };
     const outcome = await Promise.race([clause.check(lab, checkOptions).then(() => 'done' as const), timedOut]);
     if (outcome === 'timeout') {
       lab.abandon();
-      const where = waitingOnFactory ? 'waiting for the factory to resolve' : 'waiting for the backend';
-      return { ...base, status: 'timeout', detail: `no answer within ${options.timeoutMs} ms (${where})` };
+      return { ...base, status: 'timeout', detail: why };
     }
     await lab.close();
     return { ...base, status: 'held' };
@@ -103,7 +129,7 @@ export function selectClauses(ids: readonly string[] | undefined): BackendClause
 export async function runBackendClauses(
   module: BackendModule,
   clauses: readonly BackendClause[],
-  options: RunClauseOptions & { onStart?: (clause: BackendClause) => void; onVerdict?: (verdict: ClauseVerdict) => void },
+  options: RunClauseOptions & { onStart?: (clause: BackendClause) => void; afterClause?: () => Promise<void>; onVerdict?: (verdict: ClauseVerdict) => void },
 ): Promise<ClauseVerdict[]> {
   const verdicts: ClauseVerdict[] = [];
   let factoryHungIn: string | undefined;
@@ -123,6 +149,7 @@ export async function runBackendClauses(
       });
       if (verdict.status === 'timeout' && waiting) factoryHungIn = clause.id;
     }
+    await options.afterClause?.();
     verdicts.push(verdict);
     options.onVerdict?.(verdict);
   }

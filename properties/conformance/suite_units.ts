@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BytesSpill } from '../../src/spill.js';
 import { runSuite, SUITE_NAMES } from '../index.js';
+import { replaySeed } from '../run_suite.js';
+import { countingSpill } from './counting_spill.js';
 import { ArmedFaults } from './backend_lab.js';
 import { type BackendModule, describeThrown } from './backend_module.js';
 import { backendArgument } from '../process_backend/exec_specifier.js';
@@ -21,6 +23,10 @@ export interface SuiteUnitOptions {
   runs: number;
   /** runSuite stops generating new runs after this long (reported as held, with fewer runs). */
   timeLimitMs: number;
+  /** Told as the backend answers calls, so a slow backend is not taken for a stuck one. */
+  onProgress?: (calls: number) => void;
+  /** Replay this one case (`seed` is its seed) instead of searching: the check that a failure reproduces. */
+  replayPath?: string;
 }
 
 /**
@@ -43,15 +49,29 @@ export async function runSuiteUnit(module: BackendModule, moduleSpecifier: strin
     dirs.push(dir);
     const spill = await module.factory({ dir, faults: new ArmedFaults() });
     made.push(spill);
-    return spill;
+    return options.onProgress === undefined ? spill : countingSpill(spill, tally);
   };
+  const tally = { calls: 0, onCall: options.onProgress };
   try {
+    if (options.replayPath !== undefined) {
+      const replayed = await replaySeed(name, { seed: options.seed, path: options.replayPath, makeStrategy });
+      const violation = replayed.outcome.violation;
+      if (violation === undefined) return { ...base, status: 'held' };
+      return { ...base, status: 'broken', detail: `${violation.rule}: ${violation.message}`, suiteCase: { seed: options.seed, path: options.replayPath } };
+    }
     const result = await runSuite(name, { runs: options.runs, seed: options.seed, makeStrategy, backendPath: moduleSpecifier, timeLimitMs: options.timeLimitMs });
     if (result.ok) return { ...base, status: 'held' };
     const failure = result.failure;
     if (failure === undefined) return { ...base, status: 'broken', detail: 'the suite failed without a counterexample', replay: `spillsim validate ${backendArgument(moduleSpecifier)} --seed ${options.seed}` };
     const shrunk = failure.shrunk.slice(0, SHRUNK_LINES_SHOWN_MAX).join('\n        ');
-    return { ...base, status: 'broken', detail: `${failure.violation.rule}: ${failure.violation.message}\n        ${shrunk}`, replay: failure.replay };
+    const more = failure.shrunk.length > SHRUNK_LINES_SHOWN_MAX ? `\n        … ${failure.shrunk.length - SHRUNK_LINES_SHOWN_MAX} more lines: the replay command prints the whole trace` : '';
+    return {
+      ...base,
+      status: 'broken',
+      detail: `${failure.violation.rule}: ${failure.violation.message}\n        ${shrunk}${more}`,
+      replay: failure.replay,
+      suiteCase: { seed: failure.seed, path: failure.path },
+    };
   } catch (error) {
     return { ...base, status: 'broken', detail: `the suite stopped: ${describeThrown(error)}`, replay: `spillsim validate ${backendArgument(moduleSpecifier)} --seed ${options.seed}` };
   } finally {

@@ -4,13 +4,22 @@ import { type DifferentialResult } from './differential.js';
 import { runIsolated } from './isolated_runner.js';
 import type { WorkerJob } from './worker_protocol.js';
 import { POLICY_CLAUSES } from './policy_clauses.js';
-import { selectClauses } from './run_backend_clauses.js';
+import { BACKEND_CLAUSE_IDS } from './backend_clauses.js';
+import { CLAUSE_CAP_FACTOR, selectClauses } from './run_backend_clauses.js';
 import { SUITE_RUNS_DEFAULT, SUITE_UNIT_PREFIX, SUITE_UNITS } from './suite_units.js';
 
 /** Seed used when none is given, so a plain `spillsim validate` repeats exactly. */
 export const SEED_DEFAULT = 42;
-/** Per clause; generous because a real file backend on a busy disk is slow, not broken. */
+/**
+ * How long a clause may go without the backend answering a call before it counts as stuck;
+ * generous because a real file backend on a busy disk is slow, not broken. A clause may take
+ * `CLAUSE_CAP_FACTOR` times this in all while the backend keeps answering.
+ */
 export const CLAUSE_TIMEOUT_MS_DEFAULT = 10_000;
+/** The largest time limit a timer can hold (2^31 - 1 ms, about 24.8 days). */
+export const TIMEOUT_MS_MAX = 2 ** 31 - 1;
+/** Clauses cut off (stuck, too slow, killed) before the rest are skipped: a hostile module costs at most this many limits. */
+export const CLAUSE_CUT_OFFS_MAX = 2;
 
 export interface ValidateOptions {
   seed?: number;
@@ -21,6 +30,8 @@ export interface ValidateOptions {
   example?: unknown;
   /** Told about each verdict as soon as it is known. */
   onVerdict?: (verdict: ClauseVerdict) => void;
+  /** When the whole run must end (epoch ms); clauses not run by then are not applicable (skipped). */
+  deadline?: number;
 }
 
 /**
@@ -35,9 +46,10 @@ export async function validateBackend(moduleSpecifier: string, options: Validate
     units: clauses.map((c) => c.id),
     seed: options.seed ?? SEED_DEFAULT,
     timeoutMs: options.timeoutMs ?? CLAUSE_TIMEOUT_MS_DEFAULT,
+    unitCapMs: (options.timeoutMs ?? CLAUSE_TIMEOUT_MS_DEFAULT) * CLAUSE_CAP_FACTOR,
     ...(options.example === undefined ? {} : { example: options.example }),
   };
-  return runClauseJob(job, clauses, options.onVerdict);
+  return runClauseJob(job, clauses, options.onVerdict, options.deadline);
 }
 
 /** Run a job whose units are clauses; a unit cut off by the time limit becomes a timeout verdict. */
@@ -45,19 +57,24 @@ async function runClauseJob(
   job: WorkerJob,
   clauses: readonly Pick<ClauseVerdict, 'id' | 'level' | 'title'>[],
   onVerdict: ((verdict: ClauseVerdict) => void) | undefined,
+  deadline?: number,
 ): Promise<ClauseVerdict[]> {
+  const base = (unit: string): Pick<ClauseVerdict, 'id' | 'level' | 'title'> => {
+    const clause = clauses.find((c) => c.id === unit)!;
+    return { id: clause.id, level: clause.level, title: clause.title };
+  };
   const results = await runIsolated<ClauseVerdict>(job, {
-    timeoutResult: (unit, detail) => {
-      const clause = clauses.find((c) => c.id === unit)!;
-      return { id: clause.id, level: clause.level, title: clause.title, status: 'timeout', detail };
-    },
+    cutOffsMax: CLAUSE_CUT_OFFS_MAX,
+    ...(deadline === undefined ? {} : { deadline }),
+    skippedResult: (unit, detail) => ({ ...base(unit), status: 'not-applicable', detail }),
+    timeoutResult: (unit, detail) => ({ ...base(unit), status: 'timeout', detail }),
     ...(onVerdict === undefined ? {} : { onResult: (_unit: string, verdict: ClauseVerdict) => onVerdict(verdict) }),
   });
   return clauses.map((c) => results.get(c.id)!);
 }
 
-/** Per property suite: generating runs gets half, shrinking a failure the rest. */
-export const SUITE_TIMEOUT_MS_DEFAULT = 60_000;
+/** Per property suite in all (generating runs, then shrinking a failure), however steadily the backend answers. */
+export const SUITE_TIMEOUT_MS_DEFAULT = 30_000;
 
 /**
  * Run the property suites with the backend under the queue (wrapped by the fault injector),
@@ -65,7 +82,17 @@ export const SUITE_TIMEOUT_MS_DEFAULT = 60_000;
  */
 export async function validateSuites(
   moduleSpecifier: string,
-  options: { seed?: number; runs?: number; timeoutMs?: number; after?: readonly ClauseVerdict[]; onVerdict?: (verdict: ClauseVerdict) => void } = {},
+  options: {
+    seed?: number;
+    runs?: number;
+    /** No progress for this long: stuck (default: the clause limit). */
+    timeoutMs?: number;
+    /** A suite in all (default `SUITE_TIMEOUT_MS_DEFAULT`). */
+    capMs?: number;
+    after?: readonly ClauseVerdict[];
+    onVerdict?: (verdict: ClauseVerdict) => void;
+    deadline?: number;
+  } = {},
 ): Promise<ClauseVerdict[]> {
   // A backend that already hung on a clause would hang each suite the same way, for a suite's
   // whole time limit: report that instead of waiting it out nine times.
@@ -83,10 +110,15 @@ export async function validateSuites(
       module: moduleSpecifier,
       units: SUITE_UNITS.slice(),
       seed: options.seed ?? SEED_DEFAULT,
-      timeoutMs: options.timeoutMs ?? SUITE_TIMEOUT_MS_DEFAULT,
+      timeoutMs: options.timeoutMs ?? CLAUSE_TIMEOUT_MS_DEFAULT,
+      unitCapMs: options.capMs ?? SUITE_TIMEOUT_MS_DEFAULT,
       runs: options.runs ?? SUITE_RUNS_DEFAULT,
     },
     {
+      // One suite cut off: the others would be cut off the same way, each for its whole limit.
+      cutOffsMax: 1,
+      ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+      skippedResult: (unit, detail) => ({ ...suiteBase(unit), status: 'not-applicable', detail }),
       timeoutResult: (unit, detail) => ({ ...suiteBase(unit), status: 'timeout', detail, replay: `spillsim validate ${backendArgument(moduleSpecifier)} --seed ${options.seed ?? SEED_DEFAULT}` }),
       ...(options.onVerdict === undefined ? {} : { onResult: (_unit: string, verdict: ClauseVerdict) => options.onVerdict!(verdict) }),
     },
@@ -106,6 +138,7 @@ export async function validatePolicy(moduleSpecifier: string, options: Omit<Vali
     units: POLICY_CLAUSES.map((c) => c.id),
     seed: options.seed ?? SEED_DEFAULT,
     timeoutMs: options.timeoutMs ?? CLAUSE_TIMEOUT_MS_DEFAULT,
+    unitCapMs: (options.timeoutMs ?? CLAUSE_TIMEOUT_MS_DEFAULT) * CLAUSE_CAP_FACTOR,
   };
   return runClauseJob(job, POLICY_CLAUSES, options.onVerdict);
 }
@@ -128,4 +161,130 @@ export async function validateDifferential(moduleSpecifier: string, options: Pic
 /** 0 when every clause held or does not apply, 1 when one is broken or timed out. */
 export function exitCodeOf(verdicts: readonly ClauseVerdict[]): 0 | 1 {
   return verdicts.some((v) => v.status === 'broken' || v.status === 'timeout') ? 1 : 0;
+}
+
+/** The clause that a failure which does not reproduce in a fresh instance breaks. */
+export const NO_HIDDEN_STATE_ID = 'determinism.no-hidden-state';
+
+/**
+ * Replay each broken verdict alone in a fresh worker, with a fresh instance of the module (a
+ * clause with its recorded example, a suite with its shrunk case). One that does not fail
+ * again failed because of state outside the replayed commands: it stays broken, says so in
+ * plain words, and `determinism.no-hidden-state` is broken with it. Returns the verdicts,
+ * amended.
+ */
+export async function confirmReproduces(
+  moduleSpecifier: string,
+  verdicts: readonly ClauseVerdict[],
+  options: { seed?: number; timeoutMs?: number; deadline?: number } = {},
+): Promise<ClauseVerdict[]> {
+  const seed = options.seed ?? SEED_DEFAULT;
+  const timeoutMs = options.timeoutMs ?? CLAUSE_TIMEOUT_MS_DEFAULT;
+  const broken = verdicts.filter((v) => v.status === 'broken' && v.id !== NO_HIDDEN_STATE_ID);
+  if (broken.length === 0) return verdicts.slice();
+  // One fresh worker (a fresh module instance) for the clauses, one for the suites: each
+  // replays only the broken units, so nothing that ran before them in this run is there.
+  const clauses = broken.filter((v) => BACKEND_CLAUSE_IDS.includes(v.id));
+  const suites = broken.filter((v) => v.id.startsWith(SUITE_UNIT_PREFIX) && v.suiteCase !== undefined);
+  const again = new Map<string, ClauseVerdict>();
+  if (clauses.length > 0) {
+    const example = clauses.find((v) => v.example !== undefined)?.example;
+    const replayed = await validateBackend(moduleSpecifier, {
+      seed,
+      timeoutMs,
+      clauseIds: clauses.map((v) => v.id),
+      ...(example === undefined ? {} : { example }),
+      ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+    });
+    for (const v of replayed) again.set(v.id, v);
+  }
+  if (suites.length > 0) {
+    const results = await runIsolated<ClauseVerdict>(
+      {
+        kind: 'suites',
+        module: moduleSpecifier,
+        units: suites.map((v) => v.id),
+        seed,
+        timeoutMs,
+        unitCapMs: SUITE_TIMEOUT_MS_DEFAULT,
+        runs: 1,
+        replayCases: Object.fromEntries(suites.map((v) => [v.id, v.suiteCase!])),
+      },
+      {
+        cutOffsMax: 1,
+        ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+        skippedResult: (unit, detail) => ({ ...suiteBase(unit), status: 'not-applicable', detail }),
+        timeoutResult: (unit, detail) => ({ ...suiteBase(unit), status: 'timeout', detail }),
+      },
+    );
+    for (const [id, v] of results) again.set(id, v);
+  }
+  const stray: string[] = [];
+  const out = verdicts.map((verdict) => {
+    const replayed = again.get(verdict.id);
+    if (verdict.status !== 'broken' || replayed === undefined) return verdict;
+    if (replayed.status === 'broken') return { ...verdict, reproduced: true };
+    // Cut off or skipped (the budget): not known either way, so the verdict stands as found.
+    if (replayed.status !== 'held') return verdict;
+    stray.push(verdict.id);
+    return {
+      ...verdict,
+      reproduced: false,
+      detail: `${verdict.detail ?? ''}\n      NOT REPRODUCED: replayed alone in a fresh worker with a fresh instance of the module, it did not fail. What made it fail is state outside the replayed commands (a process-wide counter, a timer, files left behind); the whole run reproduces it: spillsim validate ${moduleSpecifier} --seed ${seed}`,
+      replay: `spillsim validate ${moduleSpecifier} --seed ${seed}`,
+    };
+  });
+  if (stray.length === 0) return out;
+  const at = out.findIndex((v) => v.id === NO_HIDDEN_STATE_ID);
+  const hidden: ClauseVerdict = {
+    id: NO_HIDDEN_STATE_ID,
+    level: 'required',
+    title: out[at]?.title ?? 'two instances used in turn keep their data apart (no global state, no clock-based names)',
+    status: 'broken',
+    detail: `${stray.join(', ')} failed in this run but not when replayed alone in a fresh worker with a fresh module instance: the backend keeps state outside its instance (shared by every instance in the process), so its failures depend on what ran before`,
+    replay: `spillsim validate ${moduleSpecifier} --seed ${seed}`,
+  };
+  if (at >= 0) out[at] = hidden;
+  else out.push(hidden);
+  return out;
+}
+
+export interface ValidateAllOptions extends Omit<ValidateOptions, 'clauseIds'> {
+  clauseIds?: readonly string[];
+  /** Run the property suites after the clauses (default true; never with a clause subset). */
+  suites?: boolean;
+  runs?: number;
+  /** The whole run (clauses, suites, fresh-worker replays) in ms; what is left when it is spent is skipped (not applicable). */
+  budgetMs?: number;
+}
+
+/**
+ * The whole run's default budget: a hostile module costs at most this; a correct one needs a few
+ * seconds. Units not run when it is spent are reported not applicable (skipped), never held.
+ */
+export const RUN_BUDGET_MS_DEFAULT = 50_000;
+
+/**
+ * Everything `spillsim validate MODULE` runs, in order: the clauses, then (without a clause
+ * subset) the property suites, then every failure replayed in a fresh worker. `describeBackend`
+ * with a module path runs exactly this, so both give the same verdicts.
+ */
+export async function validateModule(moduleSpecifier: string, options: ValidateAllOptions = {}): Promise<ClauseVerdict[]> {
+  const seed = options.seed ?? SEED_DEFAULT;
+  const deadline = Date.now() + (options.budgetMs ?? RUN_BUDGET_MS_DEFAULT);
+  const verdicts = await validateBackend(moduleSpecifier, { ...options, deadline });
+  const withSuites = (options.suites ?? true) && (options.clauseIds === undefined || options.clauseIds.length === 0);
+  if (withSuites) {
+    verdicts.push(
+      ...(await validateSuites(moduleSpecifier, {
+        seed,
+        ...(options.runs === undefined ? {} : { runs: options.runs }),
+        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+        after: verdicts,
+        deadline,
+        ...(options.onVerdict === undefined ? {} : { onVerdict: options.onVerdict }),
+      })),
+    );
+  }
+  return confirmReproduces(moduleSpecifier, verdicts, { seed, deadline, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) });
 }

@@ -4,10 +4,42 @@
  * unit a hang belongs to and can restart a fresh worker at the next one.
  */
 export type WorkerJob =
-  | { kind: 'backend-clauses'; module: string; units: string[]; seed: number; timeoutMs: number; example?: unknown }
-  | { kind: 'policy-clauses'; module: string; units: string[]; seed: number; timeoutMs: number }
-  | { kind: 'differential'; module: string; units: string[]; seed: number; timeoutMs: number }
-  | { kind: 'suites'; module: string; units: string[]; seed: number; timeoutMs: number; runs: number };
+  | ({ kind: 'backend-clauses'; example?: unknown } & JobBase)
+  | ({ kind: 'policy-clauses' } & JobBase)
+  | ({ kind: 'differential' } & JobBase)
+  | ({ kind: 'suites'; runs: number; replayCases?: Record<string, { seed: number; path: string }> } & JobBase)
+  /** `spillsim check --backend`: one unit per suite, run by checkSuites with the module as storage. */
+  | ({ kind: 'check'; check: IsolatedCheckOptions } & JobBase)
+  /** `spillsim replay --backend` (or a fixture saved over a backend): one unit, `replay`. */
+  | ({ kind: 'replay'; replay: IsolatedReplayRequest } & JobBase);
+
+/** What `check` passes to the worker: its options, without the callbacks and the storage factory. */
+export interface IsolatedCheckOptions {
+  seed: number;
+  runs?: number;
+  variant?: string;
+  timeLimitMs?: number;
+  exampleDb?: boolean;
+  saveFailuresDir?: string;
+}
+
+/** A replay from a failure's seed and path, or of a saved fixture. */
+export type IsolatedReplayRequest =
+  | { mode: 'seed'; property: string; seed: number; path: string; variant?: string }
+  | { mode: 'fixture'; name: string; value: unknown; variant?: string };
+
+/**
+ * What every job says. `timeoutMs` is how long a unit may go without progress (a backend call
+ * returning) before it counts as stuck; `unitCapMs`, when set, is how long a unit may take in
+ * all, however steadily it answers.
+ */
+export interface JobBase {
+  module: string;
+  units: string[];
+  seed: number;
+  timeoutMs: number;
+  unitCapMs?: number;
+}
 
 export type WorkerMessage =
   | { type: 'loaded' }
@@ -16,5 +48,9 @@ export type WorkerMessage =
   | { type: 'factory'; waiting: boolean }
   | { type: 'dir'; path: string }
   | { type: 'child'; pid: number; alive: boolean }
+  /** The backend answered another call: it is slow, not stuck. `calls` counts this unit's calls. */
+  | { type: 'progress'; calls: number }
+  /** The backend wrote more than the worker lets it to stdout/stderr during this unit. */
+  | { type: 'flood'; bytes: number }
   | { type: 'result'; unit: string; result: unknown }
   | { type: 'done' };

@@ -1,0 +1,135 @@
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runMain } from './support/run_main.js';
+import { ExampleDb } from '../properties/example_db.js';
+import { makeFixture } from '../properties/fixture.js';
+import { runSuite } from '../properties/run_suite.js';
+
+interface JsonReport {
+  exitCode: number;
+  reports: { verdicts: { id: string; status: string; detail?: string }[] }[];
+}
+
+const verdictsOf = (stdout: string): JsonReport['reports'][0]['verdicts'] => (JSON.parse(stdout) as JsonReport).reports[0]!.verdicts;
+
+describe('hostile backends: a one-line reason each, never exit 0, never a stack trace or a hang', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['exits.mjs', ['--clause', 'fetch.exact-bytes'], /^the backend called process\.exit\(3\): the worker ended in the middle of the unit$/],
+    ['floods-stdout.mjs', ['--clause', 'spill.large-chunk'], /^the backend flooded its output: [\d.]+ MiB written to stdout\/stderr in one unit \(at most 4 MiB\), so the worker was stopped$/],
+    ['rejects-later.mjs', ['--clause', 'fetch.exact-bytes'], /^the backend left an unhandled promise rejection: Error: background flush failed/],
+    ['timer-throws.mjs', ['--clause', 'fetch.exact-bytes'], /^the backend threw from a callback of its own \(a timer or an event\), outside any call: Error: compaction failed/],
+    ['loops-always.mjs', ['--clause', 'spill.makes-progress', '--timeout-ms', '1000'], /^no answer within 1000 ms: no backend call returned in that time \(0 made before\), a loop or a hang, so the worker was stopped$/],
+  ];
+  for (const [module, args, reason] of cases) {
+    it(`${module}: ${reason.source.slice(1, 50)}…`, async () => {
+      const { code, stdout, stderr } = await runMain(['validate', `fixtures/backends/hostile/${module}`, '--json', ...args]);
+      expect(stderr).toBe('');
+      expect(code).toBe(1);
+      const [verdict] = verdictsOf(stdout);
+      expect(['broken', 'timeout']).toContain(verdict!.status);
+      expect(verdict!.detail).toMatch(reason);
+    });
+  }
+
+  it('a module that loops in every call: two clauses cut off, the rest skipped (not a time limit each)', async () => {
+    const { code, stdout } = await runMain(['validate', 'fixtures/backends/hostile/loops-always.mjs', '--json', '--timeout-ms', '1000']);
+    expect(code).toBe(1);
+    const verdicts = verdictsOf(stdout);
+    expect(verdicts.filter((v) => v.status === 'timeout' && v.detail?.startsWith('no answer within'))).toHaveLength(2);
+    expect(verdicts.filter((v) => v.detail?.startsWith('skipped: the backend was already cut off in spill.makes-progress and spill.drains-front')).length).toBeGreaterThan(20);
+    expect(verdicts.some((v) => v.status === 'held')).toBe(false);
+  });
+
+  it('a slow backend that keeps answering is not hung: the limit is on progress, not on the clock', async () => {
+    // 20 ms per call and a 3 s limit: spill.huge-list makes over 200 calls (4 s in all), each in time.
+    process.env.LATENCY_MS = '20';
+    try {
+      const { code, stdout } = await runMain(['validate', 'fixtures/cases/backends/slow-correct.mjs', '--json', '--clause', 'spill.huge-list', '--timeout-ms', '3000']);
+      expect(verdictsOf(stdout)[0]).toMatchObject({ status: 'held' });
+      expect(code).toBe(0);
+    } finally {
+      delete process.env.LATENCY_MS;
+    }
+  });
+});
+
+describe('knobs of the kit are checked before any backend runs', () => {
+  it('a bad --example, an impossible --timeout-ms, a class as the default export: exit 2, one line', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--clause', 'fetch.any-order', '--example', '{"lengthsBytes":[1,2],"fetchOrder":[0,0]}'], /--example: fetchOrder names handle 0 twice/],
+      [['--clause', 'fetch.any-order', '--example', '{"lengthsBytes":["7"],"fetchOrder":[0]}'], /--example: lengthsBytes\[0\] is "7"/],
+      [['--clause', 'fetch.any-order', '--example', '{"lengthsBytes":[99999999999],"fetchOrder":[0]}'], /--example: lengthsBytes\[0\] is 99999999999; each length is a whole number of bytes from 0 to/],
+      [['--clause', 'spill.empty-list', '--example', '{}'], /spill\.empty-list draws no random cases/],
+      [['--timeout-ms', '99999999999'], /--timeout-ms must be from 1 to 2147483647/],
+    ];
+    for (const [args, reason] of cases) {
+      const { code, stdout, stderr } = await runMain(['validate', 'fixtures/backends/memory.mjs', ...args]);
+      expect(code, args.join(' ')).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(stderr).toMatch(reason);
+    }
+  });
+
+  it('the example database keys a failure by its backend: another backend never replays it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'spillsim-exdb-'));
+    const db = new ExampleDb(root);
+    const result = await runSuite('ordering', { variant: 'broken-prefetch-out-of-order', runs: 50, seed: 1 });
+    expect(result.failure).toBeDefined();
+    db.save(makeFixture('ordering', 'broken-prefetch-out-of-order', result.failure!, 'fixtures/backends/a.mjs'));
+    db.save(makeFixture('ordering', 'broken-prefetch-out-of-order', result.failure!));
+    expect(readdirSync(db.dir)).toHaveLength(2);
+    expect(db.entries('ordering', 'broken-prefetch-out-of-order', 'fixtures/backends/a.mjs')).toHaveLength(1);
+    expect(db.entries('ordering', 'broken-prefetch-out-of-order', 'fixtures/backends/b.mjs')).toHaveLength(0);
+    const plain = db.entries('ordering', 'broken-prefetch-out-of-order');
+    expect(plain).toHaveLength(1);
+    expect(JSON.parse(readFileSync(plain[0]!.path, 'utf8')).backend).toBeUndefined();
+  });
+});
+
+describe('check --backend and replay --backend run the backend isolated, as validate does', () => {
+  it('check: process.exit and a throwing timer are one line each and exit 1', async () => {
+    const cases: [string, RegExp][] = [
+      ['exits.mjs', /^FAILED ordering: the backend called process\.exit\(3\)/m],
+      ['timer-throws.mjs', /^FAILED ordering: the backend threw from a callback of its own/m],
+    ];
+    for (const [module, line] of cases) {
+      const { code, stdout, stderr } = await runMain(['check', '--backend', `fixtures/backends/hostile/${module}`, '--suite', 'ordering', '--seed', '1', '--runs', '5', '--no-example-db']);
+      expect(code, module).toBe(1);
+      expect(stdout).toMatch(line);
+      expect(`${stdout}${stderr}`).not.toMatch(/\n\s+at .*:\d+/);
+    }
+  });
+
+  it('check: a correct backend still holds', async () => {
+    const { code, stdout } = await runMain(['check', '--backend', 'fixtures/backends/memory.mjs', '--suite', 'ordering', '--seed', '1', '--runs', '5', '--no-example-db']);
+    expect(stdout).toMatch(/ordering +5 +\d+ +.* held/);
+    expect(code).toBe(0);
+  });
+
+  it('replay: a backend that exits is one line on stderr and exit 1; a correct one replays the trace', async () => {
+    const found = await runSuite('ordering', { variant: 'broken-prefetch-out-of-order', runs: 50, seed: 1 });
+    const { seed, path } = found.failure!;
+    const bad = await runMain(['replay', '--property', 'ordering', '--variant', 'broken-prefetch-out-of-order', '--seed', String(seed), '--path', path, '--backend', 'fixtures/backends/hostile/exits.mjs']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim()).toMatch(/^spillsim replay: the backend called process\.exit\(3\)/);
+    const good = await runMain(['replay', '--property', 'ordering', '--variant', 'broken-prefetch-out-of-order', '--seed', String(seed), '--path', path, '--backend', 'fixtures/backends/memory.mjs']);
+    expect(good.code).toBe(1);
+    expect(good.stdout).toMatch(/BROKE rule/);
+  });
+
+  it('a check failure from process-wide state is said not to reproduce, and so is its saved fixture: never "now passes"', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spillsim-hidden-'));
+    const checked = await runMain(['check', '--backend', 'fixtures/cases/backends/hidden-global-counter.mjs', '--suite', 'exhaustive', '--seed', '1', '--save-failures', dir, '--no-example-db']);
+    expect(checked.code).toBe(1);
+    expect(checked.stdout).toMatch(/^NOT REPRODUCED: replayed alone in a fresh worker with a fresh instance of fixtures\/cases\/backends\/hidden-global-counter\.mjs, it did not fail/m);
+    const [saved] = readdirSync(dir);
+    expect(JSON.parse(readFileSync(join(dir, saved!), 'utf8')).reproducedAlone).toBe(false);
+    const replayed = await runMain(['replay', join(dir, saved!)]);
+    expect(replayed.code).toBe(1);
+    expect(replayed.stdout).toContain(': did not reproduce: as when it was saved, it does not fail alone in a fresh instance');
+    expect(replayed.stdout).not.toContain('now passes');
+  });
+});
