@@ -93,6 +93,14 @@ describe('a child that misbehaves mid-call gets a one-line verdict, never a cras
   });
 });
 
+it('fds.closed counts the child\'s descriptors: a child that leaks one per fetch is caught, the pipes spillsim talks over are not blamed', async () => {
+  const [leaks] = await validateBackend('exec:node fixtures/backends/exec/leaks-fd.mjs', { clauseIds: ['fds.closed'] });
+  expect(leaks!.status).toBe('broken');
+  expect(leaks!.detail!.split('\n')[0]).toMatch(/^after every handle was fetched, \d+ descriptors \(fd \d+ -> \/dev\/null, /);
+  const [adapter] = await validateBackend(`exec:${NODE_ADAPTER}`, { clauseIds: ['fds.closed', 'fds.bounded'] });
+  expect(adapter!.status).toBe('held');
+});
+
 describe('--exec input is checked before anything starts', () => {
   it('a program that does not exist is bad input (exit 2, one line)', async () => {
     const { code, stderr } = await runMain(['validate', '--exec', './no-such-backend --flag']);

@@ -5,6 +5,7 @@ import { SpillsimError } from '../../src/errors.js';
 import { describeFsError } from '../json_file.js';
 import type { BytesSpill } from '../../src/spill.js';
 import type { SpillPolicy } from '../../src/spill_policy.js';
+import type { FdSnapshot } from './fd_probe.js';
 
 /**
  * Optional capabilities a backend module declares in its named export `supports`. A clause
@@ -61,6 +62,12 @@ export interface BackendModule {
    * log (the child's stderr) for the verdict, and what went wrong ending it, if anything.
    */
   endClause?: () => { log: string; problem?: string };
+  /**
+   * The open descriptors of the process the backend runs in, for the `fds.*` clauses. Absent: this
+   * process (`/proc/self/fd`). A backend in a child process answers with the child's, less the
+   * ones it had when it started (its stdio), so the pipes spillsim talks over are not blamed on it.
+   */
+  descriptors?: () => FdSnapshot | undefined;
 }
 
 /** What a policy factory receives: the storage its writer policy spills through. */

@@ -12,17 +12,17 @@ export const FD_SETTLE_MS = 20;
  * cannot be read, so a clause says "not applicable" instead of "held". Descriptors are
  * process-wide: this counts the backend's in the worker thread running the clause.
  */
-export function fdSnapshot(): FdSnapshot | undefined {
+export function fdSnapshot(fdDir: string = FD_DIR): FdSnapshot | undefined {
   let names: string[];
   try {
-    names = readdirSync(FD_DIR);
+    names = readdirSync(fdDir);
   } catch {
     return undefined;
   }
   const out: FdSnapshot = new Map();
   for (const name of names) {
     try {
-      out.set(Number(name), readlinkSync(`${FD_DIR}/${name}`));
+      out.set(Number(name), readlinkSync(`${fdDir}/${name}`));
     } catch {
       // Closed between the listing and the look (the listing's own descriptor, for one).
     }
@@ -39,13 +39,13 @@ export function newFds(before: FdSnapshot, after: FdSnapshot): [number, string][
  * Descriptors opened since `before` and still open after a short pause (so one another thread of
  * this process opened for a moment is not blamed on the backend).
  */
-export async function fdsStillOpen(before: FdSnapshot): Promise<[number, string][]> {
-  const first = fdSnapshot();
+export async function fdsStillOpen(before: FdSnapshot, snapshot: () => FdSnapshot | undefined = fdSnapshot): Promise<[number, string][]> {
+  const first = snapshot();
   if (first === undefined) return [];
   const suspects = newFds(before, first);
   if (suspects.length === 0) return [];
   await new Promise((resolve) => setTimeout(resolve, FD_SETTLE_MS));
-  const second = fdSnapshot() ?? new Map<number, string>();
+  const second = snapshot() ?? new Map<number, string>();
   return suspects.filter(([fd, target]) => second.get(fd) === target);
 }
 

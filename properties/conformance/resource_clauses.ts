@@ -4,7 +4,7 @@ import type { Bytes } from '../../src/bytes.js';
 import type { BytesFetch } from '../../src/spill.js';
 import type { BackendLab, LabInstance } from './backend_lab.js';
 import { ClauseBroken, ClauseNotApplicable, type ClauseSpec } from './clause.js';
-import { describeFds, fdSnapshot, fdsStillOpen, newFds } from './fd_probe.js';
+import { describeFds, type FdSnapshot, fdSnapshot, fdsStillOpen, newFds } from './fd_probe.js';
 import type { FsFaultPlan } from './fault_fs.js';
 import { byteDiff, makeRng, sameBytes, sampleChunks } from './sample_chunks.js';
 
@@ -142,23 +142,30 @@ const filesRemoved: BackendClause = {
   },
 };
 
+/** Where the backend's descriptors are counted: its module says (a child process), else this process. */
+function descriptorsOf(lab: BackendLab): () => FdSnapshot | undefined {
+  const own = lab.module.descriptors;
+  return own === undefined ? () => fdSnapshot() : () => own();
+}
+
 const fdsClosed: BackendClause = {
   id: 'fds.closed',
   level: 'required',
   title: 'no file descriptor the backend opened is still open once every handle is fetched (after failures and retries too), nor after dispose',
   async check(lab, { seed }) {
-    const before = fdSnapshot();
+    const snapshot = descriptorsOf(lab);
+    const before = snapshot();
     if (before === undefined) throw new ClauseNotApplicable('open descriptors cannot be counted here (no /proc/self/fd)');
     const instance = await lab.open();
     scene(() => runWithFaults(lab, instance, seed));
-    const afterFetch = await fdsStillOpen(before);
+    const afterFetch = await fdsStillOpen(before, snapshot);
     if (afterFetch.length > 0) throw new ClauseBroken(`after every handle was fetched, ${describeFds(afterFetch)} the backend opened are still open`);
     const second = await lab.open();
     const handles = scene(() => spillInCalls(lab, second, sampleChunks(seed + 1, RUN_LENGTHS_BYTES).chunks, RUN_CHUNKS_PER_CALL));
     scene(() => handles.slice(0, handles.length / 2).forEach((handle, k) => lab.fetchBytes(handle, `handle ${k}`)));
     const problem = await lab.closeInstance(second);
     if (problem !== undefined) throw new ClauseBroken(problem);
-    const afterDispose = await fdsStillOpen(before);
+    const afterDispose = await fdsStillOpen(before, snapshot);
     if (afterDispose.length > 0) throw new ClauseBroken(`after dispose with handles unfetched, ${describeFds(afterDispose)} the backend opened are still open`);
   },
 };
@@ -168,14 +175,15 @@ const fdsBounded: BackendClause = {
   level: 'required',
   title: `with ${OUTSTANDING_BATCHES} batches outstanding (spilled, not fetched) the backend holds at most ${OPEN_FDS_MAX} descriptors open`,
   async check(lab, { seed }) {
-    const before = fdSnapshot();
+    const snapshot = descriptorsOf(lab);
+    const before = snapshot();
     if (before === undefined) throw new ClauseNotApplicable('open descriptors cannot be counted here (no /proc/self/fd)');
     const instance = await lab.open();
     const sample = sampleChunks(seed, [8, 8]);
     const batches: BytesFetch[][] = [];
     let peak = 0;
     const measure = (when: string): void => {
-      const now = fdSnapshot();
+      const now = snapshot();
       const open = now === undefined ? 0 : newFds(before, now).length;
       peak = Math.max(peak, open);
       if (open > OPEN_FDS_MAX) throw new ClauseBroken(`${when}, the backend holds ${open} descriptors open (at most ${OPEN_FDS_MAX}): one per outstanding batch, so a long spill runs out of descriptors`);

@@ -5,6 +5,7 @@ import type { BackendContext, BackendModule, FaultSwitches, Supports } from '../
 import { BackendChild, type ChildReady } from './backend_child.js';
 import { splitCommandLine } from './exec_specifier.js';
 import { Answer, FAULT_FAIL_READ, FAULT_FAIL_WRITE, FrameWriter, ProtocolError, Request } from './protocol.js';
+import { type FdSnapshot, fdSnapshot } from '../conformance/fd_probe.js';
 
 /** Per request, when nobody says otherwise (the validator passes its clause time limit). */
 export const CALL_TIMEOUT_MS_DEFAULT = 10_000;
@@ -66,6 +67,7 @@ class ChildPool {
   #current: BackendChild | undefined;
   #nextInstance = 1;
   #log = '';
+  readonly #startedWith = new WeakMap<BackendChild, FdSnapshot>();
 
   constructor(argv: readonly string[], timeoutMs: number, declared: ChildReady) {
     this.#argv = argv;
@@ -82,7 +84,21 @@ class ChildPool {
       dispose: (spill) => this.close(spill as ExecSpill),
       endClause: () => this.endClause(),
       takeLog: () => this.takeLog(),
+      descriptors: () => this.descriptors(),
     };
+  }
+
+  /**
+   * The current child's open descriptors less those it had after its handshake (its stdio and
+   * runtime), so what the fds clauses count is what the backend opened; none while no child runs.
+   */
+  descriptors(): FdSnapshot | undefined {
+    if (fdSnapshot() === undefined) return undefined;
+    const child = this.#current;
+    if (child === undefined || child.gone !== undefined) return new Map();
+    const now = fdSnapshot(`/proc/${child.pid}/fd`) ?? new Map<number, string>();
+    const started = this.#startedWith.get(child);
+    return new Map([...now].filter(([fd, target]) => started?.get(fd) !== target));
   }
 
   open(ctx: BackendContext): ExecSpill {
@@ -123,6 +139,7 @@ class ChildPool {
     const child = new BackendChild(this.#argv, this.#timeoutMs);
     this.#current = child;
     const ready = child.handshake();
+    this.#startedWith.set(child, fdSnapshot(`/proc/${child.pid}/fd`) ?? new Map());
     const declared = this.#declared;
     if (JSON.stringify(ready.supports) !== JSON.stringify(declared.supports) || ready.version !== declared.version) {
       child.fail(`declared ${JSON.stringify(ready.supports)} (version ${ready.version}) in this handshake but ${JSON.stringify(declared.supports)} (version ${declared.version}) when it was loaded`, 'the handshake');
