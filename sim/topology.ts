@@ -1,5 +1,5 @@
 import { Buzzer } from '../src/buzzer.js';
-import type { MemfsSpill } from '../src/backends/memfs_spill.js';
+import type { BatchFileSpill } from '../src/backends/batch_file_spill.js';
 import { MergeQueue } from '../src/merge_queue.js';
 import type { Actor } from './actor.js';
 import { queueParts, runStorage } from './queue_parts.js';
@@ -127,7 +127,9 @@ class TopologyBuilder {
   }
 
   #worker(name: string, sends: TrackedQueue[], sources: TrackedQueue[], extra: Pick<ConstructorParameters<typeof WorkerActor>[0], 'sink' | 'onFinish'> = {}): WorkerActor {
-    return new WorkerActor({ name, rng: this.#init.rng.fork(`actor/${name}`), shape: this.#init.shape, sends, sources, holdBytes: this.#init.holdBytes, ...extra });
+    return new WorkerActor({
+      name, rng: this.#init.rng.fork(`actor/${name}`), shape: this.#init.shape, sends, sources, holdBytes: this.#init.holdBytes, describe: this.#init.describeSteps ?? true, ...extra,
+    });
   }
 
   /** One reader actor has one buzzer for all the queues it reads (timely's thread unpark). */
@@ -142,10 +144,10 @@ class TopologyBuilder {
     return buzzer;
   }
 
-  #storage: MemfsSpill | undefined;
+  #storage: BatchFileSpill | undefined;
 
   /** One memfs store per run, shared by every queue like one spill directory per process; each queue still has its own fault injector. */
-  #sharedStorage(): MemfsSpill {
+  #sharedStorage(): BatchFileSpill {
     this.#storage ??= runStorage(this.#init);
     return this.#storage;
   }

@@ -1,5 +1,5 @@
-import type { Volume } from 'memfs';
 import type { SpillFs } from '../src/backends/spill_fs.js';
+import type { SimFs } from './sim_fs.js';
 import type { StallGuard } from '../src/merge_queue.js';
 import type { BytesSpill } from '../src/spill.js';
 import type { Actor } from './actor.js';
@@ -21,8 +21,8 @@ export interface TopologyInit {
   holdBytes: number;
   wiring: Wiring;
   profile: FaultProfile;
-  /** The file operations the run's memfs storage uses (the volume itself, or a `FaultyFs` over it). */
-  storageFs: (volume: Volume) => SpillFs;
+  /** The file operations the run's file storage uses (the simulated disk itself, or a `FaultyFs` over it). */
+  storageFs: (disk: SimFs) => SpillFs;
   rng: SimRng;
   pattern: Uint8Array;
   clock: VirtualClock;
@@ -30,6 +30,8 @@ export interface TopologyInit {
   /** The current step, for buzzes (a buzz wakes its actor "at" the step it happens in). */
   currentStep: () => number;
   onFaultEvent: (queue: string, event: FaultEvent) => void;
+  /** Actors write a readable `detail` for each step (only when the run records its trace). */
+  describeSteps?: boolean;
   queueFactory?: QueueFactory;
   policyFactory?: PolicyFactory;
   backendFactory?: (ctx: { queue: string }) => BytesSpill;

@@ -1,4 +1,5 @@
 import { Bytes, BytesMut } from '../src/bytes.js';
+import type { ByteStream } from './byte_stream.js';
 import type { SimRng } from './rng.js';
 
 export type WorkloadKind = 'single' | 'mesh' | 'cluster';
@@ -108,14 +109,15 @@ export class ChunkCutter {
     this.#slabBytes = slabBytes;
   }
 
-  cut(lengthBytes: number, slab: boolean, fill: (into: Uint8Array) => void): Bytes {
+  /** A chunk of `lengthBytes` holding `stream`'s bytes from `offsetBytes`. */
+  cut(lengthBytes: number, slab: boolean, stream: ByteStream, offsetBytes: number): Bytes {
     if (!slab) {
       const data = new Uint8Array(lengthBytes);
-      fill(data);
+      stream.fill(data, offsetBytes);
       return Bytes.from(data);
     }
     if (this.#slab === undefined || this.#slab.length < lengthBytes) this.#slab = new BytesMut(Math.max(this.#slabBytes, lengthBytes));
-    fill(this.#slab.data.subarray(0, lengthBytes));
+    stream.fill(this.#slab.data.subarray(0, lengthBytes), offsetBytes);
     return this.#slab.extractTo(lengthBytes);
   }
 }
