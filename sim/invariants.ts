@@ -46,9 +46,16 @@ export function checkConservation(q: TrackedQueue): Breach | undefined {
     : { invariant: 'no-loss', message: `${where}: ${expected - actual} bytes vanished` };
 }
 
-/** The deque's O(1) `residentBytes` equals a recount (spot-checked every SPOT_CHECK_EVERY steps; `step` undefined: now). */
+/**
+ * The deque's O(1) `residentBytes` equals a recount. Spot-checked: the next recount of a queue
+ * is due SPOT_CHECK_EVERY steps later, or as many steps as the deque has entries if more, so the
+ * check costs O(1) per step amortized however long the deque grows. `step` undefined: now.
+ */
 export function checkResidentCount(q: TrackedQueue, step?: number): Breach | undefined {
-  if (step !== undefined && step % SPOT_CHECK_EVERY !== 0) return undefined;
+  if (step !== undefined) {
+    if (step < q.recountDueStep) return undefined;
+    q.recountDueStep = step + Math.max(SPOT_CHECK_EVERY, q.deque.length);
+  }
   return recountBreach(q);
 }
 

@@ -50,7 +50,13 @@ export interface SimOptions {
   pattern?: TrafficPattern;
   /** Consumers keep their accumulator across rounds until it holds this many bytes (default 0: flush every round, as timely does). */
   consumerHoldBytes?: number;
-  /** Hard cap on steps; hitting it fails the run loudly (default 200,000). */
+  /**
+   * About this many queue operations in the run (extends, and about as many drains), instead of
+   * the seed's length; the swarm's own deep runs draw 100,000–200,000. Memory does not grow with
+   * it unless the trace is recorded.
+   */
+  ops?: number;
+  /** Hard cap on steps; hitting it fails the run loudly (default 200,000, or 4 steps per planned operation when more). */
   stepsMax?: number;
   /** Default `'none'` (a failure still carries the tail). */
   recordTrace?: RecordTrace;
@@ -85,7 +91,7 @@ export function checkSimOptions(options: SimOptions): void {
   for (const knob of ['thresholdBytes', 'headReserveBytes', 'prefetchBudgetBytes', 'consumerHoldBytes'] as const) {
     if (options[knob] !== undefined) checkByteKnob(knob, options[knob]);
   }
-  for (const knob of ['stepsMax', 'tailSteps'] as const) {
+  for (const knob of ['stepsMax', 'tailSteps', 'ops'] as const) {
     const value = options[knob];
     if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) throw bad(`${knob} must be a whole number of at least 1, got ${String(value)}`);
   }
@@ -126,6 +132,7 @@ export function replayCommand(options: SimOptions): string {
   if (options.readerPolicy !== undefined && options.readerPolicy !== 'prefetch') parts.push(`--reader-policy ${options.readerPolicy}`);
   if (options.pattern !== undefined) parts.push(`--pattern ${options.pattern}`);
   if (options.consumerHoldBytes !== undefined && options.consumerHoldBytes > 0) parts.push(`--consumer-hold ${options.consumerHoldBytes}`);
+  if (options.ops !== undefined) parts.push(`--ops ${options.ops}`);
   if (options.stepsMax !== undefined) parts.push(`--steps-max ${options.stepsMax}`);
   if (options.queueFactory !== undefined || options.policyFactory !== undefined || options.backendFactory !== undefined) {
     parts.push('(plus the injected factories of the test that ran it)');

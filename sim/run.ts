@@ -1,7 +1,7 @@
 import { SpillsimError } from '../src/errors.js';
 import type { StallGuard } from '../src/merge_queue.js';
 import type { Actor, StepRecord } from './actor.js';
-import { streamPattern } from './byte_stream.js';
+import { STREAM_PATTERN } from './byte_stream.js';
 import { VirtualClock } from './clock.js';
 import { FaultyFs } from './faulty_fs.js';
 import { chooseFaultProfile, type FaultEvent, faultKindsOf, type FaultProfile, InjectedPanic } from './faults.js';
@@ -139,7 +139,7 @@ class Simulation {
     this.#options = options;
     const root = new SimRng(options.seed);
     const kind = options.workload === 'any' ? root.fork('kind').pick(WORKLOAD_KINDS) : (options.workload ?? 'single');
-    const shape = chooseWorkloadShape(root.fork('workload'), { kind, workers: options.workers });
+    const shape = chooseWorkloadShape(root.fork('workload'), { kind, workers: options.workers, ops: options.ops });
     if (options.pattern !== undefined) shape.pattern = options.pattern;
     this.#shape = shape;
     const drawn = choosePolicyKnobs(root.fork('knobs'), shape);
@@ -176,7 +176,7 @@ class Simulation {
       },
       profile: this.#profile,
       rng: root,
-      pattern: streamPattern(root.fork('pattern')),
+      pattern: STREAM_PATTERN,
       clock: this.#clock,
       scheduler: this.#scheduler,
       currentStep: () => this.#step,
@@ -204,7 +204,7 @@ class Simulation {
   }
 
   #loop(): Violation | undefined {
-    const stepsMax = this.#options.stepsMax ?? STEPS_MAX_DEFAULT;
+    const stepsMax = this.#options.stepsMax ?? Math.max(STEPS_MAX_DEFAULT, 4 * 2 * this.#shape.extendsPerStream * this.#streamCount());
     // Bounded by stepsMax; the liveness phase has tighter bounds of its own.
     for (; this.#step < stepsMax; this.#step += 1) {
       if (this.#liveness === undefined && !this.#anyProducing()) this.#startLiveness();
@@ -219,6 +219,12 @@ class Simulation {
 
   #stamp(breach: Breach | undefined): Violation | undefined {
     return breach === undefined ? undefined : { ...breach, step: this.#step };
+  }
+
+  /** Writer→reader streams of the workload (each gets `extendsPerStream` extends). */
+  #streamCount(): number {
+    const workers = this.#shape.workers * this.#shape.processes;
+    return this.#shape.kind === 'single' ? 1 : workers * workers;
   }
 
   #anyProducing(): boolean {
@@ -254,7 +260,7 @@ class Simulation {
     this.#stepPartial = false;
     this.#stepFetchedOk = 0;
     this.#stepFetchFailed = 0;
-    this.#stepSpilledQueues.length = 0;
+    if (this.#stepSpilledQueues.length > 0) this.#stepSpilledQueues.length = 0;
     this.#stepsRun += 1;
     if (this.#recorder !== undefined) this.#events = [];
     this.#scheduler.buzzesThisStep = 0;

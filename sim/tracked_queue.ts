@@ -61,6 +61,8 @@ export class TrackedQueue {
   /** Actor that extends this queue, and actor whose buzzer it rings. */
   readonly writerActor: string;
   readonly readerActor: string;
+  /** `[this]`, made once: the touched list of a step that touched only this queue (read-only by convention). */
+  readonly asList: TrackedQueue[] = [this];
   writtenBytes = 0;
   deliveredBytes = 0;
   writerDropped = false;
@@ -78,6 +80,8 @@ export class TrackedQueue {
   /** Bytes delivered when the wait began; any delivery since resets the wait. */
   waitingDeliveredBytes = 0;
   deliveryError: DeliveryError | undefined;
+  /** Step from which the next recount of the deque is due (the resident-count spot check). */
+  recountDueStep = 0;
   /** Step at which the run saw this queue poisoned by a panic (its data is forfeit from then on). */
   poisonedAtStep: number | undefined;
 

@@ -5,6 +5,9 @@ import type { SimQueue, TrackedQueue } from './tracked_queue.js';
 import { ChunkCutter, drawChunkBytes, type WorkloadShape } from './workload.js';
 
 /** One stream this actor writes: its queue, the extends left in its plan, how its chunks are cut. */
+/** The touched list of a step that touched no queue (never written to). */
+const NO_QUEUES: TrackedQueue[] = [];
+
 export interface SendPlan {
   queue: TrackedQueue;
   extendsLeft: number;
@@ -55,7 +58,6 @@ export class WorkerActor implements Actor {
   #live: TrackedQueue[];
   /** The record every step returns, refilled each time (the run reads it before the next step). */
   readonly #record: StepRecord = { op: 'note', touched: [], progress: false };
-  readonly #touchedOne: TrackedQueue[] = [];
   #acc: Bytes[] = [];
   #accFrom: Array<[TrackedQueue, Bytes[]]> = [];
   #accBytes = 0;
@@ -118,9 +120,7 @@ export class WorkerActor implements Actor {
     r.park = undefined;
     r.finish = undefined;
     r.progress = progress;
-    this.#touchedOne.length = 0;
-    if (touched !== undefined) this.#touchedOne.push(touched);
-    r.touched = this.#touchedOne;
+    r.touched = touched === undefined ? NO_QUEUES : touched.asList;
     return r;
   }
 
@@ -150,8 +150,7 @@ export class WorkerActor implements Actor {
     const stream = q.stream;
     if (stream === undefined) throw new Error(`${this.name} writes ${q.name}, which has no stream to cut chunks from`);
     const count = this.#rng.chance(this.#shape.emptyExtendChance) ? 0 : this.#rng.int(1, this.#shape.chunksPerExtendMax);
-    const items = this.#items;
-    items.length = 0;
+    const items: Bytes[] = [];
     let bytes = 0;
     for (let k = 0; k < count; k += 1) {
       const length = drawChunkBytes(this.#rng, this.#shape.chunkSizes);
@@ -160,7 +159,6 @@ export class WorkerActor implements Actor {
     }
     q.noteExtend(items);
     q.writer.extend(items);
-    items.length = 0;
     const record = this.#fresh('extend', q, bytes > 0);
     record.queue = q.name;
     record.bytes = bytes;
@@ -168,9 +166,6 @@ export class WorkerActor implements Actor {
     if (this.#describe) record.detail = count === 0 ? 'extend of nothing (the writer policy still runs)' : `extend ${count} chunk${count === 1 ? '' : 's'}${plan.slab ? ' cut from one slab' : ''}`;
     return record;
   }
-
-  /** The chunks of one extend, in one array reused across steps (`extend` does not keep it). */
-  readonly #items: Bytes[] = [];
 
   unwind(): string {
     const dropped: string[] = [];
@@ -239,7 +234,8 @@ export class WorkerActor implements Actor {
       q.reader.drop();
       q.readerDropped = true;
       (completed ??= []).push(q.name);
-      if (!record.touched.includes(q)) record.touched.push(q);
+      // The record's list may be a queue's shared one-element list: extend a copy.
+      if (!record.touched.includes(q)) record.touched = [...record.touched, q];
     }
     if (completed !== undefined) {
       this.#live = this.#live.filter((q) => !q.readerDropped);
@@ -266,7 +262,7 @@ export class WorkerActor implements Actor {
   #flush(): void {
     if (this.#accFrom.length > 0) this.#init.sink?.(this.#accFrom);
     if (this.#init.sink === undefined) {
-      this.#acc.length = 0;
+      if (this.#acc.length > 0) this.#acc.length = 0;
     } else {
       this.#acc = [];
       this.#accFrom = [];

@@ -1,7 +1,7 @@
 import { extname, relative } from 'node:path';
 import type { Command } from 'commander';
 import { checkDeterminism } from '../../sim/determinism.js';
-import { parseFaultMode } from '../../sim/faults.js';
+import { FAULT_KINDS, parseFaultMode } from '../../sim/faults.js';
 import { runSimulation } from '../../sim/run.js';
 import type { SimOptions } from '../../sim/options.js';
 import type { SimRunResult } from '../../sim/trace.js';
@@ -37,6 +37,7 @@ interface SimFlags {
   checkDeterminism?: boolean;
   trace?: boolean;
   stepsMax?: string;
+  ops?: string;
   workers?: string;
   shard?: string;
   quiet?: boolean;
@@ -58,7 +59,7 @@ export function registerSim(program: Command, result: CommandResult): void {
     .option('--workload <kind>', `${WORKLOAD_KINDS.join(' | ')} | any (default single)`)
     .option('--peers <n>', 'workers in a mesh, or per process in a cluster (default from the seed)')
     .option('--wiring <w>', 'mesh and cluster: config (default: built by the library\'s Config, its allocators and network loops driven as actors) | direct (queues wired by hand, one queue operation per step, network latency)')
-    .option('--faults <mode>', 'none | swarm | comma list of spill-stop,capacity,fetch-transient,fetch-n,fetch-forever,latency (default swarm)')
+    .option('--faults <mode>', `none | swarm | comma list of ${FAULT_KINDS.join(',')} (default swarm)`)
     .option('--variant <v>', 'fast (default) | reference: ReferenceThreshold, accumulator stall guard, batch reads, all-or-nothing writes')
     .option('--stall-guard <g>', 'produced | accumulator (default: the variant\'s)')
     .option('--reader-policy <p>', 'prefetch (default) | none: no reader policy, nothing is paged back in')
@@ -66,7 +67,8 @@ export function registerSim(program: Command, result: CommandResult): void {
     .option('--consumer-hold <bytes>', 'consumers keep their accumulator across rounds until it holds this many bytes (default 0)')
     .option('--check-determinism', 'run each seed twice and name the first step where the runs split')
     .option('--trace', 'print the readable trace of each run')
-    .option('--steps-max <n>', 'fail a run that has not finished after this many steps (default 200000)')
+    .option('--ops <n>', 'about n queue operations per seed (extends, and about as many drains) instead of the seed\'s own length; the default swarm mixes short runs with deep ones of 100000-200000')
+    .option('--steps-max <n>', 'fail a run that has not finished after this many steps (default 200000, or 4 per planned operation when more)')
     .option('--workers <n>', 'run the seeds on n worker threads (a campaign)')
     .option('--shard <i/N>', 'run only the i-th of N slices of the seeds')
     .option('--quiet', 'no progress output')
@@ -204,6 +206,7 @@ export function parseSimFlags(flags: SimFlags): Omit<SimOptions, 'seed'> {
   if (flags.readerPolicy !== undefined) options.readerPolicy = choice('--reader-policy', flags.readerPolicy, ['prefetch', 'none'] as const);
   if (flags.pattern !== undefined) options.pattern = choice('--pattern', flags.pattern, TRAFFIC_PATTERNS);
   if (flags.stepsMax !== undefined) options.stepsMax = wholeNumber('--steps-max', flags.stepsMax, 1, Number.MAX_SAFE_INTEGER);
+  if (flags.ops !== undefined) options.ops = wholeNumber('--ops', flags.ops, 1, 1_000_000_000);
   if (flags.workers !== undefined) wholeNumber('--workers', flags.workers, 1, 1024);
   return options;
 }
