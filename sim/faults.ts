@@ -238,7 +238,9 @@ export class FaultySpill implements InspectableSpill {
   readonly profile: FaultProfile;
   readonly #rng: RandomSource;
   readonly #options: FaultySpillOptions;
-  #healed = false;
+  /** No faults now: healed for good, or paused (a deep run's quiet spell). */
+  #quiet = false;
+  #healedForGood = false;
   #storedBytes = 0;
   #storedChunks = 0;
   #doubleFetches = 0;
@@ -253,12 +255,18 @@ export class FaultySpill implements InspectableSpill {
   }
 
   get healed(): boolean {
-    return this.#healed;
+    return this.#healedForGood;
   }
 
   /** Stop injecting faults (the liveness phase). Handles that fail forever keep failing. */
   heal(): void {
-    this.#healed = true;
+    this.#healedForGood = true;
+    this.#quiet = true;
+  }
+
+  /** Pause (true) or resume (false) injecting faults; no effect once healed. Deep runs alternate spells of each. */
+  pause(paused: boolean): void {
+    if (!this.#healedForGood) this.#quiet = paused;
   }
 
   /** True once this wrapper has panicked (it panics at most once). */
@@ -270,7 +278,7 @@ export class FaultySpill implements InspectableSpill {
 
   /** A `panic` fault: throw instead of answering, once. */
   #maybePanic(where: string): void {
-    if (this.#healed || this.#panicked || !(this.profile.panicChance > 0) || !(this.#rng.next() < this.profile.panicChance)) return;
+    if (this.#quiet || this.#panicked || !(this.profile.panicChance > 0) || !(this.#rng.next() < this.profile.panicChance)) return;
     this.#panicked = true;
     throw new InjectedPanic(where);
   }
@@ -319,7 +327,7 @@ export class FaultySpill implements InspectableSpill {
     if (!(handle instanceof FaultyHandle) || handle.owner !== this) return 'unknown';
     if (handle.fetched) return 'fetched';
     if (handle.permanent) return 'permanent';
-    if (this.#healed) return 'ready';
+    if (this.#quiet) return 'ready';
     if (handle.readyTick > this.#nowTicks()) return 'waiting';
     return handle.failuresLeft > 0 || this.profile.fetchTransientChance > 0 ? 'may-fail' : 'ready';
   }
@@ -333,7 +341,7 @@ export class FaultySpill implements InspectableSpill {
   #spillLimit(chunks: readonly Bytes[]): { limit: number; fault: string | undefined } {
     let limit = chunks.length;
     let fault: string | undefined;
-    if (this.#healed) return { limit, fault };
+    if (this.#quiet) return { limit, fault };
     if (this.profile.spillStopChance > 0 && chunks.length > 0 && this.#rng.next() < this.profile.spillStopChance) {
       limit = Math.floor(this.#rng.next() * chunks.length);
       fault = `spill stopped after ${limit} of ${chunks.length} chunks (${this.#rng.next() < 0.5 ? 'no space' : 'I/O error'})`;
@@ -395,7 +403,7 @@ export class FaultySpill implements InspectableSpill {
 
   #fetchFault(handle: FaultyHandle): string | undefined {
     if (handle.permanent) return 'fetch fails forever';
-    if (this.#healed) return undefined;
+    if (this.#quiet) return undefined;
     if (handle.readyTick > this.#nowTicks()) return `fetch not ready until tick ${handle.readyTick} (latency)`;
     if (handle.failuresLeft > 0) {
       handle.failuresLeft -= 1;

@@ -39,7 +39,9 @@ export class FaultyFs implements SpillFs {
   readonly #fs: SizedFs;
   readonly #rng: RandomSource;
   readonly #faults: Required<Omit<FsFaults, 'diskBytes' | 'openFilesMax'>> & Pick<FsFaults, 'diskBytes' | 'openFilesMax'>;
-  #healed = false;
+  /** No faults now: healed for good, or paused (a deep run's quiet spell). */
+  #quiet = false;
+  #healedForGood = false;
   #openFiles = 0;
   /** An I/O error struck partway through the last write: it returned short, and the next write fails. */
   #failNext: 'ENOSPC' | 'EIO' | undefined;
@@ -52,7 +54,13 @@ export class FaultyFs implements SpillFs {
 
   /** Stop failing (the liveness phase). */
   heal(): void {
-    this.#healed = true;
+    this.#healedForGood = true;
+    this.#quiet = true;
+  }
+
+  /** Pause (true) or resume (false) injecting faults; no effect once healed. Deep runs alternate spells of each. */
+  pause(paused: boolean): void {
+    if (!this.#healedForGood) this.#quiet = paused;
   }
 
   /** Descriptors opened through this fs and not yet closed. */
@@ -62,7 +70,7 @@ export class FaultyFs implements SpillFs {
 
   openSync(path: string, flags: string): number {
     const max = this.#faults.openFilesMax;
-    if (!this.#healed && max !== undefined && this.#openFiles >= max) throw simFsError('EMFILE', 'open', path, ` (the simulator allows ${max} open descriptors)`);
+    if (!this.#quiet && max !== undefined && this.#openFiles >= max) throw simFsError('EMFILE', 'open', path, ` (the simulator allows ${max} open descriptors)`);
     const fd = this.#fs.openSync(path, flags);
     this.#openFiles += 1;
     return fd;
@@ -90,7 +98,7 @@ export class FaultyFs implements SpillFs {
 
   readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number {
     let asked = length;
-    if (!this.#healed) {
+    if (!this.#quiet) {
       const f = this.#faults;
       if (f.readFailChance > 0 && this.#rng.next() < f.readFailChance) throw simFsError('EIO', 'read', undefined, ' (injected by the simulator)');
       if (f.interruptChance > 0 && this.#rng.next() < f.interruptChance) throw this.#interrupted('read');
@@ -114,7 +122,7 @@ export class FaultyFs implements SpillFs {
 
   /** How many of `length` bytes this write may write (throws for a failed one). */
   #writeAllowance(length: number): number {
-    if (this.#healed || length === 0) return length;
+    if (this.#quiet || length === 0) return length;
     const failed = this.#failNext;
     if (failed !== undefined) {
       this.#failNext = undefined;

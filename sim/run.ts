@@ -83,6 +83,9 @@ function hasFsFaults(p: FaultProfile): boolean {
     p.diskBytes !== undefined || p.openFilesMax !== undefined;
 }
 
+/** Steps of each fault spell (on, then off) in a deep run; a power of two. */
+const DEEP_FAULT_SPELL_STEPS = 256;
+
 /** Codes of the trace ops, for the rolling hash. */
 const OP_CODES: Record<TraceOp, number> = {
   extend: 1, drain: 2, spill: 3, 'partial-spill': 4, fetch: 5, 'fetch-failed': 6, buzz: 7, park: 8, wake: 9,
@@ -208,6 +211,7 @@ class Simulation {
     // Bounded by stepsMax; the liveness phase has tighter bounds of its own.
     for (; this.#step < stepsMax; this.#step += 1) {
       if (this.#liveness === undefined && !this.#anyProducing()) this.#startLiveness();
+      if (this.#shape.deep && (this.#step & (DEEP_FAULT_SPELL_STEPS - 1)) === 0 && this.#liveness === undefined) this.#pauseFaults(((this.#step / DEEP_FAULT_SPELL_STEPS) & 1) === 1);
       const slot = this.#scheduler.next(this.#step);
       if (slot === undefined) return this.#stamp(this.#scheduler.allFinished ? this.#finalCheck() : this.#deadlock());
       const breach = this.#runStep(this.#actorOfSlot[slot.index]!, slot.index);
@@ -486,6 +490,16 @@ class Simulation {
     this.#residentTotalBytes += now - (this.#residentByQueue.get(q) ?? 0);
     this.#residentByQueue.set(q, now);
     this.#stats.residentBytesPeak = Math.max(this.#stats.residentBytesPeak, this.#residentTotalBytes);
+  }
+
+  /**
+   * A deep run's faults come in spells (DEEP_FAULT_SPELL_STEPS on, as many off): a storage that
+   * fails for 100,000 operations in a row only grows a backlog, while spells make the run go
+   * through failure and recovery many times.
+   */
+  #pauseFaults(paused: boolean): void {
+    for (const q of this.#topology.queues) q.spill?.pause(paused);
+    this.#faultyFs?.pause(paused);
   }
 
   /** Faults stop; from here every byte must arrive within measured bounds. */
