@@ -1,3 +1,4 @@
+import type { SpillFs } from '../src/backends/spill_fs.js';
 import type { BytesSpill } from '../src/spill.js';
 import { checkByteKnob, SpillsimError } from '../src/errors.js';
 import type { StallGuard } from '../src/merge_queue.js';
@@ -66,8 +67,12 @@ export interface SimOptions {
   queueFactory?: QueueFactory;
   /** Injected for tests: builds each queue's `[writer, reader]` policies instead of the variant's. */
   policyFactory?: PolicyFactory;
-  /** Injected for tests: the storage under the fault injector, per queue, instead of `MemfsSpill`. */
-  backendFactory?: (ctx: { queue: string }) => BytesSpill;
+  /**
+   * Injected for tests: the storage under the fault injector, per queue, instead of the run's
+   * file backend. `fs` is the run's simulated disk, behind its `FaultyFs` when the profile has
+   * file-system faults, for a file backend of one's own.
+   */
+  backendFactory?: (ctx: { queue: string; fs: SpillFs }) => BytesSpill;
 }
 
 export const STEPS_MAX_DEFAULT = 200_000;
@@ -105,6 +110,9 @@ export function checkSimOptions(options: SimOptions): void {
   if (faults !== undefined && faults !== 'none' && faults !== 'swarm') {
     if (!Array.isArray(faults) || faults.some((k) => !(FAULT_KINDS as readonly string[]).includes(k as FaultKind))) {
       throw bad(`faults must be 'none', 'swarm' or a list of ${FAULT_KINDS.join(', ')}, got ${JSON.stringify(faults)}`);
+    }
+    if (faults.includes('panic') && (options.workload ?? 'single') !== 'single') {
+      throw bad("the panic fault applies to the single workload (a panicking thread's unwinding is modelled for its writer and reader only)");
     }
   }
 }

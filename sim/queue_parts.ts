@@ -1,6 +1,7 @@
 import { BatchFileSpill } from '../src/backends/batch_file_spill.js';
 import { PrefetchPolicy } from '../src/prefetch_policy.js';
 import { ReferenceThreshold } from '../src/reference_threshold.js';
+import type { SpillFs } from '../src/backends/spill_fs.js';
 import type { BytesSpill } from '../src/spill.js';
 import type { SpillPolicy } from '../src/spill_policy.js';
 import { Threshold } from '../src/threshold.js';
@@ -14,7 +15,7 @@ export function queueParts(
   name: string,
   sharedStorage: () => BytesSpill,
 ): { spill: FaultySpill; writerPolicy: SpillPolicy | undefined; readerPolicy: SpillPolicy | undefined } {
-  const inner = init.backendFactory?.({ queue: name }) ?? sharedStorage();
+  const inner = init.backendFactory?.({ queue: name, fs: runFs(init) }) ?? sharedStorage();
   const spill = new FaultySpill(inner, init.profile, init.rng.fork(`faults/${name}`), {
     clock: init.clock,
     onEvent: (event) => init.onFaultEvent(name, event),
@@ -37,7 +38,18 @@ function defaultPolicies(init: TopologyInit, spill: FaultySpill): [SpillPolicy, 
  * in the variant's read and write modes, on the simulated disk (maybe behind a `FaultyFs`).
  */
 export function runStorage(init: TopologyInit): BatchFileSpill {
-  const disk = new SimFs();
   const modes = init.variant === 'reference' ? ({ readMode: 'batch', writeMode: 'all-or-nothing' } as const) : ({ readMode: 'chunk', writeMode: 'partial' } as const);
-  return new BatchFileSpill('FileSpill', { dir: '/spill', fs: init.storageFs(disk), ...modes });
+  return new BatchFileSpill('FileSpill', { dir: '/spill', fs: runFs(init), ...modes });
+}
+
+const runFsOf = new WeakMap<TopologyInit['storageFs'], SpillFs>();
+
+/** The run's file operations: one simulated disk per run (maybe behind its `FaultyFs`), made on first use. */
+export function runFs(init: TopologyInit): SpillFs {
+  let fs = runFsOf.get(init.storageFs);
+  if (fs === undefined) {
+    fs = init.storageFs(new SimFs());
+    runFsOf.set(init.storageFs, fs);
+  }
+  return fs;
 }

@@ -34,7 +34,7 @@ export interface TopologyInit {
   describeSteps?: boolean;
   queueFactory?: QueueFactory;
   policyFactory?: PolicyFactory;
-  backendFactory?: (ctx: { queue: string }) => BytesSpill;
+  backendFactory?: (ctx: { queue: string; fs: SpillFs }) => BytesSpill;
 }
 
 export interface Topology {
