@@ -98,11 +98,11 @@ export async function runSimSpeed(options: BenchOptions): Promise<BenchResult> {
       { what: 'bare queue operations (extend or drainInto, 64 B chunks)', 'per second': bare, 'bare queue ops per one of these': 1 },
     ],
     figures: [
-      { name: 'sim-steps-per-second', description: 'simulated queue operations per second, single queue, all invariants on', value: single, unit: 'count' },
+      { name: 'sim-steps-per-second', description: 'simulated queue operations per second, single queue, all invariants on', value: single, unit: 'count', target: { op: '>=', value: 1_000_000 } },
       { name: 'sim-steps-per-second-any', description: 'simulated queue operations per second, workload picked by the seed (single, mesh, cluster)', value: any, unit: 'count' },
       { name: 'fc-commands-per-second', description: `fast-check commands per second, ${SUITE} suite`, value: commandsPerSecond, unit: 'count' },
       { name: 'sim-failed-runs', description: 'simulation seeds and suite runs that broke an invariant while being timed (listed in the notes)', value: failedOnce.length, unit: 'count', target: { op: '<=', value: 0 } },
-      { name: 'sim-overhead', description: 'bare queue operations per simulated operation (cost of scheduler, fault injection, trace hash and invariants)', value: bare / single, unit: 'ratio' },
+      { name: 'sim-overhead', description: 'bare queue operations per simulated operation (cost of scheduler, fault injection, trace hash and invariants)', value: bare / single, unit: 'ratio', target: { op: '<=', value: 10 } },
     ],
     notes: [
       `simulation: runSimulation with default options on seeds from ${SEED_FIRST} up, steps counted from each result; median of ${measure.rounds} interleaved rounds of ${measure.roundMs} ms.`,

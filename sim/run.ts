@@ -84,7 +84,7 @@ function hasFsFaults(p: FaultProfile): boolean {
 }
 
 /** Steps of each fault spell (on, then off) in a deep run; a power of two. */
-const DEEP_FAULT_SPELL_STEPS = 256;
+const DEEP_FAULT_SPELL_STEPS = 64;
 
 /** Codes of the trace ops, for the rolling hash. */
 const OP_CODES: Record<TraceOp, number> = {

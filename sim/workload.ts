@@ -55,7 +55,7 @@ export interface ShapeOverrides {
 }
 
 /** Chance that a seed of the default swarm is a deep run. */
-export const DEEP_RUN_CHANCE = 1 / 128;
+export const DEEP_RUN_CHANCE = 1 / 1024;
 /** Queue operations of a deep run (extends plus drains, about half each). */
 export const DEEP_OPS_MIN = 100_000;
 export const DEEP_OPS_MAX = 200_000;
