@@ -77,6 +77,9 @@ export class SimFs implements SpillFs {
 
   writevSync(fd: number, buffers: Uint8Array[], position: number): number {
     const open = this.#writable(fd, 'writev');
+    let total = 0;
+    for (const buffer of buffers) total += buffer.length;
+    this.#grow(open.file, position + total);
     let at = position;
     for (const buffer of buffers) {
       this.#writeAt(open.file, buffer, 0, buffer.length, at);
@@ -126,13 +129,17 @@ export class SimFs implements SpillFs {
     return open;
   }
 
+  /** Room for `end` bytes (a batch file is written once, so the first write sizes it exactly). */
+  #grow(file: SimFile, end: number): void {
+    if (end <= file.data.length) return;
+    const grown = new Uint8Array(file.data.length === 0 ? end : Math.max(end, 2 * file.data.length));
+    if (file.sizeBytes > 0) grown.set(file.data.subarray(0, file.sizeBytes));
+    file.data = grown;
+  }
+
   #writeAt(file: SimFile, buffer: Uint8Array, offset: number, length: number, position: number): void {
     const end = position + length;
-    if (end > file.data.length) {
-      const grown = new Uint8Array(Math.max(end, 2 * file.data.length));
-      grown.set(file.data.subarray(0, file.sizeBytes));
-      file.data = grown;
-    }
+    this.#grow(file, end);
     file.data.set(length === buffer.length && offset === 0 ? buffer : buffer.subarray(offset, offset + length), position);
     // Only named files count as stored; an unlinked file's bytes go when its last descriptor closes.
     if (end > file.sizeBytes) {

@@ -129,8 +129,9 @@ export function choosePolicyKnobs(rng: SimRng, shape: WorkloadShape): PolicyKnob
   };
 }
 
-/** Bytes of one arena the cutters carve chunks from. */
-const ARENA_BYTES = 256 * 1024;
+/** Bytes of a cutter's first arena; each next one doubles, up to ARENA_BYTES_MAX (short runs stay small). */
+const ARENA_BYTES_FIRST = 4 * 1024;
+const ARENA_BYTES_MAX = 256 * 1024;
 
 /**
  * Cuts a writer's chunks: from one slab when `slab` is set (adjacent views of one allocation,
@@ -174,7 +175,7 @@ export class ChunkCutter {
   /** Make room for `bytes` more, in a fresh arena when this one is full. */
   #reserve(bytes: number): void {
     if (this.#at + bytes <= this.#arena.length) return;
-    this.#arena = new Uint8Array(Math.max(ARENA_BYTES, bytes));
+    this.#arena = new Uint8Array(Math.max(Math.min(ARENA_BYTES_MAX, 2 * this.#arena.length), ARENA_BYTES_FIRST, bytes));
     this.#at = 0;
     this.#slabEnd = 0;
   }
