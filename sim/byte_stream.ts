@@ -52,7 +52,13 @@ export class ByteStream {
       for (let k = 0; k < lengthBytes; k += 1) into[at + k] = pattern[start + k]!;
       return;
     }
-    this.fill(into.subarray(at, at + lengthBytes), offsetBytes);
+    let done = 0;
+    while (done < lengthBytes) {
+      const from = (offsetBytes + done + this.#shiftBytes) % PATTERN_BYTES;
+      const n = Math.min(lengthBytes - done, PATTERN_BYTES - from);
+      into.set(this.#pattern.subarray(from, from + n), at + done);
+      done += n;
+    }
   }
 
   /**
