@@ -15,6 +15,8 @@ const SMALL_BYTES = 64;
 export class ByteStream {
   readonly name: string;
   readonly #pattern: Uint8Array;
+  /** The same bytes as a `Buffer`, whose `copy` and `compare` take ranges without making views. */
+  readonly #patternBuffer: Buffer;
   /** Where in the run's pattern this stream starts, so two streams differ. */
   readonly #shiftBytes: number;
 
@@ -22,6 +24,7 @@ export class ByteStream {
     if (pattern.length !== PATTERN_BYTES) throw new RangeError(`a stream pattern has ${PATTERN_BYTES} bytes, got ${pattern.length}`);
     this.name = name;
     this.#pattern = pattern;
+    this.#patternBuffer = Buffer.from(pattern.buffer, pattern.byteOffset, pattern.byteLength);
     this.#shiftBytes = rng.int(0, PATTERN_BYTES - 1);
   }
 
@@ -39,7 +42,7 @@ export class ByteStream {
     while (done < into.length) {
       const at = (offsetBytes + done + this.#shiftBytes) % PATTERN_BYTES;
       const n = Math.min(into.length - done, PATTERN_BYTES - at);
-      into.set(this.#pattern.subarray(at, at + n), done);
+      this.#patternBuffer.copy(into, done, at, at + n);
       done += n;
     }
   }
@@ -56,7 +59,7 @@ export class ByteStream {
     while (done < lengthBytes) {
       const from = (offsetBytes + done + this.#shiftBytes) % PATTERN_BYTES;
       const n = Math.min(lengthBytes - done, PATTERN_BYTES - from);
-      into.set(this.#pattern.subarray(from, from + n), at + done);
+      this.#patternBuffer.copy(into, at + done, from, from + n);
       done += n;
     }
   }
@@ -76,10 +79,10 @@ export class ByteStream {
     while (done < data.length) {
       const at = (offsetBytes + done + this.#shiftBytes) % PATTERN_BYTES;
       const n = Math.min(data.length - done, PATTERN_BYTES - at);
-      const got = Buffer.from(data.buffer, data.byteOffset + done, n);
-      const want = Buffer.from(this.#pattern.buffer, this.#pattern.byteOffset + at, n);
-      if (!got.equals(want)) {
-        for (let k = 0; k < n; k += 1) if (got[k] !== want[k]) return done + k;
+      // compare(target, targetStart, targetEnd, sourceStart, sourceEnd): no view made.
+      if (this.#patternBuffer.compare(data, done, done + n, at, at + n) !== 0) {
+        const pattern = this.#pattern;
+        for (let k = 0; k < n; k += 1) if (data[done + k] !== pattern[at + k]) return done + k;
       }
       done += n;
     }

@@ -289,13 +289,17 @@ export class FaultySpill implements InspectableSpill {
     const offeredBytes = sumBytes(chunks);
     const { limit, fault: injected } = this.#spillLimit(chunks);
     let fault = injected;
-    const offered = chunks.slice(0, limit);
+    const whole = limit === chunks.length;
+    // The whole list goes to the inner backend as it is; a prefix goes as a copy, put back after.
+    const offered = whole ? chunks : chunks.slice(0, limit);
+    const limitBytes = whole ? offeredBytes : sumBytes(offered);
     const innerHandles: BytesFetch[] = [];
     if (limit > 0) this.inner.spill(offered, innerHandles);
     // Reflect exactly what the inner backend did to its prefix, contract breaches included.
-    const drainedBytes = sumBytes(chunks.slice(0, limit)) - sumBytes(offered);
-    if (fault === undefined && offered.length > 0) fault = `the backend drained ${limit - offered.length} of ${offeredChunks} chunks (its write failed)`;
-    chunks.splice(0, limit, ...offered);
+    const drainedBytes = limitBytes - sumBytes(offered);
+    const undrained = whole ? chunks.length : offered.length;
+    if (fault === undefined && undrained > 0) fault = `the backend drained ${limit - undrained} of ${offeredChunks} chunks (its write failed)`;
+    if (!whole) chunks.splice(0, limit, ...offered);
     this.#storedBytes += drainedBytes;
     this.#storedChunks += limit - offered.length;
     this.#lastUndrainedBytes = offeredBytes - drainedBytes;
