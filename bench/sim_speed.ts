@@ -1,5 +1,7 @@
 import { runSuite } from '../properties/index.js';
+import { SimRng } from '../sim/rng.js';
 import { runSimulation } from '../sim/run.js';
+import { chooseWorkloadShape } from '../sim/workload.js';
 import { Buzzer, Bytes, MergeQueue } from '../src/index.js';
 import { type AnyTimedCase, measureRates, type MeasureOptions, rateOf, type TimedCase } from './measure.js';
 import type { BenchOptions, BenchResult } from './report.js';
@@ -33,6 +35,31 @@ function simulationCase(name: string, workload: 'single' | 'any', failed: Failed
   };
 }
 
+/** The first `count` seeds from `from` that the default swarm makes deep runs of the single workload (100k-200k operations each). */
+export function deepSeeds(from: number, count: number): number[] {
+  const seeds: number[] = [];
+  for (let seed = from; seeds.length < count; seed += 1) {
+    // The draw runSimulation makes: the seed's root stream, its `workload` fork.
+    if (chooseWorkloadShape(new SimRng(seed).fork('workload'), { kind: 'single' }).deep) seeds.push(seed);
+  }
+  return seeds;
+}
+
+/** The swarm's deep runs, one after another: the simulator's speed per operation once a run's set-up no longer counts. */
+function deepCase(failed: FailedSeeds): TimedCase<number> {
+  const seeds = deepSeeds(SEED_FIRST, 64);
+  let next = 0;
+  return {
+    name: 'deep',
+    prepare: () => seeds[next++ % seeds.length]!,
+    run: (s) => {
+      const result = runSimulation({ seed: s, workload: 'single' });
+      if (!result.ok) failed.push({ seed: s, workload: 'single (deep)', message: result.violation?.message ?? 'no violation reported' });
+      return result.steps;
+    },
+  };
+}
+
 /** The same kind of step without the simulator: one extend or one drain of a small queue. */
 function bareQueueCase(): TimedCase<Bytes[]> {
   const [writer, reader] = MergeQueue.newPair(new Buzzer());
@@ -55,7 +82,7 @@ export async function runSimSpeed(options: BenchOptions): Promise<BenchResult> {
   const measure: MeasureOptions = options.quick ? { warmupRounds: 1, rounds: 3, roundMs: 100 } : { warmupRounds: 1, rounds: 5, roundMs: 1_000 };
   options.log('sim-speed: simulated steps (single queue, and any workload) and bare queue operations');
   const failed: FailedSeeds = [];
-  const rates = measureRates([simulationCase('single', 'single', failed), simulationCase('any', 'any', failed), bareQueueCase()] as AnyTimedCase[], measure);
+  const rates = measureRates([deepCase(failed), simulationCase('single', 'single', failed), simulationCase('any', 'any', failed), bareQueueCase()] as AnyTimedCase[], measure);
 
 
   options.log(`sim-speed: fast-check commands of the ${SUITE} suite`);
@@ -87,25 +114,41 @@ export async function runSimSpeed(options: BenchOptions): Promise<BenchResult> {
   const bare = rateOf(rates, 'bare');
   const single = rateOf(rates, 'single');
   const any = rateOf(rates, 'any');
+  const deep = rateOf(rates, 'deep');
   return {
     name: 'sim-speed',
     title: '5. simulation and property-test speed (single-threaded)',
     columns: ['what', 'per second', 'bare queue ops per one of these'],
     rows: [
-      { what: 'simulated queue operations, single queue, invariants on', 'per second': single, 'bare queue ops per one of these': bare / single },
+      { what: 'simulated queue operations, single queue, deep runs, invariants on', 'per second': deep, 'bare queue ops per one of these': bare / deep },
+      { what: 'simulated queue operations, single queue, every seed, invariants on', 'per second': single, 'bare queue ops per one of these': bare / single },
       { what: 'simulated queue operations, any workload, invariants on', 'per second': any, 'bare queue ops per one of these': bare / any },
       { what: `fast-check commands, ${SUITE} suite (model checked after each)`, 'per second': commandsPerSecond, 'bare queue ops per one of these': bare / commandsPerSecond },
       { what: 'bare queue operations (extend or drainInto, 64 B chunks)', 'per second': bare, 'bare queue ops per one of these': 1 },
     ],
     figures: [
-      { name: 'sim-steps-per-second', description: 'simulated queue operations per second, single queue, all invariants on', value: single, unit: 'count' },
+      {
+        name: 'sim-steps-per-second',
+        description: 'simulated queue operations per second, single queue, the default swarm\'s deep runs (100k-200k operations each), all invariants on',
+        value: deep,
+        unit: 'count',
+        target: { op: '>=', value: 1_000_000 },
+      },
+      { name: 'sim-steps-per-second-seeds', description: 'simulated queue operations per second, single queue, seeds 1, 2, 3, ... of the default swarm (mostly short runs: set-up included)', value: single, unit: 'count' },
       { name: 'sim-steps-per-second-any', description: 'simulated queue operations per second, workload picked by the seed (single, mesh, cluster)', value: any, unit: 'count' },
       { name: 'fc-commands-per-second', description: `fast-check commands per second, ${SUITE} suite`, value: commandsPerSecond, unit: 'count' },
       { name: 'sim-failed-runs', description: 'simulation seeds and suite runs that broke an invariant while being timed (listed in the notes)', value: failedOnce.length, unit: 'count', target: { op: '<=', value: 0 } },
-      { name: 'sim-overhead', description: 'bare queue operations per simulated operation (cost of scheduler, fault injection, trace hash and invariants)', value: bare / single, unit: 'ratio' },
+      {
+        name: 'sim-overhead',
+        description: 'bare queue operations per simulated operation in the deep runs (cost of the workload, storage, faults, scheduler, hash and invariants)',
+        value: bare / deep,
+        unit: 'ratio',
+        target: { op: '<=', value: 10 },
+      },
+      { name: 'sim-overhead-seeds', description: 'the same over seeds 1, 2, 3, ... (short runs: each run\'s set-up included)', value: bare / single, unit: 'ratio' },
     ],
     notes: [
-      `simulation: runSimulation with default options on seeds from ${SEED_FIRST} up, steps counted from each result; median of ${measure.rounds} interleaved rounds of ${measure.roundMs} ms.`,
+      `simulation: runSimulation with default options on seeds from ${SEED_FIRST} up, and on the seeds the default swarm makes deep (${deepSeeds(SEED_FIRST, 3).join(', ')}, ...), steps counted from each result; median of ${measure.rounds} interleaved rounds of ${measure.roundMs} ms.`,
       `fast-check: runSuite('${SUITE}', { runs: ${SUITE_RUNS_PER_BATCH} }) on successive seeds, ${commandsTimed} commands timed; median of ${measure.rounds} rounds.`,
       ...failedOnce.slice(0, 5).map((f) => `FAILED: seed ${f.seed} (${f.workload}): ${f.message}`),
     ],

@@ -30,4 +30,10 @@ export interface Actor {
   /** Deliverable input the actor would act on if it were awake, other than its queues (e.g. an arrived packet). */
   pendingInput(nowTicks: number): string | undefined;
   step(nowTicks: number): StepRecord;
+  /**
+   * The actor's thread panicked (its step threw a panic, or observed `E_POISONED` after one):
+   * drop every queue handle it still holds, as Rust drops them while unwinding, and stop
+   * producing. Returns a note for the trace. Actors without it cannot model a panic.
+   */
+  unwind?(): string;
 }

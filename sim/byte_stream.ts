@@ -3,6 +3,8 @@ import type { SimRng } from './rng.js';
 
 /** Period of a stream's byte pattern: prime, so chunk sizes never line up with it by accident. */
 const PATTERN_BYTES = 65_521;
+/** Chunks up to this long are filled and compared byte by byte; longer ones by native copies and compares. */
+const SMALL_BYTES = 64;
 
 /**
  * One logical stream of bytes from a writer to a reader, possibly across several queues (a
@@ -13,6 +15,8 @@ const PATTERN_BYTES = 65_521;
 export class ByteStream {
   readonly name: string;
   readonly #pattern: Uint8Array;
+  /** The same bytes as a `Buffer`, whose `copy` and `compare` take ranges without making views. */
+  readonly #patternBuffer: Buffer;
   /** Where in the run's pattern this stream starts, so two streams differ. */
   readonly #shiftBytes: number;
 
@@ -20,17 +24,42 @@ export class ByteStream {
     if (pattern.length !== PATTERN_BYTES) throw new RangeError(`a stream pattern has ${PATTERN_BYTES} bytes, got ${pattern.length}`);
     this.name = name;
     this.#pattern = pattern;
+    this.#patternBuffer = Buffer.from(pattern.buffer, pattern.byteOffset, pattern.byteLength);
     this.#shiftBytes = rng.int(0, PATTERN_BYTES - 1);
   }
 
   /** Write the stream's bytes `[offsetBytes, offsetBytes + into.length)` into `into`. */
   fill(into: Uint8Array, offsetBytes: number): void {
+    const start = (offsetBytes + this.#shiftBytes) % PATTERN_BYTES;
+    if (into.length <= SMALL_BYTES && start + into.length <= PATTERN_BYTES) {
+      // Short chunks: a plain loop costs less than making a subarray view to copy from.
+      const pattern = this.#pattern;
+      for (let k = 0; k < into.length; k += 1) into[k] = pattern[start + k]!;
+      return;
+    }
     let done = 0;
     // Each pass copies up to the end of one pattern period, so it runs length / PATTERN_BYTES + 1 times.
     while (done < into.length) {
       const at = (offsetBytes + done + this.#shiftBytes) % PATTERN_BYTES;
       const n = Math.min(into.length - done, PATTERN_BYTES - at);
-      into.set(this.#pattern.subarray(at, at + n), done);
+      this.#patternBuffer.copy(into, done, at, at + n);
+      done += n;
+    }
+  }
+
+  /** Write the stream's bytes `[offsetBytes, offsetBytes + lengthBytes)` into `into` from `at` (no view made for short runs). */
+  fillAt(into: Uint8Array, at: number, lengthBytes: number, offsetBytes: number): void {
+    const start = (offsetBytes + this.#shiftBytes) % PATTERN_BYTES;
+    if (lengthBytes <= SMALL_BYTES && start + lengthBytes <= PATTERN_BYTES) {
+      const pattern = this.#pattern;
+      for (let k = 0; k < lengthBytes; k += 1) into[at + k] = pattern[start + k]!;
+      return;
+    }
+    let done = 0;
+    while (done < lengthBytes) {
+      const from = (offsetBytes + done + this.#shiftBytes) % PATTERN_BYTES;
+      const n = Math.min(lengthBytes - done, PATTERN_BYTES - from);
+      this.#patternBuffer.copy(into, at + done, from, from + n);
       done += n;
     }
   }
@@ -40,14 +69,20 @@ export class ByteStream {
    * or -1 when all match.
    */
   firstMismatch(data: Uint8Array, offsetBytes: number): number {
+    const start = (offsetBytes + this.#shiftBytes) % PATTERN_BYTES;
+    if (data.length <= SMALL_BYTES && start + data.length <= PATTERN_BYTES) {
+      const pattern = this.#pattern;
+      for (let k = 0; k < data.length; k += 1) if (data[k] !== pattern[start + k]) return k;
+      return -1;
+    }
     let done = 0;
     while (done < data.length) {
       const at = (offsetBytes + done + this.#shiftBytes) % PATTERN_BYTES;
       const n = Math.min(data.length - done, PATTERN_BYTES - at);
-      const got = Buffer.from(data.buffer, data.byteOffset + done, n);
-      const want = Buffer.from(this.#pattern.buffer, this.#pattern.byteOffset + at, n);
-      if (!got.equals(want)) {
-        for (let k = 0; k < n; k += 1) if (got[k] !== want[k]) return done + k;
+      // compare(target, targetStart, targetEnd, sourceStart, sourceEnd): no view made.
+      if (this.#patternBuffer.compare(data, done, done + n, at, at + n) !== 0) {
+        const pattern = this.#pattern;
+        for (let k = 0; k < n; k += 1) if (data[done + k] !== pattern[at + k]) return done + k;
       }
       done += n;
     }
@@ -62,16 +97,20 @@ export function totalBytes(chunks: readonly Bytes[]): number {
   return total;
 }
 
-/** The run's byte pattern, drawn once from the seed and shared (shifted) by every stream. */
-export function streamPattern(rng: SimRng): Uint8Array {
-  const pattern = new Uint8Array(PATTERN_BYTES);
-  // xorshift32 from one seeded draw: a pattern only needs to look random, and this is 50× faster than a draw per word.
-  let x = rng.int(1, 0x7fff_ffff);
-  for (let i = 0; i < PATTERN_BYTES; i += 1) {
+/**
+ * The byte pattern every stream reads from, each at its own seeded shift: xorshift32, a word at
+ * a time. One constant for every run (the shift is what the seed picks), computed once per
+ * process rather than once per seed: a short seed runs about 55 operations, and drawing 64 KiB
+ * per seed cost more than they did.
+ */
+export const STREAM_PATTERN: Uint8Array = (() => {
+  const words = new Uint32Array(Math.ceil(PATTERN_BYTES / 4));
+  let x = 0x2545_f491;
+  for (let i = 0; i < words.length; i += 1) {
     x ^= x << 13;
     x ^= x >>> 17;
     x ^= x << 5;
-    pattern[i] = x & 0xff;
+    words[i] = x;
   }
-  return pattern;
-}
+  return new Uint8Array(words.buffer, 0, PATTERN_BYTES);
+})();

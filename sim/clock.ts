@@ -45,6 +45,12 @@ export class VirtualClock {
     return true;
   }
 
+  /** True when some timer is due now (cheap: no allocation). */
+  anyDue(): boolean {
+    const first = this.#timers[0];
+    return first !== undefined && first.tick <= this.#nowTicks;
+  }
+
   /** Remove and return the timers that are due now, in order. */
   takeDue(): TimerEvent[] {
     let n = 0;

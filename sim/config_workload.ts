@@ -1,7 +1,7 @@
 import { Buzzer } from '../src/buzzer.js';
 import type { LinkLatency } from '../src/allocator/network_link.js';
 import type { QueueSite } from '../src/allocator/queue_site.js';
-import type { MemfsSpill } from '../src/backends/memfs_spill.js';
+import type { BatchFileSpill } from '../src/backends/batch_file_spill.js';
 import { type Communication, Config } from '../src/config.js';
 import type { Bytes } from '../src/bytes.js';
 import type { SpillPolicy } from '../src/spill_policy.js';
@@ -29,7 +29,7 @@ import { TrackedQueue } from './tracked_queue.js';
 export function buildConfigTopology(init: TopologyInit): Topology {
   const shape = init.shape;
   const counter: OpCounter = { extendCalls: 0, drainCalls: 0 };
-  let storage: MemfsSpill | undefined;
+  let storage: BatchFileSpill | undefined;
   const parts: Array<{ spill: FaultySpill; name: { value: string } }> = [];
   const spillHook = (): [SpillPolicy, SpillPolicy] => {
     // The site is known only after the build; the name is filled in then (events read it late).
@@ -151,7 +151,7 @@ function trackSite(site: QueueSite, spill: FaultySpill, name: string, init: Topo
     const before = out.length;
     counter.drainCalls += 1;
     drainInto(out);
-    q.acceptDelivered(out.slice(before));
+    q.acceptDelivered(out, before);
   };
   const dropWriter = writer.drop.bind(writer);
   writer.drop = (): void => {

@@ -11,15 +11,65 @@ import { SimRng } from './rng.js';
  * - `fetch-n`: some handles fail their first n attempts.
  * - `fetch-forever`: some handles never fetch again (a permanent fault; the data behind it is blocked).
  * - `latency`: a handle is not ready until some virtual ticks after its spill.
- * - `io-error`: the memfs storage's own writes and reads fail (ENOSPC, EIO), so the backend's
- *   recovery runs (see `FaultyFs`); only for the simulator's memfs storage.
+ * - `io-error`: the file storage's own writes and reads fail (ENOSPC, EIO), so the backend's
+ *   recovery runs (see `FaultyFs`); only for the simulator's file storage.
+ * - `short-write`, `short-read`: a write or read does part of its work and returns the count,
+ *   without an error (the backend must loop).
+ * - `interrupted`: a write or read throws EAGAIN or EINTR having done nothing.
+ * - `disk-full`: the disk holds a few chunks' worth; a write that does not fit is short, the next ENOSPC.
+ * - `fd-limit`: one or two descriptors at most; one more open throws EMFILE.
+ * - `panic`: the storage throws (not an error result: a panic) inside a spill or a fetch, so the
+ *   policy calling it throws inside `extend` or `drainInto`; the queue is poisoned, the thread
+ *   that panicked unwinds, and the other side must observe `E_POISONED` within a bound
+ *   (`panic-liveness`). Single workload only.
  */
-export type FaultKind = 'spill-stop' | 'capacity' | 'fetch-transient' | 'fetch-n' | 'fetch-forever' | 'latency' | 'io-error';
+export type FaultKind =
+  | 'spill-stop'
+  | 'capacity'
+  | 'fetch-transient'
+  | 'fetch-n'
+  | 'fetch-forever'
+  | 'latency'
+  | 'io-error'
+  | 'short-write'
+  | 'short-read'
+  | 'interrupted'
+  | 'disk-full'
+  | 'fd-limit'
+  | 'panic';
 
-export const FAULT_KINDS: readonly FaultKind[] = ['spill-stop', 'capacity', 'fetch-transient', 'fetch-n', 'fetch-forever', 'latency', 'io-error'];
+export const FAULT_KINDS: readonly FaultKind[] = [
+  'spill-stop', 'capacity', 'fetch-transient', 'fetch-n', 'fetch-forever', 'latency', 'io-error',
+  'short-write', 'short-read', 'interrupted', 'disk-full', 'fd-limit', 'panic',
+];
+
+/** The kinds at the file-system layer, under the file backend (`FaultyFs`). */
+export const FS_FAULT_KINDS: readonly FaultKind[] = ['io-error', 'short-write', 'short-read', 'interrupted', 'disk-full', 'fd-limit'];
+
+/**
+ * Whether swarm mode draws `panic`. Off until the library's handle buzzes when dropped while
+ * unwinding (the reference's Drop always buzzes): today the writer's drop after its panic is
+ * quiet, so a parked reader never observes E_POISONED and `panic-liveness` fails the seed
+ * (`spillsim sim --seed 8 --faults panic`). Ask for `panic` by name meanwhile.
+ */
+export const SWARM_DRAWS_PANIC = false;
 
 /** The kinds swarm mode draws from: every one clears once faults stop, so a run can finish. */
-export const RECOVERABLE_FAULT_KINDS: readonly FaultKind[] = ['spill-stop', 'capacity', 'fetch-transient', 'fetch-n', 'latency', 'io-error'];
+export const RECOVERABLE_FAULT_KINDS: readonly FaultKind[] = [
+  'spill-stop', 'capacity', 'fetch-transient', 'fetch-n', 'latency', 'io-error',
+  'short-write', 'short-read', 'interrupted', 'disk-full', 'fd-limit', 'panic',
+];
+
+/** The kinds swarm mode actually draws, on the single workload (meshes and clusters leave out `panic`). */
+export const SWARM_FAULT_KINDS: readonly FaultKind[] = RECOVERABLE_FAULT_KINDS.filter((kind) => kind !== 'panic' || SWARM_DRAWS_PANIC);
+
+/** Thrown by `FaultySpill` for a `panic` fault: a bug in the storage, not a storage error. */
+export class InjectedPanic extends Error {
+  constructor(where: string) {
+    super(`injected panic in ${where}`);
+    this.name = 'InjectedPanic';
+  }
+}
 
 /** How often each fault strikes; a zero rate (or undefined capacity) means the kind is off. */
 export interface FaultProfile {
@@ -40,6 +90,18 @@ export interface FaultProfile {
   ioWriteFailChance: number;
   /** Chance that one read of the memfs storage fails (the handle comes back for a retry). */
   ioReadFailChance: number;
+  /** Chance that one write of the file storage is short (a prefix, no error). */
+  shortWriteChance: number;
+  /** Chance that one read of the file storage is short. */
+  shortReadChance: number;
+  /** Chance that one read or write of the file storage throws EAGAIN or EINTR. */
+  interruptChance: number;
+  /** Bytes the file storage's disk holds (ENOSPC beyond); undefined: unlimited. */
+  diskBytes: number | undefined;
+  /** Descriptors the file storage may hold open (EMFILE beyond); undefined: unlimited. */
+  openFilesMax: number | undefined;
+  /** Chance that one spill or fetch panics (throws); at most one panic per queue. */
+  panicChance: number;
 }
 
 export const NO_FAULTS: FaultProfile = Object.freeze({
@@ -52,6 +114,12 @@ export const NO_FAULTS: FaultProfile = Object.freeze({
   latencyTicksMax: 0,
   ioWriteFailChance: 0,
   ioReadFailChance: 0,
+  shortWriteChance: 0,
+  shortReadChance: 0,
+  interruptChance: 0,
+  diskBytes: undefined,
+  openFilesMax: undefined,
+  panicChance: 0,
 });
 
 /** `'none'`, `'swarm'` (each recoverable kind on or off per seed, some seeds with none), or an explicit list of kinds. */
@@ -59,17 +127,20 @@ export type FaultMode = 'none' | 'swarm' | readonly FaultKind[];
 
 /** Chance that a swarm seed has no fault at all, so the fault-free path is covered too. */
 const SWARM_NONE_CHANCE = 0.15;
+/** Chance that a swarm seed has each recoverable kind on. */
+const SWARM_KIND_CHANCE = 0.35;
 
 /**
  * The fault profile of a run, from its seed. In swarm mode each kind is switched on or off for
  * the whole run (not given a small rate everywhere), because a bug that needs two kinds at
  * once is only found by seeds that have both and lack the ones that would mask it.
  */
-export function chooseFaultProfile(rng: SimRng, mode: FaultMode, storageScaleBytes: number): FaultProfile {
+export function chooseFaultProfile(rng: SimRng, mode: FaultMode, storageScaleBytes: number, options: { panics?: boolean } = {}): FaultProfile {
   if (mode === 'none') return NO_FAULTS;
   let kinds: readonly FaultKind[];
   if (mode === 'swarm') {
-    kinds = rng.chance(SWARM_NONE_CHANCE) ? [] : RECOVERABLE_FAULT_KINDS.filter(() => rng.chance(0.5));
+    // Each kind on for about a third of the seeds, so a seed carries a few of them, not half of twelve.
+    kinds = rng.chance(SWARM_NONE_CHANCE) ? [] : RECOVERABLE_FAULT_KINDS.filter((kind) => rng.chance(SWARM_KIND_CHANCE) && (kind !== 'panic' || (SWARM_DRAWS_PANIC && options.panics !== false)));
   } else {
     kinds = mode;
   }
@@ -84,6 +155,12 @@ export function chooseFaultProfile(rng: SimRng, mode: FaultMode, storageScaleByt
     latencyTicksMax: on('latency') ? rng.int(2, 40) : 0,
     ioWriteFailChance: on('io-error') ? rng.pick([0.05, 0.2]) : 0,
     ioReadFailChance: on('io-error') ? rng.pick([0.1, 0.3]) : 0,
+    shortWriteChance: on('short-write') ? rng.pick([0.2, 0.6, 1]) : 0,
+    shortReadChance: on('short-read') ? rng.pick([0.2, 0.6, 1]) : 0,
+    interruptChance: on('interrupted') ? rng.pick([0.05, 0.2, 0.5]) : 0,
+    diskBytes: on('disk-full') ? rng.int(1, 6) * storageScaleBytes : undefined,
+    openFilesMax: on('fd-limit') ? rng.int(1, 2) : undefined,
+    panicChance: on('panic') ? rng.pick([0.01, 0.05, 0.2]) : 0,
   };
 }
 
@@ -97,6 +174,12 @@ export function faultKindsOf(profile: FaultProfile): FaultKind[] {
   if (profile.fetchForeverChance > 0) kinds.push('fetch-forever');
   if (profile.latencyTicksMax > 0) kinds.push('latency');
   if (profile.ioWriteFailChance > 0 || profile.ioReadFailChance > 0) kinds.push('io-error');
+  if (profile.shortWriteChance > 0) kinds.push('short-write');
+  if (profile.shortReadChance > 0) kinds.push('short-read');
+  if (profile.interruptChance > 0) kinds.push('interrupted');
+  if (profile.diskBytes !== undefined) kinds.push('disk-full');
+  if (profile.openFilesMax !== undefined) kinds.push('fd-limit');
+  if (profile.panicChance > 0) kinds.push('panic');
   return kinds;
 }
 
@@ -155,7 +238,9 @@ export class FaultySpill implements InspectableSpill {
   readonly profile: FaultProfile;
   readonly #rng: RandomSource;
   readonly #options: FaultySpillOptions;
-  #healed = false;
+  /** No faults now: healed for good, or paused (a deep run's quiet spell). */
+  #quiet = false;
+  #healedForGood = false;
   #storedBytes = 0;
   #storedChunks = 0;
   #doubleFetches = 0;
@@ -170,31 +255,71 @@ export class FaultySpill implements InspectableSpill {
   }
 
   get healed(): boolean {
-    return this.#healed;
+    return this.#healedForGood;
   }
 
   /** Stop injecting faults (the liveness phase). Handles that fail forever keep failing. */
   heal(): void {
-    this.#healed = true;
+    this.#healedForGood = true;
+    this.#quiet = true;
+  }
+
+  /** Pause (true) or resume (false) injecting faults; no effect once healed. Deep runs alternate spells of each. */
+  pause(paused: boolean): void {
+    if (!this.#healedForGood) this.#quiet = paused;
+  }
+
+  /** True once this wrapper has panicked (it panics at most once). */
+  get panicked(): boolean {
+    return this.#panicked;
+  }
+
+  #panicked = false;
+
+  /** A `panic` fault: throw instead of answering, once. */
+  #maybePanic(where: string): void {
+    if (this.#quiet || this.#panicked || !(this.profile.panicChance > 0) || !(this.#rng.next() < this.profile.panicChance)) return;
+    this.#panicked = true;
+    throw new InjectedPanic(where);
   }
 
   spill(chunks: Bytes[], handles: BytesFetch[]): void {
+    if (chunks.length > 0) this.#maybePanic('spill');
     const offeredChunks = chunks.length;
     const offeredBytes = sumBytes(chunks);
     const { limit, fault: injected } = this.#spillLimit(chunks);
     let fault = injected;
-    const offered = chunks.slice(0, limit);
+    const whole = limit === chunks.length;
+    // The whole list goes to the inner backend as it is; a prefix goes as a copy, put back after.
+    const offered = whole ? chunks : chunks.slice(0, limit);
+    const limitBytes = whole ? offeredBytes : sumBytes(offered);
     const innerHandles: BytesFetch[] = [];
     if (limit > 0) this.inner.spill(offered, innerHandles);
     // Reflect exactly what the inner backend did to its prefix, contract breaches included.
-    const drainedBytes = sumBytes(chunks.slice(0, limit)) - sumBytes(offered);
-    if (fault === undefined && offered.length > 0) fault = `the backend drained ${limit - offered.length} of ${offeredChunks} chunks (its write failed)`;
-    chunks.splice(0, limit, ...offered);
+    const drainedBytes = limitBytes - sumBytes(offered);
+    const undrained = whole ? chunks.length : offered.length;
+    if (fault === undefined && undrained > 0) fault = `the backend drained ${limit - undrained} of ${offeredChunks} chunks (its write failed)`;
+    if (!whole) chunks.splice(0, limit, ...offered);
     this.#storedBytes += drainedBytes;
     this.#storedChunks += limit - offered.length;
     this.#lastUndrainedBytes = offeredBytes - drainedBytes;
     for (const handle of innerHandles) handles.push(isHandle(handle) ? this.#wrap(handle) : handle);
     this.#options.onEvent?.({ kind: 'spill', ok: fault === undefined, chunks: offeredChunks - chunks.length, bytes: drainedBytes, fault });
+  }
+
+  /** Bytes spilled through this wrapper and not yet fetched back (as `stats()`, without allocating). */
+  get storedBytes(): number {
+    return this.#storedBytes;
+  }
+
+  /** Successful fetches of an already fetched handle (as `stats()`, without allocating). */
+  get doubleFetches(): number {
+    return this.#doubleFetches;
+  }
+
+  /** Undrained bytes of the most recent spill call (as `stats()`, without allocating). */
+  get lastUndrainedBytes(): number {
+    return this.#lastUndrainedBytes;
   }
 
   stats(): FaultySpillStats {
@@ -206,7 +331,7 @@ export class FaultySpill implements InspectableSpill {
     if (!(handle instanceof FaultyHandle) || handle.owner !== this) return 'unknown';
     if (handle.fetched) return 'fetched';
     if (handle.permanent) return 'permanent';
-    if (this.#healed) return 'ready';
+    if (this.#quiet) return 'ready';
     if (handle.readyTick > this.#nowTicks()) return 'waiting';
     return handle.failuresLeft > 0 || this.profile.fetchTransientChance > 0 ? 'may-fail' : 'ready';
   }
@@ -220,7 +345,7 @@ export class FaultySpill implements InspectableSpill {
   #spillLimit(chunks: readonly Bytes[]): { limit: number; fault: string | undefined } {
     let limit = chunks.length;
     let fault: string | undefined;
-    if (this.#healed) return { limit, fault };
+    if (this.#quiet) return { limit, fault };
     if (this.profile.spillStopChance > 0 && chunks.length > 0 && this.#rng.next() < this.profile.spillStopChance) {
       limit = Math.floor(this.#rng.next() * chunks.length);
       fault = `spill stopped after ${limit} of ${chunks.length} chunks (${this.#rng.next() < 0.5 ? 'no space' : 'I/O error'})`;
@@ -253,6 +378,7 @@ export class FaultySpill implements InspectableSpill {
     this.#attempts += 1;
     // The contract consumes a handle on success; a second fetch means a policy kept a stale entry.
     if (handle.fetched) this.#doubleFetches += 1;
+    this.#maybePanic('fetch');
     const fault = this.#fetchFault(handle);
     if (fault !== undefined) {
       this.#options.onEvent?.({ kind: 'fetch', ok: false, chunks: 0, bytes: 0, fault });
@@ -281,7 +407,7 @@ export class FaultySpill implements InspectableSpill {
 
   #fetchFault(handle: FaultyHandle): string | undefined {
     if (handle.permanent) return 'fetch fails forever';
-    if (this.#healed) return undefined;
+    if (this.#quiet) return undefined;
     if (handle.readyTick > this.#nowTicks()) return `fetch not ready until tick ${handle.readyTick} (latency)`;
     if (handle.failuresLeft > 0) {
       handle.failuresLeft -= 1;

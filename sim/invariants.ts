@@ -8,13 +8,16 @@ export interface Breach {
   message: string;
 }
 
-/** Recount the deque every step while it is this short, and every SPOT_CHECK_EVERY steps otherwise. */
-const RECOUNT_ENTRIES_MAX = 32;
-const SPOT_CHECK_EVERY = 16;
+/**
+ * Recount the deque every SPOT_CHECK_EVERY steps (and whenever conservation fails, and at the
+ * end): the recount reads every entry, while conservation, which every step checks, already
+ * catches a `residentBytes` that drifts from what was written and delivered.
+ */
+const SPOT_CHECK_EVERY = 64;
 
 /** Every handle is fetched at most once (the contract consumes it). */
 export function checkFetchOnce(q: TrackedQueue): Breach | undefined {
-  const doubleFetches = q.spill?.stats().doubleFetches ?? 0;
+  const doubleFetches = q.spill?.doubleFetches ?? 0;
   if (doubleFetches === 0) return undefined;
   return { invariant: 'fetch-once', message: `${q.name}: a paged entry's handle was fetched again after it had already returned its bytes (${doubleFetches} time(s)); a policy kept a stale entry` };
 }
@@ -43,17 +46,26 @@ export function checkConservation(q: TrackedQueue): Breach | undefined {
     : { invariant: 'no-loss', message: `${where}: ${expected - actual} bytes vanished` };
 }
 
-/** The deque's O(1) `residentBytes` equals a recount (every step while short, spot-checked when long). */
-export function checkResidentCount(q: TrackedQueue, step: number): Breach | undefined {
-  const deque = q.deque;
-  if (deque.length > RECOUNT_ENTRIES_MAX && step % SPOT_CHECK_EVERY !== 0) return undefined;
+/**
+ * The deque's O(1) `residentBytes` equals a recount. Spot-checked: the next recount of a queue
+ * is due SPOT_CHECK_EVERY steps later, or as many steps as the deque has entries if more, so the
+ * check costs O(1) per step amortized however long the deque grows. `step` undefined: now.
+ */
+export function checkResidentCount(q: TrackedQueue, step?: number): Breach | undefined {
+  if (step !== undefined) {
+    if (step < q.recountDueStep) return undefined;
+    q.recountDueStep = step + Math.max(SPOT_CHECK_EVERY, q.deque.length);
+  }
   return recountBreach(q);
 }
 
 function recountBreach(q: TrackedQueue): Breach | undefined {
   const deque = q.deque;
   let recount = 0;
-  for (const entry of deque) if (entry.kind === 'bytes') recount += entry.bytes.length;
+  for (let i = 0; i < deque.length; i += 1) {
+    const entry = deque.get(i);
+    if (entry.kind === 'bytes') recount += entry.bytes.length;
+  }
   if (recount === deque.residentBytes) return undefined;
   return { invariant: 'resident-count', message: `${q.name}: deque.residentBytes says ${deque.residentBytes} but its ${deque.length} entries hold ${recount} resident bytes` };
 }
@@ -65,9 +77,8 @@ function recountBreach(q: TrackedQueue): Breach | undefined {
  * never spilled) and U the bytes the last spill call left undrained.
  */
 export function residentBoundBytes(q: TrackedQueue, knobs: PolicyKnobs, spilledThisStep: boolean): number {
-  const back = q.deque.back();
-  const lastBytes = back !== undefined && back.kind === 'bytes' ? back.bytes.length : 0;
-  const undrainedBytes = spilledThisStep ? (q.spill?.stats().lastUndrainedBytes ?? 0) : 0;
+  const lastBytes = q.deque.backBytes()?.length ?? 0;
+  const undrainedBytes = spilledThisStep ? (q.spill?.lastUndrainedBytes ?? 0) : 0;
   const r = knobs.headReserveBytes;
   return Math.max(r + knobs.thresholdBytes, r + q.entryBytesMax + lastBytes + undrainedBytes);
 }
@@ -106,6 +117,8 @@ export function checkNotStalled(actor: Actor, nowTicks: number): Breach | undefi
   let live = 0;
   let complete: TrackedQueue | undefined;
   for (const q of actor.sources) {
+    // A poisoned queue is panic liveness's business (the holder must observe E_POISONED in time).
+    if (q.poisonedAtStep !== undefined) continue;
     const ready = readiness(q);
     if (!q.readerDropped) live += 1;
     if (ready === 'complete') complete = q;

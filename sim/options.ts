@@ -1,3 +1,4 @@
+import type { SpillFs } from '../src/backends/spill_fs.js';
 import type { BytesSpill } from '../src/spill.js';
 import { checkByteKnob, SpillsimError } from '../src/errors.js';
 import type { StallGuard } from '../src/merge_queue.js';
@@ -49,7 +50,13 @@ export interface SimOptions {
    * many bytes (default 0: flush every round, as timely does).
    */
   consumerHoldBytes?: number;
-  /** Hard cap on steps; hitting it fails the run loudly (default 200,000). */
+  /**
+   * About this many queue operations in the run (extends, and about as many drains), instead of
+   * the seed's length; the swarm's own deep runs draw 100,000–200,000. Memory does not grow with
+   * it unless the trace is recorded.
+   */
+  ops?: number;
+  /** Hard cap on steps; hitting it fails the run loudly (default 200,000, or 4 steps per planned operation when more). */
   stepsMax?: number;
   /** Default `'none'` (a failure still carries the tail). */
   recordTrace?: RecordTrace;
@@ -59,8 +66,12 @@ export interface SimOptions {
   queueFactory?: QueueFactory;
   /** Injected for tests: builds each queue's `[writer, reader]` policies instead of the variant's. */
   policyFactory?: PolicyFactory;
-  /** Injected for tests: the storage under the fault injector, per queue, instead of `MemfsSpill`. */
-  backendFactory?: (ctx: { queue: string }) => BytesSpill;
+  /**
+   * Injected for tests: the storage under the fault injector, per queue, instead of the run's
+   * file backend. `fs` is the run's simulated disk, behind its `FaultyFs` when the profile has
+   * file-system faults, for a file backend of one's own.
+   */
+  backendFactory?: (ctx: { queue: string; fs: SpillFs }) => BytesSpill;
 }
 
 export const STEPS_MAX_DEFAULT = 200_000;
@@ -83,7 +94,7 @@ export function checkSimOptions(options: SimOptions): void {
   for (const knob of ['thresholdBytes', 'headReserveBytes', 'prefetchBudgetBytes', 'consumerHoldBytes'] as const) {
     if (options[knob] !== undefined) checkByteKnob(knob, options[knob]);
   }
-  for (const knob of ['stepsMax', 'tailSteps'] as const) {
+  for (const knob of ['stepsMax', 'tailSteps', 'ops'] as const) {
     const value = options[knob];
     if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) throw bad(`${knob} must be a whole number of at least 1, got ${String(value)}`);
   }
@@ -97,6 +108,9 @@ export function checkSimOptions(options: SimOptions): void {
   if (faults !== undefined && faults !== 'none' && faults !== 'swarm') {
     if (!Array.isArray(faults) || faults.some((k) => !(FAULT_KINDS as readonly string[]).includes(k as FaultKind))) {
       throw bad(`faults must be 'none', 'swarm' or a list of ${FAULT_KINDS.join(', ')}, got ${JSON.stringify(faults)}`);
+    }
+    if (faults.includes('panic') && (options.workload ?? 'single') !== 'single') {
+      throw bad("the panic fault applies to the single workload (a panicking thread's unwinding is modelled for its writer and reader only)");
     }
   }
 }
@@ -123,6 +137,7 @@ export function replayCommand(options: SimOptions): string {
   if (options.readerPolicy !== undefined && options.readerPolicy !== 'prefetch') parts.push(`--reader-policy ${options.readerPolicy}`);
   if (options.pattern !== undefined) parts.push(`--pattern ${options.pattern}`);
   if (options.consumerHoldBytes !== undefined && options.consumerHoldBytes > 0) parts.push(`--consumer-hold ${options.consumerHoldBytes}`);
+  if (options.ops !== undefined) parts.push(`--ops ${options.ops}`);
   if (options.stepsMax !== undefined) parts.push(`--steps-max ${options.stepsMax}`);
   if (options.queueFactory !== undefined || options.policyFactory !== undefined || options.backendFactory !== undefined) {
     parts.push('(plus the injected factories of the test that ran it)');

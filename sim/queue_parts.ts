@@ -1,11 +1,12 @@
-import { Volume as VolumeClass } from 'memfs';
-import { MemfsSpill } from '../src/backends/memfs_spill.js';
+import { BatchFileSpill } from '../src/backends/batch_file_spill.js';
 import { PrefetchPolicy } from '../src/prefetch_policy.js';
 import { ReferenceThreshold } from '../src/reference_threshold.js';
+import type { SpillFs } from '../src/backends/spill_fs.js';
 import type { BytesSpill } from '../src/spill.js';
 import type { SpillPolicy } from '../src/spill_policy.js';
 import { Threshold } from '../src/threshold.js';
 import { FaultySpill } from './faults.js';
+import { SimFs } from './sim_fs.js';
 import type { TopologyInit } from './topology_init.js';
 
 /** The storage, fault injector and policy pair of one queue, as the run's options ask. */
@@ -14,7 +15,7 @@ export function queueParts(
   name: string,
   sharedStorage: () => BytesSpill,
 ): { spill: FaultySpill; writerPolicy: SpillPolicy | undefined; readerPolicy: SpillPolicy | undefined } {
-  const inner = init.backendFactory?.({ queue: name }) ?? sharedStorage();
+  const inner = init.backendFactory?.({ queue: name, fs: runFs(init) }) ?? sharedStorage();
   const spill = new FaultySpill(inner, init.profile, init.rng.fork(`faults/${name}`), {
     clock: init.clock,
     onEvent: (event) => init.onFaultEvent(name, event),
@@ -32,9 +33,23 @@ function defaultPolicies(init: TopologyInit, spill: FaultySpill): [SpillPolicy, 
   return [writer, init.readerPolicy === 'none' ? undefined : new PrefetchPolicy(prefetchBudgetBytes)];
 }
 
-/** One memfs store for a run's queues, in the variant's read and write modes, on the run's (maybe faulty) file operations. */
-export function runStorage(init: TopologyInit): MemfsSpill {
-  const volume = new VolumeClass();
+/**
+ * One file store for a run's queues: the batch-file engine of `FileSpill` and `MemfsSpill`,
+ * in the variant's read and write modes, on the simulated disk (maybe behind a `FaultyFs`).
+ */
+export function runStorage(init: TopologyInit): BatchFileSpill {
   const modes = init.variant === 'reference' ? ({ readMode: 'batch', writeMode: 'all-or-nothing' } as const) : ({ readMode: 'chunk', writeMode: 'partial' } as const);
-  return new MemfsSpill({ volume, fs: init.storageFs(volume), ...modes });
+  return new BatchFileSpill('FileSpill', { dir: '/spill', fs: runFs(init), ...modes });
+}
+
+const runFsOf = new WeakMap<TopologyInit['storageFs'], SpillFs>();
+
+/** The run's file operations: one simulated disk per run (maybe behind its `FaultyFs`), made on first use. */
+export function runFs(init: TopologyInit): SpillFs {
+  let fs = runFsOf.get(init.storageFs);
+  if (fs === undefined) {
+    fs = init.storageFs(new SimFs());
+    runFsOf.set(init.storageFs, fs);
+  }
+  return fs;
 }

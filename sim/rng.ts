@@ -47,8 +47,11 @@ export class SimRng implements RandomSource {
 
   /** A size drawn log-uniformly in [min, max], so tiny and large values are both common. */
   logInt(min: number, max: number): number {
-    const lo = Math.log(min);
-    const hi = Math.log(max + 1);
-    return Math.min(max, Math.max(min, Math.floor(Math.exp(lo + this.#prng() * (hi - lo)))));
+    return this.logIntWithin(min, max, Math.log(min), Math.log(max + 1));
+  }
+
+  /** `logInt` with `Math.log(min)` and `Math.log(max + 1)` given (callers that draw often take them once). */
+  logIntWithin(min: number, max: number, logMin: number, logMaxPlusOne: number): number {
+    return Math.min(max, Math.max(min, Math.floor(Math.exp(logMin + this.#prng() * (logMaxPlusOne - logMin)))));
   }
 }

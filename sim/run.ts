@@ -1,10 +1,10 @@
 import { SpillsimError } from '../src/errors.js';
 import type { StallGuard } from '../src/merge_queue.js';
 import type { Actor, StepRecord } from './actor.js';
-import { streamPattern } from './byte_stream.js';
+import { STREAM_PATTERN } from './byte_stream.js';
 import { VirtualClock } from './clock.js';
 import { FaultyFs } from './faulty_fs.js';
-import { chooseFaultProfile, type FaultEvent, faultKindsOf, type FaultProfile } from './faults.js';
+import { chooseFaultProfile, type FaultEvent, faultKindsOf, type FaultProfile, InjectedPanic } from './faults.js';
 import {
   type Breach,
   checkConservation,
@@ -22,8 +22,8 @@ import { SimRng } from './rng.js';
 import { Scheduler } from './scheduler.js';
 import { buildTopology } from './topology.js';
 import type { Topology } from './topology_init.js';
-import type { SimRunResult, TraceOp, TraceStep, Violation } from './trace.js';
-import { TraceRecorder } from './trace_recorder.js';
+import type { QueueSummary, SimRunResult, TraceOp, TraceStep, Violation } from './trace.js';
+import { RollingHash, TraceRecorder } from './trace_recorder.js';
 import type { TrackedQueue } from './tracked_queue.js';
 import { choosePolicyKnobs, chooseWorkloadShape, type PolicyKnobs, WORKLOAD_KINDS, type WorkloadShape } from './workload.js';
 
@@ -64,8 +64,33 @@ interface LivenessBounds {
  */
 export function runSimulation(options: SimOptions): SimRunResult {
   checkSimOptions(options);
-  return new Simulation(options).run();
+  const result = new Simulation(options).run();
+  if (result.ok || (options.recordTrace ?? 'none') !== 'none') return result;
+  // A run records nothing unless asked; a failure is run again with its tail recorded. The run is
+  // a pure function of its options, so the second run is the first one, step for step.
+  const again = new Simulation({ ...options, recordTrace: 'tail' }).run();
+  if (again.traceHash === result.traceHash) return again;
+  result.violation = {
+    ...result.violation!,
+    message: `${result.violation!.message} (running the seed again to record its trace gave a different run, trace ${again.traceHash}: something outside the seed, such as an injected factory's state, leaked in)`,
+  };
+  return result;
 }
+
+/** True when the profile fails the file system under the backend (so the run puts a `FaultyFs` there). */
+function hasFsFaults(p: FaultProfile): boolean {
+  return p.ioWriteFailChance > 0 || p.ioReadFailChance > 0 || p.shortWriteChance > 0 || p.shortReadChance > 0 || p.interruptChance > 0 ||
+    p.diskBytes !== undefined || p.openFilesMax !== undefined;
+}
+
+/** Steps of each fault spell (on, then off) in a deep run; a power of two. */
+const DEEP_FAULT_SPELL_STEPS = 64;
+
+/** Codes of the trace ops, for the rolling hash. */
+const OP_CODES: Record<TraceOp, number> = {
+  extend: 1, drain: 2, spill: 3, 'partial-spill': 4, fetch: 5, 'fetch-failed': 6, buzz: 7, park: 8, wake: 9,
+  send: 10, receive: 11, drop: 12, fault: 13, finish: 14, stall: 15, note: 16,
+};
 
 class Simulation {
   readonly #options: SimOptions;
@@ -77,17 +102,39 @@ class Simulation {
   readonly #scheduler: Scheduler;
   readonly #topology: Topology;
   readonly #actors = new Map<string, Actor>();
-  readonly #recorder: TraceRecorder;
+  /** Steps are recorded only when asked (`recordTrace`); the rolling hash is kept always. */
+  readonly #recorder: TraceRecorder | undefined;
+  readonly #hash = new RollingHash();
+  /** Name codes for the hash, one per queue or stream name of the run. */
+  readonly #nameCodes = new Map<string, number>();
+  /** The actor behind each scheduler slot, by slot index. */
+  #actorOfSlot: Actor[] = [];
+  #actorList: Actor[] = [];
+  #queueByName = new Map<string, TrackedQueue>();
   readonly #stats: SimRunStats = {
     extendCalls: 0, emptyExtends: 0, emptyExtendSpills: 0, drainCalls: 0, spillCalls: 0, partialSpills: 0, spilledBytes: 0,
     fetches: 0, failedFetches: 0, deliveredBytes: 0, residentBytesPeak: 0, readCacheBytesPeak: 0, buzzes: 0, parks: 0,
   };
   #step = 0;
+  #stepsRun = 0;
+  /** This step's fault events, kept only while recording (for the readable detail). */
   #events: Array<{ queue: string; event: FaultEvent }> = [];
+  /** What this step's fault events added up to (kept always: the hash, the op and the counts need them). */
+  #stepFault: string | undefined;
+  #stepSpilled = false;
+  #stepPartial = false;
+  #stepFetchedOk = 0;
+  #stepFetchFailed = 0;
+  /** Queues that spilled during this step (the resident bound then allows what the spill left undrained). */
+  readonly #stepSpilledQueues: TrackedQueue[] = [];
   #livenessStartStep: number | undefined;
   #liveness: LivenessBounds | undefined;
   #lastProgressStep = 0;
   #residentTotalBytes = 0;
+  /** Step of the first panic (an actor's step threw one), or undefined. */
+  #panicStep: number | undefined;
+  /** After a panic, every side of a poisoned queue must observe it within this many steps. */
+  #panicBoundSteps = 0;
   #faultyFs: FaultyFs | undefined;
   readonly #residentByQueue = new Map<TrackedQueue, number>();
 
@@ -95,7 +142,7 @@ class Simulation {
     this.#options = options;
     const root = new SimRng(options.seed);
     const kind = options.workload === 'any' ? root.fork('kind').pick(WORKLOAD_KINDS) : (options.workload ?? 'single');
-    const shape = chooseWorkloadShape(root.fork('workload'), { kind, workers: options.workers });
+    const shape = chooseWorkloadShape(root.fork('workload'), { kind, workers: options.workers, ops: options.ops });
     if (options.pattern !== undefined) shape.pattern = options.pattern;
     this.#shape = shape;
     const drawn = choosePolicyKnobs(root.fork('knobs'), shape);
@@ -104,7 +151,7 @@ class Simulation {
       headReserveBytes: options.headReserveBytes ?? drawn.headReserveBytes,
       prefetchBudgetBytes: options.prefetchBudgetBytes ?? drawn.prefetchBudgetBytes,
     };
-    this.#profile = chooseFaultProfile(root.fork('profile'), options.faults ?? 'swarm', 4 * shape.chunkBytesTypical);
+    this.#profile = chooseFaultProfile(root.fork('profile'), options.faults ?? 'swarm', 4 * shape.chunkBytesTypical, { panics: shape.kind === 'single' });
     const variant = options.variant ?? 'fast';
     this.#stallGuard = options.stallGuard ?? (variant === 'reference' ? 'accumulator' : 'produced');
     this.#scheduler = new Scheduler(root.fork('scheduler'), this.#clock, { fairnessSteps: 0, burstChance: shape.pattern === 'bursts' ? 0.8 : 0.2 });
@@ -115,27 +162,42 @@ class Simulation {
       stallGuard: this.#stallGuard,
       readerPolicy: options.readerPolicy ?? 'prefetch',
       holdBytes: options.consumerHoldBytes ?? 0,
-      storageFs: (volume) => {
-        if (this.#profile.ioWriteFailChance === 0 && this.#profile.ioReadFailChance === 0) return volume;
-        this.#faultyFs = new FaultyFs(volume, root.fork('faults/storage'), { writeFailChance: this.#profile.ioWriteFailChance, readFailChance: this.#profile.ioReadFailChance });
+      storageFs: (disk) => {
+        const p = this.#profile;
+        if (!hasFsFaults(p)) return disk;
+        this.#faultyFs = new FaultyFs(disk, root.fork('faults/storage'), {
+          writeFailChance: p.ioWriteFailChance,
+          readFailChance: p.ioReadFailChance,
+          shortWriteChance: p.shortWriteChance,
+          shortReadChance: p.shortReadChance,
+          interruptChance: p.interruptChance,
+          diskBytes: p.diskBytes,
+          openFilesMax: p.openFilesMax,
+        });
         return this.#faultyFs;
       },
       profile: this.#profile,
       rng: root,
-      pattern: streamPattern(root.fork('pattern')),
+      pattern: STREAM_PATTERN,
       clock: this.#clock,
       scheduler: this.#scheduler,
       currentStep: () => this.#step,
-      onFaultEvent: (queue, event) => this.#events.push({ queue, event }),
+      onFaultEvent: (queue, event) => this.#onFaultEvent(queue, event),
+      describeSteps: (options.recordTrace ?? 'none') !== 'none',
       queueFactory: options.queueFactory,
       policyFactory: options.policyFactory,
       backendFactory: options.backendFactory,
     });
     for (const actor of this.#topology.actors) this.#actors.set(actor.name, actor);
+    this.#actorList = [...this.#topology.actors];
+    this.#actorOfSlot = this.#scheduler.slots.map((slot) => this.#actors.get(slot.name)!);
+    for (const q of this.#topology.queues) this.#queueByName.set(q.name, q);
     // Fairness: a runnable actor waits at most two rounds of the others.
     this.#scheduler.setFairnessSteps(2 * this.#topology.actors.length);
+    const roundStepsMax = Math.max(1, ...this.#actorList.map((a) => a.sources.length));
+    this.#panicBoundSteps = 4 * (2 * this.#actorList.length + 1) * (roundStepsMax + 2) + 32;
     const recordTrace = options.recordTrace ?? 'none';
-    this.#recorder = new TraceRecorder({ keepAll: recordTrace === 'full', tailSteps: options.tailSteps ?? TAIL_STEPS_DEFAULT });
+    this.#recorder = recordTrace === 'none' ? undefined : new TraceRecorder({ keepAll: recordTrace === 'full', tailSteps: options.tailSteps ?? TAIL_STEPS_DEFAULT });
   }
 
   run(): SimRunResult {
@@ -144,13 +206,14 @@ class Simulation {
   }
 
   #loop(): Violation | undefined {
-    const stepsMax = this.#options.stepsMax ?? STEPS_MAX_DEFAULT;
+    const stepsMax = this.#options.stepsMax ?? Math.max(STEPS_MAX_DEFAULT, 4 * 2 * this.#shape.extendsPerStream * this.#streamCount());
     // Bounded by stepsMax; the liveness phase has tighter bounds of its own.
     for (; this.#step < stepsMax; this.#step += 1) {
-      if (this.#liveness === undefined && ![...this.#actors.values()].some((a) => a.producing)) this.#startLiveness();
+      if (this.#liveness === undefined && !this.#anyProducing()) this.#startLiveness();
+      if (this.#shape.deep && (this.#step & (DEEP_FAULT_SPELL_STEPS - 1)) === 0 && this.#liveness === undefined) this.#pauseFaults(((this.#step / DEEP_FAULT_SPELL_STEPS) & 1) === 1);
       const slot = this.#scheduler.next(this.#step);
       if (slot === undefined) return this.#stamp(this.#scheduler.allFinished ? this.#finalCheck() : this.#deadlock());
-      const breach = this.#runStep(this.#actors.get(slot.name)!);
+      const breach = this.#runStep(this.#actorOfSlot[slot.index]!, slot.index);
       if (breach !== undefined) return this.#stamp(breach);
       if (this.#scheduler.allFinished) return this.#stamp(this.#finalCheck());
     }
@@ -161,8 +224,48 @@ class Simulation {
     return breach === undefined ? undefined : { ...breach, step: this.#step };
   }
 
-  #runStep(actor: Actor): Breach | undefined {
-    this.#events = [];
+  /** Writer→reader streams of the workload (each gets `extendsPerStream` extends). */
+  #streamCount(): number {
+    const workers = this.#shape.workers * this.#shape.processes;
+    return this.#shape.kind === 'single' ? 1 : workers * workers;
+  }
+
+  #anyProducing(): boolean {
+    for (const actor of this.#actorList) if (actor.producing) return true;
+    return false;
+  }
+
+  #onFaultEvent(queue: string, event: FaultEvent): void {
+    this.#stepFault ??= event.fault;
+    if (event.kind === 'spill') {
+      this.#stats.spillCalls += 1;
+      this.#stats.spilledBytes += event.bytes;
+      if (event.chunks > 0) this.#stepSpilled = true;
+      if (event.fault !== undefined) {
+        this.#stepPartial = true;
+        this.#stats.partialSpills += 1;
+      }
+      const q = this.#queueByName.get(queue);
+      if (q !== undefined && !this.#stepSpilledQueues.includes(q)) this.#stepSpilledQueues.push(q);
+    } else if (event.ok) {
+      this.#stepFetchedOk += 1;
+      this.#stats.fetches += 1;
+    } else {
+      this.#stepFetchFailed += 1;
+      this.#stats.failedFetches += 1;
+    }
+    if (this.#recorder !== undefined) this.#events.push({ queue, event });
+  }
+
+  #runStep(actor: Actor, actorIndex: number): Breach | undefined {
+    this.#stepFault = undefined;
+    this.#stepSpilled = false;
+    this.#stepPartial = false;
+    this.#stepFetchedOk = 0;
+    this.#stepFetchFailed = 0;
+    if (this.#stepSpilledQueues.length > 0) this.#stepSpilledQueues.length = 0;
+    this.#stepsRun += 1;
+    if (this.#recorder !== undefined) this.#events = [];
     this.#scheduler.buzzesThisStep = 0;
     const timeTicks = this.#clock.nowTicks;
     let record: StepRecord | undefined;
@@ -177,64 +280,138 @@ class Simulation {
     if (record?.finish === true) this.#scheduler.finish(actor.name);
     this.#clock.advance(1);
     this.#scheduler.fireDueTimers(this.#step);
-    this.#trace(actor, timeTicks, record, thrown, parked);
-    if (thrown !== undefined) return this.#classifyThrow(thrown);
+    let unwound: string | undefined;
+    if (thrown !== undefined && this.#isPanic(thrown) && actor.unwind !== undefined) {
+      // The thread panicked (or observed a poisoned queue, which panics in Rust): it unwinds and is gone.
+      this.#panicStep ??= this.#step;
+      unwound = actor.unwind();
+      this.#scheduler.finish(actor.name);
+      this.#notePoisoned();
+    }
+    this.#trace(actor, actorIndex, timeTicks, record, thrown, parked, unwound);
+    if (thrown !== undefined) return unwound !== undefined ? this.#checkPanicLiveness() : this.#classifyThrow(thrown);
+    if (this.#panicStep !== undefined) this.#notePoisoned();
     return this.#check(record!);
   }
 
-  #trace(actor: Actor, timeTicks: number, record: StepRecord | undefined, thrown: unknown, parked: boolean): void {
-    const notes: string[] = [];
-    let op: TraceOp = record?.op ?? 'note';
-    if (record?.detail !== undefined) notes.push(record.detail);
-    if (thrown !== undefined) notes.push(`threw: ${thrown instanceof Error ? thrown.message : String(thrown)}`);
-    let fault: string | undefined;
-    let spilled = false;
-    let partial = false;
-    let fetchedOk = 0;
-    let fetchFailed = 0;
-    for (const { queue, event } of this.#events) {
-      fault ??= event.fault;
-      if (event.kind === 'spill') {
-        this.#stats.spillCalls += 1;
-        this.#stats.spilledBytes += event.bytes;
-        spilled ||= event.chunks > 0;
-        if (event.fault !== undefined) {
-          partial = true;
-          this.#stats.partialSpills += 1;
-        }
-        notes.push(`${queue}: spilled ${event.chunks} chunks (${event.bytes} B)${event.fault !== undefined ? `, ${event.fault}` : ''}`);
-      } else if (event.ok) {
-        fetchedOk += 1;
-        this.#stats.fetches += 1;
-      } else {
-        fetchFailed += 1;
-        this.#stats.failedFetches += 1;
+  /** An injected panic, or `E_POISONED` observed after one: the thread unwinds (not a queue error). */
+  #isPanic(thrown: unknown): boolean {
+    if (thrown instanceof InjectedPanic) return true;
+    return this.#panicStep !== undefined && thrown instanceof SpillsimError && thrown.code === 'E_POISONED';
+  }
+
+  #notePoisoned(): void {
+    for (const q of this.#topology.queues) {
+      if (q.poisonedAtStep === undefined && (q.reader.isPoisoned === true || q.writer.isPoisoned === true)) q.poisonedAtStep = this.#step;
+    }
+  }
+
+  /**
+   * Panic liveness: after a panic poisons a queue, every actor still holding one of its handles
+   * must observe it (a call that throws `E_POISONED`, after which it unwinds too) within
+   * `#panicBoundSteps`; one parked for good, or still running on without noticing, breaks it.
+   */
+  #checkPanicLiveness(): Breach | undefined {
+    if (this.#panicStep === undefined || this.#step - this.#panicStep <= this.#panicBoundSteps) return undefined;
+    const holder = this.#poisonedHolder();
+    if (holder === undefined) return undefined;
+    return {
+      invariant: 'panic-liveness',
+      message: `${holder.actor} still holds ${holder.queue}, poisoned by a panic at step ${this.#panicStep}, ${this.#step - this.#panicStep} steps later (bound ${this.#panicBoundSteps}) and is ${holder.parked ? 'parked: nothing woke it to observe E_POISONED' : 'still running without observing E_POISONED'}`,
+    };
+  }
+
+  /** An actor alive and holding a handle of a poisoned queue, if any. */
+  #poisonedHolder(): { actor: string; queue: string; parked: boolean } | undefined {
+    for (const q of this.#topology.queues) {
+      if (q.poisonedAtStep === undefined) continue;
+      for (const [name, dropped] of [[q.writerActor, q.writerDropped], [q.readerActor, q.readerDropped]] as const) {
+        if (dropped) continue;
+        const slot = this.#scheduler.slot(name);
+        if (slot.state === 'finished') continue;
+        return { actor: name, queue: q.name, parked: slot.state === 'parked' };
       }
     }
-    if (fetchedOk > 0) notes.push(`fetched ${fetchedOk} handle${fetchedOk === 1 ? '' : 's'}`);
-    if (fetchFailed > 0) notes.push(`${fetchFailed} fetch${fetchFailed === 1 ? '' : 'es'} failed`);
-    if (record !== undefined) this.#count(record, spilled);
-    if (op === 'extend' || op === 'receive') op = partial ? 'partial-spill' : spilled ? 'spill' : op;
-    if (op === 'drain' && (record?.bytes ?? 0) === 0 && fetchFailed > 0) op = 'fetch-failed';
-    else if (op === 'drain' && fetchedOk > 0) op = 'fetch';
-    if (record?.park === true) {
-      if (parked) op = 'park';
-      else notes.push('park returned at once (buzz pending)');
-    }
+    return undefined;
+  }
+
+  /** Fold the step into the rolling hash (always) and into a `TraceStep` (only when recording). */
+  #trace(actor: Actor, actorIndex: number, timeTicks: number, record: StepRecord | undefined, thrown: unknown, parked: boolean, unwound: string | undefined): void {
+    let op: TraceOp = record?.op ?? 'note';
+    if (record !== undefined) this.#count(record, this.#stepSpilled);
+    if (op === 'extend' || op === 'receive') op = this.#stepPartial ? 'partial-spill' : this.#stepSpilled ? 'spill' : op;
+    if (op === 'drain' && (record?.bytes ?? 0) === 0 && this.#stepFetchFailed > 0) op = 'fetch-failed';
+    else if (op === 'drain' && this.#stepFetchedOk > 0) op = 'fetch';
+    if (record?.park === true && parked) op = 'park';
     const buzzes = this.#scheduler.buzzesThisStep;
     this.#stats.buzzes += buzzes;
-    const step: Omit<TraceStep, 'hash'> = { step: this.#step, timeTicks, actor: actor.name, op };
+    const h = this.#hash;
+    h.mix(this.#step);
+    h.mix(timeTicks);
+    h.mix(actorIndex);
+    h.mix(OP_CODES[op]);
+    h.mix(record?.queue === undefined ? -1 : this.#nameCode(record.queue));
+    h.mix(record?.bytes ?? -1);
+    h.mix(record?.chunks ?? -1);
+    if (this.#stepFault === undefined) h.mix(-1);
+    else h.mixString(this.#stepFault);
+    h.mix(buzzes);
+    h.mix(thrown === undefined ? 0 : 1);
+    const touched = record?.touched;
+    if (touched !== undefined) {
+      for (let k = 0; k < touched.length; k += 1) {
+        const q = touched[k]!;
+        const deque = q.deque;
+        h.mix(this.#nameCode(q.name));
+        h.mix(deque.residentBytes);
+        h.mix(q.storedBytes);
+        h.mix(q.writtenBytes - q.deliveredBytes);
+        h.mix(deque.length);
+        h.mix(deque.pagedCount);
+      }
+    }
+    h.mix(unwound === undefined ? 0 : 1);
+    if (this.#recorder !== undefined) this.#recordStep(actor, timeTicks, record, thrown, parked, op, buzzes, unwound);
+  }
+
+  #nameCode(name: string): number {
+    let code = this.#nameCodes.get(name);
+    if (code === undefined) {
+      code = 0x811c_9dc5;
+      for (let i = 0; i < name.length; i += 1) code = Math.imul(code ^ name.charCodeAt(i), 0x0100_0193);
+      this.#nameCodes.set(name, code);
+    }
+    return code;
+  }
+
+  /** The readable step, built only when the run records its trace. */
+  #recordStep(actor: Actor, timeTicks: number, record: StepRecord | undefined, thrown: unknown, parked: boolean, op: TraceOp, buzzes: number, unwound: string | undefined): void {
+    const notes: string[] = [];
+    if (record?.detail !== undefined) notes.push(record.detail);
+    if (thrown !== undefined) notes.push(`threw: ${thrown instanceof Error ? thrown.message : String(thrown)}`);
+    if (unwound !== undefined) notes.push(unwound);
+    for (const { queue, event } of this.#events) {
+      if (event.kind === 'spill') notes.push(`${queue}: spilled ${event.chunks} chunks (${event.bytes} B)${event.fault !== undefined ? `, ${event.fault}` : ''}`);
+    }
+    const fetchedOk = this.#stepFetchedOk;
+    const fetchFailed = this.#stepFetchFailed;
+    if (fetchedOk > 0) notes.push(`fetched ${fetchedOk} handle${fetchedOk === 1 ? '' : 's'}`);
+    if (fetchFailed > 0) notes.push(`${fetchFailed} fetch${fetchFailed === 1 ? '' : 'es'} failed`);
+    if (record?.park === true && !parked) notes.push('park returned at once (buzz pending)');
+    const step: TraceStep = { step: this.#step, timeTicks, actor: actor.name, op };
     if (record?.queue !== undefined) step.queue = record.queue;
     if (record?.bytes !== undefined) step.bytes = record.bytes;
     if (record?.chunks !== undefined) step.chunks = record.chunks;
     if (notes.length > 0) step.detail = notes.join('; ');
-    if (fault !== undefined) step.fault = fault;
+    if (this.#stepFault !== undefined) step.fault = this.#stepFault;
     if (buzzes > 0) step.buzzes = buzzes;
     if (record !== undefined && record.touched.length > 0) {
-      step.queues = {};
-      for (const q of record.touched) step.queues[q.name] = q.summary();
+      const queues: Record<string, QueueSummary> = {};
+      for (const q of record.touched) queues[q.name] = q.summary();
+      step.queues = queues;
     }
-    this.#recorder.record(step);
+    step.hash = this.#hash.hex();
+    this.#recorder!.record(step);
   }
 
   #count(record: StepRecord, spilled: boolean): void {
@@ -282,23 +459,28 @@ class Simulation {
 
   #check(record: StepRecord): Breach | undefined {
     for (const q of record.touched) {
+      if (q.poisonedAtStep !== undefined) continue;
       const breach = checkFetchOnce(q) ?? checkConservation(q) ?? checkDelivery(q) ?? checkResidentCount(q, this.#step);
       if (breach !== undefined) return breach;
       if (q.extendCalls !== q.extendCallsBounded) {
         q.extendCallsBounded = q.extendCalls;
-        const spilled = this.#events.some((e) => e.queue === q.name && e.event.kind === 'spill');
-        q.residentBoundBytes = residentBoundBytes(q, this.#knobs, spilled);
+        q.residentBoundBytes = residentBoundBytes(q, this.#knobs, this.#stepSpilledQueues.includes(q));
       }
       const bound = checkResidentBound(q);
       if (bound !== undefined) return bound;
       this.#noteResident(q);
     }
-    for (const slot of this.#scheduler.slots) {
-      if (slot.state !== 'parked') continue;
-      const stalled = checkNotStalled(this.#actors.get(slot.name)!, this.#clock.nowTicks);
+    const slots = this.#scheduler.slots;
+    for (let k = 0; k < slots.length; k += 1) {
+      if (slots[k]!.state !== 'parked') continue;
+      const stalled = checkNotStalled(this.#actorOfSlot[k]!, this.#clock.nowTicks);
       if (stalled !== undefined) return stalled;
     }
     if (record.progress) this.#lastProgressStep = this.#step;
+    if (this.#panicStep !== undefined) {
+      const late = this.#checkPanicLiveness();
+      if (late !== undefined) return late;
+    }
     return this.#liveness === undefined ? undefined : this.#checkLiveness(this.#liveness);
   }
 
@@ -307,6 +489,16 @@ class Simulation {
     this.#residentTotalBytes += now - (this.#residentByQueue.get(q) ?? 0);
     this.#residentByQueue.set(q, now);
     this.#stats.residentBytesPeak = Math.max(this.#stats.residentBytesPeak, this.#residentTotalBytes);
+  }
+
+  /**
+   * A deep run's faults come in spells (DEEP_FAULT_SPELL_STEPS on, as many off): a storage that
+   * fails for 100,000 operations in a row only grows a backlog, while spells make the run go
+   * through failure and recovery many times.
+   */
+  #pauseFaults(paused: boolean): void {
+    for (const q of this.#topology.queues) q.spill?.pause(paused);
+    this.#faultyFs?.pause(paused);
   }
 
   /** Faults stop; from here every byte must arrive within measured bounds. */
@@ -326,6 +518,7 @@ class Simulation {
 
   #checkLiveness(bounds: LivenessBounds): Breach | undefined {
     for (const q of this.#topology.queues) {
+      if (q.poisonedAtStep !== undefined) continue;
       const ready = readiness(q);
       if (ready === 'blocked') return this.#blocked(q);
       if (ready === undefined || q.waitingSinceStep === undefined || q.deliveredBytes !== q.waitingDeliveredBytes) {
@@ -364,7 +557,14 @@ class Simulation {
 
   /** Every actor parked and no timer pending: whoever holds data is stalled, unless storage blocks it for good. */
   #deadlock(): Breach {
-    for (const q of this.#topology.queues) if (readiness(q) === 'blocked') return this.#blocked(q);
+    const holder = this.#panicStep === undefined ? undefined : this.#poisonedHolder();
+    if (holder !== undefined) {
+      return {
+        invariant: 'panic-liveness',
+        message: `${holder.actor} still holds ${holder.queue}, poisoned by a panic at step ${this.#panicStep}, and ${holder.parked ? 'is parked' : 'waits'} with nothing left to wake it: it will never observe E_POISONED`,
+      };
+    }
+    for (const q of this.#topology.queues) if (q.poisonedAtStep === undefined && readiness(q) === 'blocked') return this.#blocked(q);
     for (const slot of this.#scheduler.slots) {
       if (slot.state !== 'parked') continue;
       const actor = this.#actors.get(slot.name)!;
@@ -380,6 +580,10 @@ class Simulation {
   /** The run ended with every actor finished: all bytes delivered, storage released. */
   #finalCheck(): Breach | undefined {
     for (const q of this.#topology.queues) {
+      // A poisoned queue's bytes are forfeit: the panic is the finding, and panic liveness checked it.
+      if (q.poisonedAtStep !== undefined) continue;
+      const recount = checkResidentCount(q);
+      if (recount !== undefined) return recount;
       if (q.deliveredBytes !== q.writtenBytes) {
         return { invariant: 'no-loss', message: `${q.name}: ${q.writtenBytes} bytes written but ${q.deliveredBytes} delivered when every actor had finished` };
       }
@@ -404,14 +608,13 @@ class Simulation {
     const result: SimRunResult = {
       seed: this.#options.seed,
       ok,
-      traceHash: this.#recorder.hash,
-      steps: this.#recorder.count,
+      traceHash: this.#hash.hex(),
+      steps: this.#stepsRun,
     };
     if (violation !== undefined) result.violation = violation;
     result.replay = replayCommand(this.#options);
     result.knobs = { ...this.#knobs };
-    if (recordTrace === 'full') result.trace = this.#recorder.steps();
-    else if (recordTrace === 'tail' || !ok) result.trace = this.#recorder.tail();
+    if (this.#recorder !== undefined) result.trace = recordTrace === 'full' ? this.#recorder.steps() : this.#recorder.tail();
     result.workload = { ...this.#shape };
     result.variant = this.#options.variant ?? 'fast';
     // Unchanged output: a single queue is wired by hand, meshes and clusters by the library's Config.

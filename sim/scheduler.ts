@@ -6,6 +6,8 @@ export type ActorState = 'runnable' | 'parked' | 'finished';
 /** What the scheduler keeps per actor: its state and its park token. */
 export interface ActorSlot {
   readonly name: string;
+  /** Position in `slots` (the order actors were added). */
+  readonly index: number;
   state: ActorState;
   /** A buzz arrived while the actor ran; its next park returns at once (a thread's park token). */
   buzzPending: boolean;
@@ -44,7 +46,7 @@ export class Scheduler {
 
   add(name: string, weight: () => number = () => 1): ActorSlot {
     if (this.#byName.has(name)) throw new Error(`actor ${name} added twice`);
-    const slot: ActorSlot = { name, state: 'runnable', buzzPending: false, lastRunStep: 0, weight };
+    const slot: ActorSlot = { name, index: this.#slots.length, state: 'runnable', buzzPending: false, lastRunStep: 0, weight };
     this.#slots.push(slot);
     this.#byName.set(name, slot);
     return slot;
@@ -103,45 +105,77 @@ export class Scheduler {
    * the next timer (every live actor is parked and nothing will wake it).
    */
   next(step: number): ActorSlot | undefined {
-    let runnable = this.#slots.filter((s) => s.state === 'runnable');
+    let runnable = this.#countRunnable();
     // Bounded: each jump consumes at least one timer.
-    for (let jumps = 0; runnable.length === 0 && jumps <= this.#clock.pendingTimers; jumps += 1) {
+    for (let jumps = 0; runnable === 0 && jumps <= this.#clock.pendingTimers; jumps += 1) {
       if (!this.#clock.jumpToNextTimer()) break;
       this.fireDueTimers(step);
-      runnable = this.#slots.filter((s) => s.state === 'runnable');
+      runnable = this.#countRunnable();
     }
-    if (runnable.length === 0) return undefined;
+    if (runnable === 0) return undefined;
     const chosen = this.#choose(runnable, step);
     chosen.lastRunStep = step;
     this.#last = chosen;
     return chosen;
   }
 
+  #countRunnable(): number {
+    let n = 0;
+    for (const slot of this.#slots) if (slot.state === 'runnable') n += 1;
+    return n;
+  }
+
   /** Wake the actors whose timers are due. */
   fireDueTimers(step: number): void {
+    if (!this.#clock.anyDue()) return;
     for (const event of this.#clock.takeDue()) {
       if (event.actor !== undefined && this.slot(event.actor).state !== 'finished') this.buzz(event.actor, step);
     }
   }
 
-  #choose(runnable: ActorSlot[], step: number): ActorSlot {
-    const eligible = runnable.filter((s) => s.weight() > 0);
-    if (eligible.length === 0) return this.#rng.pick(runnable);
+  /**
+   * Picks among the `runnableCount` runnable slots, in slot order: fairness first, then a burst,
+   * then a draw weighted by `weight()`; actors of weight 0 only when nobody else can run.
+   * Allocates nothing (it runs once per step).
+   */
+  #choose(runnableCount: number, step: number): ActorSlot {
+    const slots = this.#slots;
+    let eligible = 0;
+    let total = 0;
     // Fairness first: the longest-starved eligible actor past the bound runs now.
     let starved: ActorSlot | undefined;
-    for (const slot of eligible) {
+    for (const slot of slots) {
+      if (slot.state !== 'runnable') continue;
+      const weight = slot.weight();
+      if (!(weight > 0)) continue;
+      eligible += 1;
+      total += weight;
       if (step - slot.lastRunStep > this.#options.fairnessSteps && (starved === undefined || slot.lastRunStep < starved.lastRunStep)) starved = slot;
     }
+    if (eligible === 0) return this.#nthRunnable(Math.floor(this.#rng.next() * runnableCount));
     if (starved !== undefined) return starved;
     const last = this.#last;
     if (last !== undefined && last.state === 'runnable' && last.weight() > 0 && this.#rng.chance(this.#options.burstChance)) return last;
-    let total = 0;
-    for (const slot of eligible) total += slot.weight();
     let target = this.#rng.next() * total;
-    for (const slot of eligible) {
-      target -= slot.weight();
+    let chosen: ActorSlot | undefined;
+    for (const slot of slots) {
+      if (slot.state !== 'runnable') continue;
+      const weight = slot.weight();
+      if (!(weight > 0)) continue;
+      chosen = slot;
+      target -= weight;
       if (target < 0) return slot;
     }
-    return eligible[eligible.length - 1]!;
+    return chosen!;
+  }
+
+  #nthRunnable(n: number): ActorSlot {
+    let seen = 0;
+    for (const slot of this.#slots) {
+      if (slot.state !== 'runnable') continue;
+      if (seen === n) return slot;
+      seen += 1;
+    }
+    throw new Error(`no runnable actor number ${n}`);
   }
 }

@@ -36,7 +36,9 @@ class SingleQueueBuilder {
   }
 
   #worker(name: string, sends: TrackedQueue[], sources: TrackedQueue[]): WorkerActor {
-    return new WorkerActor({ name, rng: this.#init.rng.fork(`actor/${name}`), shape: this.#init.shape, sends, sources, holdBytes: this.#init.holdBytes });
+    return new WorkerActor({
+      name, rng: this.#init.rng.fork(`actor/${name}`), shape: this.#init.shape, sends, sources, holdBytes: this.#init.holdBytes, describe: this.#init.describeSteps ?? true,
+    });
   }
 
   /** The queue rings the reader's buzzer (timely's thread unpark). */

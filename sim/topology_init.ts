@@ -1,6 +1,6 @@
-import type { Volume } from 'memfs';
 import type { NetworkLink } from '../src/allocator/network_link.js';
 import type { SpillFs } from '../src/backends/spill_fs.js';
+import type { SimFs } from './sim_fs.js';
 import type { StallGuard } from '../src/merge_queue.js';
 import type { BytesSpill } from '../src/spill.js';
 import type { Actor } from './actor.js';
@@ -21,8 +21,8 @@ export interface TopologyInit {
   /** The single workload's reader keeps its accumulator until it holds this many bytes (0: flush every round). */
   holdBytes: number;
   profile: FaultProfile;
-  /** The file operations the run's memfs storage uses (the volume itself, or a `FaultyFs` over it). */
-  storageFs: (volume: Volume) => SpillFs;
+  /** The file operations the run's file storage uses (the simulated disk itself, or a `FaultyFs` over it). */
+  storageFs: (disk: SimFs) => SpillFs;
   rng: SimRng;
   pattern: Uint8Array;
   clock: VirtualClock;
@@ -30,10 +30,12 @@ export interface TopologyInit {
   /** The current step, for buzzes (a buzz wakes its actor "at" the step it happens in). */
   currentStep: () => number;
   onFaultEvent: (queue: string, event: FaultEvent) => void;
+  /** Actors write a readable `detail` for each step (only when the run records its trace). */
+  describeSteps?: boolean;
   /** Single workload only: Config builds the queues of meshes and clusters. */
   queueFactory?: QueueFactory;
   policyFactory?: PolicyFactory;
-  backendFactory?: (ctx: { queue: string }) => BytesSpill;
+  backendFactory?: (ctx: { queue: string; fs: SpillFs }) => BytesSpill;
 }
 
 export interface Topology {

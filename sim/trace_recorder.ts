@@ -1,70 +1,80 @@
-import { createHash } from 'node:crypto';
-import type { QueueSummary, TraceStep } from './trace.js';
+import type { TraceStep } from './trace.js';
 
-/** The hash a trace starts from, so an empty run still has a well-defined hash. */
-const GENESIS = createHash('sha256').update('spillsim-trace-v1').digest('hex');
+/** Seeds of the two hash lanes: an empty run still has a well-defined hash. */
+const LANE_A_SEED = 0x5b1e_5157;
+const LANE_B_SEED = 0x7ace_0001;
 
 /**
- * Records a run's steps and chains their hashes: each step's hash is sha256 of the previous
- * hash and the step's canonical JSON (fixed key order, no undefined fields), so one differing
- * byte anywhere changes every hash after it, and two runs can be compared by their last hash.
+ * A rolling 64-bit hash of a run: every step feeds its fields (numbers, and strings by their
+ * characters) into two 32-bit lanes, so one differing field anywhere changes every hash after it
+ * and two runs compare by their last hash. Mixing is a few integer multiplies per field and
+ * allocates nothing, so every run keeps one whether or not it records its trace; a recorded
+ * run and an unrecorded run of the same seed end with the same hash. It detects divergence;
+ * it is not a cryptographic digest.
+ */
+export class RollingHash {
+  #a = LANE_A_SEED;
+  #b = LANE_B_SEED;
+
+  /** Feed a whole number (any safe integer; negative and fractional values are folded in too). */
+  mix(value: number): void {
+    const lo = value | 0;
+    const hi = Math.floor(value / 4_294_967_296) | 0;
+    let a = this.#a ^ lo;
+    a = Math.imul(a, 0x85eb_ca6b);
+    a = (a << 13) | (a >>> 19);
+    this.#a = (Math.imul(a, 5) + 0xe654_6b64) | 0;
+    let b = this.#b ^ Math.imul(lo, 0x9e37_79b1) ^ hi;
+    b = Math.imul(b, 0xc2b2_ae35);
+    b = (b << 15) | (b >>> 17);
+    this.#b = (Math.imul(b, 5) + 0x561c_cd1b + this.#a) | 0;
+  }
+
+  /** Feed a string, character by character, then its length (so `ab`,`c` differs from `a`,`bc`). */
+  mixString(text: string): void {
+    for (let i = 0; i < text.length; i += 1) this.mix(text.charCodeAt(i));
+    this.mix(text.length);
+  }
+
+  /** 16 hex digits. */
+  hex(): string {
+    return (this.#a >>> 0).toString(16).padStart(8, '0') + (this.#b >>> 0).toString(16).padStart(8, '0');
+  }
+}
+
+/**
+ * Keeps the steps a run was asked to record: none (the run keeps only its rolling hash, so its
+ * memory does not grow with its length), the last `tailSteps` (a ring), or all of them.
  */
 export class TraceRecorder {
   readonly #keepAll: boolean;
   readonly #tailSteps: number;
-  #steps: TraceStep[] = [];
-  #hash = GENESIS;
-  #count = 0;
+  readonly #steps: TraceStep[] = [];
+  /** Ring position of the oldest tail step, once the ring is full. */
+  #ringStart = 0;
 
   constructor(options: { keepAll: boolean; tailSteps: number }) {
     this.#keepAll = options.keepAll;
     this.#tailSteps = options.tailSteps;
   }
 
-  get hash(): string {
-    return this.#hash;
-  }
-
-  get count(): number {
-    return this.#count;
-  }
-
-  record(step: Omit<TraceStep, 'hash'>): TraceStep {
-    const canonical = canonicalStep(step);
-    this.#hash = createHash('sha256').update(this.#hash).update(JSON.stringify(canonical)).digest('hex');
-    const recorded: TraceStep = { ...canonical, hash: this.#hash };
-    this.#steps.push(recorded);
-    this.#count += 1;
-    // Amortized: trim the tail buffer only when it has grown to twice its size.
-    if (!this.#keepAll && this.#steps.length >= 2 * this.#tailSteps) this.#steps = this.#steps.slice(-this.#tailSteps);
-    return recorded;
-  }
-
-  /** Every step (when keeping all) or the last `tailSteps`. */
-  steps(): TraceStep[] {
-    return this.#keepAll ? this.#steps.slice() : this.#steps.slice(-this.#tailSteps);
-  }
-
-  tail(): TraceStep[] {
-    return this.#steps.slice(-this.#tailSteps);
-  }
-}
-
-/** The step with its keys in one fixed order and undefined fields left out. */
-export function canonicalStep(step: Omit<TraceStep, 'hash'>): Omit<TraceStep, 'hash'> {
-  const out: Omit<TraceStep, 'hash'> = { step: step.step, timeTicks: step.timeTicks, actor: step.actor, op: step.op };
-  if (step.queue !== undefined) out.queue = step.queue;
-  if (step.bytes !== undefined) out.bytes = step.bytes;
-  if (step.chunks !== undefined) out.chunks = step.chunks;
-  if (step.detail !== undefined) out.detail = step.detail;
-  if (step.fault !== undefined) out.fault = step.fault;
-  if (step.buzzes !== undefined) out.buzzes = step.buzzes;
-  if (step.queues !== undefined) {
-    const queues: Record<string, QueueSummary> = {};
-    for (const [name, q] of Object.entries(step.queues)) {
-      queues[name] = { residentBytes: q.residentBytes, pagedBytes: q.pagedBytes, inFlightBytes: q.inFlightBytes, entries: q.entries, pagedEntries: q.pagedEntries };
+  record(step: TraceStep): void {
+    if (this.#keepAll || this.#steps.length < this.#tailSteps) {
+      this.#steps.push(step);
+      return;
     }
-    out.queues = queues;
+    this.#steps[this.#ringStart] = step;
+    this.#ringStart = (this.#ringStart + 1) % this.#tailSteps;
   }
-  return out;
+
+  /** Every recorded step in order (all of them, or the last `tailSteps`). */
+  steps(): TraceStep[] {
+    if (this.#ringStart === 0) return this.#steps.slice();
+    return [...this.#steps.slice(this.#ringStart), ...this.#steps.slice(0, this.#ringStart)];
+  }
+
+  /** The last `tailSteps` recorded steps. */
+  tail(): TraceStep[] {
+    return this.steps().slice(-this.#tailSteps);
+  }
 }

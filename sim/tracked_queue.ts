@@ -15,6 +15,8 @@ export interface SimQueue {
   isComplete(): boolean;
   drop(): void;
   readonly deque: EntryDeque;
+  /** True once a handle's call threw with the queue's lock held (the reference's poisoned mutex). */
+  readonly isPoisoned?: boolean;
 }
 
 /** Builds a writer/reader pair; runs may inject a broken one to show an invariant fires. */
@@ -59,6 +61,8 @@ export class TrackedQueue {
   /** Actor that extends this queue, and actor whose buzzer it rings. */
   readonly writerActor: string;
   readonly readerActor: string;
+  /** `[this]`, made once: the touched list of a step that touched only this queue (read-only by convention). */
+  readonly asList: TrackedQueue[] = [this];
   writtenBytes = 0;
   deliveredBytes = 0;
   writerDropped = false;
@@ -76,6 +80,10 @@ export class TrackedQueue {
   /** Bytes delivered when the wait began; any delivery since resets the wait. */
   waitingDeliveredBytes = 0;
   deliveryError: DeliveryError | undefined;
+  /** Step from which the next recount of the deque is due (the resident-count spot check). */
+  recountDueStep = 0;
+  /** Step at which the run saw this queue poisoned by a panic (its data is forfeit from then on). */
+  poisonedAtStep: number | undefined;
 
   constructor(init: {
     name: string;
@@ -101,7 +109,7 @@ export class TrackedQueue {
 
   /** Bytes the storage holds for this queue (spilled, not yet fetched back). */
   get storedBytes(): number {
-    return this.spill?.stats().storedBytes ?? 0;
+    return this.spill?.storedBytes ?? 0;
   }
 
   /**
@@ -111,26 +119,31 @@ export class TrackedQueue {
    */
   noteExtend(items: readonly Bytes[]): void {
     this.extendCalls += 1;
-    const back = this.writer.deque.back();
+    const back = this.writer.deque.backBytes();
     let runBytes = 0;
-    let end: { buffer: ArrayBufferLike; offset: number } | undefined;
-    if (back !== undefined && back.kind === 'bytes') {
-      runBytes = back.bytes.length;
-      end = { buffer: back.bytes.buffer, offset: back.bytes.offset + back.bytes.length };
+    let endBuffer: ArrayBufferLike | undefined;
+    let endOffset = 0;
+    if (back !== undefined) {
+      runBytes = back.length;
+      endBuffer = back.buffer;
+      endOffset = back.offset + back.length;
     }
-    for (const item of items) {
-      const continues = end !== undefined && end.buffer === item.buffer && end.offset === item.offset;
+    for (let k = 0; k < items.length; k += 1) {
+      const item = items[k]!;
+      const continues = endBuffer !== undefined && endBuffer === item.buffer && endOffset === item.offset;
       runBytes = continues ? runBytes + item.length : item.length;
-      end = { buffer: item.buffer, offset: item.offset + item.length };
-      this.entryBytesMax = Math.max(this.entryBytesMax, runBytes);
+      endBuffer = item.buffer;
+      endOffset = item.offset + item.length;
+      if (runBytes > this.entryBytesMax) this.entryBytesMax = runBytes;
       this.writtenBytes += item.length;
     }
   }
 
-  /** Check chunks just drained against the stream, in order, and count them delivered. */
-  acceptDelivered(chunks: readonly Bytes[]): number {
+  /** Check the chunks `chunks[from..]` just drained against the stream, in order, and count them delivered. */
+  acceptDelivered(chunks: readonly Bytes[], from = 0): number {
     let bytes = 0;
-    for (const chunk of chunks) {
+    for (let k = from; k < chunks.length; k += 1) {
+      const chunk = chunks[k]!;
       if (this.deliveryError === undefined && this.stream !== undefined) this.#check(chunk, this.stream);
       this.deliveredBytes += chunk.length;
       bytes += chunk.length;

@@ -1,10 +1,13 @@
 import type { Bytes } from '../src/bytes.js';
 import type { Actor, StepRecord } from './actor.js';
 import type { SimRng } from './rng.js';
-import type { TrackedQueue } from './tracked_queue.js';
+import type { SimQueue, TrackedQueue } from './tracked_queue.js';
 import { ChunkCutter, drawChunkBytes, type WorkloadShape } from './workload.js';
 
 /** One stream this actor writes: its queue, the extends left in its plan, how its chunks are cut. */
+/** The touched list of a step that touched no queue (never written to). */
+const NO_QUEUES: TrackedQueue[] = [];
+
 export interface SendPlan {
   queue: TrackedQueue;
   extendsLeft: number;
@@ -24,6 +27,8 @@ export interface WorkerActorInit {
    * (Only the single workload has one: the library's `Config` loops flush every round.)
    */
   holdBytes: number;
+  /** Write a readable `detail` for each step (the run asks only when it records its trace). */
+  describe?: boolean;
 }
 
 /**
@@ -43,6 +48,13 @@ export class WorkerActor implements Actor {
   #inRound = false;
   #cursor = 0;
   #roundChunks = 0;
+  /** Extends left over all plans; the actor produces while it is above 0. */
+  #extendsLeft = 0;
+  readonly #describe: boolean;
+  /** Sources whose reader end is not yet dropped, in order (kept, not recomputed per step). */
+  #live: TrackedQueue[];
+  /** The record every step returns, refilled each time (the run reads it before the next step). */
+  readonly #record: StepRecord = { op: 'note', touched: [], progress: false };
   #acc: Bytes[] = [];
   #accBytes = 0;
 
@@ -59,10 +71,13 @@ export class WorkerActor implements Actor {
       cutter: new ChunkCutter(init.shape.chunkBytesTypical * 8),
     }));
     this.#writersDropped = init.sends.length === 0;
+    this.#extendsLeft = init.sends.length * init.shape.extendsPerStream;
+    this.#describe = init.describe ?? true;
+    this.#live = [...init.sources];
   }
 
   get producing(): boolean {
-    return this.#sends.some((s) => s.extendsLeft > 0);
+    return this.#extendsLeft > 0;
   }
 
   pendingInput(): string | undefined {
@@ -86,12 +101,46 @@ export class WorkerActor implements Actor {
   }
 
   #liveSources(): TrackedQueue[] {
-    return this.sources.filter((q) => !q.readerDropped);
+    return this.#live;
+  }
+
+  /** A fresh record for this step, in the one object this actor reuses. */
+  #fresh(op: StepRecord['op'], touched: TrackedQueue | undefined, progress: boolean): StepRecord {
+    const r = this.#record;
+    r.op = op;
+    r.queue = undefined;
+    r.bytes = undefined;
+    r.chunks = undefined;
+    r.detail = undefined;
+    r.park = undefined;
+    r.finish = undefined;
+    r.progress = progress;
+    r.touched = touched === undefined ? NO_QUEUES : touched.asList;
+    return r;
+  }
+
+  /** The `plan`-th send plan with extends left (no list built). */
+  #planWithExtendsLeft(index: number): SendPlan {
+    let seen = 0;
+    for (const plan of this.#sends) {
+      if (plan.extendsLeft <= 0) continue;
+      if (seen === index) return plan;
+      seen += 1;
+    }
+    throw new Error(`${this.name} has no send plan number ${index}`);
+  }
+
+  #plansWithExtendsLeft(): number {
+    let n = 0;
+    for (const plan of this.#sends) if (plan.extendsLeft > 0) n += 1;
+    return n;
   }
 
   #extendStep(): StepRecord {
-    const plan = this.#rng.pick(this.#sends.filter((s) => s.extendsLeft > 0));
+    const plan = this.#sends.length === 1 ? this.#sends[0]! : this.#planWithExtendsLeft(Math.floor(this.#rng.next() * this.#plansWithExtendsLeft()));
+    if (this.#sends.length === 1) this.#rng.next(); // the draw a pick among one plan takes, so every shape draws alike
     plan.extendsLeft -= 1;
+    this.#extendsLeft -= 1;
     const q = plan.queue;
     const stream = q.stream;
     if (stream === undefined) throw new Error(`${this.name} writes ${q.name}, which has no stream to cut chunks from`);
@@ -100,21 +149,45 @@ export class WorkerActor implements Actor {
     let bytes = 0;
     for (let k = 0; k < count; k += 1) {
       const length = drawChunkBytes(this.#rng, this.#shape.chunkSizes);
-      const at = q.writtenBytes + bytes;
-      items.push(plan.cutter.cut(length, plan.slab, (into) => stream.fill(into, at)));
+      items.push(plan.cutter.cut(length, plan.slab, stream, q.writtenBytes + bytes));
       bytes += length;
     }
     q.noteExtend(items);
     q.writer.extend(items);
-    return {
-      op: 'extend',
-      queue: q.name,
-      bytes,
-      chunks: count,
-      detail: count === 0 ? 'extend of nothing (the writer policy still runs)' : `extend ${count} chunk${count === 1 ? '' : 's'}${plan.slab ? ' cut from one slab' : ''}`,
-      touched: [q],
-      progress: bytes > 0,
+    const record = this.#fresh('extend', q, bytes > 0);
+    record.queue = q.name;
+    record.bytes = bytes;
+    record.chunks = count;
+    if (this.#describe) record.detail = count === 0 ? 'extend of nothing (the writer policy still runs)' : `extend ${count} chunk${count === 1 ? '' : 's'}${plan.slab ? ' cut from one slab' : ''}`;
+    return record;
+  }
+
+  unwind(): string {
+    const dropped: string[] = [];
+    const quiet = (q: TrackedQueue, end: SimQueue): void => {
+      try {
+        end.drop();
+      } catch (error) {
+        dropped.push(`${q.name} (drop threw ${error instanceof Error ? error.message : String(error)})`);
+        return;
+      }
+      dropped.push(q.name);
     };
+    for (const plan of this.#sends) {
+      this.#extendsLeft -= plan.extendsLeft;
+      plan.extendsLeft = 0;
+      if (plan.queue.writerDropped) continue;
+      quiet(plan.queue, plan.queue.writer);
+      plan.queue.writerDropped = true;
+    }
+    this.#writersDropped = true;
+    for (const q of this.#live) {
+      quiet(q, q.reader);
+      q.readerDropped = true;
+    }
+    this.#live = [];
+    this.#inRound = false;
+    return `unwinding: dropped ${dropped.length === 0 ? 'no handles' : dropped.join(', ')}`;
   }
 
   #dropWriters(): StepRecord {
@@ -134,50 +207,55 @@ export class WorkerActor implements Actor {
     const q = live[this.#cursor]!;
     const before = this.#acc.length;
     q.reader.drainInto(this.#acc);
-    const fresh = this.#acc.slice(before);
-    const bytes = q.acceptDelivered(fresh);
+    const chunks = this.#acc.length - before;
+    const bytes = q.acceptDelivered(this.#acc, before);
     this.#accBytes += bytes;
-    this.#roundChunks += fresh.length;
+    this.#roundChunks += chunks;
     this.#cursor += 1;
-    const record: StepRecord = { op: 'drain', queue: q.name, bytes, chunks: fresh.length, touched: [q], progress: bytes > 0 };
+    const record = this.#fresh('drain', q, bytes > 0);
+    record.queue = q.name;
+    record.bytes = bytes;
+    record.chunks = chunks;
     if (this.#cursor < live.length) return record;
     return this.#endRound(record, live);
   }
 
   #endRound(record: StepRecord, live: TrackedQueue[]): StepRecord {
     this.#inRound = false;
-    const completed: string[] = [];
+    let completed: string[] | undefined;
     for (const q of live) {
       if (!q.reader.isComplete()) continue;
       q.reader.drop();
       q.readerDropped = true;
-      completed.push(q.name);
-      if (!record.touched.includes(q)) record.touched.push(q);
+      (completed ??= []).push(q.name);
+      // The record's list may be a queue's shared one-element list: extend a copy.
+      if (!record.touched.includes(q)) record.touched = [...record.touched, q];
     }
-    const notes: string[] = [];
-    if (completed.length > 0) {
-      notes.push(`complete: dropped reader end of ${completed.join(', ')}`);
+    if (completed !== undefined) {
+      this.#live = this.#live.filter((q) => !q.readerDropped);
       record.progress = true;
     }
-    const allDone = this.#liveSources().length === 0;
+    const notes: string[] | undefined = this.#describe ? [] : undefined;
+    if (completed !== undefined) notes?.push(`complete: dropped reader end of ${completed.join(', ')}`);
+    const allDone = this.#live.length === 0;
     if (this.#roundChunks > 0 || allDone) {
       if (this.#accBytes >= this.#init.holdBytes || allDone) {
-        notes.push(`round delivered ${this.#accBytes} bytes`);
+        notes?.push(`round delivered ${this.#accBytes} bytes`);
         this.#flush();
       } else {
-        notes.push(`holding ${this.#accBytes} bytes until ${this.#init.holdBytes}`);
+        notes?.push(`holding ${this.#accBytes} bytes until ${this.#init.holdBytes}`);
       }
     } else if (!this.producing) {
-      notes.push(`round produced nothing${this.#accBytes > 0 ? ` (holding ${this.#accBytes} bytes)` : ''}: park`);
+      notes?.push(`round produced nothing${this.#accBytes > 0 ? ` (holding ${this.#accBytes} bytes)` : ''}: park`);
       record.park = true;
     }
-    record.detail = notes.join('; ') || undefined;
+    record.detail = notes === undefined || notes.length === 0 ? undefined : notes.join('; ');
     return record;
   }
 
   /** The consumer is done with what it held: the accumulator empties. */
   #flush(): void {
-    this.#acc = [];
+    if (this.#acc.length > 0) this.#acc.length = 0;
     this.#accBytes = 0;
   }
 }

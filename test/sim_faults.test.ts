@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MemfsSpill } from '../src/backends/memfs_spill.js';
 import { Bytes } from '../src/bytes.js';
 import type { BytesFetch, BytesSpill, FetchResult } from '../src/spill.js';
-import { chooseFaultProfile, type FaultEvent, faultKindsOf, FaultySpill, NO_FAULTS, parseFaultMode, RECOVERABLE_FAULT_KINDS } from '../sim/faults.js';
+import { chooseFaultProfile, type FaultEvent, faultKindsOf, FaultySpill, NO_FAULTS, parseFaultMode, SWARM_FAULT_KINDS } from '../sim/faults.js';
 import { FaultyFs } from '../sim/faulty_fs.js';
 import { SimRng } from '../sim/rng.js';
 import { Volume } from 'memfs';
@@ -179,9 +179,10 @@ describe('fault profiles', () => {
       if (kinds.length === 0) none += 1;
       for (const k of kinds) seen.set(k, (seen.get(k) ?? 0) + 1);
     }
-    expect([...seen.keys()].sort()).toEqual([...RECOVERABLE_FAULT_KINDS].sort());
+    expect([...seen.keys()].sort()).toEqual([...SWARM_FAULT_KINDS].sort());
     expect(none).toBeGreaterThan(40);
-    for (const count of seen.values()) expect(count).toBeGreaterThan(100);
+    // Each kind is on for about 0.85 × 0.35 of the seeds (about 119 of 400).
+    for (const count of seen.values()) expect(count).toBeGreaterThan(70);
   });
 
   it('an explicit list turns on exactly those kinds; none turns every one off', () => {

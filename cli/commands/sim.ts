@@ -1,7 +1,7 @@
 import { extname, relative } from 'node:path';
 import type { Command } from 'commander';
 import { checkDeterminism } from '../../sim/determinism.js';
-import { parseFaultMode } from '../../sim/faults.js';
+import { FAULT_KINDS, parseFaultMode } from '../../sim/faults.js';
 import { runSimulation } from '../../sim/run.js';
 import type { SimOptions } from '../../sim/options.js';
 import type { SimRunResult } from '../../sim/trace.js';
@@ -39,6 +39,7 @@ interface SimFlags {
   checkDeterminism?: boolean;
   trace?: boolean;
   stepsMax?: string;
+  ops?: string;
   workers?: string;
   shard?: string;
   quiet?: boolean;
@@ -59,7 +60,7 @@ export function registerSim(program: Command, result: CommandResult): void {
     .option('--prefetch-budget <bytes>', 'reader policy prefetch budget; 0 never fetches (default from the seed)')
     .option('--workload <kind>', `${WORKLOAD_KINDS.join(' | ')} | any (default single)`)
     .option('--peers <n>', 'workers in a mesh, or per process in a cluster (default from the seed)')
-    .option('--faults <mode>', 'none | swarm | comma list of spill-stop,capacity,fetch-transient,fetch-n,fetch-forever,latency (default swarm)')
+    .option('--faults <mode>', `none | swarm | comma list of ${FAULT_KINDS.join(',')} (default swarm)`)
     .option('--variant <v>', 'fast (default) | reference: ReferenceThreshold, accumulator stall guard, batch reads, all-or-nothing writes')
     .option('--stall-guard <g>', 'produced | accumulator (default: the variant\'s)')
     .option('--reader-policy <p>', 'prefetch (default) | none: no reader policy, nothing is paged back in')
@@ -67,7 +68,8 @@ export function registerSim(program: Command, result: CommandResult): void {
     .option('--consumer-hold <bytes>', 'single workload: the reader keeps its accumulator across rounds until it holds this many bytes (default 0)')
     .option('--check-determinism', 'run each seed twice and name the first step where the runs split')
     .option('--trace', 'print the readable trace of each run')
-    .option('--steps-max <n>', 'fail a run that has not finished after this many steps (default 200000)')
+    .option('--ops <n>', 'about n queue operations per seed (extends, and about as many drains) instead of the seed\'s own length; the default swarm mixes short runs with deep ones of 100000-200000')
+    .option('--steps-max <n>', 'fail a run that has not finished after this many steps (default 200000, or 4 per planned operation when more)')
     .option('--workers <n>', `run the seeds on n worker threads (a campaign; 1 to ${WORKERS_MAX})`)
     .option('--shard <i/N>', 'run only the i-th of N slices of the seeds')
     .option('--quiet', 'no progress output')
@@ -213,6 +215,7 @@ export function parseSimFlags(flags: SimFlags): Omit<SimOptions, 'seed'> {
     throw new UsageError("--consumer-hold applies to --workload single only: meshes and clusters are built by the library's Config, whose loops flush their accumulator every round");
   }
   if (flags.stepsMax !== undefined) options.stepsMax = wholeNumber('--steps-max', flags.stepsMax, 1, Number.MAX_SAFE_INTEGER);
+  if (flags.ops !== undefined) options.ops = wholeNumber('--ops', flags.ops, 1, 1_000_000_000);
   if (flags.workers !== undefined) workerCount(flags.workers);
   return options;
 }
