@@ -207,3 +207,179 @@ describe('ports of the change’s own tests', () => {
     expect(reader.isComplete()).toBe(true);
   });
 });
+
+describe('MergeQueue: buzzes per call, exactly (SPEC Part A)', () => {
+  // Each step is one call; the number is how many buzzes that call alone made.
+  const buzzesOf = (buzzer: Buzzer, call: () => void): number => {
+    const before = buzzer.count;
+    call();
+    return buzzer.count - before;
+  };
+
+  for (const stallGuard of ['produced', 'accumulator'] as const) {
+    it(`stall guard '${stallGuard}': extend buzzes once from empty, drainInto only when nothing came out and entries remain, drop once`, () => {
+      const buzzer = new Buzzer();
+      const spill = new VecSpill();
+      const threshold = new Threshold(spill, { thresholdBytes: 0, headReserveBytes: 4 });
+      const [writer, reader] = MergeQueue.newPair(buzzer, threshold, undefined, { stallGuard });
+      expect(buzzesOf(buzzer, () => reader.drainInto([]))).toBe(0); // empty queue
+      expect(buzzesOf(buzzer, () => writer.extend([]))).toBe(0); // nothing pushed
+      expect(buzzesOf(buzzer, () => writer.extend([pattern(4, 1)]))).toBe(1); // was empty
+      expect(buzzesOf(buzzer, () => writer.extend([pattern(4, 2), pattern(4, 3), pattern(4, 4)]))).toBe(0); // was not empty
+      expect(shape(reader.deque)).toBe('B4 P P B4');
+      // Delivered the head while paged entries remain: no buzz under either rule.
+      const out: Bytes[] = [];
+      expect(buzzesOf(buzzer, () => reader.drainInto(out))).toBe(0);
+      expect(out).toHaveLength(1);
+      // Nothing comes out (a paged front) into a fresh accumulator: one buzz under either rule.
+      expect(buzzesOf(buzzer, () => reader.drainInto([]))).toBe(1);
+      expect(isComplete(reader)).toBe(false);
+      expect(buzzesOf(buzzer, () => writer.drop())).toBe(1);
+      expect(buzzesOf(buzzer, () => writer.drop())).toBe(0); // second drop does nothing
+      expect(buzzer.count).toBe(3);
+    });
+  }
+
+  it('drainInto that empties the queue does not buzz, under either rule', () => {
+    for (const stallGuard of ['produced', 'accumulator'] as const) {
+      const buzzer = new Buzzer();
+      const [writer, reader] = MergeQueue.newPair(buzzer, undefined, undefined, { stallGuard });
+      writer.extend([pattern(2, 1), pattern(2, 2)]);
+      expect(buzzesOf(buzzer, () => reader.drainInto([]))).toBe(0);
+      expect(buzzesOf(buzzer, () => reader.drainInto([pattern(1, 1)]))).toBe(0);
+    }
+  });
+
+  it('MergeQueue.new honours the stall guard option', () => {
+    expect(MergeQueue.new(new Buzzer(), { stallGuard: 'accumulator' }).stallGuard).toBe('accumulator');
+    expect(MergeQueue.new(new Buzzer()).stallGuard).toBe('produced');
+    expect(MergeQueue.newPair(new Buzzer(), undefined, undefined, { stallGuard: 'accumulator' }).map((q) => q.stallGuard)).toEqual(['accumulator', 'accumulator']);
+    expect(() => MergeQueue.new(new Buzzer(), { stallGuard: 42 as never })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: expect.stringContaining('got 42') }));
+  });
+});
+
+function isComplete(q: MergeQueue): boolean {
+  return q.isComplete();
+}
+
+describe('MergeQueue: merging across extend calls', () => {
+  it('a slice after a gap in the same slab starts a new entry: nothing is lost', () => {
+    const [writer, reader] = MergeQueue.newPair(new Buzzer());
+    const slab = new Uint8Array(20).map((_, i) => i + 1);
+    writer.extend([Bytes.from(slab.subarray(0, 10))]);
+    writer.extend([Bytes.from(slab.subarray(15, 20))]);
+    expect(shape(reader.deque)).toBe('B10 B5');
+    const out: Bytes[] = [];
+    reader.drainInto(out);
+    expect([...concat(out)]).toEqual([...slab.subarray(0, 10), ...slab.subarray(15, 20)]);
+  });
+
+  it('a slice that ends where the tail starts, or continues an offset in another allocation, is not merged', () => {
+    const [writer, reader] = MergeQueue.newPair(new Buzzer());
+    const slab = new Uint8Array(20).map((_, i) => i + 1);
+    writer.extend([Bytes.from(slab.subarray(10, 20))]);
+    writer.extend([Bytes.from(slab.subarray(0, 10))]);
+    const other = new Uint8Array(40).fill(7);
+    writer.extend([Bytes.from(other.subarray(0, 20))]);
+    writer.extend([Bytes.from(other.subarray(20, 30))]); // merges: same allocation, adjacent
+    writer.extend([Bytes.from(slab.subarray(0, 10))]); // slab's offset 0 ≠ 30
+    expect(shape(reader.deque)).toBe('B10 B10 B30 B10');
+  });
+
+  it('the first item of a call merges into the tail, later items merge into each other', () => {
+    const [writer, reader] = MergeQueue.newPair(new Buzzer());
+    const slab = new Uint8Array(40).map((_, i) => i);
+    writer.extend([Bytes.from(slab.subarray(0, 10))]);
+    writer.extend([Bytes.from(slab.subarray(10, 20)), Bytes.from(slab.subarray(20, 25)), Bytes.from(slab.subarray(30, 40))]);
+    expect(shape(reader.deque)).toBe('B25 B10');
+    expect(reader.deque.residentBytes).toBe(35);
+  });
+});
+
+describe('MergeQueue: drop and poisoning, exactly', () => {
+  it('a second drop of one handle does not release the shared state twice', () => {
+    const buzzer = new Buzzer();
+    const [writer, reader] = MergeQueue.newPair(buzzer);
+    writer.drop();
+    writer.drop();
+    writer[Symbol.dispose]();
+    expect(buzzer.count).toBe(1);
+    // One handle left: the reader is the last one and the queue is empty.
+    expect(reader.isComplete()).toBe(true);
+  });
+
+  it("a reader policy that throws inside drainInto poisons the queue for the writer", () => {
+    const buzzer = new Buzzer();
+    const exploding: SpillPolicy = { apply: () => { throw new Error('fetch exploded'); } };
+    const [writer, reader] = MergeQueue.newPair(buzzer, undefined, exploding);
+    writer.extend([pattern(3, 1)]);
+    const out: Bytes[] = [];
+    expect(() => reader.drainInto(out)).toThrow('fetch exploded');
+    expect(out).toHaveLength(0);
+    expect(writer.isPoisoned).toBe(true);
+    expect(() => writer.extend([pattern(3, 2)])).toThrow(expect.objectContaining({ code: 'E_POISONED', message: expect.stringContaining('extend refused') }));
+    expect(() => writer.isComplete()).toThrow(expect.objectContaining({ code: 'E_POISONED', message: expect.stringContaining('isComplete refused') }));
+    const before = buzzer.count;
+    // The reader panicked: its drop is quiet and does not buzz; the writer's drop panics.
+    expect(() => reader.drop()).not.toThrow();
+    expect(buzzer.count).toBe(before);
+    expect(() => writer.drop()).toThrow(expect.objectContaining({ code: 'E_POISONED', message: expect.stringContaining('dropped a handle') }));
+    expect(buzzer.count).toBe(before);
+  });
+
+  it("a writer policy that throws poisons the queue for the reader; the drained bytes stay where they were", () => {
+    const buzzer = new Buzzer();
+    const exploding: SpillPolicy = { apply: (d) => { if (d.length > 1) throw new Error('disk on fire'); } };
+    const [writer, reader] = MergeQueue.newPair(buzzer, exploding);
+    writer.extend([pattern(2, 1)]);
+    expect(buzzer.count).toBe(1);
+    expect(() => writer.extend([pattern(2, 2)])).toThrow('disk on fire');
+    expect(buzzer.count).toBe(1); // no buzz after a panic
+    expect(() => reader.drainInto([])).toThrow(expect.objectContaining({ code: 'E_POISONED', message: expect.stringContaining('drainInto refused') }));
+    expect(() => writer.drop()).not.toThrow();
+    expect(buzzer.count).toBe(1);
+  });
+
+  it('a throwing policy on an empty-queue extend poisons too, and does not buzz', () => {
+    const buzzer = new Buzzer();
+    const exploding: SpillPolicy = { apply: () => { throw new Error('boom'); } };
+    const [writer, reader] = MergeQueue.newPair(buzzer, exploding);
+    expect(() => writer.extend([pattern(2, 1)])).toThrow('boom');
+    expect(buzzer.count).toBe(0);
+    expect(reader.isPoisoned).toBe(true);
+  });
+
+  it('names the call refused after drop', () => {
+    const [writer] = MergeQueue.newPair(new Buzzer());
+    writer.drop();
+    expect(() => writer.extend([])).toThrow(/^extend on a MergeQueue handle after drop\(\)/);
+    expect(() => writer.drainInto([])).toThrow(/^drainInto on a MergeQueue handle after drop\(\)/);
+    expect(() => writer.isComplete()).toThrow(expect.objectContaining({ code: 'E_DROPPED', message: expect.stringMatching(/^isComplete on/) }));
+  });
+});
+
+describe('MergeQueue: what extend accepts', () => {
+  it('accepts a Bytes from another copy of the library (same shape), and rejects look-alikes missing a part', () => {
+    const real = pattern(4, 1);
+    const foreign = { buffer: real.buffer, offset: 0, length: 4, tryMerge: () => false, clone: () => foreign, data: real.data };
+    const [writer, reader] = MergeQueue.newPair(new Buzzer());
+    writer.extend([foreign as never]);
+    expect(reader.deque.residentBytes).toBe(4);
+    const broken = [
+      null,
+      undefined,
+      7,
+      'bytes',
+      { buffer: real.buffer, offset: 0, length: 4 },
+      { buffer: real.buffer, offset: 0, length: '4', tryMerge: () => false },
+      { offset: 0, length: 4, tryMerge: () => false },
+    ];
+    for (const item of broken) {
+      const [w, r] = MergeQueue.newPair(new Buzzer());
+      expect(() => w.extend([item as never]), String(item)).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
+      expect(r.deque.length).toBe(0);
+    }
+    expect(() => MergeQueue.new(new Buzzer()).extend([null as never])).toThrow(/got null/);
+    expect(() => MergeQueue.new(new Buzzer()).extend([7 as never])).toThrow(/got number/);
+  });
+});

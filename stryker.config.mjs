@@ -1,0 +1,24 @@
+// Mutation testing of the library (src/): `npm run mutate`. Not part of CI (tens of minutes).
+// See README "Mutation testing". Equivalent mutants are marked in the source with
+// `// Stryker disable next-line <mutator>: <reason>`, never by excluding files.
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'vitest',
+  vitest: { configFile: 'vitest.stryker.config.ts', related: false },
+  mutate: ['src/**/*.ts', '!src/index.ts'],
+  // Per-test coverage: each mutant runs only the tests that reached it in-process.
+  coverageAnalysis: 'perTest',
+  concurrency: 1,
+  incremental: true,
+  incrementalFile: 'reports/mutation/stryker-incremental.json',
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  clearTextReporter: { allowColor: false, logTests: false, reportMutants: true, reportScoreTable: true },
+  thresholds: { high: 95, low: 90, break: null },
+  timeoutMS: 20_000,
+  tempDirName: '.stryker-tmp',
+  // Only the library gets @ts-nocheck; fixtures' first lines are checked by tests.
+  disableTypeChecks: 'src/**/*.ts',
+  cleanTempDir: 'always',
+};
