@@ -184,6 +184,14 @@ describe('Threshold: boundaries', () => {
       expect(spill.spillCalls).toBe(0);
     });
 
+    it(`${Policy.name}: a reserve that reaches into the last entry leaves no target`, () => {
+      const spill = new VecSpill();
+      const deque = residentDeque(1, 100);
+      new Policy(spill, { thresholdBytes: 0, headReserveBytes: 50 }).apply(deque);
+      expect(shape(deque)).toBe('B1 B100');
+      expect(spill.spillCalls).toBe(0);
+    });
+
     it(`${Policy.name}: hands the backend clones of the targets' bytes, in order`, () => {
       const seen: number[][] = [];
       const recording: BytesSpill = {
@@ -343,6 +351,7 @@ describe('PrefetchPolicy: every malformed fetch answer is a backend contract err
     { name: 'ok: true with chunks not an array', result: { ok: true, chunks: { length: 1, 0: pattern(1, 1) } }, message: /without a chunks array/ },
     { name: 'ok: true with a null chunk', result: { ok: true, chunks: [pattern(1, 1), null] }, message: /without a chunks array/ },
     { name: 'ok: true with a number chunk', result: { ok: true, chunks: [4] }, message: /without a chunks array/ },
+    { name: 'ok: true with a function chunk (its length is its arity)', result: { ok: true, chunks: [(a: number) => a] }, message: /without a chunks array/ },
     { name: 'ok: true with a chunk without length', result: { ok: true, chunks: [{ data: new Uint8Array(1) }] }, message: /without a chunks array/ },
     { name: 'ok: false without a handle', result: { ok: false }, message: /^fetch failed without returning a handle to retry; the contract returns the handle back$/ },
     { name: 'ok: false with a null handle', result: { ok: false, handle: null }, message: /failed without returning a handle/ },
