@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Buzzer, Bytes, BytesMut } from '../src/index.js';
+import { formatBytes } from '../src/format_bytes.js';
 
 describe('Bytes', () => {
   it('views the memory of a Uint8Array without copying', () => {
@@ -167,5 +168,27 @@ describe('Buzzer: without an observer', () => {
     expect(buzzer.count).toBe(0);
     buzzer.buzz();
     expect(buzzer.count).toBe(1);
+  });
+});
+
+describe('formatBytes', () => {
+  it('prints bytes in binary units with at most one decimal, dropping a trailing .0', () => {
+    const cases: [number, string][] = [
+      [0, '0 B'],
+      [1, '1 B'],
+      [1023, '1023 B'],
+      [1024, '1 KiB'],
+      [1025, '1 KiB'],
+      [1536, '1.5 KiB'],
+      [1024 * 1024 - 1, '1024 KiB'],
+      [64 * 1024, '64 KiB'],
+      [1.5 * 1024 * 1024, '1.5 MiB'],
+      [3 * 1024 ** 3, '3 GiB'],
+      [2.25 * 1024 ** 4, '2.3 TiB'],
+      [2048 * 1024 ** 4, '2048 TiB'],
+      [-2048, '-2 KiB'],
+      [-1023, '-1023 B'],
+    ];
+    for (const [bytes, text] of cases) expect(formatBytes(bytes), String(bytes)).toBe(text);
   });
 });

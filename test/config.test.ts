@@ -654,3 +654,82 @@ describe('Determinism', () => {
     expect(run()).toBe(run());
   });
 });
+
+describe('Config, Hooks and build options: every check names the problem exactly', () => {
+  it('Config checks', () => {
+    expectBadArgument(() => Config.cluster(null as unknown as ClusterOptions), /^Cluster needs \{ threads, process, addresses \}, got null$/);
+    expectBadArgument(() => Config.cluster(5 as unknown as ClusterOptions), /got 5$/);
+    for (const addresses of [undefined, 'a', [], ['a', ''], ['a', 3]]) {
+      expectBadArgument(() => Config.cluster(cluster({ addresses: addresses as never })), /^Cluster addresses must be a non-empty array of non-empty strings, one per process$/);
+    }
+    expectBadArgument(() => Config.cluster(cluster({ addresses: ['x', 'y', 'x'] })), /^Cluster addresses must be distinct, got \[x, y, x\]$/);
+    expectBadArgument(() => Config.cluster(cluster({ processes: 1 })), /^Cluster has 1 processes but 2 addresses; give one address per process$/);
+    expect(Config.cluster(cluster({ processes: 2 })).kind).toBe('cluster');
+    expectBadArgument(() => Config.cluster(cluster({ threads: 513 })), /^Cluster of 2 processes × 513 threads exceeds 1024 workers$/);
+    expect(Config.cluster(cluster({ threads: 512 })).kind).toBe('cluster');
+    expectBadArgument(() => Config.cluster(cluster({ report: 1 as never })), /^Cluster report must be true or false, got 1$/);
+    expect(Config.cluster(cluster({ report: false, zerocopy: true })).kind).toBe('cluster');
+    expectBadArgument(() => Config.process(1025), /^Process workers must be a whole number in 1\.\.1024, got 1025$/);
+    expect(Config.process(1024).kind).toBe('process');
+    expect(Config.process(1).kind).toBe('process');
+    expect([Config.thread().kind, Config.processBinary(1).kind]).toEqual(['thread', 'process-binary']);
+    expectBadArgument(() => Config.process(Number.NaN), /got NaN$/);
+    expectBadArgument(() => Config.processBinary(2).tryBuildWith(7 as never), /^tryBuildWith needs hooks, such as new Hooks\(\{ spill \}\) or Hooks\.default\(\), got 7$/);
+  });
+
+  it('build option checks', () => {
+    expectBadArgument(() => Config.thread(null as never), /^build options must be an object such as \{ slabBytes: 65536 \}, got null$/);
+    expectBadArgument(() => Config.thread(3 as never), /got 3$/);
+    expectBadArgument(() => Config.thread({ slabBytes: 1.5 }), /^slabBytes must be a positive whole number of bytes, got 1\.5$/);
+    expectBadArgument(() => Config.thread({ slabBytes: -4 }), /got -4$/);
+    expect(Config.processBinary(2, { slabBytes: 1 }).tryBuild().allocators).toHaveLength(2);
+    expectBadArgument(() => Config.thread({ buzzerFor: {} as never }), /^buzzerFor must be a function, got object$/);
+    expectBadArgument(() => Config.thread({ splitWrite: 'x' as never }), /^splitWrite must be a function, got string$/);
+    expectBadArgument(() => Config.thread({ stallGuard: 'x' as never }), /^stallGuard must be 'produced' or 'accumulator', got x$/);
+    const stallGuards = (stallGuard?: 'produced' | 'accumulator') => Config.processBinary(2, stallGuard === undefined ? {} : { stallGuard }).tryBuild().queues.map((q) => q.reader.stallGuard);
+    expect(new Set(stallGuards('accumulator'))).toEqual(new Set(['accumulator']));
+    expect(new Set(stallGuards('produced'))).toEqual(new Set(['produced']));
+    expect(new Set(stallGuards())).toEqual(new Set(['produced']));
+  });
+
+  it('Hooks checks and defaults', () => {
+    expectBadArgument(() => new Hooks(null as never), /^Hooks options must be an object such as \{ spill \}, got null$/);
+    expectBadArgument(() => new Hooks('x' as never), /got x$/);
+    expectBadArgument(() => new Hooks({ logFn: 1 as never }), /^hooks\.logFn must be a function, got number$/);
+    expectBadArgument(() => new Hooks({ refill: null as never }), /^hooks\.refill must be a function, got object$/);
+    const hooks = new Hooks();
+    expect([hooks.logFn, hooks.spill]).toEqual([undefined, undefined]);
+    const slab = hooks.refill(12);
+    expect([slab.length, [...slab.data].every((b) => b === 0)]).toEqual([12, true]);
+    const logFn = () => {};
+    expect(new Hooks({ logFn }).logFn).toBe(logFn);
+  });
+
+  it('the spill factory must return two policies', () => {
+    const policy = { apply: () => {} };
+    for (const pair of [undefined, [policy], [policy, policy, policy], [policy, null], [policy, {}], [policy, 'p'], { 0: policy, 1: policy, length: 2 }]) {
+      expectBadArgument(
+        () => Config.processBinary(2).tryBuildWith(new Hooks({ spill: (() => pair) as never })),
+        /^hooks\.spill\(\) must return \[writerPolicy, readerPolicy\], two objects with an apply\(deque\) method$/,
+      );
+    }
+    expect(Config.processBinary(2).tryBuildWith(new Hooks({ spill: () => [policy, policy] })).queues).toHaveLength(4);
+  });
+
+  it('logFn sees each queue with its site, source and target', () => {
+    const events: unknown[] = [];
+    Config.processBinary(2).tryBuildWith({ logFn: (event) => events.push(event) });
+    expect(events).toEqual(
+      expect.arrayContaining([
+        { kind: 'queue', site: 'process-binary', source: 0, target: 1 },
+        { kind: 'queue', site: 'process-binary', source: 1, target: 0 },
+      ]),
+    );
+    const connected: unknown[] = [];
+    Config.cluster(cluster({ addresses: ['a', 'b', 'c'], process: 1, threads: 1, report: true })).tryBuildWith({ logFn: (e) => { if (e.kind === 'connected') connected.push(e); } });
+    expect(connected).toEqual([
+      { kind: 'connected', process: 1, remote: 0, address: 'a' },
+      { kind: 'connected', process: 1, remote: 2, address: 'c' },
+    ]);
+  });
+});
