@@ -1,6 +1,10 @@
 // Mutation testing of the library (src/): `npm run mutate`. Not part of CI (tens of minutes).
 // See README "Mutation testing". Equivalent mutants are marked in the source with
 // `// Stryker disable next-line <mutator>: <reason>`, never by excluding files.
+// SPILLSIM_MUTATE_NAME=x keeps a partial run's incremental file and reports apart
+// (reports/mutation/x.*), so runs over different files do not overwrite each other.
+const name = process.env.SPILLSIM_MUTATE_NAME ?? 'src';
+
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
@@ -10,10 +14,10 @@ export default {
   coverageAnalysis: 'perTest',
   concurrency: 1,
   incremental: true,
-  incrementalFile: 'reports/mutation/stryker-incremental.json',
+  incrementalFile: `reports/mutation/${name}.incremental.json`,
   reporters: ['clear-text', 'progress', 'html', 'json'],
-  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
-  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  htmlReporter: { fileName: `reports/mutation/${name}.html` },
+  jsonReporter: { fileName: `reports/mutation/${name}.json` },
   clearTextReporter: { allowColor: false, logTests: false, reportMutants: true, reportScoreTable: true },
   thresholds: { high: 95, low: 90, break: null },
   timeoutMS: 20_000,

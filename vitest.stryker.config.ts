@@ -12,7 +12,8 @@ export default defineConfig({
   ...base,
   test: {
     ...base.test,
-    include: [
+    // SPILLSIM_MUTATE_TESTS=a.test.ts,b.test.ts narrows the list while iterating on one file.
+    include: process.env.SPILLSIM_MUTATE_TESTS?.split(',').map((name) => `test/${name.trim()}`) ?? [
       'test/merge_queue.test.ts',
       'test/policies.test.ts',
       'test/bytes.test.ts',

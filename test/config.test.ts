@@ -733,3 +733,112 @@ describe('Config, Hooks and build options: every check names the problem exactly
     ]);
   });
 });
+
+describe('Allocator: checks, counters and corrupt frames, exactly', () => {
+  it('send checks target, payload and channel, naming the worker', () => {
+    const [worker] = Config.processBinary(2).tryBuild().allocators;
+    expectBadArgument(() => worker!.send(-1, new Uint8Array(1)), /^worker 0: send target must be a worker index in 0\.\.1, got -1$/);
+    expectBadArgument(() => worker!.send(0.5, new Uint8Array(1)), /got 0\.5$/);
+    expectBadArgument(() => worker!.send(1, [1, 2] as never), /^worker 0: payload must be a Uint8Array shorter than 4 GiB$/);
+    expectBadArgument(() => worker!.send(1, new Uint8Array(1), { channel: 0xffff_ffff }), /^worker 0: channel must be a whole number in 0\.\.4294967294, got 4294967295$/);
+    expectBadArgument(() => worker!.send(1, new Uint8Array(1), { channel: 1.5 }), /got 1\.5$/);
+    worker!.send(1, new Uint8Array(3), { channel: 0xffff_fffe });
+    worker!.send(0, new Uint8Array(2));
+    expect(worker!.traffic).toEqual({ sentMessages: 2, sentPayloadBytes: 5, receivedMessages: 0, receivedPayloadBytes: 0 });
+    expect(worker!.flush()).toBe(2 * HEADER_BYTES + 5);
+    expect(worker!.flush()).toBe(0);
+  });
+
+  it('finish, drop and use after them', () => {
+    const communication = Config.processBinary(2).tryBuild();
+    const [a, b] = communication.allocators;
+    a!.send(1, new Uint8Array(4));
+    expect(a!.isFinished).toBe(false);
+    a!.finish();
+    a!.finish();
+    expect(a!.isFinished).toBe(true);
+    expect(() => a!.send(1, new Uint8Array(1))).toThrow(expect.objectContaining({ code: 'E_DROPPED', message: 'worker 0: send after finish()' }));
+    // finish flushed the pending frame
+    expect(b!.receive().map((m) => m.payload.byteLength)).toEqual([4]);
+    b!.drop();
+    b!.drop();
+    expect(b!.isDropped).toBe(true);
+    for (const [what, call] of [['send', () => b!.send(0, new Uint8Array(1))], ['flush', () => b!.flush()], ['receive', () => b!.receive()], ['finish', () => b!.finish()], ['isComplete', () => b!.isComplete()]] as const) {
+      expect(call).toThrow(expect.objectContaining({ code: 'E_DROPPED', message: `worker 1: ${what} after drop()` }));
+    }
+    a![Symbol.dispose]();
+    expect(a!.isDropped).toBe(true);
+  });
+
+  it('counts what it receives and reports it to logFn with the header', () => {
+    const events: unknown[] = [];
+    const communication = Config.processBinary(2).tryBuildWith({ logFn: (e) => { if (e.kind === 'message') events.push(e); } });
+    const [a, b] = communication.allocators;
+    a!.send(1, new Uint8Array(7), { channel: 3 });
+    a!.flush();
+    expect(b!.receive()).toHaveLength(1);
+    expect(b!.traffic).toEqual({ sentMessages: 0, sentPayloadBytes: 0, receivedMessages: 1, receivedPayloadBytes: 7 });
+    expect(events).toEqual([
+      { kind: 'message', isSend: true, header: { channel: 3, source: 0, target: 1, sequence: 0, payloadBytes: 7 } },
+      { kind: 'message', isSend: false, header: { channel: 3, source: 0, target: 1, sequence: 0, payloadBytes: 7 } },
+    ]);
+  });
+
+  const corrupt = (frames: Bytes[]): (() => unknown) => {
+    const communication = Config.processBinary(2).tryBuild();
+    const queue = communication.queues.find((q) => q.source === 0 && q.target === 1)!;
+    queue.writer.extend(frames);
+    return () => communication.allocators[1]!.receive();
+  };
+  const header = (h: Partial<{ channel: number; source: number; target: number; sequence: number; payloadBytes: number }>) => ({ channel: 0, source: 0, target: 1, sequence: 0, payloadBytes: 0, ...h });
+
+  it('a frame for another worker, from an unknown worker, or out of sequence is E_BACKEND_CONTRACT naming it', () => {
+    const cases: [Bytes[], string][] = [
+      [[encodeFrame(header({ target: 0 }))], 'message for worker 0 arrived here'],
+      [[encodeFrame(header({ source: 2 }))], 'message from unknown worker 2'],
+      [[encodeFrame(header({ sequence: 1 }))], 'message 1 from worker 0 on channel 0 arrived where 0 was next'],
+      [[encodeFrame(header({})), encodeFrame(header({}))], 'message 0 from worker 0 on channel 0 arrived where 1 was next'],
+      [[encodeFrame(header({ channel: 5, sequence: 0 })), encodeFrame(header({ channel: 5, sequence: 2 }))], 'message 2 from worker 0 on channel 5 arrived where 1 was next'],
+    ];
+    for (const [frames, what] of cases) {
+      expect(corrupt(frames), what).toThrow(
+        expect.objectContaining({
+          code: 'E_BACKEND_CONTRACT',
+          message: `corrupt frame at worker 1: ${what}; bytes between sender and receiver were lost, reordered or altered (check the spill backend and policies)`,
+        }),
+      );
+    }
+    // Sequences are kept per channel: channel 1 starts at 0 whatever channel 0 did.
+    expect(corrupt([encodeFrame(header({})), encodeFrame(header({ channel: 1 }))])()).toHaveLength(2);
+  });
+
+  it('encodeFrame refuses a payload of another length than its header says', () => {
+    expectBadArgument(() => encodeFrame(header({ payloadBytes: 3 }), new Uint8Array(2)), /^frame header says 3 payload bytes but 2 were given$/);
+    const frame = encodeFrame(header({ channel: 0x01020304, source: 0xfffffffe, target: 7, sequence: 9, payloadBytes: 2 }), new Uint8Array([5, 6]));
+    expect(frame.length).toBe(HEADER_BYTES + 2);
+    expect(tryReadHeader(frame.data)).toEqual({ channel: 0x01020304, source: 0xfffffffe, target: 7, sequence: 9, payloadBytes: 2 });
+    expect(tryReadHeader(frame.data, 3)).toBeUndefined();
+    expect(tryReadHeader(frame.data.subarray(0, HEADER_BYTES))).toEqual(expect.objectContaining({ payloadBytes: 2 }));
+    expect(tryReadHeader(frame.data.subarray(0, HEADER_BYTES - 1))).toBeUndefined();
+    expect([...frame.data.subarray(0, 4)]).toEqual([4, 3, 2, 1]);
+  });
+
+  it('a refill that returns something other than a big enough BytesMut is refused', () => {
+    for (const refill of [() => null, () => ({}), (n: number) => new Hooks().refill(n - 1)]) {
+      const communication = Config.processBinary(2, { slabBytes: 32 }).tryBuildWith({ refill: refill as never });
+      expectBadArgument(() => communication.allocators[0]!.send(1, new Uint8Array(1)), /^hooks\.refill\(32\) must return a BytesMut of at least 32 bytes$/);
+    }
+  });
+
+  it('a frame larger than the slab gets a slab of its own size', () => {
+    const asked: number[] = [];
+    const communication = Config.processBinary(2, { slabBytes: 32 }).tryBuildWith({ refill: (n) => (asked.push(n), new Hooks().refill(n)) });
+    const [a, b] = communication.allocators;
+    a!.send(1, new Uint8Array(12)); // exactly 32
+    a!.send(1, new Uint8Array(13)); // 33: does not fit
+    a!.send(1, new Uint8Array(0)); // the 33-byte slab is full: a fresh one of 32
+    a!.flush();
+    expect(asked).toEqual([32, 33, 32]);
+    expect(b!.receive().map((m) => m.payload.byteLength)).toEqual([12, 13, 0]);
+  });
+});
