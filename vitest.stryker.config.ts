@@ -23,6 +23,7 @@ export default defineConfig({
       'test/config.test.ts',
       'test/sim_invariants.test.ts',
       'test/sim_faults.test.ts',
+      'test/errors.test.ts',
     ],
     setupFiles: ['test/stryker/active_mutant_env.ts'],
   },
