@@ -124,6 +124,7 @@ describe('Bytes: range checks and copies', () => {
     expect([a.offset, a.length]).toEqual([2, 7]);
     expect(a.tryMerge(new Bytes(slab.buffer, 8, 2))).toBe(false); // overlaps
     expect(a.tryMerge(new Bytes(slab.buffer, 1, 1))).toBe(false); // ends where a starts
+    expect(a.tryMerge(new Bytes(new ArrayBuffer(20), 9, 2))).toBe(false); // right offset, other allocation
     expect([a.offset, a.length]).toEqual([2, 7]);
   });
 
@@ -158,7 +159,7 @@ describe('BytesMut: lengths', () => {
     expect(slab.length).toBe(3);
     for (const i of [4, -1, 0.5]) expect(() => slab.extractTo(i)).toThrow(`extractTo(${i}) on a BytesMut with 3 bytes left`);
     expect(slab.extractTo(3).offset).toBe(2);
-    expect(() => new BytesMut(Number.NaN)).toThrow('BytesMut needs a non-negative whole byte length, got NaN');
+    expect(() => new BytesMut(Number.NaN)).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: 'BytesMut needs a non-negative whole byte length, got NaN' }));
   });
 });
 
@@ -188,6 +189,7 @@ describe('formatBytes', () => {
       [2048 * 1024 ** 4, '2048 TiB'],
       [-2048, '-2 KiB'],
       [-1023, '-1023 B'],
+      [0.25, '0.25 B'],
     ];
     for (const [bytes, text] of cases) expect(formatBytes(bytes), String(bytes)).toBe(text);
   });

@@ -156,6 +156,54 @@ describe('EntryDeque', () => {
     }
   });
 
+  it('keeps the prefix index right when pushes and inserts fill either end of the array exactly', () => {
+    // Every fill level from 1 to 40 entries, so some step fills the last (or first) slot of the
+    // array exactly, with the index built before the growth.
+    const checkAll = (deque: EntryDeque, model: QueueEntry[]): void => {
+      expectSameList(deque.toArray(), model);
+      let before = 0;
+      for (let k = 0; k <= model.length; k += 1) {
+        expect(deque.residentBytesBefore(k)).toBe(before);
+        if (k < model.length) before += residentLength(model[k]!);
+      }
+      expect(deque.indexOfResidentBytesBefore(before + 1)).toBe(model.length);
+      for (const target of [1, 2, before >> 1, before - 1, before]) {
+        let i = 0;
+        let sum = 0;
+        while (i < model.length && sum < target) sum += residentLength(model[i++]!);
+        expect(deque.indexOfResidentBytesBefore(target)).toBe(sum >= target ? i : model.length);
+      }
+      expect(deque.indexOfResidentBytesBefore(0)).toBe(0);
+      expect(deque.indexOfResidentBytesBefore(-3)).toBe(0);
+      expect(deque.nextResidentIndex(model.length)).toBe(model.length);
+    };
+    for (let n = 1; n <= 40; n += 1) {
+      for (const grow of ['pushBack', 'pushBackBytes', 'pushFront'] as const) {
+        for (const insertAt of [undefined, 1, n - 1]) {
+          const deque = new EntryDeque();
+          deque.residentBytesBefore(0);
+          const model: QueueEntry[] = [];
+          for (let i = 0; i < n; i += 1) {
+            const e = resident(i + 1);
+            if (grow === 'pushFront') { deque.pushFront(e); model.unshift(e); }
+            else if (grow === 'pushBack') { deque.pushBack(e); model.push(e); }
+            else { deque.pushBackBytes((e as { bytes: Bytes }).bytes); model.push(e); }
+          }
+          if (insertAt !== undefined && insertAt > 0) {
+            const e = resident(100);
+            deque.insert(insertAt, e);
+            model.splice(insertAt, 0, e);
+          }
+          checkAll(deque, model);
+          const last = resident(7);
+          deque.pushBackBytes((last as { bytes: Bytes }).bytes);
+          model.push(last);
+          checkAll(deque, model);
+        }
+      }
+    }
+  });
+
   it('rejects negative, fractional and past-the-end indexes on every indexed call', () => {
     const deque = new EntryDeque([resident(3), paged(1)]);
     for (const i of [-1, 0.5, 2, Number.NaN]) {
@@ -174,7 +222,7 @@ describe('EntryDeque', () => {
 
   it('rejects every value that is not an entry, leaving the deque unchanged', () => {
     const deque = new EntryDeque([resident(3)]);
-    const bad = [null, undefined, 5, { kind: 'bytes' }, { kind: 'bytes', bytes: null }, { kind: 'bytes', bytes: {} }, { kind: 'bytes', bytes: 7 }, { kind: 'paged' }, { kind: 'paged', handle: null }, { kind: 'paged', handle: 'h' }, { kind: 'other', bytes: resident(1) }];
+    const bad = [null, undefined, 5, { kind: 'bytes' }, { kind: 'bytes', bytes: null }, { kind: 'bytes', bytes: {} }, { kind: 'bytes', bytes: 7 }, { kind: 'paged' }, { kind: 'paged', handle: null }, { kind: 'paged', handle: 'h' }, { kind: 'other', bytes: Bytes.from(new Uint8Array(1)) }, { kind: 'other', handle: { fetch: () => ({ ok: true, chunks: [] }) } }];
     for (const entry of bad) {
       for (const call of [() => deque.pushBack(entry as never), () => deque.pushFront(entry as never), () => deque.set(0, entry as never), () => deque.insert(1, entry as never), () => deque.insert(0, entry as never)]) {
         expect(call, JSON.stringify(entry)).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: expect.stringContaining('not a QueueEntry') }));
