@@ -1,7 +1,10 @@
 import { InvalidArgumentError } from 'commander';
+import { WORKERS_MAX } from '../sim/campaign.js';
+import { UsageError } from './usage_error.js';
 
-// Flag parsers shared by the commands: commander turns their InvalidArgumentError into a
-// one-line "argument ... is invalid" message and exit 2.
+// Flag parsers shared by the commands, so one flag has one range and one message everywhere.
+// commander turns an InvalidArgumentError into a one-line "argument ... is invalid" message and
+// exit 2; the parsers that take the flag's name throw a UsageError, printed the same way.
 
 export function whole(text: string): number {
   const value = Number(text);
@@ -21,7 +24,27 @@ export function positiveNumber(text: string): number {
   return value;
 }
 
-/** Repeatable flag whose values may also be comma-separated. */
-export function collectList(value: string, previous: string[]): string[] {
-  return [...previous, ...value.split(',').map((s) => s.trim()).filter((s) => s.length > 0)];
+/**
+ * Repeatable flag whose values may also be comma-separated (`--suite a,b --suite c`). An empty
+ * item (`a,,b`, a trailing comma) or one given twice is a mistake, so it is refused.
+ */
+export function collectList(value: string, previous: string[] | undefined): string[] {
+  const items = value.split(',').map((s) => s.trim());
+  if (items.some((item) => item.length === 0)) throw new InvalidArgumentError('an item is empty (a stray comma?)');
+  const all = [...(previous ?? []), ...items];
+  const repeated = all.find((item, k) => all.indexOf(item) !== k);
+  if (repeated !== undefined) throw new InvalidArgumentError(`${repeated} is given twice`);
+  return all;
+}
+
+/** A whole number from `min` to `max` for `flag`, or a one-line UsageError that names both ends. */
+export function wholeInRange(flag: string, text: string, min: number, max: number): number {
+  const value = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got '${text}'`);
+  return value;
+}
+
+/** `--workers N`: worker threads of a campaign, 1 to WORKERS_MAX (sim/campaign.ts) on every machine. */
+export function workerCount(text: string): number {
+  return wholeInRange('--workers', text, 1, WORKERS_MAX);
 }

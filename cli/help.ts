@@ -20,8 +20,9 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
   sim: [
     { command: 'spillsim sim --seed 7', what: 'simulate one seed and check every invariant' },
     { command: 'spillsim sim --seeds 1..200', what: 'a range of seeds, with progress' },
-    { command: 'spillsim sim --seed 7 --prefetch-budget 0 --trace', what: 'a reader that never fetches: reported as a stall, with its trace' },
+    { command: 'spillsim sim --seed 7 --prefetch-budget 0 --trace', what: 'a reader that never fetches: reported as a livelock, with its trace' },
     { command: 'spillsim sim --seeds 1..50 --json > runs.jsonl', what: 'one JSON object per run, for merge or report' },
+    { command: 'spillsim sim --seeds 1..1000 --workload any --workers 2 --quiet', what: 'a campaign on two worker threads, every workload' },
   ],
   replay: [
     { command: 'spillsim replay fixtures/failures/ordering--default--0123456789.json', what: 'replay a saved failure and sort it' },

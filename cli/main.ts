@@ -28,12 +28,20 @@ function packageVersion(): string {
 
 const version = packageVersion();
 
+/**
+ * commander's own usage errors as one line, like every other usage error: `spillsim: ` instead
+ * of `error: `, and a suggestion on the same line (`(Did you mean check?)`).
+ */
+export function oneLineError(message: string): string {
+  return `${message.trim().replace(/^error: /, 'spillsim: ').replace(/\s*\n\s*/g, ' ')}\n`;
+}
+
 export function buildProgram(result: CommandResult): Command {
   const program = new Command('spillsim')
     .description('Property suites, deterministic simulation and backend validation for the spilling MergeQueue.')
     .version(version)
     .showSuggestionAfterError(true)
-    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (message, write) => write(oneLineError(message)) })
     .exitOverride();
   registerCheck(program, result);
   registerSim(program, result);

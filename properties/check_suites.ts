@@ -1,4 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { SpillsimError } from '../src/errors.js';
+import { describeFsError } from './json_file.js';
+import { makeDirs } from './output_path.js';
 import { join, relative } from 'node:path';
 import { ExampleDb } from './example_db.js';
 import { explainFailure } from './explain.js';
@@ -26,6 +29,8 @@ export interface CheckOptions {
   onRun?: () => void;
   /** Called as each suite finishes, so the caller can print as results arrive. */
   onResult?: (result: CheckedSuite) => void;
+  /** Called after `onResult` when a failure was written to `saveFailuresDir`. */
+  onSaved?: (result: CheckedSuite, path: string) => void;
 }
 
 export interface CheckedSuite extends SuiteResult {
@@ -74,21 +79,34 @@ export async function checkSuites(options: CheckOptions): Promise<CheckedSuite[]
         ...(options.backendPath === undefined ? {} : { backendPath: options.backendPath }),
         ...(options.onRun === undefined ? {} : { onRun: options.onRun }),
       });
-      if (result.failure !== undefined) db?.save(makeFixture(name, variant, result.failure, options.backendPath));
-    }
-    if (result.failure !== undefined && options.saveFailuresDir !== undefined) {
-      result.savedFixture = saveFixture(options.saveFailuresDir, makeFixture(name, variant, result.failure, options.backendPath));
+      if (result.failure !== undefined && db !== undefined) {
+        try {
+          db.save(makeFixture(name, variant, result.failure, options.backendPath));
+        } catch {
+          // The example database is a cache: where it cannot be written, the failure is only not remembered.
+        }
+      }
     }
     results.push(result);
+    // The failure is reported before any write of it, so a write that fails cannot hide it.
     options.onResult?.(result);
+    if (result.failure !== undefined && options.saveFailuresDir !== undefined) {
+      result.savedFixture = saveFixture(options.saveFailuresDir, makeFixture(name, variant, result.failure, options.backendPath));
+      options.onSaved?.(result, result.savedFixture);
+    }
   }
   return results;
 }
 
+/** Write `fixture` into `dir` (created if missing); a failure is a one-line `E_BAD_INPUT` naming the file. */
 export function saveFixture(dir: string, fixture: Fixture): string {
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   const path = join(dir, fixtureFileName(fixture));
-  writeFileSync(path, `${JSON.stringify(fixture, null, 2)}\n`);
+  try {
+    writeFileSync(path, `${JSON.stringify(fixture, null, 2)}\n`);
+  } catch (error) {
+    throw new SpillsimError('E_BAD_INPUT', `cannot save the failure to ${path}: ${describeFsError(error)}`);
+  }
   return path;
 }
 

@@ -20,6 +20,15 @@ export const CHUNKS_PER_EXTEND_MAX = 4;
 export const FETCH_FAILURES_MAX = 4;
 export const QUEUES_MAX = 3;
 
+/**
+ * Bounds on what a stored command may ask for. They sit far above what the generators draw (so
+ * a hand-edited fixture still replays) and far below what would exhaust memory or the stack: a
+ * value beyond them makes the fixture "no longer valid" with the bound in the reason.
+ */
+export const FIXTURE_CHUNK_BYTES_MAX = 1024 * 1024;
+export const FIXTURE_CHUNKS_PER_EXTEND_MAX = 1024;
+export const FIXTURE_COUNT_MAX = 1_000_000;
+
 /** Field names per op: part of the command-set hash, so a changed shape is detected. */
 export const COMMAND_SHAPES: Record<CommandOp, readonly string[]> = {
   extend: ['queue', 'sizes', 'fresh'],
@@ -60,22 +69,26 @@ export function parseCommand(value: unknown, queues: number): { ok: true; comman
   const expected = COMMAND_SHAPES[op as CommandOp];
   const extra = Object.keys(v).filter((k) => k !== 'op' && !expected.includes(k));
   if (extra.length > 0) return { ok: false, reason: `${op} has unknown field ${extra.join(', ')}` };
-  const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+  const isWhole = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+  const isCount = (x: unknown): x is number => isWhole(x) && x <= FIXTURE_COUNT_MAX;
   switch (op as CommandOp) {
     case 'extend': {
       if (!isCount(v.queue) || v.queue >= queues) return { ok: false, reason: `extend names queue ${String(v.queue)}, but the run has ${queues} queue(s)` };
-      if (!Array.isArray(v.sizes) || !v.sizes.every(isCount)) return { ok: false, reason: 'extend sizes must be a list of byte counts' };
+      if (!Array.isArray(v.sizes) || !v.sizes.every(isWhole)) return { ok: false, reason: 'extend sizes must be a list of byte counts' };
+      if (v.sizes.length > FIXTURE_CHUNKS_PER_EXTEND_MAX) return { ok: false, reason: `extend has ${v.sizes.length} chunks, more than the ${FIXTURE_CHUNKS_PER_EXTEND_MAX} a stored extend may hold` };
+      const tooLarge = (v.sizes as number[]).find((size) => size > FIXTURE_CHUNK_BYTES_MAX);
+      if (tooLarge !== undefined) return { ok: false, reason: `extend size ${tooLarge} B is more than the ${FIXTURE_CHUNK_BYTES_MAX} B a stored chunk may hold` };
       if (typeof v.fresh !== 'boolean') return { ok: false, reason: 'extend fresh must be true or false' };
       return { ok: true, command: { op: 'extend', queue: v.queue, sizes: v.sizes as number[], fresh: v.fresh } };
     }
     case 'stop-spill-after':
-      if (!isCount(v.chunks)) return { ok: false, reason: 'stop-spill-after chunks must be a count' };
+      if (!isCount(v.chunks)) return { ok: false, reason: `stop-spill-after chunks must be a whole number up to ${FIXTURE_COUNT_MAX}, got ${JSON.stringify(v.chunks)}` };
       return { ok: true, command: { op: 'stop-spill-after', chunks: v.chunks } };
     case 'fail-next-fetch':
-      if (!isCount(v.count)) return { ok: false, reason: 'fail-next-fetch count must be a count' };
+      if (!isCount(v.count)) return { ok: false, reason: `fail-next-fetch count must be a whole number up to ${FIXTURE_COUNT_MAX}, got ${JSON.stringify(v.count)}` };
       return { ok: true, command: { op: 'fail-next-fetch', count: v.count } };
     case 'fail-fetch-after':
-      if (!isCount(v.okFetches)) return { ok: false, reason: 'fail-fetch-after okFetches must be a count' };
+      if (!isCount(v.okFetches)) return { ok: false, reason: `fail-fetch-after okFetches must be a whole number up to ${FIXTURE_COUNT_MAX}, got ${JSON.stringify(v.okFetches)}` };
       return { ok: true, command: { op: 'fail-fetch-after', okFetches: v.okFetches } };
     case 'drain':
     case 'fail-fetch-forever':

@@ -1,6 +1,7 @@
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Fixture, fixtureFileName, readFixtureJson } from './fixture.js';
+import { makeDirs } from './output_path.js';
 
 /** Where `spillsim check` keeps failures it found, like Hypothesis's example database (git-ignored). */
 export const EXAMPLE_DB_DIR = '.spillsim/examples';
@@ -17,7 +18,7 @@ export class ExampleDb {
   }
 
   save(fixture: Fixture): string {
-    mkdirSync(this.dir, { recursive: true });
+    makeDirs(this.dir);
     const path = join(this.dir, fixtureFileName(fixture));
     writeFileSync(path, `${JSON.stringify(fixture, null, 2)}\n`);
     return path;

@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename } from 'node:path';
 import { COMMAND_SHAPES, type CommandData, parseCommand } from './command_data.js';
 import { executeRun } from './execute_run.js';
 import { formatCommandTrace } from './command_trace.js';
@@ -10,6 +8,8 @@ import type { SuiteFailure } from './run_suite.js';
 import type { BuildContext } from './suite.js';
 import { findSuite } from './suites/index.js';
 import type { Violation } from './violation.js';
+import { parseJsonText, readTextFile } from './json_file.js';
+import { basename } from 'node:path';
 
 export const FIXTURE_FORMAT = 'spillsim-fixture/1';
 
@@ -101,14 +101,82 @@ export function fixtureFileName(fixture: Fixture): string {
   return `${fixture.property}--${fixture.variant}--${digest}.json`;
 }
 
-/** Read a fixture file as unknown JSON; a file that is not JSON is bad input. */
+/**
+ * Read a fixture file as unknown JSON (a byte-order mark is accepted); a file that cannot be
+ * read or is not JSON throws a one-line `UsageError`.
+ */
 export function readFixtureJson(path: string): unknown {
-  const text = readFileSync(path, 'utf8');
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new SyntaxError(`${basename(path)} is not JSON: ${(error as Error).message}`);
+  return parseJsonText(readTextFile(path), basename(path));
+}
+
+/** Most commands a fixture may hold: generated runs hold at most 40, and replay is linear in this. */
+export const FIXTURE_COMMANDS_MAX = 10_000;
+/** Most bytes all of a fixture's extends may write together. */
+export const FIXTURE_BYTES_MAX = 64 * 1024 * 1024;
+/** Most lines a fixture's saved trace may hold. */
+export const FIXTURE_TRACE_LINES_MAX = 100_000;
+/** Most queues a fixture's options may ask for (the generators draw up to 3). */
+export const FIXTURE_QUEUES_MAX = 64;
+
+/**
+ * Check a parsed fixture file as data, field by field, before anything runs it: the one-line
+ * reason for the first field that is wrong, or undefined when every field is well formed.
+ * `loose` (the report's reading) lets fields be absent so an older or newer file still draws,
+ * but a field that is present must still be right.
+ */
+export function fixtureProblem(value: unknown, { loose = false }: { loose?: boolean } = {}): string | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'the file does not hold a fixture object';
+  const v = value as Record<string, unknown>;
+  const absent = (key: string): boolean => loose && v[key] === undefined;
+  const got = (key: string): string => `got ${JSON.stringify(v[key])?.slice(0, 40) ?? 'nothing'}`;
+  if (!absent('format') && v.format !== FIXTURE_FORMAT) return `format is ${JSON.stringify(v.format)}, expected ${FIXTURE_FORMAT}`;
+  if (!absent('property') && typeof v.property !== 'string') return `property must be a string, ${got('property')}`;
+  // Replay does not need these (an absent variant is `default`), but one that is there must be right.
+  for (const key of ['variant', 'path', 'backend', 'libraryVersion', 'modelHash', 'replay'] as const) {
+    if (v[key] !== undefined && typeof v[key] !== 'string') return `${key} must be a string, ${got(key)}`;
   }
+  if (v.seed !== undefined && !Number.isSafeInteger(v.seed)) return `seed must be a whole number, ${got('seed')}`;
+  if (!absent('options')) {
+    const options = parseOptions(v.options);
+    if (typeof options === 'string') return options;
+  }
+  if (!absent('commands')) {
+    if (!Array.isArray(v.commands)) return `commands must be a list, ${got('commands')}`;
+    if (v.commands.length > FIXTURE_COMMANDS_MAX) return `${v.commands.length} commands, more than the ${FIXTURE_COMMANDS_MAX} a fixture may hold`;
+  }
+  // A file in today's format has its commands checked too (bounds included), even where it is only drawn.
+  const options = parseOptions(v.options);
+  if (v.format === FIXTURE_FORMAT && Array.isArray(v.commands) && typeof options !== 'string') {
+    const commands = parseCommands(v.commands, options);
+    if (typeof commands === 'string') return commands;
+  }
+  if (!absent('broke')) {
+    const broke = v.broke as Partial<Violation> | null;
+    if (broke === null || typeof broke !== 'object' || Array.isArray(broke) || typeof broke.rule !== 'string' || typeof broke.message !== 'string' || !Number.isSafeInteger(broke.step)) {
+      return `broke must be { rule, message, step } (what broke when it was saved), ${got('broke')}`;
+    }
+  }
+  if (v.trace !== undefined) {
+    if (!Array.isArray(v.trace)) return `trace must be a list of lines, ${got('trace')}`;
+    if (v.trace.length > FIXTURE_TRACE_LINES_MAX) return `trace has ${v.trace.length} lines, more than the ${FIXTURE_TRACE_LINES_MAX} a fixture may hold`;
+    // A simulator trace (objects) is the report's to check; the suites write lines of text.
+    if (!loose && !v.trace.every((line) => typeof line === 'string')) return 'trace must be a list of lines of text';
+  }
+  return undefined;
+}
+
+/** The commands of a fixture, parsed and within bounds, or the reason they are not. */
+function parseCommands(values: unknown[], options: RunOptions): CommandData[] | string {
+  const commands: CommandData[] = [];
+  let bytes = 0;
+  for (let i = 0; i < values.length; i += 1) {
+    const parsed = parseCommand(values[i], options.queues);
+    if (!parsed.ok) return `command ${i + 1} no longer applies: ${parsed.reason}`;
+    if (parsed.command.op === 'extend') bytes += parsed.command.sizes.reduce((a, b) => a + b, 0);
+    if (bytes > FIXTURE_BYTES_MAX) return `command ${i + 1}: the extends write more than the ${FIXTURE_BYTES_MAX} B a fixture may hold`;
+    commands.push(parsed.command);
+  }
+  return commands;
 }
 
 /**
@@ -118,10 +186,10 @@ export function readFixtureJson(path: string): unknown {
  */
 export async function replayFixture(name: string, value: unknown, overrides: { variant?: string; context?: BuildContext } = {}): Promise<FixtureReplay> {
   const invalid = (reason: string, modelChanged = false): FixtureReplay => ({ name, verdict: 'no-longer-valid', summary: reason, modelChanged });
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return invalid('the file does not hold a fixture object');
-  const v = value as Partial<Fixture>;
-  if (v.format !== FIXTURE_FORMAT) return invalid(`format is ${JSON.stringify(v.format)}, expected ${FIXTURE_FORMAT}`);
-  const suite = typeof v.property === 'string' ? findSuite(v.property) : undefined;
+  const problem = fixtureProblem(value);
+  if (problem !== undefined) return invalid(problem);
+  const v = value as Fixture;
+  const suite = findSuite(v.property);
   if (suite === undefined) return invalid(`property ${JSON.stringify(v.property)} is not a suite any more`);
   const modelChanged = v.modelHash !== modelHash(suite.name);
   const variant = overrides.variant ?? v.variant ?? 'default';
@@ -132,28 +200,22 @@ export async function replayFixture(name: string, value: unknown, overrides: { v
     if (!parsed.ok) return invalid(`input no longer applies: ${parsed.reason}`, modelChanged);
     outcome = await suite.run(parsed.input, variant, overrides.context ?? {});
   } else {
-    const options = parseOptions(v.options);
-    if (typeof options === 'string') return invalid(options, modelChanged);
-    if (!Array.isArray(v.commands)) return invalid('commands is not a list', modelChanged);
-    const commands: CommandData[] = [];
-    for (let i = 0; i < v.commands.length; i += 1) {
-      const parsed = parseCommand(v.commands[i], options.queues);
-      if (!parsed.ok) return invalid(`command ${i + 1} no longer applies: ${parsed.reason}`, modelChanged);
-      commands.push(parsed.command);
-    }
+    const options = parseOptions(v.options) as RunOptions;
+    const commands = parseCommands(v.commands, options);
+    if (typeof commands === 'string') return invalid(commands, modelChanged);
     outcome = await executeRun(suite, variant, options, commands, overrides.context ?? {});
   }
   const trace = formatCommandTrace(outcome);
   const saved = v.broke;
   const now = outcome.violation;
-  if (now === undefined) return { name, verdict: 'now-passes', summary: `every rule held (saved as breaking ${saved?.rule ?? 'a rule'})`, trace, modelChanged };
-  if (saved !== undefined && saved.rule === now.rule) {
+  if (now === undefined) return { name, verdict: 'now-passes', summary: `every rule held (saved as breaking ${saved.rule})`, trace, modelChanged };
+  if (saved.rule === now.rule) {
     return { name, verdict: 'same-failure', summary: `rule ${now.rule} breaks at step ${now.step}, as saved`, trace, violation: now, modelChanged };
   }
   return {
     name,
     verdict: 'different-failure',
-    summary: `saved as breaking ${saved?.rule ?? 'unknown'}, now rule ${now.rule} breaks at step ${now.step}`,
+    summary: `saved as breaking ${saved.rule}, now rule ${now.rule} breaks at step ${now.step}`,
     trace,
     violation: now,
     modelChanged,
@@ -168,7 +230,7 @@ function parseOptions(value: unknown): RunOptions | string {
     if (!isCount(o[key])) return `options.${key} must be a whole number, got ${JSON.stringify(o[key])}`;
   }
   if (o.stallGuard !== 'produced' && o.stallGuard !== 'accumulator') return `options.stallGuard must be produced or accumulator, got ${JSON.stringify(o.stallGuard)}`;
-  if ((o.queues as number) < 1) return 'options.queues must be at least 1';
+  if ((o.queues as number) < 1 || (o.queues as number) > FIXTURE_QUEUES_MAX) return `options.queues must be from 1 to ${FIXTURE_QUEUES_MAX}, got ${o.queues as number}`;
   return {
     queues: o.queues as number,
     stallGuard: o.stallGuard,

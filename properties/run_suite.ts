@@ -116,6 +116,14 @@ export function replayCommand(suite: string, variant: string, seed: number, path
   return parts.join(' ');
 }
 
+/**
+ * fast-check reports a property the time limit stopped before its first run as failed, with no
+ * counterexample; nothing broke, so it counts as held with 0 runs (`interrupted` says why).
+ */
+function held(details: { failed: boolean; interrupted: boolean; counterexample: unknown }): boolean {
+  return !details.failed || (details.interrupted && details.counterexample === null);
+}
+
 interface Counted {
   ok: boolean;
   runs: number;
@@ -143,7 +151,7 @@ async function runSampledSuite(suite: SampledSuite, variant: string, options: Ru
     ...(options.seed === undefined ? {} : { seed: options.seed }),
     ...(options.timeLimitMs === undefined ? {} : { interruptAfterTimeLimit: options.timeLimitMs }),
   });
-  const counted: Counted = { ok: !details.failed, runs: details.numRuns, commands: 0, interrupted: details.interrupted };
+  const counted: Counted = { ok: held(details), runs: details.numRuns, commands: 0, interrupted: details.interrupted };
   if (details.failed && details.counterexample !== null) {
     const error = details.errorInstance;
     const violation: Violation =
@@ -188,7 +196,7 @@ async function runModelSuite(suite: ModelSuite, variant: string, options: RunSui
     ...(options.timeLimitMs === undefined ? {} : { interruptAfterTimeLimit: options.timeLimitMs }),
   };
   const details = await fc.check(modelProperty(suite, variant, context, tally), parameters);
-  const counted: Counted = { ok: !details.failed, runs: details.numRuns, commands: tally.commands, interrupted: details.interrupted };
+  const counted: Counted = { ok: held(details), runs: details.numRuns, commands: tally.commands, interrupted: details.interrupted };
   if (details.failed && details.counterexample !== null) {
     const [runOptions, cmds] = details.counterexample;
     const error = details.errorInstance;

@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { UsageError } from '../src/errors.js';
 import type { CampaignTask, SimOptionsWithoutSeed } from './campaign_worker.js';
@@ -110,10 +109,15 @@ export function batchRanges(count: number, workers: number): Array<[number, numb
   return ranges;
 }
 
+/**
+ * Most worker threads a campaign starts: one range on every machine (the command line's
+ * `--workers` says the same), far above the cores a machine has, so it only stops typos.
+ */
+export const WORKERS_MAX = 64;
+
 function checkWorkers(workers: number): void {
-  const limit = Math.max(64, 4 * availableParallelism());
-  if (!Number.isSafeInteger(workers) || workers < 1 || workers > limit) {
-    throw new UsageError(`--workers must be a whole number from 1 to ${limit}, got ${String(workers)}`);
+  if (!Number.isSafeInteger(workers) || workers < 1 || workers > WORKERS_MAX) {
+    throw new UsageError(`--workers must be a whole number from 1 to ${WORKERS_MAX}, got ${String(workers)}`);
   }
 }
 

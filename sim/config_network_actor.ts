@@ -30,7 +30,7 @@ export class ConfigNetworkActor implements Actor {
     const { kind, network, process } = this.#init;
     if (kind !== 'recv') return undefined;
     for (let from = 0; from < network.processes; from += 1) {
-      if (from !== process && network.link(from, process).piecesPending > 0) return `bytes from process ${from} wait on its link`;
+      if (from !== process && network.link(from, process).piecesArrived > 0) return `bytes from process ${from} have arrived on its link`;
     }
     return undefined;
   }

@@ -1,4 +1,5 @@
 import { Buzzer } from '../src/buzzer.js';
+import type { LinkLatency } from '../src/allocator/network_link.js';
 import type { QueueSite } from '../src/allocator/queue_site.js';
 import type { MemfsSpill } from '../src/backends/memfs_spill.js';
 import { type Communication, Config } from '../src/config.js';
@@ -8,6 +9,7 @@ import type { Actor } from './actor.js';
 import { ConfigNetworkActor } from './config_network_actor.js';
 import { ConfigWorkerActor, type MessageStream } from './config_worker_actor.js';
 import type { OpCounter } from './op_counter.js';
+import type { SimRng } from './rng.js';
 import { ByteStream } from './byte_stream.js';
 import type { FaultySpill } from './faults.js';
 import { queueParts, runStorage } from './queue_parts.js';
@@ -20,7 +22,9 @@ import { TrackedQueue } from './tracked_queue.js';
  * and each process's network send and receive loop is one scheduler step. Every queue the
  * build makes takes its policies from `hooks.spill` (one call per queue), each with its own
  * fault-injecting storage, and its handles are instrumented so the per-queue invariants
- * (conservation, resident bound, stall) apply; message payloads are checked per stream.
+ * (conservation, resident bound, stall) apply; message payloads are checked per stream. A
+ * cluster's network links delay each write by 1..`networkLatencyTicksMax` ticks of the run's
+ * clock, drawn per link from the seed (`linkLatency`).
  */
 export function buildConfigTopology(init: TopologyInit): Topology {
   const shape = init.shape;
@@ -40,7 +44,7 @@ export function buildConfigTopology(init: TopologyInit): Topology {
     const actor = `${kind === 'worker' ? 'worker' : kind}[${index}]`;
     return new Buzzer(() => init.scheduler.buzz(actor, init.currentStep()));
   };
-  const options = { buzzerFor, stallGuard: init.stallGuard, slabBytes: 8 * shape.chunkBytesTypical };
+  const options = { buzzerFor, stallGuard: init.stallGuard, slabBytes: 8 * shape.chunkBytesTypical, linkLatency: seededLatency(init) };
   const communication: Communication =
     shape.kind === 'mesh'
       ? Config.processBinary(shape.workers, options).tryBuildWith({ spill: spillHook })
@@ -85,7 +89,32 @@ export function buildConfigTopology(init: TopologyInit): Topology {
       init.scheduler.add(name);
     }
   }
-  return { queues, actors, links: [] };
+  const links = [];
+  for (let from = 0; network !== undefined && from < network.processes; from += 1) {
+    for (let to = 0; to < network.processes; to += 1) if (from !== to) links.push(network.link(from, to));
+  }
+  return { queues, actors, links };
+}
+
+/**
+ * Each write takes 1..`networkLatencyTicksMax` ticks, from the link's own rng (`net/<from>-><to>`);
+ * the receive loop's actor is woken by a timer at the arrival tick.
+ */
+function seededLatency(init: TopologyInit): LinkLatency {
+  const rngs = new Map<string, SimRng>();
+  return {
+    nowTicks: () => init.clock.nowTicks,
+    ticksOf: (write) => {
+      const name = `net/${write.source}->${write.target}`;
+      let rng = rngs.get(name);
+      if (rng === undefined) {
+        rng = init.rng.fork(name);
+        rngs.set(name, rng);
+      }
+      return rng.int(1, init.shape.networkLatencyTicksMax);
+    },
+    wakeAt: (arrivalTick, write) => init.clock.after(arrivalTick - init.clock.nowTicks, `recv[${write.target}]`),
+  };
 }
 
 const NO_POLICY: SpillPolicy = { apply() {} };

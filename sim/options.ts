@@ -12,8 +12,6 @@ import { type TrafficPattern, TRAFFIC_PATTERNS, type WorkloadKind, WORKLOAD_KIND
  */
 export type Variant = 'fast' | 'reference';
 
-export type Wiring = 'config' | 'direct';
-
 /** How much of the trace a result carries: every step, the last `tailSteps`, or (on success) none. A failure always carries at least the tail. */
 export type RecordTrace = 'full' | 'tail' | 'none';
 
@@ -26,14 +24,12 @@ export interface SimOptions {
   seed: number;
   /** Default `'single'`; `'any'` lets the seed pick. */
   workload?: WorkloadKind | 'any';
-  /** Mesh: workers in all; cluster: workers per process (2 processes). Default from the seed. */
-  workers?: number;
   /**
-   * How a mesh or cluster is wired: `'config'` (default) builds it with the library's `Config`
-   * and drives its allocators and network loops; `'direct'` wires queues from
-   * `MergeQueue.newPair` by hand, one queue operation per step, with network latency.
+   * Mesh: workers in all; cluster: workers per process (2 processes). Default from the seed.
+   * Meshes and clusters are built by the library's `Config`, its allocators and network loops
+   * driven as actors; a cluster's links delay each write by a latency drawn from the seed.
    */
-  wiring?: Wiring;
+  workers?: number;
   /** Default `'swarm'`. */
   faults?: FaultMode;
   /** Default `'fast'`. */
@@ -48,7 +44,10 @@ export interface SimOptions {
   readerPolicy?: 'prefetch' | 'none';
   /** Default from the seed. */
   pattern?: TrafficPattern;
-  /** Consumers keep their accumulator across rounds until it holds this many bytes (default 0: flush every round, as timely does). */
+  /**
+   * Single workload only: the reader keeps its accumulator across rounds until it holds this
+   * many bytes (default 0: flush every round, as timely does).
+   */
   consumerHoldBytes?: number;
   /** Hard cap on steps; hitting it fails the run loudly (default 200,000). */
   stepsMax?: number;
@@ -56,7 +55,7 @@ export interface SimOptions {
   recordTrace?: RecordTrace;
   /** Steps kept in the tail (default 30). */
   tailSteps?: number;
-  /** Injected for tests: builds each queue pair instead of `MergeQueue.newPair`. */
+  /** Injected for tests, single workload only: builds the queue pair instead of `MergeQueue.newPair`. */
   queueFactory?: QueueFactory;
   /** Injected for tests: builds each queue's `[writer, reader]` policies instead of the variant's. */
   policyFactory?: PolicyFactory;
@@ -73,7 +72,6 @@ export function checkSimOptions(options: SimOptions): void {
   if (!Number.isSafeInteger(options.seed) || options.seed < 0) throw bad(`seed must be a non-negative whole number, got ${String(options.seed)}`);
   oneOf('workload', options.workload, [...WORKLOAD_KINDS, 'any']);
   oneOf('variant', options.variant, ['fast', 'reference']);
-  oneOf('wiring', options.wiring, ['config', 'direct']);
   oneOf('stallGuard', options.stallGuard, ['produced', 'accumulator']);
   oneOf('readerPolicy', options.readerPolicy, ['prefetch', 'none']);
   oneOf('pattern', options.pattern, TRAFFIC_PATTERNS);
@@ -89,11 +87,11 @@ export function checkSimOptions(options: SimOptions): void {
     const value = options[knob];
     if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) throw bad(`${knob} must be a whole number of at least 1, got ${String(value)}`);
   }
-  if (options.queueFactory !== undefined && (options.workload ?? 'single') !== 'single' && options.wiring !== 'direct') {
-    throw bad("queueFactory applies to the single workload and to wiring 'direct' (Config builds its own queues)");
+  if (options.queueFactory !== undefined && (options.workload ?? 'single') !== 'single') {
+    throw bad("queueFactory applies to the single workload only (the library's Config builds the queues of meshes and clusters)");
   }
-  if ((options.consumerHoldBytes ?? 0) > 0 && (options.workload ?? 'single') !== 'single' && options.wiring !== 'direct') {
-    throw bad("consumerHoldBytes applies to the single workload and to wiring 'direct' (Config's workers and loops flush every round)");
+  if ((options.consumerHoldBytes ?? 0) > 0 && (options.workload ?? 'single') !== 'single') {
+    throw bad("consumerHoldBytes applies to the single workload only (the library's Config, which builds meshes and clusters, flushes every worker's and network loop's accumulator every round)");
   }
   const faults = options.faults;
   if (faults !== undefined && faults !== 'none' && faults !== 'swarm') {
@@ -117,7 +115,6 @@ export function replayCommand(options: SimOptions): string {
   if (options.workload !== undefined && options.workload !== 'single') parts.push(`--workload ${options.workload}`);
   if (options.workers !== undefined) parts.push(`--peers ${options.workers}`);
   if (options.faults !== undefined && options.faults !== 'swarm') parts.push(`--faults ${Array.isArray(options.faults) ? options.faults.join(',') : options.faults}`);
-  if (options.wiring !== undefined && options.wiring !== 'config') parts.push(`--wiring ${options.wiring}`);
   if (options.variant !== undefined && options.variant !== 'fast') parts.push(`--variant ${options.variant}`);
   if (options.stallGuard !== undefined) parts.push(`--stall-guard ${options.stallGuard}`);
   if (options.thresholdBytes !== undefined) parts.push(`--threshold ${options.thresholdBytes}`);

@@ -115,7 +115,6 @@ class Simulation {
       stallGuard: this.#stallGuard,
       readerPolicy: options.readerPolicy ?? 'prefetch',
       holdBytes: options.consumerHoldBytes ?? 0,
-      wiring: options.wiring ?? 'config',
       storageFs: (volume) => {
         if (this.#profile.ioWriteFailChance === 0 && this.#profile.ioReadFailChance === 0) return volume;
         this.#faultyFs = new FaultyFs(volume, root.fork('faults/storage'), { writeFailChance: this.#profile.ioWriteFailChance, readFailChance: this.#profile.ioReadFailChance });
@@ -321,7 +320,7 @@ class Simulation {
     const progressWindowSteps = 4 * (fairness + 1) * (roundStepsMax + 2) + 2 * this.#shape.networkLatencyTicksMax + 32;
     let entries = 0;
     for (const q of this.#topology.queues) entries += q.deque.length;
-    const packets = this.#topology.links.reduce((n, link) => n + link.inFlightPackets, 0);
+    const packets = this.#topology.links.reduce((n, link) => n + link.piecesPending, 0);
     this.#liveness = { progressWindowSteps, phaseStepsMax: progressWindowSteps * (entries + packets + this.#actors.size + 1) };
   }
 
@@ -415,7 +414,8 @@ class Simulation {
     else if (recordTrace === 'tail' || !ok) result.trace = this.#recorder.tail();
     result.workload = { ...this.#shape };
     result.variant = this.#options.variant ?? 'fast';
-    result.wiring = this.#shape.kind === 'single' ? 'direct' : (this.#options.wiring ?? 'config');
+    // Unchanged output: a single queue is wired by hand, meshes and clusters by the library's Config.
+    result.wiring = this.#shape.kind === 'single' ? 'direct' : 'config';
     result.stallGuard = this.#stallGuard;
     result.faultKinds = faultKindsOf(this.#profile);
     result.livenessStartStep = this.#livenessStartStep ?? null;

@@ -18,20 +18,17 @@ export interface WorkerActorInit {
   shape: WorkloadShape;
   sends: TrackedQueue[];
   sources: TrackedQueue[];
-  /** Where a flushed accumulator goes (the network, for a send thread); default: consumed. */
-  sink?: (delivered: ReadonlyArray<[TrackedQueue, Bytes[]]>) => void;
-  /** Called once when the actor finishes (a send thread closes its links). */
-  onFinish?: () => void;
   /**
    * Keep the accumulator across rounds until it holds this many bytes (0: flush every round,
    * as timely's send loop and worker receive step do). A batching consumer, to probe the stall guard.
+   * (Only the single workload has one: the library's `Config` loops flush every round.)
    */
   holdBytes: number;
 }
 
 /**
- * A worker thread, a plain writer or reader, or a network send thread: it writes its plan into
- * its outgoing queues and drains its incoming queues in rounds into one shared accumulator,
+ * The single workload's writer or reader: it writes its plan into its outgoing queues and
+ * drains its incoming queues in rounds into one shared accumulator,
  * parking only when a whole round produced nothing and some source is not yet complete (the
  * host system's loops, SPEC Part A).
  */
@@ -47,7 +44,6 @@ export class WorkerActor implements Actor {
   #cursor = 0;
   #roundChunks = 0;
   #acc: Bytes[] = [];
-  #accFrom: Array<[TrackedQueue, Bytes[]]> = [];
   #accBytes = 0;
 
   constructor(init: WorkerActorInit) {
@@ -86,7 +82,6 @@ export class WorkerActor implements Actor {
       return this.#drainStep();
     }
     this.#flush();
-    this.#init.onFinish?.();
     return { op: 'finish', detail: 'plan written, every source complete', touched: [], finish: true, progress: true };
   }
 
@@ -141,7 +136,6 @@ export class WorkerActor implements Actor {
     q.reader.drainInto(this.#acc);
     const fresh = this.#acc.slice(before);
     const bytes = q.acceptDelivered(fresh);
-    if (fresh.length > 0) this.#accFrom.push([q, fresh]);
     this.#accBytes += bytes;
     this.#roundChunks += fresh.length;
     this.#cursor += 1;
@@ -181,10 +175,9 @@ export class WorkerActor implements Actor {
     return record;
   }
 
+  /** The consumer is done with what it held: the accumulator empties. */
   #flush(): void {
-    if (this.#accFrom.length > 0) this.#init.sink?.(this.#accFrom);
     this.#acc = [];
-    this.#accFrom = [];
     this.#accBytes = 0;
   }
 }

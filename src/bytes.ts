@@ -1,4 +1,13 @@
-import { SpillsimError } from './errors.js';
+import { badArgument, describeValue } from './arguments.js';
+
+// Set by the static block of `Bytes`, which alone may touch its fields; see `mergeForQueue`.
+let mergeOwn: (a: Bytes, b: unknown) => MergeOutcome;
+let shrinkBy: (bytes: Bytes, length: number) => void;
+
+export const MERGE_NONE = 0;
+export const MERGE_DONE = 1;
+export const MERGE_NOT_OWN = 2;
+export type MergeOutcome = typeof MERGE_NONE | typeof MERGE_DONE | typeof MERGE_NOT_OWN;
 
 /**
  * An immutable view `[offset, offset + length)` of one shared allocation (an `ArrayBuffer`).
@@ -14,8 +23,11 @@ export class Bytes {
   #length: number;
 
   constructor(buffer: ArrayBufferLike, offset: number, length: number) {
+    if (!isAllocation(buffer)) {
+      throw badArgument(`new Bytes(buffer, offset, length) takes an ArrayBuffer or SharedArrayBuffer as buffer, got ${describeValue(buffer)}; for a Uint8Array use Bytes.from(u8)`);
+    }
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > buffer.byteLength) {
-      throw new SpillsimError('E_BAD_ARGUMENT', `Bytes view [${offset}, ${offset + length}) lies outside its ${buffer.byteLength}-byte allocation`);
+      throw badArgument(`Bytes view [${String(offset)}, ${String(offset + length)}) lies outside its ${buffer.byteLength}-byte allocation; offset and length must be whole numbers within it`);
     }
     this.buffer = buffer;
     this.#offset = offset;
@@ -24,11 +36,13 @@ export class Bytes {
 
   /** A view of the memory `u8` views (no copy): slices of one `ArrayBuffer` stay mergeable. */
   static from(u8: Uint8Array): Bytes {
+    checkUint8Array('Bytes.from', u8);
     return new Bytes(u8.buffer, u8.byteOffset, u8.byteLength);
   }
 
   /** A view of a fresh allocation holding a copy of `u8` (mergeable with nothing before it). */
   static copyOf(u8: Uint8Array): Bytes {
+    checkUint8Array('Bytes.copyOf', u8);
     return Bytes.from(u8.slice());
   }
 
@@ -55,15 +69,43 @@ export class Bytes {
    * this one ends; `other` is then consumed. On failure nothing changes and the caller keeps `other`.
    */
   tryMerge(other: Bytes): boolean {
+    if (!(other instanceof Bytes)) return Bytes.#tryMergeForeign(this, other);
     if (other.buffer !== this.buffer || other.#offset !== this.#offset + this.#length) return false;
     this.#length += other.#length;
     return true;
   }
 
+  /** `other` is not one of ours: a `Bytes` of a second copy of the library merges through its public getters. */
+  static #tryMergeForeign(bytes: Bytes, other: unknown): boolean {
+    if (!isBytes(other)) throw badArgument(`tryMerge(other) takes a Bytes, got ${describeValue(other)}`);
+    if (other.buffer !== bytes.buffer || other.offset !== bytes.#offset + bytes.#length) return false;
+    bytes.#length += other.length;
+    return true;
+  }
+
+  static {
+    mergeOwn = (a, item) => {
+      const b = item as Bytes;
+      let offset: number;
+      try {
+        // The read is the type check: it throws for anything but one of our own Bytes.
+        offset = b.#offset;
+      } catch {
+        return MERGE_NOT_OWN;
+      }
+      if (b.buffer !== a.buffer || offset !== a.#offset + a.#length) return MERGE_NONE;
+      a.#length += b.#length;
+      return MERGE_DONE;
+    };
+    shrinkBy = (bytes, length) => {
+      bytes.#length -= length;
+    };
+  }
+
   /** Split off and return the first `i` bytes; this view keeps the rest. */
   extractTo(i: number): Bytes {
     if (!Number.isSafeInteger(i) || i < 0 || i > this.#length) {
-      throw new SpillsimError('E_BAD_ARGUMENT', `extractTo(${i}) on a view of ${this.#length} bytes`);
+      throw badArgument(`Bytes.extractTo(${typeof i === 'number' ? i : 'i'}): i takes a whole number of bytes in 0..${this.#length} (the view's length), got ${describeValue(i)}`);
     }
     const head = new Bytes(this.buffer, this.#offset, i);
     this.#offset += i;
@@ -86,7 +128,7 @@ export class BytesMut {
 
   constructor(byteLength: number) {
     if (!Number.isSafeInteger(byteLength) || byteLength < 0) {
-      throw new SpillsimError('E_BAD_ARGUMENT', `BytesMut needs a non-negative whole byte length, got ${byteLength}`);
+      throw badArgument(`new BytesMut(byteLength) takes a non-negative whole number of bytes, got ${describeValue(byteLength)}`);
     }
     this.buffer = new ArrayBuffer(byteLength);
   }
@@ -107,10 +149,56 @@ export class BytesMut {
   /** Freeze and return the first `i` bytes of the remainder. */
   extractTo(i: number): Bytes {
     if (!Number.isSafeInteger(i) || i < 0 || i > this.length) {
-      throw new SpillsimError('E_BAD_ARGUMENT', `extractTo(${i}) on a BytesMut with ${this.length} bytes left`);
+      throw badArgument(`BytesMut.extractTo(${typeof i === 'number' ? i : 'i'}): i takes a whole number of bytes in 0..${this.length} (the bytes left), got ${describeValue(i)}`);
     }
     const head = new Bytes(this.buffer, this.#offset, i);
     this.#offset += i;
     return head;
   }
+}
+
+/**
+ * Whether `value` is a `Bytes`: one of ours, or one of a second copy of the library (another
+ * bundle), recognised by its shape. The queue and the policies accept nothing else as a chunk.
+ */
+export function isBytes(value: unknown): value is Bytes {
+  if (value instanceof Bytes) return true;
+  const like = value as Bytes | null | undefined;
+  return (
+    like !== null &&
+    typeof like === 'object' &&
+    typeof like.tryMerge === 'function' &&
+    typeof like.extractTo === 'function' &&
+    typeof like.length === 'number' &&
+    typeof like.offset === 'number' &&
+    isAllocation(like.buffer)
+  );
+}
+
+function isAllocation(buffer: unknown): buffer is ArrayBufferLike {
+  if (buffer instanceof ArrayBuffer) return true;
+  // A SharedArrayBuffer, or an ArrayBuffer of another realm (a vm context).
+  const tag = Object.prototype.toString.call(buffer);
+  return tag === '[object ArrayBuffer]' || tag === '[object SharedArrayBuffer]';
+}
+
+function checkUint8Array(what: string, u8: unknown): void {
+  if (u8 instanceof Uint8Array || Object.prototype.toString.call(u8) === '[object Uint8Array]') return;
+  const hint = u8 instanceof ArrayBuffer ? `; wrap it: ${what}(new Uint8Array(buffer))` : Array.isArray(u8) ? `; for numbers use ${what}(Uint8Array.from(list))` : typeof u8 === 'string' ? `; for text use ${what}(new TextEncoder().encode(text))` : '';
+  throw badArgument(`${what}(u8) takes a Uint8Array, got ${describeValue(u8)}${hint}`);
+}
+
+/**
+ * `a.tryMerge(b)` for `MergeQueue.extend`'s hot loop, where `a` is one of our own `Bytes`:
+ * `MERGE_NOT_OWN` when `b` is not (nothing changed; the queue then checks every item the slow
+ * way), else `MERGE_DONE` or `MERGE_NONE`. The type check costs nothing extra: it is the read
+ * of a private field the merge needs anyway. Not part of the public API.
+ */
+export function mergeForQueue(a: Bytes, b: unknown): MergeOutcome {
+  return mergeOwn(a, b);
+}
+
+/** Undo a `MERGE_DONE` of `mergeForQueue(a, b)`: `a` gives back the bytes it grew by. Not part of the public API. */
+export function undoMerge(a: Bytes, b: Bytes): void {
+  shrinkBy(a, b.length);
 }

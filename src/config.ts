@@ -3,6 +3,7 @@ import { type BuildOptions, type ResolvedBuildOptions, resolveBuildOptions } fro
 import { type QueueSite, QueueSites } from './allocator/queue_site.js';
 import type { SimulatedNetwork } from './allocator/simulated_network.js';
 import { range, Wirings } from './allocator/wiring.js';
+import { checkOptions } from './arguments.js';
 import { SpillsimError } from './errors.js';
 import { Hooks, type HooksOptions } from './hooks.js';
 
@@ -82,6 +83,7 @@ export class Config {
     if (cluster === null || typeof cluster !== 'object') {
       throw new SpillsimError('E_BAD_ARGUMENT', `Cluster needs { threads, process, addresses }, got ${String(cluster)}`);
     }
+    checkOptions('Cluster', cluster, ['threads', 'process', 'addresses', 'processes', 'report', 'zerocopy'], "{ threads: 2, process: 0, addresses: ['a', 'b'] }");
     const { addresses } = cluster;
     if (!Array.isArray(addresses) || addresses.length === 0 || !addresses.every((a) => typeof a === 'string' && a.length > 0)) {
       throw new SpillsimError('E_BAD_ARGUMENT', 'Cluster addresses must be a non-empty array of non-empty strings, one per process');

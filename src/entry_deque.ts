@@ -1,4 +1,5 @@
-import type { Bytes } from './bytes.js';
+import { describeValue } from './arguments.js';
+import { type Bytes, isBytes } from './bytes.js';
 import { SpillsimError } from './errors.js';
 import type { QueueEntry } from './spill.js';
 
@@ -251,6 +252,9 @@ export class EntryDeque implements Iterable<QueueEntry> {
    * none below it. O(log n).
    */
   indexOfResidentBytesBefore(bytes: number): number {
+    if (typeof bytes !== 'number' || Number.isNaN(bytes)) {
+      throw new SpillsimError('E_BAD_ARGUMENT', `indexOfResidentBytesBefore(bytes) takes a number of bytes, got ${describeValue(bytes)}`);
+    }
     if (bytes <= 0) return 0;
     // Slots before `head` weigh nothing, so the first slot whose prefix reaches `bytes` is the answer.
     const pos = lowerBound(this.#ensureIndex(), this.#treeTopStep, bytes, 0) + 1;
@@ -270,7 +274,7 @@ export class EntryDeque implements Iterable<QueueEntry> {
 
   #checkIndex(i: number, bound: number): void {
     if (!Number.isInteger(i) || i < 0 || i >= bound) {
-      throw new SpillsimError('E_BAD_ARGUMENT', `deque index ${i} out of range [0, ${bound})`);
+      throw new SpillsimError('E_BAD_ARGUMENT', `deque index out of range: it takes a whole number in [0, ${bound}), got ${describeValue(i)}`);
     }
   }
 
@@ -350,14 +354,14 @@ export class EntryDeque implements Iterable<QueueEntry> {
 }
 
 function checkEntry(entry: QueueEntry): void {
+  const e = entry as { kind?: unknown; bytes?: unknown; handle?: { fetch?: unknown } | null } | null;
   const ok =
-    entry !== null &&
-    typeof entry === 'object' &&
-    ((entry.kind === 'bytes' && entry.bytes !== null && typeof entry.bytes === 'object' && typeof entry.bytes.length === 'number') ||
-      (entry.kind === 'paged' && entry.handle !== null && typeof entry.handle === 'object'));
-  if (!ok) {
-    throw new SpillsimError('E_BAD_ARGUMENT', `not a QueueEntry: expected { kind: 'bytes', bytes } or { kind: 'paged', handle }`);
-  }
+    e !== null &&
+    typeof e === 'object' &&
+    ((e.kind === 'bytes' && isBytes(e.bytes)) || (e.kind === 'paged' && e.handle !== null && typeof e.handle === 'object' && typeof e.handle.fetch === 'function'));
+  if (ok) return;
+  const what = e !== null && typeof e === 'object' && e.kind === 'bytes' ? `{ kind: 'bytes' } whose bytes is ${describeValue(e.bytes)}, not a Bytes` : e !== null && typeof e === 'object' && e.kind === 'paged' ? `{ kind: 'paged' } whose handle has no fetch() method` : describeValue(entry);
+  throw new SpillsimError('E_BAD_ARGUMENT', `not a QueueEntry: expected { kind: 'bytes', bytes: Bytes } or { kind: 'paged', handle: BytesFetch }, got ${what}`);
 }
 
 /** Add `bytes` and `count` at 0-based slot `pos`. */

@@ -1,5 +1,5 @@
+import { checkOptionalFunction, checkOptions } from './arguments.js';
 import { BytesMut } from './bytes.js';
-import { SpillsimError } from './errors.js';
 import type { MessageHeader } from './allocator/message_header.js';
 import type { SpillPolicyFn } from './spill_policy.js';
 
@@ -39,13 +39,12 @@ export class Hooks {
   readonly refill: BytesRefill;
   readonly spill: SpillPolicyFn | undefined;
 
-  constructor(options: HooksOptions = {}) {
-    if (options === null || typeof options !== 'object') {
-      throw new SpillsimError('E_BAD_ARGUMENT', `Hooks options must be an object such as { spill }, got ${String(options)}`);
-    }
-    this.logFn = checkFunction('logFn', options.logFn);
-    this.refill = checkFunction('refill', options.refill) ?? defaultRefill;
-    this.spill = checkFunction('spill', options.spill);
+  /** Throws `E_BAD_ARGUMENT` on options that are not an object, an unknown option name, or a hook that is not a function. */
+  constructor(options?: HooksOptions) {
+    options = checkOptions('Hooks', options, ['logFn', 'refill', 'spill'], '{ spill }');
+    this.logFn = checkOptionalFunction('hooks.logFn', options.logFn);
+    this.refill = checkOptionalFunction('hooks.refill', options.refill) ?? defaultRefill;
+    this.spill = checkOptionalFunction('hooks.spill', options.spill);
   }
 
   /** No logging, plain slabs, no spill: what `Config.tryBuild()` uses. */
@@ -56,11 +55,4 @@ export class Hooks {
 
 function defaultRefill(byteLength: number): BytesMut {
   return new BytesMut(byteLength);
-}
-
-function checkFunction<F>(name: string, value: F | undefined): F | undefined {
-  if (value !== undefined && typeof value !== 'function') {
-    throw new SpillsimError('E_BAD_ARGUMENT', `hooks.${name} must be a function, got ${typeof value}`);
-  }
-  return value;
 }

@@ -4,7 +4,7 @@ export { Buzzer } from './buzzer.js';
 export { EntryDeque } from './entry_deque.js';
 export { BackendContractError, PoisonedError, SpillsimError, type SpillsimErrorCode } from './errors.js';
 export { MergeQueue, type MergeQueueOptions, type StallGuard } from './merge_queue.js';
-export { PrefetchPolicy, checkFetchResult } from './prefetch_policy.js';
+export { PrefetchPolicy, ReferencePrefetchPolicy, checkFetchResult } from './prefetch_policy.js';
 export { ReferenceThreshold } from './reference_threshold.js';
 export {
   bytesEntry,
@@ -31,7 +31,7 @@ export { SLAB_BYTES_DEFAULT, type BuildOptions } from './allocator/build_options
 export { FrameAssembler } from './allocator/frame_assembler.js';
 export type { Message, SendOptions } from './allocator/message.js';
 export { CHANNEL_MAX, CHANNEL_SHUTDOWN, HEADER_BYTES, encodeFrame, tryReadHeader, type MessageHeader } from './allocator/message_header.js';
-export { NetworkLink, type LinkWrite, type SplitWriteFn } from './allocator/network_link.js';
+export { NetworkLink, type LinkLatency, type LinkWrite, type SplitWriteFn } from './allocator/network_link.js';
 export type { NetworkStepResult, NetworkStepStatus } from './allocator/network_step.js';
 export type { QueueSite } from './allocator/queue_site.js';
 export { RecvLoop } from './allocator/recv_loop.js';

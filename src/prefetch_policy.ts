@@ -1,12 +1,19 @@
+import { describeValue } from './arguments.js';
+import { isBytes } from './bytes.js';
 import type { EntryDeque } from './entry_deque.js';
 import { BackendContractError, checkByteKnob } from './errors.js';
 import { bytesEntry, type FetchResult, pagedEntry } from './spill.js';
 import type { SpillPolicy } from './spill_policy.js';
 
 /**
- * Reader policy: walk from the front and fetch paged entries back in until `budget` resident
- * bytes are at hand. A failed fetch puts its handle back and stops the walk; the next
- * `drainInto` retries it.
+ * Reader policy (the reference's `PrefetchPolicy`): walk from the front and fetch paged
+ * entries back in until `budget` resident bytes are at hand. A failed fetch puts its handle
+ * back and stops the walk; the next `drainInto` retries it.
+ *
+ * Unlike the reference, the paged entry stays in the deque until its fetch has returned and
+ * its answer has been checked, so a fetch that throws (a panic: the queue is poisoned) leaves
+ * the deque still accounting for every byte. `ReferencePrefetchPolicy` removes it first, as
+ * the reference does.
  */
 export class PrefetchPolicy implements SpillPolicy {
   #budget: number;
@@ -38,6 +45,7 @@ export class PrefetchPolicy implements SpillPolicy {
         deque.set(i, pagedEntry(result.handle));
         return;
       }
+      // Every chunk was checked above, so the entry is replaced only by what will be kept.
       // The reference removes the entry and inserts each chunk; one chunk is the common case.
       // Stryker disable next-line ConditionalExpression: equivalent, a speed-up only; the general branch gives the same deque for one chunk
       if (result.chunks.length === 1) {
@@ -52,15 +60,57 @@ export class PrefetchPolicy implements SpillPolicy {
   }
 }
 
-/** A fetch result of the wrong shape is a backend bug, reported as one rather than a TypeError later. */
+/**
+ * The reference `PrefetchPolicy`, step for step: a paged entry is removed from the deque
+ * before its handle is fetched, so a fetch that throws (a panic) loses the entry; the queue is
+ * poisoned anyway. On success each chunk is inserted where the entry was; on failure the
+ * returned handle is inserted back where it was and the walk stops. Kept so the reference's
+ * panic path can be compared with `PrefetchPolicy`, which keeps the entry.
+ */
+export class ReferencePrefetchPolicy extends PrefetchPolicy {
+  override apply(deque: EntryDeque): void {
+    let seenBytes = 0;
+    for (let i = 0; i < deque.length && seenBytes < this.budget; ) {
+      const entry = deque.get(i);
+      if (entry.kind === 'bytes') {
+        seenBytes += entry.bytes.length;
+        i += 1;
+        continue;
+      }
+      deque.remove(i);
+      const result = checkFetchResult(entry.handle.fetch());
+      if (!result.ok) {
+        deque.insert(i, pagedEntry(result.handle));
+        return;
+      }
+      for (let k = 0; k < result.chunks.length; k += 1) deque.insert(i + k, bytesEntry(result.chunks[k]!));
+      for (const chunk of result.chunks) seenBytes += chunk.length;
+      i += result.chunks.length;
+    }
+  }
+}
+
+/**
+ * A fetch result of the wrong shape is a backend bug, reported as `E_BACKEND_CONTRACT` before
+ * the deque is touched, rather than a TypeError later or a non-`Bytes` chunk handed to the
+ * consumer (the counterpart of `spillChecked` for spill results).
+ */
 export function checkFetchResult(result: unknown): FetchResult {
   if (result === null || typeof result !== 'object') {
-    throw new BackendContractError(`fetch returned ${String(result)}; expected { ok: true, chunks } or { ok: false, handle }`);
+    throw new BackendContractError(`fetch returned ${describeValue(result)}; expected { ok: true, chunks } or { ok: false, handle }`);
   }
   const r = result as Record<string, unknown>;
   if (r.ok === true) {
-    if (!Array.isArray(r.chunks) || !r.chunks.every((c) => c !== null && typeof c === 'object' && typeof (c as { length?: unknown }).length === 'number')) {
-      throw new BackendContractError('fetch returned ok without a chunks array of Bytes');
+    if (!Array.isArray(r.chunks)) {
+      throw new BackendContractError(`fetch returned ok with chunks ${describeValue(r.chunks)}; expected an array of Bytes`);
+    }
+    for (let k = 0; k < r.chunks.length; k += 1) {
+      const chunk: unknown = r.chunks[k];
+      if (!isBytes(chunk)) {
+        throw new BackendContractError(
+          `fetch returned chunk ${k} as ${describeValue(chunk)}, not a Bytes; a backend must return Bytes (wrap a Uint8Array with Bytes.from(u8))`,
+        );
+      }
     }
     return result as FetchResult;
   }

@@ -1,3 +1,4 @@
+import { badArgument, checkOptions, describeValue, hasMethod } from './arguments.js';
 import type { EntryDeque } from './entry_deque.js';
 import { checkByteKnob } from './errors.js';
 import type { BytesSpill } from './spill.js';
@@ -13,19 +14,30 @@ export interface ThresholdOptions {
   headReserveBytes?: number;
 }
 
+const OPTION_NAMES: readonly (keyof ThresholdOptions)[] = ['thresholdBytes', 'headReserveBytes'];
+
 export const THRESHOLD_BYTES_DEFAULT = 256 * MiB;
 export const HEAD_RESERVE_BYTES_DEFAULT = 64 * MiB;
 
 /**
  * What both threshold policies share: the strategy and the two public, mutable knobs, checked
  * on every write so a bad value fails where it is set rather than deep inside `apply`.
+ *
+ * The constructor throws `E_BAD_ARGUMENT` when `strategy` is not a `BytesSpill` (an object
+ * with `spill`) or an option name is unknown (`threshold` suggests `thresholdBytes`), and
+ * `E_BAD_KNOB` when a knob is not a non-negative whole number of bytes.
  */
 export abstract class ThresholdKnobs implements SpillPolicy {
   readonly strategy: BytesSpill;
   #thresholdBytes: number;
   #headReserveBytes: number;
 
-  constructor(strategy: BytesSpill, options: ThresholdOptions = {}) {
+  constructor(strategy: BytesSpill, options?: ThresholdOptions) {
+    const owner = new.target.name;
+    if (!hasMethod(strategy, 'spill')) {
+      throw badArgument(`new ${owner}(strategy, options) takes a BytesSpill (an object with a spill(chunks, handles) method, such as new MemorySpill()) as strategy, got ${describeValue(strategy)}`);
+    }
+    options = checkOptions(owner, options, OPTION_NAMES, '{ thresholdBytes: 33554432, headReserveBytes: 16777216 }');
     this.strategy = strategy;
     this.#thresholdBytes = checkByteKnob('thresholdBytes', options.thresholdBytes ?? THRESHOLD_BYTES_DEFAULT);
     this.#headReserveBytes = checkByteKnob('headReserveBytes', options.headReserveBytes ?? HEAD_RESERVE_BYTES_DEFAULT);

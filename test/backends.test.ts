@@ -946,7 +946,7 @@ describe('BatchFileSpill: names, write paths, counters and options', () => {
 
   it('names the class, the option and the bad value in option errors', () => {
     const volume = new Volume();
-    expect(() => new BatchFileSpill('X', null as never)).toThrow('X options must be an object, got null');
+    expect(() => new BatchFileSpill('X', null as never)).toThrow("X options must be an object such as { fs, dir: '/path/for/spill/files' }, got null");
     expect(() => new MemfsSpill({ volume, dir: '' })).toThrow("MemfsSpill needs a directory: pass { dir: '/path/for/spill/files' }");
     expect(() => new MemfsSpill({ volume, dir: 5 as never })).toThrow(/needs a directory/);
     expect(() => new MemfsSpill({ volume, readMode: 'whole' as never })).toThrow(`MemfsSpill option readMode must be 'chunk' or 'batch', got "whole"`);

@@ -91,7 +91,7 @@ describe('Bytes: range checks and copies', () => {
     ];
     for (const [offset, length, range] of bad) {
       expect(() => new Bytes(buffer, offset, length), `${offset},${length}`).toThrow(
-        expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: `Bytes view ${range} lies outside its 8-byte allocation` }),
+        expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: `Bytes view ${range} lies outside its 8-byte allocation; offset and length must be whole numbers within it` }),
       );
     }
   });
@@ -133,7 +133,7 @@ describe('Bytes: range checks and copies', () => {
     expect(b.extractTo(0).length).toBe(0);
     expect([b.offset, b.length]).toEqual([0, 3]);
     for (const i of [-1, 4, 1.5, Number.NaN]) {
-      expect(() => b.extractTo(i)).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: `extractTo(${i}) on a view of 3 bytes` }));
+      expect(() => b.extractTo(i)).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: `Bytes.extractTo(${i}): i takes a whole number of bytes in 0..3 (the view's length), got number ${i}` }));
     }
     const all = b.extractTo(3);
     expect([all.offset, all.length, b.offset, b.length]).toEqual([0, 3, 3, 0]);
@@ -146,7 +146,7 @@ describe('BytesMut: lengths', () => {
     expect(slab.length).toBe(0);
     expect(slab.data.length).toBe(0);
     expect(slab.extractTo(0).length).toBe(0);
-    expect(() => slab.extractTo(1)).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: 'extractTo(1) on a BytesMut with 0 bytes left' }));
+    expect(() => slab.extractTo(1)).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: 'BytesMut.extractTo(1): i takes a whole number of bytes in 0..0 (the bytes left), got number 1' }));
   });
 
   it('data is the writable remainder; extractTo rejects more than what is left', () => {
@@ -157,9 +157,9 @@ describe('BytesMut: lengths', () => {
     expect([head.offset, head.length]).toEqual([0, 2]);
     expect([...slab.data]).toEqual([3, 4, 5]);
     expect(slab.length).toBe(3);
-    for (const i of [4, -1, 0.5]) expect(() => slab.extractTo(i)).toThrow(`extractTo(${i}) on a BytesMut with 3 bytes left`);
+    for (const i of [4, -1, 0.5]) expect(() => slab.extractTo(i)).toThrow(`BytesMut.extractTo(${i}): i takes a whole number of bytes in 0..3 (the bytes left), got number ${i}`);
     expect(slab.extractTo(3).offset).toBe(2);
-    expect(() => new BytesMut(Number.NaN)).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: 'BytesMut needs a non-negative whole byte length, got NaN' }));
+    expect(() => new BytesMut(Number.NaN)).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: 'new BytesMut(byteLength) takes a non-negative whole number of bytes, got number NaN' }));
   });
 });
 

@@ -106,7 +106,7 @@ describe('spillsim merge', () => {
   it('exits 2 with one line for a missing file, bad JSON, a non-run line or a bad range', async () => {
     const missing = await merge(join(dir, 'nope.jsonl'));
     expect(missing.code).toBe(2);
-    expect(missing.err).toMatch(/^spillsim: cannot read .*nope\.jsonl: ENOENT\n$/);
+    expect(missing.err).toMatch(/^spillsim: cannot read .*nope\.jsonl: no such file or directory\n$/);
 
     const bad = join(dir, 'bad.jsonl');
     writeFileSync(bad, `${JSON.stringify(run(1))}\n{not json\n`);

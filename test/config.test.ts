@@ -23,6 +23,8 @@ import {
   type SpillPolicy,
   type SpillPolicyFn,
   SpillsimError,
+  type LinkLatency,
+  type LinkWrite,
   type SplitWriteFn,
   Threshold,
   encodeFrame,
@@ -477,6 +479,103 @@ describe('The network splits writes at arbitrary boundaries', () => {
   });
 });
 
+/** A caller's clock for `linkLatency`: ticks move only when the test says, and every wake-up is logged. */
+class TestClock implements LinkLatency {
+  now = 0;
+  readonly wakes: Array<{ at: number; write: LinkWrite }> = [];
+  constructor(readonly ticks: (write: LinkWrite) => number) {}
+  nowTicks(): number {
+    return this.now;
+  }
+  ticksOf(write: LinkWrite): number {
+    return this.ticks(write);
+  }
+  wakeAt(at: number, write: LinkWrite): void {
+    this.wakes.push({ at, write });
+  }
+}
+
+describe('The network delays writes by the caller\'s latency', () => {
+  it('a write is readable only from its arrival tick on, never before the write ahead of it', () => {
+    const delays = [5, 1, 0];
+    const clock = new TestClock((write) => delays[write.writeIndex]!);
+    const buzzer = new Buzzer();
+    const link = new NetworkLink(0, 1, buzzer, (write) => (write.byteLength > 2 ? [2] : []), clock);
+    link.write(new Uint8Array([1, 2, 3]));
+    clock.now = 1;
+    link.write(new Uint8Array([4]));
+    expect(clock.wakes).toEqual([
+      { at: 5, write: { source: 0, target: 1, writeIndex: 0, byteLength: 3 } },
+      // Sent at 1 with 1 tick of latency, but it may not overtake the first write: 5, not 2.
+      { at: 5, write: { source: 0, target: 1, writeIndex: 1, byteLength: 1 } },
+    ]);
+    expect(buzzer.count).toBe(0);
+    expect([link.piecesPending, link.piecesArrived]).toEqual([3, 0]);
+    clock.now = 4;
+    expect(link.read()).toBeUndefined();
+    clock.now = 5;
+    expect(link.piecesArrived).toBe(3);
+    expect([...link.read()!, ...link.read()!, ...link.read()!]).toEqual([1, 2, 3, 4]);
+    expect(link.read()).toBeUndefined();
+    // A write that arrives at once buzzes the receiver, as without latency.
+    link.write(new Uint8Array([5]));
+    expect(clock.wakes).toHaveLength(2);
+    expect(buzzer.count).toBe(1);
+    expect([...link.read()!]).toEqual([5]);
+  });
+
+  it('a link closed with writes in flight reaches EOF only once they have been read', () => {
+    const clock = new TestClock(() => 3);
+    const link = new NetworkLink(0, 1, new Buzzer(), undefined, clock);
+    link.write(new Uint8Array([9]));
+    link.close();
+    expect(link.isDrained).toBe(false);
+    clock.now = 3;
+    expect([...link.read()!]).toEqual([9]);
+    expect(link.isDrained).toBe(true);
+  });
+
+  it('a Cluster with latency delivers everything; its receive loops park while bytes are in flight and wake at the ticks asked for', () => {
+    const clock = new TestClock((write) => 1 + ((write.writeIndex * 7 + write.source) % 9));
+    const communication = Config.cluster(cluster({ threads: 2 }), { linkLatency: clock, slabBytes: 128 }).tryBuildWith(new Hooks({ spill: aggressiveSpill().spill }));
+    const network = communication.network!;
+    const sends = allToAll(4, [0, 1, 21, 300]);
+    const received = new Map<number, Message[]>();
+    const onReceive = (allocator: Allocator, messages: Message[]): void => {
+      received.set(allocator.index, [...(received.get(allocator.index) ?? []), ...messages.map((m) => ({ ...m, payload: m.payload.slice() }))]);
+    };
+    const sequences = new Map<string, number>();
+    for (const send of sends) {
+      const key = `${send.source}/${send.target}/${send.channel}`;
+      const sequence = sequences.get(key) ?? 0;
+      sequences.set(key, sequence + 1);
+      communication.allocators[send.source]!.send(send.target, payloadOf(send.source, send.target, send.channel, sequence, send.payloadBytes), { channel: send.channel });
+    }
+    for (const allocator of communication.allocators) allocator.finish();
+    let parkedInFlight = 0;
+    for (let tick = 0; !network.isDone; tick += 1) {
+      expect(tick).toBeLessThan(1000);
+      clock.now = tick;
+      runUntilQuiet(communication, { onReceive });
+      // Quiet yet not done: only bytes still in flight can be what it waits for.
+      const inFlight = [network.link(0, 1), network.link(1, 0)].reduce((n, link) => n + link.piecesPending - link.piecesArrived, 0);
+      if (!network.isDone) expect(inFlight).toBeGreaterThan(0);
+      if (network.recvStep(0).status === 'park' && network.link(1, 0).piecesPending > 0) parkedInFlight += 1;
+    }
+    runUntilQuiet(communication, { onReceive });
+    expectDelivered(sends, received);
+    expect(parkedInFlight).toBeGreaterThan(0);
+    expect(clock.wakes.length).toBeGreaterThan(0);
+    expect(clock.wakes.every(({ at, write }) => at > 0 && write.source !== write.target)).toBe(true);
+  });
+
+  it('rejects a latency that is not a whole number of ticks, and a linkLatency without its functions', () => {
+    const link = new NetworkLink(0, 1, new Buzzer(), undefined, new TestClock(() => 1.5));
+    expectBadArgument(() => link.write(new Uint8Array(1)), /ticksOf must return a whole number of ticks ≥ 0, got 1\.5/);
+    expectBadArgument(() => Config.cluster(cluster(), { linkLatency: { nowTicks: () => 0 } as unknown as LinkLatency }), /linkLatency must be an object with the functions nowTicks\(\), ticksOf\(write\) and wakeAt/);
+  });
+});
+
 describe('Receivers reassemble frames split across Bytes chunks', () => {
   it('FrameAssembler: a stream of frames cut at every position yields the same frames', () => {
     const frames = [0, 5, 1, 30].map((payloadBytes, sequence) =>
@@ -679,12 +778,12 @@ describe('Config, Hooks and build options: every check names the problem exactly
 
   it('build option checks', () => {
     expectBadArgument(() => Config.thread(null as never), /^build options must be an object such as \{ slabBytes: 65536 \}, got null$/);
-    expectBadArgument(() => Config.thread(3 as never), /got 3$/);
+    expectBadArgument(() => Config.thread(3 as never), /got number 3$/);
     expectBadArgument(() => Config.thread({ slabBytes: 1.5 }), /^slabBytes must be a positive whole number of bytes, got 1\.5$/);
     expectBadArgument(() => Config.thread({ slabBytes: -4 }), /got -4$/);
     expect(Config.processBinary(2, { slabBytes: 1 }).tryBuild().allocators).toHaveLength(2);
-    expectBadArgument(() => Config.thread({ buzzerFor: {} as never }), /^buzzerFor must be a function, got object$/);
-    expectBadArgument(() => Config.thread({ splitWrite: 'x' as never }), /^splitWrite must be a function, got string$/);
+    expectBadArgument(() => Config.thread({ buzzerFor: {} as never }), /^buzzerFor must be a function, got an empty object$/);
+    expectBadArgument(() => Config.thread({ splitWrite: 'x' as never }), /^splitWrite must be a function, got the string "x"$/);
     expectBadArgument(() => Config.thread({ stallGuard: 'x' as never }), /^stallGuard must be 'produced' or 'accumulator', got x$/);
     const stallGuards = (stallGuard?: 'produced' | 'accumulator') => Config.processBinary(2, stallGuard === undefined ? {} : { stallGuard }).tryBuild().queues.map((q) => q.reader.stallGuard);
     expect(new Set(stallGuards('accumulator'))).toEqual(new Set(['accumulator']));
@@ -694,9 +793,9 @@ describe('Config, Hooks and build options: every check names the problem exactly
 
   it('Hooks checks and defaults', () => {
     expectBadArgument(() => new Hooks(null as never), /^Hooks options must be an object such as \{ spill \}, got null$/);
-    expectBadArgument(() => new Hooks('x' as never), /got x$/);
-    expectBadArgument(() => new Hooks({ logFn: 1 as never }), /^hooks\.logFn must be a function, got number$/);
-    expectBadArgument(() => new Hooks({ refill: null as never }), /^hooks\.refill must be a function, got object$/);
+    expectBadArgument(() => new Hooks('x' as never), /got the string "x"$/);
+    expectBadArgument(() => new Hooks({ logFn: 1 as never }), /^hooks\.logFn must be a function, got number 1$/);
+    expectBadArgument(() => new Hooks({ refill: null as never }), /^hooks\.refill must be a function, got null$/);
     const hooks = new Hooks();
     expect([hooks.logFn, hooks.spill]).toEqual([undefined, undefined]);
     const slab = hooks.refill(12);

@@ -207,14 +207,14 @@ describe('EntryDeque', () => {
   it('rejects negative, fractional and past-the-end indexes on every indexed call', () => {
     const deque = new EntryDeque([resident(3), paged(1)]);
     for (const i of [-1, 0.5, 2, Number.NaN]) {
-      expect(() => deque.get(i), String(i)).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: `deque index ${i} out of range [0, 2)` }));
-      expect(() => deque.set(i, resident(1))).toThrow(/out of range \[0, 2\)/);
-      expect(() => deque.remove(i)).toThrow(/out of range \[0, 2\)/);
+      expect(() => deque.get(i), String(i)).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: `deque index out of range: it takes a whole number in [0, 2), got number ${i}` }));
+      expect(() => deque.set(i, resident(1))).toThrow(/out of range: it takes a whole number in \[0, 2\)/);
+      expect(() => deque.remove(i)).toThrow(/out of range: it takes a whole number in \[0, 2\)/);
     }
     for (const i of [-1, 3, 1.5]) {
-      expect(() => deque.insert(i, resident(1))).toThrow(/out of range \[0, 3\)/);
-      expect(() => deque.residentBytesBefore(i)).toThrow(/out of range \[0, 3\)/);
-      expect(() => deque.nextResidentIndex(i)).toThrow(/out of range \[0, 3\)/);
+      expect(() => deque.insert(i, resident(1))).toThrow(/out of range: it takes a whole number in \[0, 3\)/);
+      expect(() => deque.residentBytesBefore(i)).toThrow(/out of range: it takes a whole number in \[0, 3\)/);
+      expect(() => deque.nextResidentIndex(i)).toThrow(/out of range: it takes a whole number in \[0, 3\)/);
     }
     expect(deque.length).toBe(2);
     expect(deque.residentBytes).toBe(3);

@@ -345,14 +345,14 @@ describe('PrefetchPolicy: every malformed fetch answer is a backend contract err
   const cases: { name: string; result: unknown; message: RegExp }[] = [
     { name: 'null', result: null, message: /^fetch returned null; expected \{ ok: true, chunks \} or \{ ok: false, handle \}$/ },
     { name: 'undefined', result: undefined, message: /^fetch returned undefined;/ },
-    { name: 'a number', result: 3, message: /^fetch returned 3;/ },
-    { name: 'a string', result: 'ok', message: /^fetch returned ok;/ },
-    { name: 'ok: true without chunks', result: { ok: true }, message: /^fetch returned ok without a chunks array of Bytes$/ },
-    { name: 'ok: true with chunks not an array', result: { ok: true, chunks: { length: 1, 0: pattern(1, 1) } }, message: /without a chunks array/ },
-    { name: 'ok: true with a null chunk', result: { ok: true, chunks: [pattern(1, 1), null] }, message: /without a chunks array/ },
-    { name: 'ok: true with a number chunk', result: { ok: true, chunks: [4] }, message: /without a chunks array/ },
-    { name: 'ok: true with a function chunk (its length is its arity)', result: { ok: true, chunks: [(a: number) => a] }, message: /without a chunks array/ },
-    { name: 'ok: true with a chunk without length', result: { ok: true, chunks: [{ data: new Uint8Array(1) }] }, message: /without a chunks array/ },
+    { name: 'a number', result: 3, message: /^fetch returned number 3;/ },
+    { name: 'a string', result: 'ok', message: /^fetch returned the string "ok";/ },
+    { name: 'ok: true without chunks', result: { ok: true }, message: /^fetch returned ok with chunks undefined; expected an array of Bytes$/ },
+    { name: 'ok: true with chunks not an array', result: { ok: true, chunks: { length: 1, 0: pattern(1, 1) } }, message: /^fetch returned ok with chunks an object with 0, length; expected an array of Bytes$/ },
+    { name: 'ok: true with a null chunk', result: { ok: true, chunks: [pattern(1, 1), null] }, message: /^fetch returned chunk 1 as null, not a Bytes; a backend must return Bytes \(wrap a Uint8Array with Bytes\.from\(u8\)\)$/ },
+    { name: 'ok: true with a number chunk', result: { ok: true, chunks: [4] }, message: /^fetch returned chunk 0 as number 4, not a Bytes/ },
+    { name: 'ok: true with a function chunk (its length is its arity)', result: { ok: true, chunks: [(a: number) => a] }, message: /^fetch returned chunk 0 as a function, not a Bytes/ },
+    { name: 'ok: true with a chunk without length', result: { ok: true, chunks: [{ data: new Uint8Array(1) }] }, message: /^fetch returned chunk 0 as an object with data, not a Bytes/ },
     { name: 'ok: false without a handle', result: { ok: false }, message: /^fetch failed without returning a handle to retry; the contract returns the handle back$/ },
     { name: 'ok: false with a null handle', result: { ok: false, handle: null }, message: /failed without returning a handle/ },
     { name: 'ok: false with a primitive handle', result: { ok: false, handle: 'h' }, message: /failed without returning a handle/ },
@@ -371,7 +371,7 @@ describe('PrefetchPolicy: every malformed fetch answer is a backend contract err
 
   it('accepts a chunk with a numeric length from another copy of the library', () => {
     const real = pattern(3, 1);
-    const foreign = { buffer: real.buffer, offset: 0, length: 3, data: real.data, tryMerge: () => false, clone: () => foreign };
+    const foreign = { buffer: real.buffer, offset: 0, length: 3, data: real.data, tryMerge: () => false, extractTo: () => foreign, clone: () => foreign };
     const deque = new EntryDeque([{ kind: 'paged', handle: { fetch: () => ({ ok: true, chunks: [foreign as never] }) } }]);
     new PrefetchPolicy(10).apply(deque);
     expect(deque.residentBytes).toBe(3);

@@ -97,12 +97,13 @@ describe('spillsim check', () => {
 describe('spillsim replay', () => {
   it('reports a fixture that no longer parses by name, with the reason, exit 2', async () => {
     const dir = tempDir();
-    writeFileSync(join(dir, 'old.json'), JSON.stringify({ format: 'spillsim-fixture/1', property: 'ordering', variant: 'default', options: { queues: 1, stallGuard: 'produced', thresholdBytes: 0, headReserveBytes: 0, budgetBytes: 1, policySeed: 0 }, commands: [{ op: 'warp', speed: 9 }] }));
+    const saved = JSON.parse(readFileSync(join(REPO_ROOT, 'fixtures/failures/ordering--broken-prefetch-out-of-order--2306aed1ec.json'), 'utf8')) as object;
+    writeFileSync(join(dir, 'old.json'), JSON.stringify({ ...saved, commands: [{ op: 'warp', speed: 9 }] }));
     writeFileSync(join(dir, 'garbage.json'), '{ not json');
     const run = await runBuiltCli(['replay', dir]);
     expect(run.code).toBe(2);
     expect(run.stdout).toContain('old.json: no longer valid: command 1 no longer applies: unknown op "warp"');
-    expect(run.stdout).toContain('garbage.json: no longer valid: garbage.json is not JSON');
+    expect(run.stdout).toContain('garbage.json: no longer valid: garbage.json is not valid JSON');
   });
 
   it('replays the repository fixtures', async () => {

@@ -15,6 +15,7 @@ import { makeFixture } from '../properties/fixture.js';
 import { runSuite } from '../properties/run_suite.js';
 import { runSimulation } from '../sim/run.js';
 import { ensureBuilt, runBuiltCli } from './support/built_cli.js';
+import { chromiumHowTo, findChromium } from '../scripts/chromium.mjs';
 
 const KiB = 1024;
 const CHUNK_BYTES = 256 * KiB;
@@ -400,8 +401,12 @@ function rowInView(page: Page, step: number): Promise<boolean> {
 describe('report in Chromium', () => {
   let browser: Browser;
   beforeAll(async () => {
+    // Debian's Chromium where it is (SPILLSIM_CHROMIUM, CHROME_PATH, the usual paths); `npm test`
+    // installs it first when it can (scripts/ensure-chromium.mjs), and never uses a downloaded browser.
+    const found = findChromium();
+    if (found.path === undefined) throw new Error(chromiumHowTo(found.problem));
     browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
+      executablePath: found.path,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
     });
   }, 30_000);

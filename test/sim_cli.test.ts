@@ -83,12 +83,20 @@ describe('spillsim sim', () => {
     [['--variant', 'slow'], '--variant must be one of fast, reference'],
     [['--seed', '1', '--seeds', '1..2'], 'either --seed or --seeds'],
     [['--workload', 'mesh', '--peers', '1'], '--peers must be at least 2 for a mesh'],
+    [['--workload', 'cluster', '--consumer-hold', '1MiB'], '--consumer-hold applies to --workload single only'],
   ])('bad input %j exits 2 with one line', async (args, message) => {
     const { code, stdout, stderr } = await sim(...args);
     expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toContain(message);
     expect(stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('has one wiring: --wiring is no longer a flag', async () => {
+    const { code, stdout, stderr } = await sim('--workload', 'mesh', '--wiring', 'direct');
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain("unknown option '--wiring'");
   });
 
   it('reads byte sizes with binary suffixes', () => {

@@ -5,8 +5,8 @@ import type { SimRunResult } from '../sim/trace.js';
 /**
  * Done-when of issue 3: 1,000 seeds of swarm mode pass on the shipped queue and policies.
  * Seeds 1..1000 with the workload picked by each seed (single, mesh, cluster; meshes and
- * clusters wired by Config on even seeds, by hand on odd ones), and each fault
- * kind switched on or off per seed. A failure prints the replay command of every failing seed.
+ * clusters built by the library's Config, a cluster's links with the seed's latency), and each
+ * fault kind switched on or off per seed. A failure prints the replay command of every failing seed.
  */
 describe('swarm mode', () => {
   it('1,000 seeds across single, mesh and cluster workloads hold every invariant', () => {
@@ -16,8 +16,7 @@ describe('swarm mode', () => {
     let spilled = 0;
     let failedFetches = 0;
     for (let seed = 1; seed <= 1000; seed += 1) {
-      // Meshes and clusters alternate between the library's Config wiring and the hand-wired one.
-      const result = runSimulation({ seed, workload: 'any', wiring: seed % 2 === 0 ? 'config' : 'direct', faults: 'swarm', recordTrace: 'none' });
+      const result = runSimulation({ seed, workload: 'any', faults: 'swarm', recordTrace: 'none' });
       if (!result.ok) failures.push(result);
       const shape = result.workload as { kind: string };
       kinds.set(shape.kind, (kinds.get(shape.kind) ?? 0) + 1);

@@ -14,6 +14,7 @@ import type { CommandResult } from '../command_result.js';
 import { Progress } from '../progress.js';
 import { writeReport } from '../report/index.js';
 import { EXIT_BROKEN, EXIT_OK, UsageError } from '../usage_error.js';
+import { checkOutputDir, checkOutputFile } from '../../properties/output_path.js';
 
 /** A safety net so the default check always ends well under two minutes, even on a loaded machine. */
 const TIME_LIMIT_SECONDS_DEFAULT = 100;
@@ -22,7 +23,7 @@ interface CheckFlags {
   runs?: number;
   seed?: number;
   timeLimit: number;
-  suite: string[];
+  suite?: string[];
   variant?: string;
   backend?: string;
   json?: boolean;
@@ -41,8 +42,8 @@ export function registerCheck(program: Command, result: CommandResult): void {
     .description('Run every property suite (or some) with a default budget; a failure prints its shrunk trace and a replay command')
     .option('--runs <n>', `generated runs per sampled suite (default ${RUNS_DEFAULT}; the exhaustive suite always runs every case)`, positiveWhole)
     .option('--seed <n>', 'fast-check seed for every suite (default: random, printed)', whole)
-    .option('--time-limit <seconds>', `stop generating new runs after this long in all; suites share it evenly (default ${TIME_LIMIT_SECONDS_DEFAULT})`, positiveNumber, TIME_LIMIT_SECONDS_DEFAULT)
-    .option('--suite <names>', `run only these suites (comma-separated or repeated): ${SUITE_NAMES.join(', ')}`, collectList, [])
+    .option('--time-limit <seconds>', 'stop generating new runs after this long in all; suites share it evenly', positiveNumber, TIME_LIMIT_SECONDS_DEFAULT)
+    .option('--suite <names>', `run only these suites (comma-separated or repeated; default all): ${SUITE_NAMES.join(', ')}`, collectList)
     .option('--variant <name>', 'run a reference-* or broken-* variant of the selected suites, or of every suite that has it (see --list)')
     .option('--backend <module>', 'spill through your backend module (default export (ctx) => BytesSpill), under the scripted faults')
     .option('--save-failures [dir]', `write each failure as a replayable fixture (default dir ${FAILURES_DIR_DEFAULT})`)
@@ -63,20 +64,24 @@ async function runCheck(flags: CheckFlags): Promise<number> {
   }
   // A variant without --suite means: every suite that has that variant.
   const suites =
-    flags.suite.length > 0 ? flags.suite : flags.variant === undefined ? [...SUITE_NAMES] : SUITES.filter((s) => s.variants[flags.variant!] !== undefined).map((s) => s.name);
+    flags.suite !== undefined ? flags.suite : flags.variant === undefined ? [...SUITE_NAMES] : SUITES.filter((s) => s.variants[flags.variant!] !== undefined).map((s) => s.name);
   if (suites.length === 0) throw new UsageError(`no suite has a variant ${JSON.stringify(flags.variant)}; spillsim check --list shows them`);
   try {
     checkSelection(suites, flags.variant);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  const saveFailuresDir = flags.saveFailures === undefined || flags.saveFailures === false ? undefined : flags.saveFailures === true ? FAILURES_DIR_DEFAULT : flags.saveFailures;
+  const reportPath = flags.report === undefined || flags.report === false ? undefined : flags.report === true ? REPORT_PATH_DEFAULT : flags.report;
+  // Output locations are checked before the run, so a long run cannot end in a lost failure.
+  if (saveFailuresDir !== undefined) checkOutputDir('--save-failures', saveFailuresDir);
+  if (reportPath !== undefined) checkOutputFile('--report', reportPath);
   const makeStrategy = flags.backend === undefined ? undefined : await backendStrategy(flags.backend);
   const seed = flags.seed ?? Math.floor(Math.random() * 0x7fffffff);
   const paint = colors();
   const out = (text: string): void => {
     if (!flags.json) process.stdout.write(`${text}\n`);
   };
-  const saveFailuresDir = flags.saveFailures === undefined || flags.saveFailures === false ? undefined : flags.saveFailures === true ? FAILURES_DIR_DEFAULT : flags.saveFailures;
   out(paint.dim(`spillsim check: ${suites.length} suite(s), seed ${seed}${flags.variant === undefined ? '' : `, variant ${flags.variant}`}${flags.backend === undefined ? '' : `, backend ${flags.backend}`}`));
   const progress = new Progress({ label: 'runs', total: plannedCheckRuns({ suites, runs: flags.runs, variant: flags.variant }), quiet: Boolean(flags.quiet || flags.json) });
   const started = performance.now();
@@ -97,20 +102,22 @@ async function runCheck(flags: CheckFlags): Promise<number> {
         progress.stop();
         out(formatFailure(r, paint));
       },
+      onSaved: (_r, path) => out(`${paint.bold('saved:')} ${relative(process.cwd(), path)}`),
     });
   } finally {
     progress.stop();
   }
   const timeMs = performance.now() - started;
   const ok = results.every((r) => r.ok);
-  if (flags.report !== undefined && flags.report !== false) {
-    for (const path of writeFailureReports(results, flags.report === true ? REPORT_PATH_DEFAULT : flags.report, flags.backend)) out(`report: ${relative(process.cwd(), path)}`);
-  }
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({ ok, seed, timeMs: Math.round(timeMs), suites: results }, null, 2)}\n`);
   } else {
     out(formatTable(results, paint));
-    out(`${ok ? paint.green('all suites held') : paint.red(`${results.filter((r) => !r.ok).length} suite(s) broke`)} in ${formatDuration(timeMs)} (seed ${seed})`);
+    out(`${summaryLine(results, paint)} in ${formatDuration(timeMs)} (seed ${seed})`);
+  }
+  // Reports are written after every failure and the table are printed.
+  if (reportPath !== undefined) {
+    for (const path of writeFailureReports(results, reportPath, flags.backend)) out(`report: ${relative(process.cwd(), path)}`);
   }
   return ok ? EXIT_OK : EXIT_BROKEN;
 }
@@ -137,8 +144,16 @@ function formatFailure(result: CheckedSuite, paint: Paint): string {
   ];
   if (failure.explanation.length > 0) lines.push(paint.bold('what could vary and still fail:'), ...failure.explanation.map((line) => `  ${line}`));
   lines.push(`${paint.bold('replay:')} ${failure.replay}`);
-  if (result.savedFixture !== undefined) lines.push(`${paint.bold('saved:')} ${relative(process.cwd(), result.savedFixture)}`);
   return lines.join('\n');
+}
+
+/** `all suites held`, `2 suite(s) broke`, and how many the time limit kept from running at all. */
+function summaryLine(results: CheckedSuite[], paint: Paint): string {
+  const broke = results.filter((r) => !r.ok).length;
+  const notRun = results.filter((r) => r.ok && r.runs === 0 && r.interrupted).length;
+  if (notRun === results.length) return `${notRun} suite(s) not run (time limit)`;
+  const head = broke > 0 ? paint.red(`${broke} suite(s) broke`) : notRun === 0 ? paint.green('all suites held') : paint.green('every suite that ran held');
+  return notRun === 0 ? head : `${head}, ${notRun} not run (time limit)`;
 }
 
 function formatTable(results: CheckedSuite[], paint: Paint): string {
@@ -147,7 +162,7 @@ function formatTable(results: CheckedSuite[], paint: Paint): string {
     String(r.runs),
     r.commands === 0 ? '-' : String(r.commands),
     formatDuration(r.timeMs),
-    r.ok ? (r.interrupted ? 'held (time limit)' : 'held') : `FAILED: ${r.failure?.violation.rule ?? '?'}`,
+    r.ok ? (r.interrupted ? (r.runs === 0 ? 'not run (time limit)' : 'held (time limit)') : 'held') : `FAILED: ${r.failure?.violation.rule ?? '?'}`,
   ]);
   const header = ['suite', 'runs', 'commands', 'time', 'result'];
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));

@@ -1,7 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { SimRunResult } from '../../sim/trace.js';
 import { colors } from '../format.js';
+import { parseJsonText, readTextFile } from '../../properties/json_file.js';
+import { checkRun } from '../run_file.js';
+import { checkOutputFile, writeOutputFile } from '../../properties/output_path.js';
 import type { CommandResult } from '../command_result.js';
 import { EXIT_BROKEN, EXIT_OK, UsageError } from '../usage_error.js';
 
@@ -44,67 +46,51 @@ export function registerMerge(program: Command, result: CommandResult): void {
     .option('--expect <A..B>', 'the seed range the campaign covered, to report seeds no shard ran')
     .option('--json', 'print the merged summary as JSON instead of text')
     .action((files: string[], flags: MergeFlags) => {
+      // Every input is checked before anything is read, and the output location before anything is written.
       const expected = flags.expect === undefined ? undefined : parseSeedRange(flags.expect);
+      if (flags.output !== undefined) checkOutputFile('-o', flags.output);
       const summary = mergeRuns(files.map((file) => ({ file, runs: readRuns(file) })), expected);
-      if (flags.output !== undefined) {
-        try {
-          writeFileSync(flags.output, `${JSON.stringify(summary, null, 2)}\n`);
-        } catch (error) {
-          throw new UsageError(`cannot write ${flags.output}: ${(error as Error).message}`);
-        }
-      }
+      // The summary is printed before it is written, so a failed write never hides a failed campaign.
       process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
       result.exitCode = summary.ok ? EXIT_OK : EXIT_BROKEN;
+      if (flags.output !== undefined) writeOutputFile('-o', flags.output, `${JSON.stringify(summary, null, 2)}\n`);
     });
 }
 
-/** Read one shard's results: JSON lines (or one JSON array) of runs with a numeric `seed` and boolean `ok`. */
+/**
+ * Read one shard's results: JSON lines (or one JSON array) of runs as `spillsim sim --json`
+ * prints them, each checked as data. An empty file is a shard that ran no seeds (a campaign
+ * split into more shards than seeds), not an error; `--expect` still finds seeds no shard ran.
+ */
 export function readRuns(file: string): SimRunResult[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
+  const text = readTextFile(file);
+  const run = (value: unknown, where: string): SimRunResult => {
+    const checked = checkRun(value, where);
+    if (!checked.ok) throw new UsageError(`${checked.reason}; expected the output of spillsim sim --json`);
+    return checked.run;
+  };
   if (text.trimStart().startsWith('[')) {
-    const parsed = parseJson(text, `${file}`);
+    const parsed = parseJsonText(text, file);
     if (!Array.isArray(parsed)) throw new UsageError(`${file} is not a JSON array of runs`);
-    return parsed.map((value, k) => checkRun(value, `${file} item ${k + 1}`));
+    return parsed.map((value, k) => run(value, `${file} item ${k + 1}`));
   }
   const runs: SimRunResult[] = [];
   const lines = text.split('\n');
   for (let k = 0; k < lines.length; k += 1) {
     const line = lines[k]!.trim();
     if (line === '') continue;
-    runs.push(checkRun(parseJson(line, `${file} line ${k + 1}`), `${file} line ${k + 1}`));
+    runs.push(run(parseJsonText(line, `${file} line ${k + 1}`), `${file} line ${k + 1}`));
   }
-  if (runs.length === 0) throw new UsageError(`${file} holds no run results`);
   return runs;
-}
-
-function parseJson(text: string, where: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new UsageError(`${where} is not valid JSON; expected the output of spillsim sim --json`);
-  }
-}
-
-function checkRun(value: unknown, where: string): SimRunResult {
-  const run = value as Partial<SimRunResult> | null;
-  if (run === null || typeof run !== 'object' || !Number.isSafeInteger(run.seed) || typeof run.ok !== 'boolean') {
-    throw new UsageError(`${where} is not a run result (needs a whole-number "seed" and a boolean "ok")`);
-  }
-  return run as SimRunResult;
 }
 
 /** Parse `A..B` (inclusive, A ≤ B). */
 export function parseSeedRange(text: string): { first: number; last: number } {
-  const match = /^\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*$/.exec(text);
+  const match = /^\s*(\d+)\s*\.\.\s*(\d+)\s*$/.exec(text);
   const first = Number(match?.[1]);
   const last = Number(match?.[2]);
   if (match === null || !Number.isSafeInteger(first) || !Number.isSafeInteger(last) || first > last) {
-    throw new UsageError(`--expect must be a seed range A..B with A ≤ B, got '${text}'`);
+    throw new UsageError(`--expect must be a seed range A..B of whole numbers (0 or more) with A ≤ B, got '${text}'`);
   }
   return { first, last };
 }

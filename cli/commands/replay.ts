@@ -7,6 +7,7 @@ import { colors } from '../format.js';
 import type { CommandResult } from '../command_result.js';
 import { EXIT_BROKEN, EXIT_OK, EXIT_USAGE, UsageError } from '../usage_error.js';
 import { whole } from '../flags.js';
+import { describeFsError } from '../../properties/json_file.js';
 import { backendStrategy } from './check.js';
 
 interface ReplayFlags {
@@ -95,19 +96,24 @@ async function replayFixtures(specs: string[], flags: ReplayFlags): Promise<numb
   return replays.some((r) => r.verdict === 'same-failure' || r.verdict === 'different-failure') ? EXIT_BROKEN : EXIT_OK;
 }
 
-/** A file, or every `.json` in a directory; a missing path is bad input. */
+/** A file, or every `.json` in a directory; a missing path or a directory with no fixtures is bad input. */
 function expandFixturePaths(spec: string): string[] {
   let stat;
   try {
     stat = statSync(spec);
-  } catch {
-    throw new UsageError(`no such fixture file or directory: ${spec}`);
+  } catch (error) {
+    throw new UsageError(`cannot read fixture ${spec}: ${describeFsError(error)}`);
   }
   if (!stat.isDirectory()) return [spec];
-  return readdirSync(spec)
-    .filter((name) => name.endsWith('.json'))
-    .sort()
-    .map((name) => join(spec, name));
+  let names: string[];
+  try {
+    names = readdirSync(spec);
+  } catch (error) {
+    throw new UsageError(`cannot read fixture directory ${spec}: ${describeFsError(error)}`);
+  }
+  const files = names.filter((name) => name.endsWith('.json')).sort();
+  if (files.length === 0) throw new UsageError(`no fixtures in ${spec} (a fixture is a .json file written by check --save-failures)`);
+  return files.map((name) => join(spec, name));
 }
 
 function paintTraceLine(line: string, paint: ReturnType<typeof colors>): string {

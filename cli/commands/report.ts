@@ -5,6 +5,7 @@ import { colors } from '../format.js';
 import { buildReportModel, loadReportSource, writeReport } from '../report/index.js';
 import { formatTrace, formatViolation } from '../trace_format.js';
 import { EXIT_OK, UsageError } from '../usage_error.js';
+import { checkOutputFile } from '../../properties/output_path.js';
 
 interface ReportOptions {
   output: string;
@@ -24,20 +25,22 @@ export function registerReport(program: Command, result: CommandResult): void {
     .option('--text', 'also print the readable trace in the terminal')
     .option('--max-steps <n>', `steps of the terminal trace to show, around the broken one (default ${TEXT_STEPS_DEFAULT})`)
     .action((input: string, options: ReportOptions) => {
-      // Check the flags before reading anything, so a typo is reported as a typo.
+      // Check the flags and the output location before reading anything, so a typo is reported as a typo.
       const maxSteps = parseMaxSteps(options.maxSteps);
+      checkOutputFile('-o', options.output);
       const source = loadReportSource(input);
-      const written = writeReport(source, options.output);
       const model = buildReportModel(source);
       if (options.text) {
         const color = colors(process.stdout).isColorSupported;
         process.stdout.write(`${formatTrace(model.steps, { color, highlightStep: model.violation?.step, maxSteps })}\n`);
       }
-      const verdict = model.violation ? formatViolation(model.violation) : 'No invariant broke.';
+      // What broke is printed before the page is written, so a failed write cannot hide it.
+      process.stdout.write(`${model.violation ? formatViolation(model.violation) : 'No invariant broke.'}\n`);
+      const written = writeReport(source, options.output);
       const shown = relative(process.cwd(), written);
       const where = shown.startsWith('..') || shown === '' ? written : shown;
       const queues = `${model.series.length} queue${model.series.length === 1 ? '' : 's'} plotted`;
-      process.stdout.write(`${verdict}\nwrote ${where} (${model.steps.length} steps, ${queues})\n`);
+      process.stdout.write(`wrote ${where} (${model.steps.length} steps, ${queues})\n`);
       result.exitCode = EXIT_OK;
     });
 }

@@ -26,6 +26,8 @@ import { colors } from '../format.js';
 import { Progress } from '../progress.js';
 import type { CommandResult } from '../command_result.js';
 import { EXIT_BROKEN, EXIT_OK, UsageError } from '../usage_error.js';
+import { checkOutputFile } from '../../properties/output_path.js';
+import { stripByteOrderMark } from '../../properties/json_file.js';
 
 interface ValidateFlags {
   policy?: string;
@@ -119,6 +121,7 @@ function checkInput(backends: string[], flags: ValidateFlags): void {
   const unknown = flags.clause.filter((id) => !BACKEND_CLAUSE_IDS.includes(id));
   if (unknown.length > 0) throw new UsageError(`unknown clause ${unknown.join(', ')}; known clauses: ${BACKEND_CLAUSE_IDS.join(', ')}`);
   if (flags.emitTest !== undefined && backends.length !== 1) throw new UsageError('--emit-test needs exactly one backend module');
+  if (flags.emitTest !== undefined) checkOutputFile('--emit-test', flags.emitTest);
   if (flags.example !== undefined && flags.clause.length !== 1) throw new UsageError('--example replays one stochastic clause: give it with --clause ID');
   if (flags.differential && backends.length === 0) throw new UsageError('--differential needs at least one backend module');
 }
@@ -136,7 +139,7 @@ function emitTest(module: string, outPath: string, seed: number, verdicts: Param
 
 function parseExample(text: string): unknown {
   try {
-    return JSON.parse(text) as unknown;
+    return JSON.parse(stripByteOrderMark(text)) as unknown;
   } catch {
     throw new UsageError(`--example must be the JSON a report printed, got ${text.slice(0, 40)}`);
   }

@@ -1,5 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { describeFsError } from '../../properties/json_file.js';
+import { makeDirs } from '../../properties/output_path.js';
 import type { SimRunResult } from '../../sim/trace.js';
 import { UsageError } from '../usage_error.js';
 import { classifyReportSource, loadReportSource, type FixtureInput, type ReportSource } from './report_input.js';
@@ -20,18 +22,19 @@ export function renderReport(input: ReportInput): string {
 }
 
 /**
- * Write the self-contained HTML report of a run or fixture to `outPath` (directories are
- * created) and return its absolute path. `spillsim sim --report` and `spillsim check --report`
+ * Write the self-contained HTML report of a run or fixture to `outPath` (missing directories
+ * are created, one level at a time) and return its absolute path. `spillsim sim --report` and `spillsim check --report`
  * call this with the failing run or fixture they hold; bad input throws a `UsageError`.
  */
 export function writeReport(input: ReportInput, outPath: string): string {
   const html = renderReport(input);
   const target = resolve(outPath);
   try {
-    mkdirSync(dirname(target), { recursive: true });
+    makeDirs(dirname(target));
     writeFileSync(target, html);
   } catch (error) {
-    throw new UsageError(`cannot write the report to ${outPath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`cannot write the report to ${outPath}: ${describeFsError(error)}`);
   }
   return target;
 }

@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
 import type { SimRunResult, TraceStep, Violation } from '../../sim/trace.js';
 import { UsageError } from '../usage_error.js';
 import { parseFixtureTrace } from './fixture_trace.js';
+import { fixtureProblem } from '../../properties/fixture.js';
+import { readTextFile, stripByteOrderMark } from '../../properties/json_file.js';
+import { looksLikeRun, runProblem, traceProblem, violationProblem } from '../run_file.js';
 
 /**
  * A failure fixture as the property suites write it (`fixtures/failures/*.json`), read
@@ -32,31 +34,18 @@ export type ReportSource =
   | { kind: 'run'; run: SimRunResult; name: string }
   | { kind: 'fixture'; fixture: FixtureInput; steps: TraceStep[]; name: string };
 
-/** Largest input file the report reads; a bigger one is almost surely not a run or fixture. */
-const INPUT_BYTES_MAX = 512 * 1024 * 1024;
-
 /** Read and classify a run.json (one run, an array of runs, or JSON lines) or a fixture.json. */
 export function loadReportSource(filePath: string): ReportSource {
-  let text: string;
-  try {
-    text = readFileSync(filePath, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UsageError(`cannot read ${filePath}: no such file`);
-    if (code === 'EISDIR') throw new UsageError(`cannot read ${filePath}: it is a directory, give a run.json or fixture.json`);
-    throw new UsageError(`cannot read ${filePath}: ${code ?? String(error)}`);
-  }
-  if (text.length > INPUT_BYTES_MAX) throw new UsageError(`${filePath} is larger than 512 MiB; give one run or one fixture`);
-  return classifyReportSource(parseJsonOrLines(text, filePath), filePath);
+  return classifyReportSource(parseJsonOrLines(readTextFile(filePath), filePath), filePath);
 }
 
 /** Whole-file JSON first; else JSON lines (what `spillsim sim --seeds A..B --json` prints). */
 export function parseJsonOrLines(text: string, name: string): unknown {
   if (text.trim().length === 0) throw new UsageError(`${name} is empty; give a run.json (spillsim sim --json) or a fixture.json`);
   try {
-    return JSON.parse(text);
+    return JSON.parse(stripByteOrderMark(text));
   } catch (wholeError) {
-    const lines = text.split('\n').filter((line) => line.trim().length > 0);
+    const lines = stripByteOrderMark(text).split('\n').filter((line) => line.trim().length > 0);
     if (lines.length < 2) throw new UsageError(`${name} is not valid JSON: ${(wholeError as Error).message}`);
     return lines.map((line, index) => {
       try {
@@ -71,14 +60,15 @@ export function parseJsonOrLines(text: string, name: string): unknown {
 /** Decide what a parsed value is; several runs → the first failing one (with a trace, if any has one), else the first. */
 export function classifyReportSource(value: unknown, name: string): ReportSource {
   if (Array.isArray(value)) {
-    const runs = value.filter(isRunResult);
-    if (runs.length === 0) throw new UsageError(`${name} holds a list, but none of its items is a run (spillsim sim --json)`);
+    const candidates = value.filter(looksLikeRun);
+    if (candidates.length === 0) throw new UsageError(`${name} holds a list, but none of its items is a run (spillsim sim --json)`);
+    const runs = candidates.map((run, index) => checkedRunData(run, `${name} run ${index + 1}`));
     // A failing run is what people want to see; one that carries its trace can actually be drawn.
     const hasTrace = (run: SimRunResult): boolean => Array.isArray(run.trace) && run.trace.length > 0;
     const chosen = runs.find((run) => !run.ok && hasTrace(run)) ?? runs.find((run) => !run.ok) ?? runs.find(hasTrace) ?? runs[0];
-    return checkedRun(chosen as SimRunResult, name);
+    return checkedRun(chosen!, name);
   }
-  if (isRunResult(value)) return checkedRun(value, name);
+  if (looksLikeRun(value)) return checkedRun(checkedRunData(value, name), name);
   if (isFixture(value)) return checkedFixture(value, name);
   throw new UsageError(`${name} is neither a run (spillsim sim --json: seed, ok, traceHash) nor a failure fixture (property, commands)`);
 }
@@ -87,35 +77,36 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function isRunResult(value: unknown): value is SimRunResult {
-  return isRecord(value) && typeof value.seed === 'number' && typeof value.ok === 'boolean' && typeof value.traceHash === 'string';
+function isFixture(value: unknown): value is FixtureInput {
+  return isRecord(value) && typeof value.property === 'string' && ('commands' in value || 'trace' in value);
 }
 
-function isFixture(value: unknown): value is FixtureInput {
-  return isRecord(value) && typeof value.property === 'string' && (Array.isArray(value.commands) || Array.isArray(value.trace));
+/** A run, checked field by field, or a one-line reason. */
+function checkedRunData(value: unknown, name: string): SimRunResult {
+  const problem = runProblem(value);
+  if (problem !== undefined) throw new UsageError(`${name} is not a valid run: ${problem}`);
+  return value as SimRunResult;
 }
 
 function checkedRun(run: SimRunResult, name: string): ReportSource {
   if (!Array.isArray(run.trace) || run.trace.length === 0) {
     throw new UsageError(`${name}: run of seed ${run.seed} has no trace; ask spillsim sim for one (--trace or --report)`);
   }
-  checkTrace(run.trace, name);
   return { kind: 'run', run, name };
 }
 
 function checkedFixture(fixture: FixtureInput, name: string): ReportSource {
+  // Read loosely (absent fields are fine, see FixtureInput), but a field that is there must be right.
+  const problem = fixtureProblem(fixture, { loose: true });
+  if (problem !== undefined) throw new UsageError(`${name} is not a valid fixture: ${problem}`);
+  if (fixture.commands !== undefined && !Array.isArray(fixture.commands)) throw new UsageError(`${name} is not a valid fixture: commands must be a list`);
+  if (fixture.violation !== undefined && typeof fixture.violation !== 'string') {
+    const violation = violationProblem(fixture.violation);
+    if (violation !== undefined) throw new UsageError(`${name} is not a valid fixture: ${violation}`);
+  }
   const trace: unknown[] = fixture.trace ?? [];
   if (trace.every((line) => typeof line === 'string')) return { kind: 'fixture', fixture, steps: parseFixtureTrace(trace as string[]), name };
-  checkTrace(trace, name);
-  return { kind: 'fixture', fixture, steps: trace, name };
-}
-
-/** A corrupt step would draw a wrong plot; refuse it with the step's position instead. */
-function checkTrace(trace: unknown, name: string): asserts trace is TraceStep[] {
-  if (!Array.isArray(trace)) throw new UsageError(`${name}: trace is not a list of steps`);
-  trace.forEach((step: unknown, index) => {
-    if (!isRecord(step) || typeof step.step !== 'number' || typeof step.timeTicks !== 'number' || typeof step.op !== 'string' || typeof step.actor !== 'string') {
-      throw new UsageError(`${name}: trace item ${index} is not a step (needs step, timeTicks, actor, op)`);
-    }
-  });
+  const problemInTrace = traceProblem(trace);
+  if (problemInTrace !== undefined) throw new UsageError(`${name}: ${problemInTrace}`);
+  return { kind: 'fixture', fixture, steps: trace as TraceStep[], name };
 }

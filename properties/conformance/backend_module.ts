@@ -1,7 +1,8 @@
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SpillsimError } from '../../src/errors.js';
+import { describeFsError } from '../json_file.js';
 import type { BytesSpill } from '../../src/spill.js';
 import type { SpillPolicy } from '../../src/spill_policy.js';
 
@@ -58,7 +59,12 @@ export type PolicyFactory = (ctx: PolicyContext) => [SpillPolicy, SpillPolicy];
 export function moduleUrl(specifier: string): string {
   if (/^(file|data):/.test(specifier)) return specifier;
   const path = isAbsolute(specifier) ? specifier : resolve(process.cwd(), specifier);
-  if (!existsSync(path)) throw badModule(specifier, 'no such file');
+  try {
+    statSync(path);
+  } catch (error) {
+    // ENOTDIR (a part of the path is a file) is named as such, not as a missing file.
+    throw badModule(specifier, (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : describeFsError(error));
+  }
   return pathToFileURL(path).href;
 }
 

@@ -1,3 +1,4 @@
+import { checkOptionalFunction, checkOptions } from '../arguments.js';
 import { SpillsimError } from '../errors.js';
 import type { Allocator } from './allocator.js';
 import type { Message } from './message.js';
@@ -38,7 +39,9 @@ function stepMoved(loop: { readonly isDone: boolean; step(): NetworkStepResult }
   return result.status === 'progress' || (result.status === 'done' && !wasDone);
 }
 
-export function runUntilQuiet(communication: Steppable, options: RunUntilQuietOptions = {}): RunUntilQuietResult {
+export function runUntilQuiet(communication: Steppable, given?: RunUntilQuietOptions): RunUntilQuietResult {
+  const options = checkOptions('runUntilQuiet', given, ['onReceive', 'roundsMax'], '{ roundsMax: 1000 }');
+  checkOptionalFunction('runUntilQuiet option onReceive', options.onReceive);
   const roundsMax = options.roundsMax ?? 1_000_000;
   if (!Number.isSafeInteger(roundsMax) || roundsMax < 1) {
     throw new SpillsimError('E_BAD_ARGUMENT', `roundsMax must be a positive whole number, got ${String(options.roundsMax)}`);

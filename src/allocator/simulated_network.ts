@@ -9,8 +9,9 @@ import type { SendLoop } from './send_loop.js';
  * send loop and a receive loop. This is the simulator's contract: each loop is an actor it
  * steps (`sendStep(p)`, `recvStep(p)`), parking an actor after `'park'` until the loop's buzzer
  * (`sendLoop(p).buzzer`, `recvLoop(p).buzzer`, also `buzzerFor('send:<p>')` / `'recv:<p>'`)
- * counts another buzz. Steps never block, wait or read a clock; the whole run is a function
- * of the order in which the caller steps the actors.
+ * counts another buzz. Steps never block, wait or read a clock of their own; the whole run is
+ * a function of the order in which the caller steps the actors (and, with the `linkLatency`
+ * build option, of the ticks of the caller's clock at which it steps them).
  */
 export class SimulatedNetwork {
   readonly processes: number;

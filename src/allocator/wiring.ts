@@ -91,7 +91,7 @@ export class Wirings {
     for (let p = 0; p < processes; p += 1) sendBuzzers.push(this.#options.buzzerFor(`send:${p}`));
     for (let p = 0; p < processes; p += 1) recvBuzzers.push(this.#options.buzzerFor(`recv:${p}`));
     const links = range(processes).map((from) =>
-      range(processes).map((to) => (from === to ? undefined : new NetworkLink(from, to, recvBuzzers[to]!, this.#options.splitWrite))),
+      range(processes).map((to) => (from === to ? undefined : new NetworkLink(from, to, recvBuzzers[to]!, this.#options.splitWrite, this.#options.linkLatency))),
     );
     const sendLoops = range(processes).map((p) => {
       const sources: SendSource[] = [];

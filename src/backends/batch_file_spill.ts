@@ -1,3 +1,4 @@
+import { badArgument, checkOptions, describeValue } from '../arguments.js';
 import { Bytes } from '../bytes.js';
 import { SpillsimError } from '../errors.js';
 import type { BytesFetch, FetchResult, InspectableSpill, StorageStats } from '../spill.js';
@@ -112,10 +113,11 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
 
   /** `name` is the class a user constructed, so messages name what they wrote. */
   constructor(name: string, options: BatchFileSpillOptions) {
-    this.#name = name;
-    if (options === null || typeof options !== 'object') {
-      throw new SpillsimError('E_BAD_ARGUMENT', `${name} options must be an object, got ${String(options)}`);
+    if (typeof name !== 'string' || name.length === 0) {
+      throw badArgument(`new BatchFileSpill(name, options) takes a name for messages (such as 'MyFsSpill') first, got ${describeValue(name)}`);
     }
+    this.#name = name;
+    options = checkOptions(name, options, ['fs', 'dir', 'readMode', 'writeMode', 'openReadFilesMax'], "{ fs, dir: '/path/for/spill/files' }");
     this.#fs = checkSpillFs(options.fs, name);
     if (typeof options.dir !== 'string' || options.dir.length === 0) {
       throw new SpillsimError('E_BAD_ARGUMENT', `${name} needs a directory: pass { dir: '/path/for/spill/files' }`);

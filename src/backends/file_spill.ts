@@ -1,3 +1,4 @@
+import { checkOptions } from '../arguments.js';
 import { BatchFileSpill, type ReadMode, type WriteMode } from './batch_file_spill.js';
 import { nodeSpillFs, type SpillFs } from './spill_fs.js';
 
@@ -19,7 +20,9 @@ export interface FileSpillOptions {
  * every chunk of it has been fetched. See `BatchFileSpill` for the failure rules.
  */
 export class FileSpill extends BatchFileSpill {
+  /** Throws `E_BAD_ARGUMENT` on a missing `dir`, an unknown option name or an `fs` without the methods; `E_BAD_KNOB` on a bad mode or count. */
   constructor(options: FileSpillOptions) {
-    super('FileSpill', { ...options, fs: options?.fs ?? nodeSpillFs });
+    const checked = checkOptions('FileSpill', options, ['dir', 'readMode', 'writeMode', 'openReadFilesMax', 'fs'], "{ dir: '/path/for/spill/files' }");
+    super('FileSpill', { ...checked, fs: checked.fs ?? nodeSpillFs });
   }
 }

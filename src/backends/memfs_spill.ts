@@ -1,4 +1,5 @@
 import { Volume } from 'memfs';
+import { badArgument, checkOptions, describeValue } from '../arguments.js';
 import { BatchFileSpill, type ReadMode, type WriteMode } from './batch_file_spill.js';
 import type { SpillFs } from './spill_fs.js';
 
@@ -25,9 +26,14 @@ export class MemfsSpill extends BatchFileSpill {
   /** The volume holding the batch files, for inspection (and corruption) by tests. */
   readonly volume: Volume;
 
-  constructor(options: MemfsSpillOptions = {}) {
-    const volume = options?.volume ?? new Volume();
-    super('MemfsSpill', { ...options, dir: options?.dir ?? '/spill', fs: options?.fs ?? volume });
+  /** Throws `E_BAD_ARGUMENT` on an unknown option name or a `volume`/`fs` without the file methods; `E_BAD_KNOB` on a bad mode or count. */
+  constructor(options?: MemfsSpillOptions) {
+    const { volume: given, ...rest } = checkOptions('MemfsSpill', options, ['volume', 'dir', 'readMode', 'writeMode', 'openReadFilesMax', 'fs'], "{ dir: '/spill' }");
+    if (given !== undefined && (given === null || typeof given !== 'object' || typeof (given as { openSync?: unknown }).openSync !== 'function')) {
+      throw badArgument(`MemfsSpill option volume must be a memfs Volume, got ${describeValue(given)}`);
+    }
+    const volume = given ?? new Volume();
+    super('MemfsSpill', { ...rest, dir: rest.dir ?? '/spill', fs: rest.fs ?? volume });
     this.volume = volume;
   }
 }

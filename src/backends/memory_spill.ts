@@ -1,5 +1,6 @@
 import { Bytes } from '../bytes.js';
-import { checkByteKnob, SpillsimError } from '../errors.js';
+import { checkOptions } from '../arguments.js';
+import { checkByteKnob } from '../errors.js';
 import type { BytesFetch, FetchResult, InspectableSpill, StorageStats } from '../spill.js';
 import { alreadyFetchedError, StoredHandle, storageClosedError } from './stored_handle.js';
 
@@ -27,10 +28,9 @@ export class MemorySpill implements InspectableSpill, Disposable {
   #nextChunkSeq = 0;
   #closed = false;
 
-  constructor(options: MemorySpillOptions = {}) {
-    if (options === null || typeof options !== 'object') {
-      throw new SpillsimError('E_BAD_ARGUMENT', `MemorySpill options must be an object such as { capacityBytes: 1048576 }, got ${String(options)}`);
-    }
+  /** Throws `E_BAD_ARGUMENT` on options that are not an object or an unknown option name, `E_BAD_KNOB` on a bad `capacityBytes`. */
+  constructor(options?: MemorySpillOptions) {
+    options = checkOptions('MemorySpill', options, ['capacityBytes'], '{ capacityBytes: 1048576 }');
     this.capacityBytes = options.capacityBytes === undefined ? Infinity : checkByteKnob('capacityBytes', options.capacityBytes);
   }
 

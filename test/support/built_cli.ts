@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const STAMP = join(ROOT, 'dist', '.built-by-tests');
 const LOCK = join(ROOT, 'dist', '.build-lock');
-const SOURCE_DIRS = ['src', 'sim', 'properties', 'bench'];
+const SOURCE_DIRS = ['src', 'sim', 'properties', 'cli', 'bench', 'examples'];
 const LOCK_WAIT_MS_MAX = 180_000;
 
 function newestSourceMs(dir: string, depthMax = 8): number {

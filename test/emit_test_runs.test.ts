@@ -1,0 +1,69 @@
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, REPO_ROOT, runBuiltCli } from './support/built_cli.js';
+
+// The test file `spillsim validate --emit-test` writes must run where a user runs it: inside this
+// repository (vitest.config.ts resolves `spillsim` and `spillsim/vitest` to the source) and in a
+// project that installed spillsim (the package's `spillsim/vitest` export).
+
+const VITEST = join(REPO_ROOT, 'node_modules/vitest/vitest.mjs');
+
+function run(args: string[], cwd: string): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, args, { cwd, env: { ...process.env, NO_COLOR: '1', CI: '1' }, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, output: `${stdout}${stderr}` });
+    });
+  });
+}
+
+/** Emit the repro test of the broken arena backend into `dir`, from `cwd`. */
+async function emit(cwd: string, module: string, outPath: string): Promise<void> {
+  const emitted = await runBuiltCli(['validate', module, '--no-suites', '--quiet', '--emit-test', outPath], { cwd });
+  expect(emitted.code).toBe(1);
+  expect(emitted.stdout).toContain(`wrote ${outPath}: 1 test(s) replaying fetch.after-buffer-reuse`);
+}
+
+describe('the test file --emit-test writes', () => {
+  // Under tmp/ (git-ignored); removed afterwards, so `npm test` never picks one up.
+  const inRepo = join(REPO_ROOT, 'tmp', `emit-${process.pid}`);
+  let project: string;
+  beforeAll(async () => {
+    await ensureBuilt();
+    mkdirSync(inRepo, { recursive: true });
+    project = mkdtempSync(join(tmpdir(), 'spillsim-user-project-'));
+  }, 180_000);
+  afterAll(() => {
+    rmSync(inRepo, { recursive: true, force: true });
+    rmSync(project, { recursive: true, force: true });
+  });
+
+  it('runs inside this repository: fails on the broken backend, passes once it points at the fixed one', async () => {
+    const file = join(inRepo, 'arena.repro.test.ts');
+    await emit(REPO_ROOT, 'examples/arena-spill.mjs', file);
+    const broken = await run([VITEST, 'run', file], REPO_ROOT);
+    expect(broken.output).toMatch(/fetch\.after-buffer-reuse holds/);
+    expect(broken.output).toMatch(/Tests\s+1 failed/);
+    expect(broken.code).toBe(1);
+    writeFileSync(file, readFileSync(file, 'utf8').replace('examples/arena-spill.mjs"', 'examples/arena-spill-fixed.mjs"'));
+    const fixed = await run([VITEST, 'run', file], REPO_ROOT);
+    expect(fixed.output).toMatch(/Tests\s+1 passed/);
+    expect(fixed.code).toBe(0);
+  }, 180_000);
+
+  it("runs in a user's project that installed spillsim and vitest", async () => {
+    // A project as npm lays it out: spillsim (this package, built) and vitest in node_modules.
+    mkdirSync(join(project, 'node_modules'));
+    symlinkSync(REPO_ROOT, join(project, 'node_modules/spillsim'), 'dir');
+    symlinkSync(join(REPO_ROOT, 'node_modules/vitest'), join(project, 'node_modules/vitest'), 'dir');
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'my-backend', type: 'module', private: true }));
+    cpSync(join(REPO_ROOT, 'examples/arena-spill.mjs'), join(project, 'arena-spill.mjs'));
+    await emit(project, 'arena-spill.mjs', 'arena.repro.test.ts');
+    const broken = await run([VITEST, 'run', 'arena.repro.test.ts'], project);
+    expect(broken.output).toMatch(/fetch\.after-buffer-reuse holds/);
+    expect(broken.output).toMatch(/Tests\s+1 failed/);
+    expect(broken.code).toBe(1);
+  }, 180_000);
+});
