@@ -18,6 +18,7 @@ import {
   MergeQueue,
   type Message,
   NetworkLink,
+  RecvLoop,
   PrefetchPolicy,
   SendLoop,
   type SpillPolicy,
@@ -939,5 +940,79 @@ describe('Allocator: checks, counters and corrupt frames, exactly', () => {
     a!.flush();
     expect(asked).toEqual([32, 33, 32]);
     expect(b!.receive().map((m) => m.payload.byteLength)).toEqual([12, 13, 0]);
+  });
+});
+
+describe('The network receive loop refuses a byte stream that cannot be right', () => {
+  /** A RecvLoop for process 1 of 2 (one thread each), fed by a link from process 0. */
+  const loopOf = () => {
+    const link = new NetworkLink(0, 1, new Buzzer());
+    const [writer, reader] = MergeQueue.newPair(new Buzzer());
+    const loop = new RecvLoop(1, new Buzzer(), [{ link, targets: [writer] }], 1);
+    return { link, loop, reader };
+  };
+  const frame = (h: Partial<{ channel: number; source: number; target: number; sequence: number; payloadBytes: number }>, payload?: Uint8Array) =>
+    encodeFrame({ channel: 0, source: 0, target: 1, sequence: 0, payloadBytes: payload?.byteLength ?? 0, ...h }, payload).data;
+  const shutdown = (h: Partial<{ source: number; target: number; payloadBytes: number }> = {}) =>
+    frame({ channel: 0xffff_ffff, source: 0, target: 1, ...h }, h.payloadBytes ? new Uint8Array(h.payloadBytes) : undefined);
+  const expectCorrupt = (run: () => unknown, what: string) =>
+    expect(run).toThrow(expect.objectContaining({ code: 'E_BACKEND_CONTRACT', message: expect.stringContaining(`corrupt frame at network link 0→1: ${what}`) }));
+
+  it('delivers frames to the right worker queue, then closes at the shutdown frame', () => {
+    const { link, loop, reader } = loopOf();
+    link.write(frame({}, new Uint8Array([1, 2])));
+    expect(loop.step()).toEqual({ status: 'progress', bytes: HEADER_BYTES + 2 });
+    expect(reader.deque.residentBytes).toBe(HEADER_BYTES + 2);
+    expect(loop.step()).toEqual({ status: 'park', bytes: 0 });
+    link.write(shutdown());
+    expect(loop.step()).toEqual({ status: 'done', bytes: HEADER_BYTES });
+    expect(loop.isDone).toBe(true);
+    expect(loop.step()).toEqual({ status: 'done', bytes: 0 });
+    reader.drainInto([]);
+    expect(reader.isComplete()).toBe(true);
+  });
+
+  it('a malformed shutdown frame, data after it, a frame for another link or a cut frame at EOF', () => {
+    for (const bad of [shutdown({ source: 1 }), shutdown({ target: 0 }), shutdown({ payloadBytes: 1 })]) {
+      const { link, loop } = loopOf();
+      link.write(bad);
+      expectCorrupt(() => loop.step(), 'malformed shutdown frame');
+    }
+    {
+      const { link, loop } = loopOf();
+      const both = new Uint8Array(2 * HEADER_BYTES);
+      both.set(shutdown(), 0);
+      both.set(frame({}), HEADER_BYTES);
+      link.write(both);
+      expectCorrupt(() => loop.step(), 'data after the shutdown frame');
+    }
+    {
+      const { link, loop } = loopOf();
+      link.write(shutdown());
+      link.write(frame({}));
+      expectCorrupt(() => loop.step(), 'data after the shutdown frame');
+    }
+    for (const h of [{ target: 0 }, { target: 2 }, { source: 1 }]) {
+      const { link, loop } = loopOf();
+      link.write(frame(h));
+      expectCorrupt(() => loop.step(), `frame from worker ${h.source ?? 0} to worker ${h.target ?? 1} does not belong on this link`);
+    }
+    {
+      const { link, loop } = loopOf();
+      link.write(frame({}, new Uint8Array(4)).subarray(0, 10));
+      link.close();
+      expect(loop.step().status).toBe('progress');
+      expectCorrupt(() => loop.step(), 'link closed inside a frame (10 bytes of it held)');
+    }
+    {
+      // EOF without a shutdown frame but on a frame boundary closes the link quietly.
+      const { link, loop, reader } = loopOf();
+      link.write(frame({}));
+      link.close();
+      expect(loop.step().status).toBe('progress');
+      expect(loop.step()).toEqual({ status: 'done', bytes: 0 });
+      reader.drainInto([]);
+      expect(reader.isComplete()).toBe(true);
+    }
   });
 });
