@@ -1016,3 +1016,27 @@ describe('The network receive loop refuses a byte stream that cannot be right', 
     }
   });
 });
+
+describe('SimulatedNetwork: the step API checks its process indexes', () => {
+  it('names a bad process, refuses a link to itself, and is done only when every loop is', () => {
+    const communication = Config.cluster(cluster({ threads: 1 })).tryBuild();
+    const network = communication.network!;
+    for (const p of [-1, 2, 0.5, Number.NaN]) {
+      for (const call of [() => network.sendStep(p), () => network.recvStep(p), () => network.sendLoop(p), () => network.recvLoop(p), () => network.link(p, 0), () => network.link(0, p)]) {
+        expectBadArgument(call, new RegExp(`^process must be an index in 0\\.\\.1, got ${String(p).replace('.', '\\.')}$`));
+      }
+    }
+    expectBadArgument(() => network.link(1, 1), /^there is no network link from process 1 to itself$/);
+    expect(network.link(0, 1).source).toBe(0);
+    expect(network.link(1, 0).target).toBe(0);
+    expect(network.isDone).toBe(false);
+    for (const allocator of communication.allocators) allocator.finish();
+    // Send loops done first: the receive loops still have the shutdown frames to read.
+    while (!network.sendLoop(0).isDone || !network.sendLoop(1).isDone) (network.sendStep(0), network.sendStep(1));
+    expect(network.isDone).toBe(false);
+    network.recvStep(0);
+    expect(network.isDone).toBe(false);
+    network.recvStep(1);
+    expect(network.isDone).toBe(true);
+  });
+});
