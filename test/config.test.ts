@@ -1040,3 +1040,34 @@ describe('SimulatedNetwork: the step API checks its process indexes', () => {
     expect(network.isDone).toBe(true);
   });
 });
+
+describe('runUntilQuiet: rounds, bounds and what counts as movement', () => {
+  it('counts its rounds, the quiet one included, and stops at roundsMax with a clear error', () => {
+    const quiet = Config.processBinary(2).tryBuild();
+    expect(runUntilQuiet(quiet)).toEqual({ rounds: 1 });
+    const communication = Config.processBinary(2).tryBuild();
+    communication.allocators[0]!.send(1, new Uint8Array(3));
+    // Round 1 flushes and delivers; round 2 is quiet.
+    const seen: number[] = [];
+    expect(runUntilQuiet(communication, { onReceive: (a, m) => seen.push(a.index, m.length) })).toEqual({ rounds: 2 });
+    expect(seen).toEqual([1, 1]);
+    const again = Config.processBinary(2).tryBuild();
+    again.allocators[0]!.send(1, new Uint8Array(3));
+    expect(() => runUntilQuiet(again, { roundsMax: 1 })).toThrow(
+      expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: 'runUntilQuiet was still moving after 1 rounds; raise roundsMax or look for a livelock' }),
+    );
+    for (const roundsMax of [0, -1, 1.5]) {
+      expectBadArgument(() => runUntilQuiet(quiet, { roundsMax }), new RegExp(`^roundsMax must be a positive whole number, got ${String(roundsMax).replace('.', '\\.')}$`));
+    }
+  });
+
+  it('a network shutting down counts as movement, and dropped workers are skipped', () => {
+    const communication = Config.cluster(cluster({ threads: 1 })).tryBuild();
+    for (const allocator of communication.allocators) allocator.finish();
+    const { rounds } = runUntilQuiet(communication);
+    expect(rounds).toBeGreaterThan(1);
+    expect(communication.network!.isDone).toBe(true);
+    communication.allocators[0]!.drop();
+    expect(runUntilQuiet(communication)).toEqual({ rounds: 1 });
+  });
+});
