@@ -1071,3 +1071,50 @@ describe('runUntilQuiet: rounds, bounds and what counts as movement', () => {
     expect(runUntilQuiet(communication)).toEqual({ rounds: 1 });
   });
 });
+
+describe('NetworkLink: one ordered byte stream, exactly', () => {
+  it('copies writes, cuts them where splitWrite says, counts bytes and pieces, and buzzes only when it was empty', () => {
+    const buzzer = new Buzzer();
+    const asked: unknown[] = [];
+    const link = new NetworkLink(2, 3, buzzer, (write) => (asked.push(write), write.byteLength > 4 ? [1, 3] : []));
+    const data = new Uint8Array([1, 2, 3, 4, 5, 6]);
+    link.write(data);
+    data.fill(0);
+    expect(asked).toEqual([{ source: 2, target: 3, writeIndex: 0, byteLength: 6 }]);
+    expect([link.piecesPending, link.piecesArrived, link.bytesWritten, link.bytesRead, buzzer.count]).toEqual([3, 3, 6, 0, 1]);
+    link.write(new Uint8Array([7, 8]));
+    expect(buzzer.count).toBe(1); // not empty before
+    link.write(new Uint8Array(0)); // nothing to send: no piece, no write index used
+    expect(link.piecesPending).toBe(4);
+    expect([...link.read()!]).toEqual([1]);
+    expect([...link.read()!]).toEqual([2, 3]);
+    expect([...link.read()!]).toEqual([4, 5, 6]);
+    expect([...link.read()!]).toEqual([7, 8]);
+    expect(link.read()).toBeUndefined();
+    expect([link.piecesPending, link.bytesRead]).toEqual([0, 8]);
+    link.write(new Uint8Array([9]));
+    expect(asked.at(-1)).toEqual({ source: 2, target: 3, writeIndex: 2, byteLength: 1 });
+    expect(buzzer.count).toBe(2); // empty again before this write
+    expect(link.isDrained).toBe(false);
+    link.close();
+    link.close();
+    expect(buzzer.count).toBe(3);
+    expect([link.isClosed, link.isDrained]).toEqual([true, false]);
+    expect([...link.read()!]).toEqual([9]);
+    expect(link.isDrained).toBe(true);
+    expect(() => link.write(new Uint8Array(1))).toThrow(expect.objectContaining({ code: 'E_DROPPED', message: 'network link 2→3: write after close' }));
+  });
+
+  it('rejects cuts that are not strictly ascending offsets inside the write', () => {
+    for (const cuts of [[0], [4], [2, 2], [3, 1], [1.5], [-1]]) {
+      const link = new NetworkLink(0, 1, new Buzzer(), () => cuts);
+      expectBadArgument(() => link.write(new Uint8Array(4)), new RegExp(`^splitWrite returned \\[${cuts.join(', ')}\\] for a 4-byte write; offsets must ascend strictly inside \\(0, 4\\)$`));
+      expect(link.piecesPending).toBe(0);
+    }
+    const notArray = new NetworkLink(0, 1, new Buzzer(), (() => 3) as never);
+    expectBadArgument(() => notArray.write(new Uint8Array(4)), /^splitWrite must return an array of offsets, got 3$/);
+    const fine = new NetworkLink(0, 1, new Buzzer(), () => [1, 2, 3]);
+    fine.write(new Uint8Array(4));
+    expect(fine.piecesPending).toBe(4);
+  });
+});
