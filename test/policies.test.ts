@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  Buzzer, Bytes, type BytesFetch, type BytesSpill, EntryDeque, MergeQueue, PrefetchPolicy, ReferenceThreshold, Threshold,
+  Buzzer, Bytes, type BytesFetch, type BytesSpill, EntryDeque, MergeQueue, PrefetchPolicy, ReferencePrefetchPolicy, ReferenceThreshold, Threshold,
 } from '../src/index.js';
 import { concat, pattern, shape, VecSpill } from './support/vec_spill.js';
 
@@ -273,7 +273,7 @@ describe('Threshold: every malformed spill answer is a backend contract error, a
   });
 });
 
-describe('PrefetchPolicy: the walk', () => {
+for (const Policy of [PrefetchPolicy, ReferencePrefetchPolicy]) describe(`${Policy.name}: the walk`, () => {
   const paged = (...chunks: Bytes[]): { kind: 'paged'; handle: BytesFetch } => ({ kind: 'paged', handle: { fetch: () => ({ ok: true, chunks }) } });
 
   it('counts resident bytes ahead of paged ones against the budget', () => {
@@ -281,7 +281,7 @@ describe('PrefetchPolicy: the walk', () => {
     const deque = residentDeque(10, 10, 10, 10, 1);
     new Threshold(spill, { thresholdBytes: 0, headReserveBytes: 10 }).apply(deque);
     expect(shape(deque)).toBe('B10 P P P B1');
-    new PrefetchPolicy(15).apply(deque);
+    new Policy(15).apply(deque);
     expect(shape(deque)).toBe('B10 B10 P P B1');
     expect(spill.fetches).toBe(1);
   });
@@ -290,30 +290,30 @@ describe('PrefetchPolicy: the walk', () => {
     const spill = new VecSpill();
     const deque = residentDeque(10, 10, 10, 1);
     new Threshold(spill, { thresholdBytes: 0, headReserveBytes: 10 }).apply(deque);
-    new PrefetchPolicy(10).apply(deque);
+    new Policy(10).apply(deque);
     expect(shape(deque)).toBe('B10 P P B1');
-    new PrefetchPolicy(11).apply(deque);
+    new Policy(11).apply(deque);
     expect(shape(deque)).toBe('B10 B10 P B1');
     expect(spill.fetches).toBe(1);
   });
 
   it('counts every chunk of a multi-chunk fetch against the budget', () => {
     const deque = new EntryDeque([paged(pattern(3, 1), pattern(5, 2)), paged(pattern(4, 3)), paged(pattern(4, 4))]);
-    new PrefetchPolicy(8).apply(deque);
+    new Policy(8).apply(deque);
     expect(shape(deque)).toBe('B3 B5 P P');
-    new PrefetchPolicy(9).apply(deque);
+    new Policy(9).apply(deque);
     expect(shape(deque)).toBe('B3 B5 B4 P');
   });
 
   it('walks past the chunks it inserted: a multi-chunk fetch in the middle keeps order', () => {
     const deque = new EntryDeque([paged(pattern(1, 1)), paged(pattern(2, 2), pattern(3, 3), pattern(4, 4)), paged(pattern(5, 5)), { kind: 'bytes', bytes: pattern(6, 6) }]);
-    new PrefetchPolicy(100).apply(deque);
+    new Policy(100).apply(deque);
     expect(shape(deque)).toBe('B1 B2 B3 B4 B5 B6');
   });
 
   it('a fetch that returns no chunks removes its entry', () => {
     const deque = new EntryDeque([paged(), paged(pattern(2, 1))]);
-    new PrefetchPolicy(1).apply(deque);
+    new Policy(1).apply(deque);
     expect(shape(deque)).toBe('B2');
   });
 
@@ -322,7 +322,7 @@ describe('PrefetchPolicy: the walk', () => {
     let first = 0;
     const failing: BytesFetch = { fetch: () => { first += 1; return { ok: false, handle: retry }; } };
     const deque = new EntryDeque([{ kind: 'paged', handle: failing }, paged(pattern(2, 2))]);
-    const prefetch = new PrefetchPolicy(100);
+    const prefetch = new Policy(100);
     prefetch.apply(deque);
     expect(shape(deque)).toBe('P P');
     expect(deque.get(0)).toEqual({ kind: 'paged', handle: retry });
@@ -332,7 +332,7 @@ describe('PrefetchPolicy: the walk', () => {
   });
 
   it('keeps its budget public and checked', () => {
-    const prefetch = new PrefetchPolicy(5);
+    const prefetch = new Policy(5);
     expect(prefetch.budget).toBe(5);
     prefetch.budget = 9;
     expect(prefetch.budget).toBe(9);
