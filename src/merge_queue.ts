@@ -113,16 +113,19 @@ export class MergeQueue implements Disposable {
    */
   extend(items: Iterable<Bytes>): void {
     if (this.#dropped) throw droppedError('extend');
+    // Stryker disable next-line ConditionalExpression: equivalent, checking every item first only takes the slow way to the same result
     const checked = !Array.isArray(items) || this.#shared.poisoned;
     const list = checked ? checkItems(items) : (items as Bytes[]);
     this.#checkPoison('extend');
     const count = list.length;
+    // Stryker disable next-line ConditionalExpression: equivalent, the checked path does the same for no items (policy runs, no buzz)
     if (count === 0) return this.#applyPolicy();
     const deque = this.#shared.deque;
     const first = list[0]!;
     const back = deque.backBytes();
     // Our own Bytes only: then each item's check is part of its merge, and an item that is not
     // one undoes the merges before it. Anything else takes the slow way: every item checked first.
+    // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent, which of two paths with the same result a call takes
     if (!(first instanceof Bytes && (back === undefined || back instanceof Bytes))) return this.#extendChecked(checked ? list : checkItems(list));
     const wasEmpty = deque.length === 0;
     let tail = first;
@@ -137,6 +140,7 @@ export class MergeQueue implements Disposable {
         back.tryMerge(first);
         tail = back;
       }
+      // Stryker disable next-line EqualityOperator: equivalent, one step past the end meets undefined, which is not one of ours: the checked path redoes the call with the same result
       for (let k = 1; k < count; k += 1) {
         const next = list[k]!;
         const outcome = mergeForQueue(tail, next);
@@ -215,6 +219,7 @@ export class MergeQueue implements Disposable {
     // come first: when a policy would change the queue before the first push, or when the call
     // is about to panic. Otherwise a refused push hands its chunk back (below), and a drain
     // that pushed nothing asks at the end; either way nothing has changed when it throws.
+    // Stryker disable next-line ConditionalExpression: equivalent, asking early when no policy runs gives the same error as the refused push would
     if (!Array.isArray(out) || ((policy !== undefined || this.#shared.poisoned) && !Object.isExtensible(out))) throw badOut(out);
     this.#checkPoison('drainInto');
     const deque = this.#shared.deque;
@@ -237,6 +242,7 @@ export class MergeQueue implements Disposable {
         : new SpillsimError('E_BAD_ARGUMENT', `drainInto(out) could not push onto out (${error instanceof Error ? error.message : String(error)}); pass a plain array`, { cause: error });
     }
     if (out.length === outLengthBefore) {
+      // Stryker disable next-line ConditionalExpression: equivalent, with a policy out was found extensible before the drain, so the test is false either way
       if (policy === undefined && !Object.isExtensible(out)) throw badOut(out);
       if (deque.length > 0 && (this.#stallGuard === 'produced' || out.length === 0)) this.#buzzer.buzz();
     }
@@ -298,6 +304,7 @@ function droppedError(what: string): SpillsimError {
  */
 function checkItems(items: unknown): Bytes[] {
   let list: unknown[];
+  // Stryker disable next-line ConditionalExpression: equivalent, an array taken through its iterator gives the same list
   if (Array.isArray(items)) {
     list = items;
   } else {

@@ -398,3 +398,76 @@ describe('MergeQueue: what extend accepts', () => {
     expect(() => MergeQueue.new(new Buzzer()).extend([pattern(1, 1), 7 as never])).toThrow(/item 1 is number 7/);
   });
 });
+
+describe('MergeQueue: Bytes of a second copy of the library among our own', () => {
+  /** A Bytes as another bundle of spillsim would make it: same shape, another class. */
+  class ForeignBytes {
+    constructor(readonly buffer: ArrayBufferLike, public offset: number, public length: number) {}
+    get data(): Uint8Array { return new Uint8Array(this.buffer, this.offset, this.length); }
+    tryMerge(other: { buffer: ArrayBufferLike; offset: number; length: number }): boolean {
+      if (other.buffer !== this.buffer || other.offset !== this.offset + this.length) return false;
+      this.length += other.length;
+      return true;
+    }
+    extractTo(i: number): ForeignBytes { const head = new ForeignBytes(this.buffer, this.offset, i); this.offset += i; this.length -= i; return head; }
+    clone(): ForeignBytes { return new ForeignBytes(this.buffer, this.offset, this.length); }
+  }
+  const own = (slab: Uint8Array, from: number, to: number) => Bytes.from(slab.subarray(from, to));
+  const foreign = (slab: Uint8Array, from: number, to: number) => new ForeignBytes(slab.buffer, from, to - from) as unknown as Bytes;
+
+  it('merges and pushes exactly as with our own, whatever came before the foreign item', () => {
+    const cases: { name: string; before?: (slab: Uint8Array) => Bytes[]; items: (slab: Uint8Array) => Bytes[]; shape: string }[] = [
+      { name: 'a foreign item alone', items: (s) => [foreign(s, 0, 4)], shape: 'B4' },
+      { name: 'own items that merge, then a foreign one of another slab', items: (s) => [own(s, 0, 4), own(s, 4, 8), foreign(new Uint8Array(3), 0, 3)], shape: 'B8 B3' },
+      { name: 'own items pushed apart, then a foreign one that continues the tail', items: (s) => [own(s, 0, 4), own(s, 8, 12), own(s, 12, 14), foreign(s, 14, 16)], shape: 'B4 B8' },
+      { name: 'three own tails pushed, then a foreign one', items: (s) => [own(s, 0, 2), own(s, 4, 6), own(s, 8, 10), own(s, 12, 14), foreign(s, 20, 22)], shape: 'B2 B2 B2 B2 B2' },
+      { name: 'an own back that the first item continues', before: (s) => [own(s, 0, 4)], items: (s) => [own(s, 4, 6), own(s, 6, 9), foreign(s, 10, 12)], shape: 'B9 B2' },
+      { name: 'a foreign first item after an own back it continues', before: (s) => [own(s, 0, 4)], items: (s) => [foreign(s, 4, 6), own(s, 6, 8)], shape: 'B8' },
+    ];
+    for (const c of cases) {
+      const slab = new Uint8Array(32).map((_, i) => i);
+      const buzzer = new Buzzer();
+      const [writer, reader] = MergeQueue.newPair(buzzer);
+      if (c.before) writer.extend(c.before(slab));
+      const buzzesBefore = buzzer.count;
+      const items = c.items(slab);
+      const expected = items.reduce((n, b) => n + b.length, reader.deque.residentBytes);
+      writer.extend(items);
+      expect(shape(reader.deque), c.name).toBe(c.shape);
+      expect(reader.deque.residentBytes, c.name).toBe(expected);
+      expect(buzzer.count - buzzesBefore, c.name).toBe(c.before ? 0 : 1);
+    }
+  });
+
+  it('a foreign item after a throwing writer policy still poisons; an empty extend runs the policy', () => {
+    let applied = 0;
+    const policy: SpillPolicy = { apply: () => { applied += 1; if (applied === 2) throw new Error('boom'); } };
+    const [writer, reader] = MergeQueue.newPair(new Buzzer(), policy);
+    writer.extend([]);
+    expect(applied).toBe(1);
+    expect(() => writer.extend([foreign(new Uint8Array(4), 0, 4)])).toThrow('boom');
+    expect(reader.isPoisoned).toBe(true);
+  });
+});
+
+describe('MergeQueue: argument edges', () => {
+  it('names the options it expects, takes any buzzer-shaped object, and reports a push that fails with its cause', () => {
+    expect(() => MergeQueue.new(new Buzzer(), 5 as never)).toThrow("MergeQueue.new options must be an object such as { stallGuard: 'accumulator' }, got number 5");
+    expect(() => MergeQueue.newPair(new Buzzer(), undefined, undefined, 'x' as never)).toThrow("MergeQueue.newPair options must be an object such as { stallGuard: 'accumulator' }");
+    let buzzes = 0;
+    const [writer, reader] = MergeQueue.newPair({ buzz: () => { buzzes += 1; } } as unknown as Buzzer, null, null);
+    writer.extend([pattern(2, 1), pattern(2, 2), pattern(2, 3)]);
+    expect(buzzes).toBe(1);
+    const out: Bytes[] = [];
+    let pushes = 0;
+    const cause = new Error('no more room');
+    Object.defineProperty(out, 'push', { value: (b: Bytes) => { pushes += 1; if (pushes > 1) throw cause; return Array.prototype.push.call(out, b); } });
+    let thrown: unknown;
+    try { reader.drainInto(out); } catch (error) { thrown = error; }
+    expect(thrown).toMatchObject({ code: 'E_BAD_ARGUMENT', message: 'drainInto(out) could not push onto out (no more room); pass a plain array' });
+    expect((thrown as Error).cause).toBe(cause);
+    // The refused chunk went back to the front: nothing lost.
+    expect(out).toHaveLength(1);
+    expect(shape(reader.deque)).toBe('B2 B2');
+  });
+});
