@@ -170,8 +170,10 @@ export class MergeQueue implements Disposable {
   /** `extend` of items all checked already, Bytes of any copy of the library among them. */
   #extendChecked(list: readonly Bytes[]): void {
     const deque = this.#shared.deque;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, the checked path is only taken with at least one item
     const wasEmpty = list.length > 0 && deque.length === 0;
     try {
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, the checked path is only taken with at least one item
       if (list.length > 0) {
         let tail = list[0]!;
         const back = deque.backBytes();
@@ -237,6 +239,7 @@ export class MergeQueue implements Disposable {
       // An array whose push throws (frozen, sealed, a read-only length, an overridden push):
       // the chunk it refused goes back to the front, so no byte is lost.
       deque.pushFront(bytesEntry(bytes!));
+      // Stryker disable next-line ConditionalExpression: equivalent, nothing can be pushed onto a non-extensible array, so its length is unchanged whenever the second test holds
       throw out.length === outLengthBefore && !Object.isExtensible(out)
         ? badOut(out)
         : new SpillsimError('E_BAD_ARGUMENT', `drainInto(out) could not push onto out (${error instanceof Error ? error.message : String(error)}); pass a plain array`, { cause: error });
@@ -340,6 +343,7 @@ function undoExtend(deque: EntryDeque, list: readonly Bytes[], failed: number, t
   tails.push(tail);
   let t = 0;
   for (let j = 1; j < failed; j += 1) {
+    // Stryker disable next-line EqualityOperator,ArithmeticOperator: equivalent, past the last tail tails[t + 1] is undefined and never an item, so the bound test never decides
     if (t + 1 < tails.length && list[j] === tails[t + 1]) t += 1;
     else undoMerge(tails[t]!, list[j]!);
   }

@@ -421,6 +421,7 @@ describe('MergeQueue: Bytes of a second copy of the library among our own', () =
       { name: 'own items that merge, then a foreign one of another slab', items: (s) => [own(s, 0, 4), own(s, 4, 8), foreign(new Uint8Array(3), 0, 3)], shape: 'B8 B3' },
       { name: 'own items pushed apart, then a foreign one that continues the tail', items: (s) => [own(s, 0, 4), own(s, 8, 12), own(s, 12, 14), foreign(s, 14, 16)], shape: 'B4 B8' },
       { name: 'three own tails pushed, then a foreign one', items: (s) => [own(s, 0, 2), own(s, 4, 6), own(s, 8, 10), own(s, 12, 14), foreign(s, 20, 22)], shape: 'B2 B2 B2 B2 B2' },
+      { name: 'a merge, then a pushed tail, then a foreign one', items: (s) => [own(s, 0, 2), own(s, 2, 4), own(s, 6, 8), foreign(s, 10, 12)], shape: 'B4 B2 B2' },
       { name: 'an own back that the first item continues', before: (s) => [own(s, 0, 4)], items: (s) => [own(s, 4, 6), own(s, 6, 9), foreign(s, 10, 12)], shape: 'B9 B2' },
       { name: 'a foreign first item after an own back it continues', before: (s) => [own(s, 0, 4)], items: (s) => [foreign(s, 4, 6), own(s, 6, 8)], shape: 'B8' },
     ];
@@ -469,5 +470,21 @@ describe('MergeQueue: argument edges', () => {
     // The refused chunk went back to the front: nothing lost.
     expect(out).toHaveLength(1);
     expect(shape(reader.deque)).toBe('B2 B2');
+  });
+});
+
+describe('MergeQueue: what merges across calls', () => {
+  it('a first item at the right offset of another allocation does not merge into the back, and is not lost', () => {
+    const [writer, reader] = MergeQueue.newPair(new Buzzer());
+    writer.extend([new Bytes(new ArrayBuffer(8), 0, 4)]);
+    writer.extend([new Bytes(new ArrayBuffer(8), 4, 2)]);
+    expect(shape(reader.deque)).toBe('B4 B2');
+    expect(reader.deque.residentBytes).toBe(6);
+  });
+
+  it('an extend of nothing whose writer policy throws poisons the queue', () => {
+    const [writer, reader] = MergeQueue.newPair(new Buzzer(), { apply: () => { throw new Error('boom'); } });
+    expect(() => writer.extend([])).toThrow('boom');
+    expect(reader.isPoisoned).toBe(true);
   });
 });
