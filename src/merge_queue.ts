@@ -113,16 +113,19 @@ export class MergeQueue implements Disposable {
    */
   extend(items: Iterable<Bytes>): void {
     if (this.#dropped) throw droppedError('extend');
+    // Stryker disable next-line ConditionalExpression: equivalent, checking every item first only takes the slow way to the same result
     const checked = !Array.isArray(items) || this.#shared.poisoned;
     const list = checked ? checkItems(items) : (items as Bytes[]);
     this.#checkPoison('extend');
     const count = list.length;
+    // Stryker disable next-line ConditionalExpression: equivalent, the checked path does the same for no items (policy runs, no buzz)
     if (count === 0) return this.#applyPolicy();
     const deque = this.#shared.deque;
     const first = list[0]!;
     const back = deque.backBytes();
     // Our own Bytes only: then each item's check is part of its merge, and an item that is not
     // one undoes the merges before it. Anything else takes the slow way: every item checked first.
+    // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent, which of two paths with the same result a call takes
     if (!(first instanceof Bytes && (back === undefined || back instanceof Bytes))) return this.#extendChecked(checked ? list : checkItems(list));
     const wasEmpty = deque.length === 0;
     let tail = first;
@@ -137,6 +140,7 @@ export class MergeQueue implements Disposable {
         back.tryMerge(first);
         tail = back;
       }
+      // Stryker disable next-line EqualityOperator: equivalent, one step past the end meets undefined, which is not one of ours: the checked path redoes the call with the same result
       for (let k = 1; k < count; k += 1) {
         const next = list[k]!;
         const outcome = mergeForQueue(tail, next);
@@ -166,8 +170,10 @@ export class MergeQueue implements Disposable {
   /** `extend` of items all checked already, Bytes of any copy of the library among them. */
   #extendChecked(list: readonly Bytes[]): void {
     const deque = this.#shared.deque;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, the checked path is only taken with at least one item
     const wasEmpty = list.length > 0 && deque.length === 0;
     try {
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, the checked path is only taken with at least one item
       if (list.length > 0) {
         let tail = list[0]!;
         const back = deque.backBytes();
@@ -215,6 +221,7 @@ export class MergeQueue implements Disposable {
     // come first: when a policy would change the queue before the first push, or when the call
     // is about to panic. Otherwise a refused push hands its chunk back (below), and a drain
     // that pushed nothing asks at the end; either way nothing has changed when it throws.
+    // Stryker disable next-line ConditionalExpression: equivalent, asking early when no policy runs gives the same error as the refused push would
     if (!Array.isArray(out) || ((policy !== undefined || this.#shared.poisoned) && !Object.isExtensible(out))) throw badOut(out);
     this.#checkPoison('drainInto');
     const deque = this.#shared.deque;
@@ -232,11 +239,13 @@ export class MergeQueue implements Disposable {
       // An array whose push throws (frozen, sealed, a read-only length, an overridden push):
       // the chunk it refused goes back to the front, so no byte is lost.
       deque.pushFront(bytesEntry(bytes!));
+      // Stryker disable next-line ConditionalExpression: equivalent, nothing can be pushed onto a non-extensible array, so its length is unchanged whenever the second test holds
       throw out.length === outLengthBefore && !Object.isExtensible(out)
         ? badOut(out)
         : new SpillsimError('E_BAD_ARGUMENT', `drainInto(out) could not push onto out (${error instanceof Error ? error.message : String(error)}); pass a plain array`, { cause: error });
     }
     if (out.length === outLengthBefore) {
+      // Stryker disable next-line ConditionalExpression: equivalent, with a policy out was found extensible before the drain, so the test is false either way
       if (policy === undefined && !Object.isExtensible(out)) throw badOut(out);
       if (deque.length > 0 && (this.#stallGuard === 'produced' || out.length === 0)) this.#buzzer.buzz();
     }
@@ -298,6 +307,7 @@ function droppedError(what: string): SpillsimError {
  */
 function checkItems(items: unknown): Bytes[] {
   let list: unknown[];
+  // Stryker disable next-line ConditionalExpression: equivalent, an array taken through its iterator gives the same list
   if (Array.isArray(items)) {
     list = items;
   } else {
@@ -333,6 +343,7 @@ function undoExtend(deque: EntryDeque, list: readonly Bytes[], failed: number, t
   tails.push(tail);
   let t = 0;
   for (let j = 1; j < failed; j += 1) {
+    // Stryker disable next-line EqualityOperator,ArithmeticOperator,ConditionalExpression: equivalent, past the last tail tails[t + 1] is undefined and never an item, so the bound test never decides (this also drops the item test forced true, which the merge-then-pushed-tail test kills)
     if (t + 1 < tails.length && list[j] === tails[t + 1]) t += 1;
     else undoMerge(tails[t]!, list[j]!);
   }

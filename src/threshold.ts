@@ -23,6 +23,7 @@ export class Threshold extends ThresholdKnobs {
     let i = nextResident(deque, deque.indexOfResidentBytesBefore(this.headReserveBytes), lastIndex);
     while (i < lastIndex) {
       const entry = deque.get(i);
+      // Stryker disable next-line ConditionalExpression: equivalent, nextResident only yields resident indexes below lastIndex, so this test is always true
       if (entry.kind === 'bytes') {
         targets.push(i);
         chunks.push(entry.bytes.clone());
@@ -37,7 +38,9 @@ export class Threshold extends ThresholdKnobs {
 
 /** The first resident index at or after `i` (or ≥ `end`): a look at `i` first, since runs of resident targets are common. */
 function nextResident(deque: EntryDeque, i: number, end: number): number {
+  // Stryker disable next-line EqualityOperator: equivalent, at i === end both branches answer end or an index ≥ end, which the caller treats alike
   if (i >= end) return end;
+  // Stryker disable next-line all: equivalent, a speed-up only; nextResidentIndex(i) is i when entry i is resident, and the caller skips paged entries anyway
   return deque.get(i).kind === 'bytes' ? i : deque.nextResidentIndex(i);
 }
 
@@ -49,13 +52,16 @@ export function spillChecked(strategy: BytesSpill, chunks: Bytes[]): BytesFetch[
   const offered = chunks.slice();
   const handles: BytesFetch[] = [];
   strategy.spill(chunks, handles);
+  // Stryker disable ConditionalExpression,LogicalOperator,BlockStatement,StringLiteral: equivalent, a defensive check; spill receives the lists by reference and cannot make them stop being arrays
   if (!Array.isArray(chunks) || !Array.isArray(handles)) {
     throw new BackendContractError('spill replaced its chunk or handle list; it must drain and push in place');
   }
+  // Stryker restore ConditionalExpression,LogicalOperator,BlockStatement,StringLiteral
   const drained = offered.length - chunks.length;
   if (drained < 0) {
     throw new BackendContractError(`spill grew the chunk list from ${offered.length} to ${chunks.length} chunks; it may only drain it`);
   }
+  // Stryker disable next-line EqualityOperator: equivalent, one step past the end compares undefined with undefined
   for (let k = 0; k < chunks.length; k += 1) {
     if (chunks[k] !== offered[drained + k]) {
       throw new BackendContractError(
@@ -70,6 +76,7 @@ export function spillChecked(strategy: BytesSpill, chunks: Bytes[]): BytesFetch[
   }
   for (let k = 0; k < handles.length; k += 1) {
     const handle = handles[k] as unknown;
+    // Stryker disable next-line ConditionalExpression: equivalent in effect, dropping the typeof test only admits a function that carries a fetch() method, which works as a handle
     if (handle === null || typeof handle !== 'object' || typeof (handle as BytesFetch).fetch !== 'function') {
       throw new BackendContractError(`spill pushed handle ${k} that has no fetch() method`);
     }

@@ -780,3 +780,251 @@ function deliverThroughQueue(
   expect(Buffer.from(received).equals(Buffer.from(sent))).toBe(true);
   return { spilledChunks };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Batch-file details the shared table does not reach (on memfs: fast and hermetic).
+
+describe('BatchFileSpill: names, write paths, counters and options', () => {
+  const spillAll = (spill: BatchFileSpill, lengths: number[]): { handles: BytesFetch[]; expected: number[][]; left: number } => {
+    const chunks = chunksOf(lengths);
+    const expected = contents(chunks);
+    const handles: BytesFetch[] = [];
+    spill.spill(chunks, handles);
+    return { handles, expected, left: chunks.length };
+  };
+
+  it('skips batch file names already taken in its directory, and leaves those files alone', () => {
+    const volume = new Volume();
+    volume.mkdirSync('/spill', { recursive: true });
+    volume.writeFileSync('/spill/batch-0.spill', 'not ours');
+    volume.writeFileSync('/spill/batch-1.spill', 'not ours either');
+    const spill = new MemfsSpill({ volume });
+    const { handles, expected } = spillAll(spill, [5, 6]);
+    expect(volume.readdirSync('/spill').map(String).sort()).toEqual(['batch-0.spill', 'batch-1.spill', 'batch-2.spill']);
+    expect(spill.stats()).toMatchObject({ storedFiles: 1, spillFailures: 0 });
+    expect(handles.map(fetchOk)).toEqual(expected);
+    expect(String(volume.readFileSync('/spill/batch-0.spill'))).toBe('not ours');
+    expect(volume.readdirSync('/spill').map(String).sort()).toEqual(['batch-0.spill', 'batch-1.spill']);
+    // The next batch goes on from where the search stopped.
+    spillAll(spill, [1]);
+    expect(volume.readdirSync('/spill').map(String).sort()).toEqual(['batch-0.spill', 'batch-1.spill', 'batch-3.spill']);
+  });
+
+  it('gives up with E_STORAGE after 1024 taken names in a row, draining nothing', () => {
+    const volume = new Volume();
+    volume.mkdirSync('/crowded', { recursive: true });
+    for (let i = 0; i < 1024; i += 1) volume.writeFileSync(`/crowded/batch-${i}.spill`, '');
+    const spill = new MemfsSpill({ volume, dir: '/crowded' });
+    const chunks = chunksOf([3]);
+    const handles: BytesFetch[] = [];
+    const error = storageError(() => spill.spill(chunks, handles));
+    expect(error.code).toBe('E_STORAGE');
+    expect(error.message).toBe('MemfsSpill found 1024 batch file names in a row already taken in /crowded; give it a directory of its own');
+    expect([chunks.length, handles.length]).toEqual([1, 0]);
+    // One more free name after them is found by the next spill.
+    expect(spillAll(spill, [4]).left).toBe(0);
+    expect(volume.existsSync('/crowded/batch-1024.spill')).toBe(true);
+  });
+
+  it('an open failure other than EEXIST is a failed spill, not a search for another name', () => {
+    const volume = new Volume();
+    let opens = 0;
+    const fs: SpillFs = { ...(volume as unknown as SpillFs), openSync: () => { opens += 1; throw Object.assign(new Error('no space'), { code: 'ENOSPC' }); } };
+    const spill = new MemfsSpill({ volume, fs });
+    expect(spillAll(spill, [3, 4]).left).toBe(2);
+    expect(opens).toBe(1);
+    expect(spill.stats()).toMatchObject({ spillFailures: 1, fetchFailures: 0, storedFiles: 0 });
+    expect((spill.lastError as Error).message).toBe('no space');
+  });
+
+  it('without writevSync it writes chunk by chunk, resuming short writes inside a chunk at the right offsets', () => {
+    for (const bytesMaxPerCall of [1, 3, 64, 1000]) {
+      const volume = new Volume();
+      const writes: [number, number, number][] = [];
+      const base = volume as unknown as SpillFs;
+      const fs: SpillFs = {
+        openSync: (p, f) => base.openSync(p, f),
+        readSync: (fd, b, o, l, p) => base.readSync(fd, b, o, l, p),
+        closeSync: (fd) => base.closeSync(fd),
+        unlinkSync: (p) => base.unlinkSync(p),
+        mkdirSync: (p, o) => base.mkdirSync(p, o),
+        writeSync: (fd, buffer, offset, length, position) => {
+          const n = Math.min(length, bytesMaxPerCall);
+          writes.push([offset, n, position]);
+          return base.writeSync(fd, buffer, offset, n, position);
+        },
+      };
+      const spill = new MemfsSpill({ volume, fs });
+      const lengths = [5, 0, 7, 2];
+      const { handles, expected, left } = spillAll(spill, lengths);
+      expect(left).toBe(0);
+      expect(handles.map(fetchOk)).toEqual(expected);
+      expect(spill.stats()).toMatchObject({ writtenBytes: 14, spillFailures: 0 });
+      // Each call starts where the last one stopped, in the file and in its chunk.
+      let position = 0;
+      for (const [, n, at] of writes) {
+        expect(at).toBe(position);
+        position += n;
+      }
+      expect(position).toBe(14);
+      expect(writes.length).toBe(lengths.filter((l) => l > 0).reduce((sum, l) => sum + Math.ceil(l / bytesMaxPerCall), 0));
+      if (bytesMaxPerCall === 3) expect(writes.slice(0, 3)).toEqual([[0, 3, 0], [3, 2, 3], [0, 3, 5]]);
+    }
+  });
+
+  it('a writeSync returning 0 is a failure that keeps only the chunks written before it', () => {
+    const volume = new Volume();
+    let calls = 0;
+    const base = volume as unknown as SpillFs;
+    const fs: SpillFs = {
+      ...base,
+      writevSync: undefined,
+      writeSync: (fd, buffer, offset, length, position) => (calls += 1, calls > 1 ? 0 : base.writeSync(fd, buffer, offset, length, position)),
+    };
+    const spill = new MemfsSpill({ volume, fs });
+    const { handles, expected, left } = spillAll(spill, [4, 4, 4]);
+    expect([handles.length, left]).toEqual([1, 2]);
+    expect(fetchOk(handles[0]!)).toEqual(expected[0]);
+    expect(spill.stats()).toMatchObject({ spillFailures: 1, writtenBytes: 4 });
+    expect(String(spill.lastError)).toMatch(/write made no progress at byte 4 \(returned 0\)/);
+  });
+
+  it('counts each failed spill and each failed fetch once, and a failed removal as neither', () => {
+    const volume = new Volume();
+    const base = volume as unknown as SpillFs;
+    let failWrites = true;
+    let failReads = true;
+    let failUnlinks = true;
+    const fs: SpillFs = {
+      ...base,
+      writevSync: (fd, buffers, position) => {
+        if (failWrites) throw Object.assign(new Error('EIO write'), { code: 'EIO' });
+        return base.writevSync!(fd, buffers, position);
+      },
+      readSync: (fd, b, o, l, p) => {
+        if (failReads) throw Object.assign(new Error('EIO read'), { code: 'EIO' });
+        return base.readSync(fd, b, o, l, p);
+      },
+      unlinkSync: (p) => {
+        if (failUnlinks) throw Object.assign(new Error('EBUSY'), { code: 'EBUSY' });
+        base.unlinkSync(p);
+      },
+    };
+    const spill = new MemfsSpill({ volume, fs });
+    spillAll(spill, [3, 3]); // write fails; the empty file's removal fails too
+    expect(spill.stats()).toMatchObject({ spillFailures: 1, fetchFailures: 0, storedFiles: 1 });
+    failWrites = false;
+    const { handles } = spillAll(spill, [3, 3]);
+    const failed = handles[0]!.fetch();
+    expect(failed.ok).toBe(false);
+    expect(handles[1]!.fetch().ok).toBe(false);
+    expect(spill.stats()).toMatchObject({ spillFailures: 1, fetchFailures: 2 });
+    failReads = false;
+    fetchOk((failed as { ok: false; handle: BytesFetch }).handle);
+    expect(spill.stats()).toMatchObject({ spillFailures: 1, fetchFailures: 2, deliveredBytes: 3, storedChunks: 1, storedBytes: 3 });
+    failUnlinks = false;
+    spill.close();
+    expect(spill.stats()).toMatchObject({ storedFiles: 0, storedBytes: 0, storedChunks: 0, spillFailures: 1, fetchFailures: 2 });
+  });
+
+  it('close() forgets an orphan file someone else already removed, and is idempotent', () => {
+    const volume = new Volume();
+    const base = volume as unknown as SpillFs;
+    let failUnlinks = true;
+    const fs: SpillFs = { ...base, unlinkSync: (p) => { if (failUnlinks) throw Object.assign(new Error('EBUSY'), { code: 'EBUSY' }); base.unlinkSync(p); } };
+    const spill = new MemfsSpill({ volume, fs });
+    const { handles } = spillAll(spill, [2]);
+    fetchOk(handles[0]!); // its removal fails: an orphan
+    expect(spill.stats().storedFiles).toBe(1);
+    failUnlinks = false;
+    volume.unlinkSync('/spill/batch-0.spill');
+    spill.close();
+    expect(spill.stats().storedFiles).toBe(0);
+    spill.close();
+    spill[Symbol.dispose]();
+  });
+
+  it('names the class, the option and the bad value in option errors', () => {
+    const volume = new Volume();
+    expect(() => new BatchFileSpill('X', null as never)).toThrow("X options must be an object such as { fs, dir: '/path/for/spill/files' }, got null");
+    expect(() => new MemfsSpill({ volume, dir: '' })).toThrow("MemfsSpill needs a directory: pass { dir: '/path/for/spill/files' }");
+    expect(() => new MemfsSpill({ volume, dir: 5 as never })).toThrow(/needs a directory/);
+    expect(() => new MemfsSpill({ volume, readMode: 'whole' as never })).toThrow(`MemfsSpill option readMode must be 'chunk' or 'batch', got "whole"`);
+    expect(() => new MemfsSpill({ volume, writeMode: 3 as never })).toThrow(`MemfsSpill option writeMode must be 'partial' or 'all-or-nothing', got 3`);
+    expect(() => new MemfsSpill({ volume, openReadFilesMax: '2' as never })).toThrow('MemfsSpill option openReadFilesMax must be a non-negative whole number, got "2"');
+    expect(() => new MemfsSpill({ volume, openReadFilesMax: -1 })).toThrow(/got -1$/);
+    expect(() => new FileSpill({ dir: '/tmp/x', fs: { openSync() {} } as never })).toThrow(
+      'FileSpill option fs lacks writeSync, readSync, closeSync, unlinkSync, mkdirSync; pass node:fs, a memfs Volume, or a copy of one with methods replaced',
+    );
+    expect(() => new BatchFileSpill('X', { dir: '/x', fs: null as never })).toThrow(/^X option fs lacks openSync, writeSync/);
+    const defaults = new MemfsSpill({ volume });
+    expect([defaults.readMode, defaults.writeMode, defaults.dir]).toEqual(['chunk', 'partial', '/spill']);
+  });
+
+  it('drops one trailing slash from its directory, but keeps the root', () => {
+    const volume = new Volume();
+    expect(new MemfsSpill({ volume, dir: '/spill/' }).dir).toBe('/spill');
+    const root = new MemfsSpill({ volume, dir: '/' });
+    expect(root.dir).toBe('/');
+    spillAll(root, [1]);
+    expect(volume.readdirSync('/').map(String)).toContain('batch-0.spill');
+  });
+
+  it('a directory it cannot create is E_STORAGE naming it', () => {
+    const volume = new Volume();
+    const fs: SpillFs = { ...(volume as unknown as SpillFs), mkdirSync: () => { throw new Error('read-only file system'); } };
+    const error = storageError(() => new MemfsSpill({ volume, fs, dir: '/ro' }));
+    expect(error.code).toBe('E_STORAGE');
+    expect(error.message).toBe('MemfsSpill cannot create its directory /ro: read-only file system');
+    expect(storageError(() => new MemfsSpill({ volume, dir: '/ro2', fs: { ...(volume as unknown as SpillFs), mkdirSync: () => { throw 'nope'; } } })).message).toMatch(/: nope$/);
+  });
+
+  it('fetch and spill after close name the backend and the handle', () => {
+    const spill = new MemfsSpill();
+    const { handles } = spillAll(spill, [2, 3]);
+    spill.close();
+    expect(() => handles[1]!.fetch()).toThrow('MemfsSpill was closed, so it cannot fetch MemfsSpill /spill/batch-0.spill chunk 1 (3 bytes); keep the backend open until every handle has been fetched');
+    expect(() => spill.spill(chunksOf([1]), [])).toThrow('MemfsSpill was closed, so it cannot spill;');
+  });
+
+  it('a second fetch names the handle', () => {
+    const spill = new MemfsSpill();
+    const { handles } = spillAll(spill, [2, 3]);
+    fetchOk(handles[0]!);
+    expect(() => handles[0]!.fetch()).toThrow(
+      'MemfsSpill /spill/batch-0.spill chunk 0 (2 bytes) was already fetched; fetch() consumes a handle, so call it once (retry only a handle returned by a failed fetch)',
+    );
+  });
+});
+
+describe('MemorySpill: details', () => {
+  it('names its handles, refuses a second fetch and a fetch after close by name', () => {
+    const spill = new MemorySpill();
+    const handles: BytesFetch[] = [];
+    spill.spill(chunksOf([4, 5]), handles);
+    expect(String(handles[1])).toBe('MemorySpill chunk 1 (5 bytes)');
+    fetchOk(handles[0]!);
+    expect(() => handles[0]!.fetch()).toThrow('MemorySpill chunk 0 (4 bytes) was already fetched');
+    spill[Symbol.dispose]();
+    expect(() => handles[1]!.fetch()).toThrow('MemorySpill was closed, so it cannot fetch MemorySpill chunk 1 (5 bytes)');
+    expect(() => spill.spill([], [])).toThrow('MemorySpill was closed, so it cannot spill');
+  });
+
+  it('fills exactly up to its capacity, counting what is stored now', () => {
+    const spill = new MemorySpill({ capacityBytes: 10 });
+    const handles: BytesFetch[] = [];
+    const chunks = chunksOf([4, 6, 1]);
+    spill.spill(chunks, handles);
+    expect([handles.length, chunks.length]).toEqual([2, 1]);
+    expect(spill.stats()).toEqual({ storedBytes: 10, storedChunks: 2 });
+    fetchOk(handles[0]!);
+    expect(spill.stats()).toEqual({ storedBytes: 6, storedChunks: 1 });
+    spill.spill(chunks, handles);
+    expect(chunks.length).toBe(0);
+  });
+
+  it('rejects options that are not an object', () => {
+    expect(() => new MemorySpill(null as never)).toThrow('MemorySpill options must be an object such as { capacityBytes: 1048576 }, got null');
+    expect(() => new MemorySpill({ capacityBytes: '5' as never })).toThrow('capacityBytes must be a non-negative whole number of bytes, got 5');
+  });
+});

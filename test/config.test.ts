@@ -18,6 +18,7 @@ import {
   MergeQueue,
   type Message,
   NetworkLink,
+  RecvLoop,
   PrefetchPolicy,
   SendLoop,
   type SpillPolicy,
@@ -751,5 +752,369 @@ describe('Determinism', () => {
       });
     };
     expect(run()).toBe(run());
+  });
+});
+
+describe('Config, Hooks and build options: every check names the problem exactly', () => {
+  it('Config checks', () => {
+    expectBadArgument(() => Config.cluster(null as unknown as ClusterOptions), /^Cluster needs \{ threads, process, addresses \}, got null$/);
+    expectBadArgument(() => Config.cluster(5 as unknown as ClusterOptions), /got 5$/);
+    for (const addresses of [undefined, 'a', [], ['a', ''], ['a', 3]]) {
+      expectBadArgument(() => Config.cluster(cluster({ addresses: addresses as never })), /^Cluster addresses must be a non-empty array of non-empty strings, one per process$/);
+    }
+    expectBadArgument(() => Config.cluster(cluster({ addresses: ['x', 'y', 'x'] })), /^Cluster addresses must be distinct, got \[x, y, x\]$/);
+    expectBadArgument(() => Config.cluster(cluster({ processes: 1 })), /^Cluster has 1 processes but 2 addresses; give one address per process$/);
+    expect(Config.cluster(cluster({ processes: 2 })).kind).toBe('cluster');
+    expectBadArgument(() => Config.cluster(cluster({ threads: 513 })), /^Cluster of 2 processes × 513 threads exceeds 1024 workers$/);
+    expect(Config.cluster(cluster({ threads: 512 })).kind).toBe('cluster');
+    expectBadArgument(() => Config.cluster(cluster({ report: 1 as never })), /^Cluster report must be true or false, got 1$/);
+    expect(Config.cluster(cluster({ report: false, zerocopy: true })).kind).toBe('cluster');
+    expectBadArgument(() => Config.process(1025), /^Process workers must be a whole number in 1\.\.1024, got 1025$/);
+    expect(Config.process(1024).kind).toBe('process');
+    expect(Config.process(1).kind).toBe('process');
+    expect([Config.thread().kind, Config.processBinary(1).kind]).toEqual(['thread', 'process-binary']);
+    expectBadArgument(() => Config.process(Number.NaN), /got NaN$/);
+    expectBadArgument(() => Config.processBinary(2).tryBuildWith(7 as never), /^tryBuildWith needs hooks, such as new Hooks\(\{ spill \}\) or Hooks\.default\(\), got 7$/);
+  });
+
+  it('build option checks', () => {
+    expectBadArgument(() => Config.thread(null as never), /^build options must be an object such as \{ slabBytes: 65536 \}, got null$/);
+    expectBadArgument(() => Config.thread(3 as never), /got number 3$/);
+    expectBadArgument(() => Config.thread({ slabBytes: 1.5 }), /^slabBytes must be a positive whole number of bytes, got 1\.5$/);
+    expectBadArgument(() => Config.thread({ slabBytes: -4 }), /got -4$/);
+    expect(Config.processBinary(2, { slabBytes: 1 }).tryBuild().allocators).toHaveLength(2);
+    expectBadArgument(() => Config.thread({ buzzerFor: {} as never }), /^buzzerFor must be a function, got an empty object$/);
+    expectBadArgument(() => Config.thread({ splitWrite: 'x' as never }), /^splitWrite must be a function, got the string "x"$/);
+    expectBadArgument(() => Config.thread({ stallGuard: 'x' as never }), /^stallGuard must be 'produced' or 'accumulator', got x$/);
+    const stallGuards = (stallGuard?: 'produced' | 'accumulator') => Config.processBinary(2, stallGuard === undefined ? {} : { stallGuard }).tryBuild().queues.map((q) => q.reader.stallGuard);
+    expect(new Set(stallGuards('accumulator'))).toEqual(new Set(['accumulator']));
+    expect(new Set(stallGuards('produced'))).toEqual(new Set(['produced']));
+    expect(new Set(stallGuards())).toEqual(new Set(['produced']));
+  });
+
+  it('Hooks checks and defaults', () => {
+    expectBadArgument(() => new Hooks(null as never), /^Hooks options must be an object such as \{ spill \}, got null$/);
+    expectBadArgument(() => new Hooks('x' as never), /got the string "x"$/);
+    expectBadArgument(() => new Hooks({ logFn: 1 as never }), /^hooks\.logFn must be a function, got number 1$/);
+    expectBadArgument(() => new Hooks({ refill: null as never }), /^hooks\.refill must be a function, got null$/);
+    const hooks = new Hooks();
+    expect([hooks.logFn, hooks.spill]).toEqual([undefined, undefined]);
+    const slab = hooks.refill(12);
+    expect([slab.length, [...slab.data].every((b) => b === 0)]).toEqual([12, true]);
+    const logFn = () => {};
+    expect(new Hooks({ logFn }).logFn).toBe(logFn);
+  });
+
+  it('the spill factory must return two policies', () => {
+    const policy = { apply: () => {} };
+    for (const pair of [undefined, [policy], [policy, policy, policy], [policy, null], [policy, {}], [policy, 'p'], { 0: policy, 1: policy, length: 2 }]) {
+      expectBadArgument(
+        () => Config.processBinary(2).tryBuildWith(new Hooks({ spill: (() => pair) as never })),
+        /^hooks\.spill\(\) must return \[writerPolicy, readerPolicy\], two objects with an apply\(deque\) method$/,
+      );
+    }
+    expect(Config.processBinary(2).tryBuildWith(new Hooks({ spill: () => [policy, policy] })).queues).toHaveLength(4);
+  });
+
+  it('logFn sees each queue with its site, source and target', () => {
+    const events: unknown[] = [];
+    Config.processBinary(2).tryBuildWith({ logFn: (event) => events.push(event) });
+    expect(events).toEqual(
+      expect.arrayContaining([
+        { kind: 'queue', site: 'process-binary', source: 0, target: 1 },
+        { kind: 'queue', site: 'process-binary', source: 1, target: 0 },
+      ]),
+    );
+    const connected: unknown[] = [];
+    Config.cluster(cluster({ addresses: ['a', 'b', 'c'], process: 1, threads: 1, report: true })).tryBuildWith({ logFn: (e) => { if (e.kind === 'connected') connected.push(e); } });
+    expect(connected).toEqual([
+      { kind: 'connected', process: 1, remote: 0, address: 'a' },
+      { kind: 'connected', process: 1, remote: 2, address: 'c' },
+    ]);
+  });
+});
+
+describe('Allocator: checks, counters and corrupt frames, exactly', () => {
+  it('send checks target, payload and channel, naming the worker', () => {
+    const [worker] = Config.processBinary(2).tryBuild().allocators;
+    expectBadArgument(() => worker!.send(-1, new Uint8Array(1)), /^worker 0: send target must be a worker index in 0\.\.1, got -1$/);
+    expectBadArgument(() => worker!.send(0.5, new Uint8Array(1)), /got 0\.5$/);
+    expectBadArgument(() => worker!.send(1, [1, 2] as never), /^worker 0: payload must be a Uint8Array shorter than 4 GiB$/);
+    expectBadArgument(() => worker!.send(1, new Uint8Array(1), { channel: 0xffff_ffff }), /^worker 0: channel must be a whole number in 0\.\.4294967294, got 4294967295$/);
+    expectBadArgument(() => worker!.send(1, new Uint8Array(1), { channel: 1.5 }), /got 1\.5$/);
+    worker!.send(1, new Uint8Array(3), { channel: 0xffff_fffe });
+    worker!.send(0, new Uint8Array(2));
+    expect(worker!.traffic).toEqual({ sentMessages: 2, sentPayloadBytes: 5, receivedMessages: 0, receivedPayloadBytes: 0 });
+    expect(worker!.flush()).toBe(2 * HEADER_BYTES + 5);
+    expect(worker!.flush()).toBe(0);
+  });
+
+  it('finish, drop and use after them', () => {
+    const communication = Config.processBinary(2).tryBuild();
+    const [a, b] = communication.allocators;
+    a!.send(1, new Uint8Array(4));
+    expect(a!.isFinished).toBe(false);
+    a!.finish();
+    a!.finish();
+    expect(a!.isFinished).toBe(true);
+    expect(() => a!.send(1, new Uint8Array(1))).toThrow(expect.objectContaining({ code: 'E_DROPPED', message: 'worker 0: send after finish()' }));
+    // finish flushed the pending frame
+    expect(b!.receive().map((m) => m.payload.byteLength)).toEqual([4]);
+    b!.drop();
+    b!.drop();
+    expect(b!.isDropped).toBe(true);
+    for (const [what, call] of [['send', () => b!.send(0, new Uint8Array(1))], ['flush', () => b!.flush()], ['receive', () => b!.receive()], ['finish', () => b!.finish()], ['isComplete', () => b!.isComplete()]] as const) {
+      expect(call).toThrow(expect.objectContaining({ code: 'E_DROPPED', message: `worker 1: ${what} after drop()` }));
+    }
+    a![Symbol.dispose]();
+    expect(a!.isDropped).toBe(true);
+  });
+
+  it('counts what it receives and reports it to logFn with the header', () => {
+    const events: unknown[] = [];
+    const communication = Config.processBinary(2).tryBuildWith({ logFn: (e) => { if (e.kind === 'message') events.push(e); } });
+    const [a, b] = communication.allocators;
+    a!.send(1, new Uint8Array(7), { channel: 3 });
+    a!.flush();
+    expect(b!.receive()).toHaveLength(1);
+    expect(b!.traffic).toEqual({ sentMessages: 0, sentPayloadBytes: 0, receivedMessages: 1, receivedPayloadBytes: 7 });
+    expect(events).toEqual([
+      { kind: 'message', isSend: true, header: { channel: 3, source: 0, target: 1, sequence: 0, payloadBytes: 7 } },
+      { kind: 'message', isSend: false, header: { channel: 3, source: 0, target: 1, sequence: 0, payloadBytes: 7 } },
+    ]);
+  });
+
+  const corrupt = (frames: Bytes[]): (() => unknown) => {
+    const communication = Config.processBinary(2).tryBuild();
+    const queue = communication.queues.find((q) => q.source === 0 && q.target === 1)!;
+    queue.writer.extend(frames);
+    return () => communication.allocators[1]!.receive();
+  };
+  const header = (h: Partial<{ channel: number; source: number; target: number; sequence: number; payloadBytes: number }>) => ({ channel: 0, source: 0, target: 1, sequence: 0, payloadBytes: 0, ...h });
+
+  it('a frame for another worker, from an unknown worker, or out of sequence is E_BACKEND_CONTRACT naming it', () => {
+    const cases: [Bytes[], string][] = [
+      [[encodeFrame(header({ target: 0 }))], 'message for worker 0 arrived here'],
+      [[encodeFrame(header({ source: 2 }))], 'message from unknown worker 2'],
+      [[encodeFrame(header({ sequence: 1 }))], 'message 1 from worker 0 on channel 0 arrived where 0 was next'],
+      [[encodeFrame(header({})), encodeFrame(header({}))], 'message 0 from worker 0 on channel 0 arrived where 1 was next'],
+      [[encodeFrame(header({ channel: 5, sequence: 0 })), encodeFrame(header({ channel: 5, sequence: 2 }))], 'message 2 from worker 0 on channel 5 arrived where 1 was next'],
+    ];
+    for (const [frames, what] of cases) {
+      expect(corrupt(frames), what).toThrow(
+        expect.objectContaining({
+          code: 'E_BACKEND_CONTRACT',
+          message: `corrupt frame at worker 1: ${what}; bytes between sender and receiver were lost, reordered or altered (check the spill backend and policies)`,
+        }),
+      );
+    }
+    // Sequences are kept per channel: channel 1 starts at 0 whatever channel 0 did.
+    expect(corrupt([encodeFrame(header({})), encodeFrame(header({ channel: 1 }))])()).toHaveLength(2);
+  });
+
+  it('encodeFrame refuses a payload of another length than its header says', () => {
+    expectBadArgument(() => encodeFrame(header({ payloadBytes: 3 }), new Uint8Array(2)), /^frame header says 3 payload bytes but 2 were given$/);
+    const frame = encodeFrame(header({ channel: 0x01020304, source: 0xfffffffe, target: 7, sequence: 9, payloadBytes: 2 }), new Uint8Array([5, 6]));
+    expect(frame.length).toBe(HEADER_BYTES + 2);
+    expect(tryReadHeader(frame.data)).toEqual({ channel: 0x01020304, source: 0xfffffffe, target: 7, sequence: 9, payloadBytes: 2 });
+    expect(tryReadHeader(frame.data, 3)).toBeUndefined();
+    expect(tryReadHeader(frame.data.subarray(0, HEADER_BYTES))).toEqual(expect.objectContaining({ payloadBytes: 2 }));
+    expect(tryReadHeader(frame.data.subarray(0, HEADER_BYTES - 1))).toBeUndefined();
+    expect([...frame.data.subarray(0, 4)]).toEqual([4, 3, 2, 1]);
+  });
+
+  it('a refill that returns something other than a big enough BytesMut is refused', () => {
+    for (const refill of [() => null, () => ({}), (n: number) => new Hooks().refill(n - 1)]) {
+      const communication = Config.processBinary(2, { slabBytes: 32 }).tryBuildWith({ refill: refill as never });
+      expectBadArgument(() => communication.allocators[0]!.send(1, new Uint8Array(1)), /^hooks\.refill\(32\) must return a BytesMut of at least 32 bytes$/);
+    }
+  });
+
+  it('a frame larger than the slab gets a slab of its own size', () => {
+    const asked: number[] = [];
+    const communication = Config.processBinary(2, { slabBytes: 32 }).tryBuildWith({ refill: (n) => (asked.push(n), new Hooks().refill(n)) });
+    const [a, b] = communication.allocators;
+    a!.send(1, new Uint8Array(12)); // exactly 32
+    a!.send(1, new Uint8Array(13)); // 33: does not fit
+    a!.send(1, new Uint8Array(0)); // the 33-byte slab is full: a fresh one of 32
+    a!.flush();
+    expect(asked).toEqual([32, 33, 32]);
+    expect(b!.receive().map((m) => m.payload.byteLength)).toEqual([12, 13, 0]);
+  });
+});
+
+describe('The network receive loop refuses a byte stream that cannot be right', () => {
+  /** A RecvLoop for process 1 of 2 (one thread each), fed by a link from process 0. */
+  const loopOf = () => {
+    const link = new NetworkLink(0, 1, new Buzzer());
+    const [writer, reader] = MergeQueue.newPair(new Buzzer());
+    const loop = new RecvLoop(1, new Buzzer(), [{ link, targets: [writer] }], 1);
+    return { link, loop, reader };
+  };
+  const frame = (h: Partial<{ channel: number; source: number; target: number; sequence: number; payloadBytes: number }>, payload?: Uint8Array) =>
+    encodeFrame({ channel: 0, source: 0, target: 1, sequence: 0, payloadBytes: payload?.byteLength ?? 0, ...h }, payload).data;
+  const shutdown = (h: Partial<{ source: number; target: number; payloadBytes: number }> = {}) =>
+    frame({ channel: 0xffff_ffff, source: 0, target: 1, ...h }, h.payloadBytes ? new Uint8Array(h.payloadBytes) : undefined);
+  const expectCorrupt = (run: () => unknown, what: string) =>
+    expect(run).toThrow(expect.objectContaining({ code: 'E_BACKEND_CONTRACT', message: expect.stringContaining(`corrupt frame at network link 0→1: ${what}`) }));
+
+  it('delivers frames to the right worker queue, then closes at the shutdown frame', () => {
+    const { link, loop, reader } = loopOf();
+    link.write(frame({}, new Uint8Array([1, 2])));
+    expect(loop.step()).toEqual({ status: 'progress', bytes: HEADER_BYTES + 2 });
+    expect(reader.deque.residentBytes).toBe(HEADER_BYTES + 2);
+    expect(loop.step()).toEqual({ status: 'park', bytes: 0 });
+    link.write(shutdown());
+    expect(loop.step()).toEqual({ status: 'done', bytes: HEADER_BYTES });
+    expect(loop.isDone).toBe(true);
+    expect(loop.step()).toEqual({ status: 'done', bytes: 0 });
+    reader.drainInto([]);
+    expect(reader.isComplete()).toBe(true);
+  });
+
+  it('a malformed shutdown frame, data after it, a frame for another link or a cut frame at EOF', () => {
+    for (const bad of [shutdown({ source: 1 }), shutdown({ target: 0 }), shutdown({ payloadBytes: 1 })]) {
+      const { link, loop } = loopOf();
+      link.write(bad);
+      expectCorrupt(() => loop.step(), 'malformed shutdown frame');
+    }
+    {
+      const { link, loop } = loopOf();
+      const both = new Uint8Array(2 * HEADER_BYTES);
+      both.set(shutdown(), 0);
+      both.set(frame({}), HEADER_BYTES);
+      link.write(both);
+      expectCorrupt(() => loop.step(), 'data after the shutdown frame');
+    }
+    {
+      const { link, loop } = loopOf();
+      link.write(shutdown());
+      link.write(frame({}));
+      expectCorrupt(() => loop.step(), 'data after the shutdown frame');
+    }
+    for (const h of [{ target: 0 }, { target: 2 }, { source: 1 }]) {
+      const { link, loop } = loopOf();
+      link.write(frame(h));
+      expectCorrupt(() => loop.step(), `frame from worker ${h.source ?? 0} to worker ${h.target ?? 1} does not belong on this link`);
+    }
+    {
+      const { link, loop } = loopOf();
+      link.write(frame({}, new Uint8Array(4)).subarray(0, 10));
+      link.close();
+      expect(loop.step().status).toBe('progress');
+      expectCorrupt(() => loop.step(), 'link closed inside a frame (10 bytes of it held)');
+    }
+    {
+      // EOF without a shutdown frame but on a frame boundary closes the link quietly.
+      const { link, loop, reader } = loopOf();
+      link.write(frame({}));
+      link.close();
+      expect(loop.step().status).toBe('progress');
+      expect(loop.step()).toEqual({ status: 'done', bytes: 0 });
+      reader.drainInto([]);
+      expect(reader.isComplete()).toBe(true);
+    }
+  });
+});
+
+describe('SimulatedNetwork: the step API checks its process indexes', () => {
+  it('names a bad process, refuses a link to itself, and is done only when every loop is', () => {
+    const communication = Config.cluster(cluster({ threads: 1 })).tryBuild();
+    const network = communication.network!;
+    for (const p of [-1, 2, 0.5, Number.NaN]) {
+      for (const call of [() => network.sendStep(p), () => network.recvStep(p), () => network.sendLoop(p), () => network.recvLoop(p), () => network.link(p, 0), () => network.link(0, p)]) {
+        expectBadArgument(call, new RegExp(`^process must be an index in 0\\.\\.1, got ${String(p).replace('.', '\\.')}$`));
+      }
+    }
+    expectBadArgument(() => network.link(1, 1), /^there is no network link from process 1 to itself$/);
+    expect(network.link(0, 1).source).toBe(0);
+    expect(network.link(1, 0).target).toBe(0);
+    expect(network.isDone).toBe(false);
+    for (const allocator of communication.allocators) allocator.finish();
+    // Send loops done first: the receive loops still have the shutdown frames to read.
+    while (!network.sendLoop(0).isDone || !network.sendLoop(1).isDone) (network.sendStep(0), network.sendStep(1));
+    expect(network.isDone).toBe(false);
+    network.recvStep(0);
+    expect(network.isDone).toBe(false);
+    network.recvStep(1);
+    expect(network.isDone).toBe(true);
+  });
+});
+
+describe('runUntilQuiet: rounds, bounds and what counts as movement', () => {
+  it('counts its rounds, the quiet one included, and stops at roundsMax with a clear error', () => {
+    const quiet = Config.processBinary(2).tryBuild();
+    expect(runUntilQuiet(quiet)).toEqual({ rounds: 1 });
+    const communication = Config.processBinary(2).tryBuild();
+    communication.allocators[0]!.send(1, new Uint8Array(3));
+    // Round 1 flushes and delivers; round 2 is quiet.
+    const seen: number[] = [];
+    expect(runUntilQuiet(communication, { onReceive: (a, m) => seen.push(a.index, m.length) })).toEqual({ rounds: 2 });
+    expect(seen).toEqual([1, 1]);
+    const again = Config.processBinary(2).tryBuild();
+    again.allocators[0]!.send(1, new Uint8Array(3));
+    expect(() => runUntilQuiet(again, { roundsMax: 1 })).toThrow(
+      expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: 'runUntilQuiet was still moving after 1 rounds; raise roundsMax or look for a livelock' }),
+    );
+    for (const roundsMax of [0, -1, 1.5]) {
+      expectBadArgument(() => runUntilQuiet(quiet, { roundsMax }), new RegExp(`^roundsMax must be a positive whole number, got ${String(roundsMax).replace('.', '\\.')}$`));
+    }
+  });
+
+  it('a network shutting down counts as movement, and dropped workers are skipped', () => {
+    const communication = Config.cluster(cluster({ threads: 1 })).tryBuild();
+    for (const allocator of communication.allocators) allocator.finish();
+    const { rounds } = runUntilQuiet(communication);
+    expect(rounds).toBeGreaterThan(1);
+    expect(communication.network!.isDone).toBe(true);
+    communication.allocators[0]!.drop();
+    expect(runUntilQuiet(communication)).toEqual({ rounds: 1 });
+  });
+});
+
+describe('NetworkLink: one ordered byte stream, exactly', () => {
+  it('copies writes, cuts them where splitWrite says, counts bytes and pieces, and buzzes only when it was empty', () => {
+    const buzzer = new Buzzer();
+    const asked: unknown[] = [];
+    const link = new NetworkLink(2, 3, buzzer, (write) => (asked.push(write), write.byteLength > 4 ? [1, 3] : []));
+    const data = new Uint8Array([1, 2, 3, 4, 5, 6]);
+    link.write(data);
+    data.fill(0);
+    expect(asked).toEqual([{ source: 2, target: 3, writeIndex: 0, byteLength: 6 }]);
+    expect([link.piecesPending, link.piecesArrived, link.bytesWritten, link.bytesRead, buzzer.count]).toEqual([3, 3, 6, 0, 1]);
+    link.write(new Uint8Array([7, 8]));
+    expect(buzzer.count).toBe(1); // not empty before
+    link.write(new Uint8Array(0)); // nothing to send: no piece, no write index used
+    expect(link.piecesPending).toBe(4);
+    expect([...link.read()!]).toEqual([1]);
+    expect([...link.read()!]).toEqual([2, 3]);
+    expect([...link.read()!]).toEqual([4, 5, 6]);
+    expect([...link.read()!]).toEqual([7, 8]);
+    expect(link.read()).toBeUndefined();
+    expect([link.piecesPending, link.bytesRead]).toEqual([0, 8]);
+    link.write(new Uint8Array([9]));
+    expect(asked.at(-1)).toEqual({ source: 2, target: 3, writeIndex: 2, byteLength: 1 });
+    expect(buzzer.count).toBe(2); // empty again before this write
+    expect(link.isDrained).toBe(false);
+    link.close();
+    link.close();
+    expect(buzzer.count).toBe(3);
+    expect([link.isClosed, link.isDrained]).toEqual([true, false]);
+    expect([...link.read()!]).toEqual([9]);
+    expect(link.isDrained).toBe(true);
+    expect(() => link.write(new Uint8Array(1))).toThrow(expect.objectContaining({ code: 'E_DROPPED', message: 'network link 2→3: write after close' }));
+  });
+
+  it('rejects cuts that are not strictly ascending offsets inside the write', () => {
+    for (const cuts of [[0], [4], [2, 2], [3, 1], [1.5], [-1]]) {
+      const link = new NetworkLink(0, 1, new Buzzer(), () => cuts);
+      expectBadArgument(() => link.write(new Uint8Array(4)), new RegExp(`^splitWrite returned \\[${cuts.join(', ')}\\] for a 4-byte write; offsets must ascend strictly inside \\(0, 4\\)$`));
+      expect(link.piecesPending).toBe(0);
+    }
+    const notArray = new NetworkLink(0, 1, new Buzzer(), (() => 3) as never);
+    expectBadArgument(() => notArray.write(new Uint8Array(4)), /^splitWrite must return an array of offsets, got 3$/);
+    const fine = new NetworkLink(0, 1, new Buzzer(), () => [1, 2, 3]);
+    fine.write(new Uint8Array(4));
+    expect(fine.piecesPending).toBe(4);
   });
 });
