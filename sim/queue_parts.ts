@@ -1,5 +1,5 @@
 import { BatchFileSpill } from '../src/backends/batch_file_spill.js';
-import { PrefetchPolicy } from '../src/prefetch_policy.js';
+import { PrefetchPolicy, ReferencePrefetchPolicy } from '../src/prefetch_policy.js';
 import { ReferenceThreshold } from '../src/reference_threshold.js';
 import type { SpillFs } from '../src/backends/spill_fs.js';
 import type { BytesSpill } from '../src/spill.js';
@@ -30,7 +30,9 @@ function defaultPolicies(init: TopologyInit, spill: FaultySpill): [SpillPolicy, 
   const writer = init.variant === 'reference'
     ? new ReferenceThreshold(spill, { thresholdBytes, headReserveBytes })
     : new Threshold(spill, { thresholdBytes, headReserveBytes });
-  return [writer, init.readerPolicy === 'none' ? undefined : new PrefetchPolicy(prefetchBudgetBytes)];
+  if (init.readerPolicy === 'none') return [writer, undefined];
+  // The reference removes a paged entry before fetching it (a fetch that panics loses it).
+  return [writer, init.variant === 'reference' ? new ReferencePrefetchPolicy(prefetchBudgetBytes) : new PrefetchPolicy(prefetchBudgetBytes)];
 }
 
 /**

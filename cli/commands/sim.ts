@@ -61,7 +61,7 @@ export function registerSim(program: Command, result: CommandResult): void {
     .option('--workload <kind>', `${WORKLOAD_KINDS.join(' | ')} | any (default single)`)
     .option('--peers <n>', 'workers in a mesh, or per process in a cluster (default from the seed)')
     .option('--faults <mode>', `none | swarm | comma list of ${FAULT_KINDS.join(',')} (default swarm)`)
-    .option('--variant <v>', 'fast (default) | reference: ReferenceThreshold, accumulator stall guard, batch reads, all-or-nothing writes')
+    .option('--variant <v>', 'fast (default) | reference: ReferenceThreshold, ReferencePrefetchPolicy, accumulator stall guard, batch reads, all-or-nothing writes')
     .option('--stall-guard <g>', 'produced | accumulator (default: the variant\'s)')
     .option('--reader-policy <p>', 'prefetch (default) | none: no reader policy, nothing is paged back in')
     .option('--pattern <p>', `${TRAFFIC_PATTERNS.join(' | ')} (default from the seed)`)
