@@ -3,6 +3,8 @@ import { badArgument, describeValue } from './arguments.js';
 // Set by the static block of `Bytes`, which alone may touch its fields; see `mergeForQueue`.
 let mergeOwn: (a: Bytes, b: unknown) => MergeOutcome;
 let shrinkBy: (bytes: Bytes, length: number) => void;
+let ownBytes: (value: unknown) => boolean;
+let ownHeld: (value: Bytes) => boolean;
 
 export const MERGE_NONE = 0;
 export const MERGE_DONE = 1;
@@ -69,7 +71,8 @@ export class Bytes {
    * this one ends; `other` is then consumed. On failure nothing changes and the caller keeps `other`.
    */
   tryMerge(other: Bytes): boolean {
-    if (!(other instanceof Bytes)) return Bytes.#tryMergeForeign(this, other);
+    // A brand check, not `instanceof`: an object made from Bytes.prototype has no fields.
+    if (!ownBytes(other)) return Bytes.#tryMergeForeign(this, other);
     if (other.buffer !== this.buffer || other.#offset !== this.#offset + this.#length) return false;
     this.#length += other.#length;
     return true;
@@ -85,21 +88,22 @@ export class Bytes {
 
   static {
     mergeOwn = (a, item) => {
+      // The brand check is the type check: true only for a Bytes this class constructed, not
+      // for an object made from Bytes.prototype (whose private fields do not exist).
+      if (typeof item !== 'object' || item === null || !(#offset in item)) return MERGE_NOT_OWN;
       const b = item as Bytes;
-      let offset: number;
-      try {
-        // The read is the type check: it throws for anything but one of our own Bytes.
-        offset = b.#offset;
-      } catch {
-        return MERGE_NOT_OWN;
-      }
-      if (b.buffer !== a.buffer || offset !== a.#offset + a.#length) return MERGE_NONE;
+      // A new allocation is checked to still hold the view (not detached or shrunk); a view of
+      // the tail's own allocation needs no check, the tail was checked already.
+      if (b.buffer !== a.buffer) return b.#offset + b.#length <= b.buffer.byteLength ? MERGE_NONE : MERGE_NOT_OWN;
+      if (b.#offset !== a.#offset + a.#length) return MERGE_NONE;
       a.#length += b.#length;
       return MERGE_DONE;
     };
     shrinkBy = (bytes, length) => {
       bytes.#length -= length;
     };
+    ownBytes = (value) => typeof value === 'object' && value !== null && #length in value;
+    ownHeld = (bytes) => bytes.#offset + bytes.#length <= bytes.buffer.byteLength;
   }
 
   /** Split off and return the first `i` bytes; this view keeps the rest. */
@@ -162,17 +166,44 @@ export class BytesMut {
  * bundle), recognised by its shape. The queue and the policies accept nothing else as a chunk.
  */
 export function isBytes(value: unknown): value is Bytes {
-  if (value instanceof Bytes) return true;
-  const like = value as Bytes | null | undefined;
-  return (
-    like !== null &&
-    typeof like === 'object' &&
-    typeof like.tryMerge === 'function' &&
-    typeof like.extractTo === 'function' &&
-    typeof like.length === 'number' &&
-    typeof like.offset === 'number' &&
-    isAllocation(like.buffer)
-  );
+  if (ownBytes(value)) return true;
+  try {
+    // Bytes.prototype without a Bytes behind it (Object.create(Bytes.prototype)): its getters throw.
+    if (value instanceof Bytes) return false;
+    const like = value as Bytes | null | undefined;
+    return (
+      like !== null &&
+      typeof like === 'object' &&
+      typeof like.tryMerge === 'function' &&
+      typeof like.extractTo === 'function' &&
+      typeof like.length === 'number' &&
+      typeof like.offset === 'number' &&
+      isAllocation(like.buffer)
+    );
+  } catch {
+    // A getter or a Proxy trap that throws: not a Bytes either.
+    return false;
+  }
+}
+
+/**
+ * Whether `bytes` (already known to be a `Bytes`) still lies within its allocation: false when
+ * its `ArrayBuffer` was detached (transferred, e.g. by `postMessage` or `structuredClone`) or
+ * shrunk after the view was made, so that reading `data` would throw. A zero-length view at
+ * offset 0 of a detached buffer cannot be told from one of an empty buffer, and passes.
+ */
+export function isHeld(bytes: Bytes): boolean {
+  return ownBytes(bytes) ? ownHeld(bytes) : bytes.offset + bytes.length <= bytes.buffer.byteLength;
+}
+
+/** Whether `value` is a `Bytes` this copy of the library constructed (a brand check). Not part of the public API. */
+export function isOwnBytes(value: unknown): value is Bytes {
+  return ownBytes(value);
+}
+
+/** A `Bytes` this copy of the library constructed that still lies within its allocation. Not part of the public API. */
+export function isOwnHeldBytes(value: unknown): value is Bytes {
+  return ownBytes(value) && ownHeld(value as Bytes);
 }
 
 function isAllocation(buffer: unknown): buffer is ArrayBufferLike {
@@ -190,9 +221,9 @@ function checkUint8Array(what: string, u8: unknown): void {
 
 /**
  * `a.tryMerge(b)` for `MergeQueue.extend`'s hot loop, where `a` is one of our own `Bytes`:
- * `MERGE_NOT_OWN` when `b` is not (nothing changed; the queue then checks every item the slow
- * way), else `MERGE_DONE` or `MERGE_NONE`. The type check costs nothing extra: it is the read
- * of a private field the merge needs anyway. Not part of the public API.
+ * `MERGE_NOT_OWN` when `b` is not, or no longer lies within its allocation (nothing changed;
+ * the queue then checks every item the slow way), else `MERGE_DONE` or `MERGE_NONE`. The type check is a brand check (`#offset in b`);
+ * the allocation check runs only when `b` starts a new allocation. Not part of the public API.
  */
 export function mergeForQueue(a: Bytes, b: unknown): MergeOutcome {
   return mergeOwn(a, b);
