@@ -88,14 +88,19 @@ export class Bytes {
 
   static {
     mergeOwn = (a, item) => {
-      // The brand check is the type check: true only for a Bytes this class constructed, not
-      // for an object made from Bytes.prototype (whose private fields do not exist).
-      if (typeof item !== 'object' || item === null || !(#offset in item)) return MERGE_NOT_OWN;
       const b = item as Bytes;
+      let offset: number;
+      try {
+        // The read is the type check: it throws for anything but a Bytes this class constructed,
+        // including an object made from Bytes.prototype (whose private fields do not exist).
+        offset = b.#offset;
+      } catch {
+        return MERGE_NOT_OWN;
+      }
       // A new allocation is checked to still hold the view (not detached or shrunk); a view of
       // the tail's own allocation needs no check, the tail was checked already.
-      if (b.buffer !== a.buffer) return b.#offset + b.#length <= b.buffer.byteLength ? MERGE_NONE : MERGE_NOT_OWN;
-      if (b.#offset !== a.#offset + a.#length) return MERGE_NONE;
+      if (b.buffer !== a.buffer) return offset + b.#length <= b.buffer.byteLength ? MERGE_NONE : MERGE_NOT_OWN;
+      if (offset !== a.#offset + a.#length) return MERGE_NONE;
       a.#length += b.#length;
       return MERGE_DONE;
     };
@@ -222,7 +227,7 @@ function checkUint8Array(what: string, u8: unknown): void {
 /**
  * `a.tryMerge(b)` for `MergeQueue.extend`'s hot loop, where `a` is one of our own `Bytes`:
  * `MERGE_NOT_OWN` when `b` is not, or no longer lies within its allocation (nothing changed;
- * the queue then checks every item the slow way), else `MERGE_DONE` or `MERGE_NONE`. The type check is a brand check (`#offset in b`);
+ * the queue then checks every item the slow way), else `MERGE_DONE` or `MERGE_NONE`. The type check is the read of a private field the merge needs anyway;
  * the allocation check runs only when `b` starts a new allocation. Not part of the public API.
  */
 export function mergeForQueue(a: Bytes, b: unknown): MergeOutcome {
