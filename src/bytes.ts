@@ -201,6 +201,20 @@ export function isHeld(bytes: Bytes): boolean {
   return ownBytes(bytes) ? ownHeld(bytes) : bytes.offset + bytes.length <= bytes.buffer.byteLength;
 }
 
+/**
+ * `value` as an error message should show a chunk that is not a `Bytes`: like `describeValue`,
+ * but an object made from Bytes.prototype (Object.create) is named for what it is, not "a Bytes".
+ */
+export function describeChunk(value: unknown): string {
+  let fake = false;
+  try {
+    fake = value instanceof Bytes && !ownBytes(value);
+  } catch {
+    // A Proxy whose getPrototypeOf trap throws: describeValue copes.
+  }
+  return fake ? 'an object with the Bytes prototype that no Bytes constructor made (use Bytes.from(u8))' : describeValue(value);
+}
+
 /** Whether `value` is a `Bytes` this copy of the library constructed (a brand check). Not part of the public API. */
 export function isOwnBytes(value: unknown): value is Bytes {
   return ownBytes(value);

@@ -1,5 +1,5 @@
 import { badArgument, checkOptions, describeValue, hasMethod } from './arguments.js';
-import { type Bytes, isBytes, isHeld, isOwnBytes, isOwnHeldBytes, MERGE_NOT_OWN, MERGE_NONE, mergeForQueue, undoMerge } from './bytes.js';
+import { type Bytes, describeChunk, isBytes, isHeld, isOwnBytes, isOwnHeldBytes, MERGE_NOT_OWN, MERGE_NONE, mergeForQueue, undoMerge } from './bytes.js';
 import { Buzzer } from './buzzer.js';
 import { EntryDeque } from './entry_deque.js';
 import { PoisonedError, SpillsimError } from './errors.js';
@@ -343,10 +343,7 @@ function checkItems(items: unknown): Bytes[] {
 }
 
 function badItem(k: number, item: unknown): SpillsimError {
-  const what = describeValue(item);
-  // An object made from Bytes.prototype (Object.create) is named like a Bytes but is none.
-  const shown = what === 'a Bytes' ? 'an object with the Bytes prototype that no Bytes constructor made (use Bytes.from(u8))' : what;
-  return badArgument(`extend(items) takes Bytes, but item ${k} is ${shown}${ArrayBuffer.isView(item) ? '; wrap it with Bytes.from(u8)' : ''}; nothing was taken`);
+  return badArgument(`extend(items) takes Bytes, but item ${k} is ${describeChunk(item)}${ArrayBuffer.isView(item) ? '; wrap it with Bytes.from(u8)' : ''}; nothing was taken`);
 }
 
 /**
