@@ -22,11 +22,28 @@ export function describeValue(value: unknown): string {
     case 'symbol':
       return 'a symbol';
   }
-  if (Array.isArray(value)) return Object.isFrozen(value) ? 'a frozen array' : Object.isExtensible(value) ? 'an array' : 'a sealed array';
-  const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
-  if (typeof name === 'string' && name !== '' && name !== 'Object') return `${/^[AEIO]/.test(name) ? 'an' : 'a'} ${name}`;
-  const keys = Object.keys(value as object);
-  return keys.length === 0 ? 'an empty object' : `an object with ${keys.slice(0, 4).join(', ')}${keys.length > 4 ? ', …' : ''}`;
+  try {
+    if (Array.isArray(value)) return describeArray(value);
+    const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+    if (typeof name === 'string' && name !== '' && name !== 'Object') return `${/^[AEIO]/.test(name) ? 'an' : 'a'} ${name}`;
+    const keys = Object.keys(value as object);
+    return keys.length === 0 ? 'an empty object' : `an object with ${keys.slice(0, 4).join(', ')}${keys.length > 4 ? ', …' : ''}`;
+  } catch {
+    // A Proxy whose traps throw, or a getter that does: the message must still be made.
+    return 'an object that throws when inspected';
+  }
+}
+
+/**
+ * An array, and whether it can grow. An empty array that cannot grow is frozen, sealed and not
+ * extensible all at once as far as JavaScript can tell (`Object.isFrozen(Object.seal([]))` is
+ * true), so it is named by what they share.
+ */
+function describeArray(value: unknown[]): string {
+  if (Object.isExtensible(value)) return 'an array';
+  if (value.length === 0) return 'an empty array that cannot grow (frozen, sealed or not extensible)';
+  if (Object.isFrozen(value)) return 'a frozen array';
+  return Object.isSealed(value) ? 'a sealed array' : 'an array that is not extensible';
 }
 
 export function badArgument(message: string): SpillsimError {

@@ -3,6 +3,8 @@ import { badArgument, describeValue } from './arguments.js';
 // Set by the static block of `Bytes`, which alone may touch its fields; see `mergeForQueue`.
 let mergeOwn: (a: Bytes, b: unknown) => MergeOutcome;
 let shrinkBy: (bytes: Bytes, length: number) => void;
+let ownBytes: (value: unknown) => boolean;
+let ownHeld: (value: Bytes) => boolean;
 
 export const MERGE_NONE = 0;
 export const MERGE_DONE = 1;
@@ -69,7 +71,8 @@ export class Bytes {
    * this one ends; `other` is then consumed. On failure nothing changes and the caller keeps `other`.
    */
   tryMerge(other: Bytes): boolean {
-    if (!(other instanceof Bytes)) return Bytes.#tryMergeForeign(this, other);
+    // A brand check, not `instanceof`: an object made from Bytes.prototype has no fields.
+    if (!ownBytes(other)) return Bytes.#tryMergeForeign(this, other);
     if (other.buffer !== this.buffer || other.#offset !== this.#offset + this.#length) return false;
     this.#length += other.#length;
     return true;
@@ -88,18 +91,24 @@ export class Bytes {
       const b = item as Bytes;
       let offset: number;
       try {
-        // The read is the type check: it throws for anything but one of our own Bytes.
+        // The read is the type check: it throws for anything but a Bytes this class constructed,
+        // including an object made from Bytes.prototype (whose private fields do not exist).
         offset = b.#offset;
       } catch {
         return MERGE_NOT_OWN;
       }
-      if (b.buffer !== a.buffer || offset !== a.#offset + a.#length) return MERGE_NONE;
+      // A new allocation is checked to still hold the view (not detached or shrunk); a view of
+      // the tail's own allocation needs no check, the tail was checked already.
+      if (b.buffer !== a.buffer) return offset + b.#length <= b.buffer.byteLength ? MERGE_NONE : MERGE_NOT_OWN;
+      if (offset !== a.#offset + a.#length) return MERGE_NONE;
       a.#length += b.#length;
       return MERGE_DONE;
     };
     shrinkBy = (bytes, length) => {
       bytes.#length -= length;
     };
+    ownBytes = (value) => typeof value === 'object' && value !== null && #length in value;
+    ownHeld = (bytes) => bytes.#offset + bytes.#length <= bytes.buffer.byteLength;
   }
 
   /** Split off and return the first `i` bytes; this view keeps the rest. */
@@ -162,17 +171,58 @@ export class BytesMut {
  * bundle), recognised by its shape. The queue and the policies accept nothing else as a chunk.
  */
 export function isBytes(value: unknown): value is Bytes {
-  if (value instanceof Bytes) return true;
-  const like = value as Bytes | null | undefined;
-  return (
-    like !== null &&
-    typeof like === 'object' &&
-    typeof like.tryMerge === 'function' &&
-    typeof like.extractTo === 'function' &&
-    typeof like.length === 'number' &&
-    typeof like.offset === 'number' &&
-    isAllocation(like.buffer)
-  );
+  if (ownBytes(value)) return true;
+  try {
+    // Bytes.prototype without a Bytes behind it (Object.create(Bytes.prototype)): its getters throw.
+    if (value instanceof Bytes) return false;
+    const like = value as Bytes | null | undefined;
+    return (
+      like !== null &&
+      typeof like === 'object' &&
+      typeof like.tryMerge === 'function' &&
+      typeof like.extractTo === 'function' &&
+      typeof like.length === 'number' &&
+      typeof like.offset === 'number' &&
+      isAllocation(like.buffer)
+    );
+  } catch {
+    // A getter or a Proxy trap that throws: not a Bytes either.
+    return false;
+  }
+}
+
+/**
+ * Whether `bytes` (already known to be a `Bytes`) still lies within its allocation: false when
+ * its `ArrayBuffer` was detached (transferred, e.g. by `postMessage` or `structuredClone`) or
+ * shrunk after the view was made, so that reading `data` would throw. A zero-length view at
+ * offset 0 of a detached buffer cannot be told from one of an empty buffer, and passes.
+ */
+export function isHeld(bytes: Bytes): boolean {
+  return ownBytes(bytes) ? ownHeld(bytes) : bytes.offset + bytes.length <= bytes.buffer.byteLength;
+}
+
+/**
+ * `value` as an error message should show a chunk that is not a `Bytes`: like `describeValue`,
+ * but an object made from Bytes.prototype (Object.create) is named for what it is, not "a Bytes".
+ */
+export function describeChunk(value: unknown): string {
+  let fake = false;
+  try {
+    fake = value instanceof Bytes && !ownBytes(value);
+  } catch {
+    // A Proxy whose getPrototypeOf trap throws: describeValue copes.
+  }
+  return fake ? 'an object with the Bytes prototype that no Bytes constructor made (use Bytes.from(u8))' : describeValue(value);
+}
+
+/** Whether `value` is a `Bytes` this copy of the library constructed (a brand check). Not part of the public API. */
+export function isOwnBytes(value: unknown): value is Bytes {
+  return ownBytes(value);
+}
+
+/** A `Bytes` this copy of the library constructed that still lies within its allocation. Not part of the public API. */
+export function isOwnHeldBytes(value: unknown): value is Bytes {
+  return ownBytes(value) && ownHeld(value as Bytes);
 }
 
 function isAllocation(buffer: unknown): buffer is ArrayBufferLike {
@@ -190,9 +240,9 @@ function checkUint8Array(what: string, u8: unknown): void {
 
 /**
  * `a.tryMerge(b)` for `MergeQueue.extend`'s hot loop, where `a` is one of our own `Bytes`:
- * `MERGE_NOT_OWN` when `b` is not (nothing changed; the queue then checks every item the slow
- * way), else `MERGE_DONE` or `MERGE_NONE`. The type check costs nothing extra: it is the read
- * of a private field the merge needs anyway. Not part of the public API.
+ * `MERGE_NOT_OWN` when `b` is not, or no longer lies within its allocation (nothing changed;
+ * the queue then checks every item the slow way), else `MERGE_DONE` or `MERGE_NONE`. The type check is the read of a private field the merge needs anyway;
+ * the allocation check runs only when `b` starts a new allocation. Not part of the public API.
  */
 export function mergeForQueue(a: Bytes, b: unknown): MergeOutcome {
   return mergeOwn(a, b);

@@ -1,5 +1,5 @@
 import { badArgument, checkOptions, describeValue, hasMethod } from './arguments.js';
-import { Bytes, isBytes, MERGE_NONE, MERGE_NOT_OWN, mergeForQueue, undoMerge } from './bytes.js';
+import { type Bytes, describeChunk, isBytes, isHeld, isOwnBytes, isOwnHeldBytes, MERGE_NOT_OWN, MERGE_NONE, mergeForQueue, undoMerge } from './bytes.js';
 import { Buzzer } from './buzzer.js';
 import { EntryDeque } from './entry_deque.js';
 import { PoisonedError, SpillsimError } from './errors.js';
@@ -126,12 +126,16 @@ export class MergeQueue implements Disposable {
     // Our own Bytes only: then each item's check is part of its merge, and an item that is not
     // one undoes the merges before it. Anything else takes the slow way: every item checked first.
     // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent, which of two paths with the same result a call takes
-    if (!(first instanceof Bytes && (back === undefined || back instanceof Bytes))) return this.#extendChecked(checked ? list : checkItems(list));
+    if (!(isOwnHeldBytes(first) && (back === undefined || isOwnBytes(back)))) return this.#extendChecked(checked ? list : checkItems(list));
     const wasEmpty = deque.length === 0;
     let tail = first;
     const merged = back !== undefined && adjoins(back, first);
     let pushed = 0;
-    let notOwn = false;
+    // The first item not taken: `count` when every item merged or was pushed.
+    let k = 1;
+    // What the caller's array threw when an item was read (a getter, a Proxy trap), if it did.
+    let readFailed = false;
+    let readError: unknown;
     try {
       if (merged) {
         // The reference pops the back and pushes it again when it does not merge; peeking
@@ -140,21 +144,26 @@ export class MergeQueue implements Disposable {
         back.tryMerge(first);
         tail = back;
       }
-      // Stryker disable next-line EqualityOperator: equivalent, one step past the end meets undefined, which is not one of ours: the checked path redoes the call with the same result
-      for (let k = 1; k < count; k += 1) {
-        const next = list[k]!;
-        const outcome = mergeForQueue(tail, next);
-        if (outcome === MERGE_NONE) {
-          deque.pushBackBytes(tail);
-          pushed += 1;
-          tail = next;
-        } else if (outcome === MERGE_NOT_OWN) {
-          undoExtend(deque, list, k, tail, merged ? back : undefined, pushed);
-          notOwn = true;
-          break;
+      try {
+        // Stryker disable next-line EqualityOperator: equivalent, one step past the end meets undefined, which is not one of ours: the checked path redoes the call with the same result
+        for (; k < count; k += 1) {
+          const next = list[k]!;
+          const outcome = mergeForQueue(tail, next);
+          if (outcome === MERGE_NONE) {
+            deque.pushBackBytes(tail);
+            pushed += 1;
+            tail = next;
+          } else if (outcome === MERGE_NOT_OWN) {
+            break;
+          }
         }
+      } catch (error) {
+        // The caller's array threw when item `k` was read: the caller's own error, not a panic.
+        readFailed = true;
+        readError = error;
       }
-      if (!notOwn) {
+      if (k < count) undoExtend(deque, list, k, tail, merged ? back : undefined, pushed);
+      else {
         deque.pushBackBytes(tail);
         this.#policy?.apply(deque);
       }
@@ -162,8 +171,9 @@ export class MergeQueue implements Disposable {
       this.#panic();
       throw error;
     }
-    // Outside the try: a caller's wrong item is an argument error, not a panic.
-    if (notOwn) return this.#extendChecked(checkItems(list));
+    // Outside the try: a caller's wrong item, or an array that throws, is not a panic.
+    if (readFailed) throw readError;
+    if (k < count) return this.#extendChecked(checkItems(list));
     if (wasEmpty) this.#buzzer.buzz();
   }
 
@@ -309,7 +319,9 @@ function checkItems(items: unknown): Bytes[] {
   let list: unknown[];
   // Stryker disable next-line ConditionalExpression: equivalent, an array taken through its iterator gives the same list
   if (Array.isArray(items)) {
-    list = items;
+    // A copy, each item read once: an array whose getters answer differently on a second read
+    // cannot swap a checked item for an unchecked one.
+    list = Array.prototype.slice.call(items) as unknown[];
   } else {
     if (isBytes(items)) throw badArgument('extend(items) takes an iterable of Bytes, got a single Bytes; wrap it in brackets: extend([bytes])');
     if (ArrayBuffer.isView(items) || items instanceof ArrayBuffer) {
@@ -323,12 +335,15 @@ function checkItems(items: unknown): Bytes[] {
   }
   for (let k = 0; k < list.length; k += 1) {
     if (!isBytes(list[k])) throw badItem(k, list[k]);
+    if (!isHeld(list[k] as Bytes)) {
+      throw badArgument(`extend(items) takes Bytes whose memory is still there, but item ${k}'s ArrayBuffer was detached (transferred) or shrunk after Bytes.from; nothing was taken`);
+    }
   }
   return list as Bytes[];
 }
 
 function badItem(k: number, item: unknown): SpillsimError {
-  return badArgument(`extend(items) takes Bytes, but item ${k} is ${describeValue(item)}${ArrayBuffer.isView(item) ? '; wrap it with Bytes.from(u8)' : ''}; nothing was taken`);
+  return badArgument(`extend(items) takes Bytes, but item ${k} is ${describeChunk(item)}${ArrayBuffer.isView(item) ? '; wrap it with Bytes.from(u8)' : ''}; nothing was taken`);
 }
 
 /**

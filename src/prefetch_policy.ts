@@ -1,5 +1,5 @@
 import { describeValue } from './arguments.js';
-import { isBytes } from './bytes.js';
+import { describeChunk, isBytes } from './bytes.js';
 import type { EntryDeque } from './entry_deque.js';
 import { BackendContractError, checkByteKnob } from './errors.js';
 import { bytesEntry, type FetchResult, pagedEntry } from './spill.js';
@@ -108,7 +108,7 @@ export function checkFetchResult(result: unknown): FetchResult {
       const chunk: unknown = r.chunks[k];
       if (!isBytes(chunk)) {
         throw new BackendContractError(
-          `fetch returned chunk ${k} as ${describeValue(chunk)}, not a Bytes; a backend must return Bytes (wrap a Uint8Array with Bytes.from(u8))`,
+          `fetch returned chunk ${k} as ${describeChunk(chunk)}, not a Bytes; a backend must return Bytes (wrap a Uint8Array with Bytes.from(u8))`,
         );
       }
     }

@@ -168,7 +168,52 @@ const BAD_ITEMS: Record<string, (chunks: Bytes[], at: number) => unknown> = {
   '{ data, length } among chunks': (chunks, at) => insertAt(chunks, at, { data: new Uint8Array(1), length: 1 }),
   'generator with a string': (chunks, at) => (function* () { yield* insertAt(chunks, at, 'x'); })(),
   'Set with undefined': (chunks, at) => new Set(insertAt(chunks, at, undefined)),
+  // Passes `instanceof Bytes` but no Bytes constructor made it: its getters throw.
+  'Object.create(Bytes.prototype) among chunks': (chunks, at) => insertAt(chunks, at, Object.create(Bytes.prototype)),
+  'Bytes of a detached buffer among chunks': (chunks, at) => insertAt(chunks, at, detachedBytes()),
 };
+
+function detachedBytes(): Bytes {
+  const u8 = new Uint8Array(3);
+  const bytes = Bytes.from(u8);
+  structuredClone(u8.buffer, { transfer: [u8.buffer] });
+  return bytes;
+}
+
+/** `extend` arguments whose own reads throw: the caller's error comes back as it was thrown. */
+const THROWING_ITEMS: Record<string, (chunks: Bytes[], at: number) => unknown> = {
+  'array with a throwing getter': (chunks, at) => {
+    const list = insertAt(chunks, at, undefined);
+    Object.defineProperty(list, Math.min(at, chunks.length), { get: () => { throw new Error('caller broke'); } });
+    return list;
+  },
+  'Proxy array whose item read throws': (chunks, at) => {
+    const index = String(Math.min(at, chunks.length));
+    return new Proxy(insertAt(chunks, at, undefined), {
+      get: (target, key, receiver) => {
+        if (key === index) throw new Error('caller broke');
+        return Reflect.get(target, key, receiver);
+      },
+    });
+  },
+  'Proxy array whose length throws': (chunks) =>
+    new Proxy([...chunks], { get: (target, key, receiver) => { if (key === 'length') throw new Error('caller broke'); return Reflect.get(target, key, receiver); } }),
+  'generator that throws': (chunks, at) => (function* () { yield* chunks.slice(0, at); throw new Error('caller broke'); })(),
+};
+
+class ThrowingExtendCommand implements Cmd {
+  constructor(readonly kind: string, readonly specs: readonly ChunkSpec[], readonly at: number) {}
+  check = (): boolean => true;
+  run(_model: Model, real: Real): void {
+    const chunks = real.chunks(this.specs, false);
+    const before = real.observe();
+    const error = catchError(() => real.writer.extend(THROWING_ITEMS[this.kind]!(chunks, this.at) as never));
+    expect(error).toMatchObject({ message: 'caller broke' });
+    expect(real.observe()).toEqual(before);
+    expect(chunks.map((c) => c.length)).toEqual(this.specs.map((s) => s.length));
+  }
+  toString = (): string => `extend(<${this.kind}> around ${this.specs.length} chunks)`;
+}
 
 function insertAt(chunks: readonly Bytes[], at: number, bad: unknown): unknown[] {
   const list: unknown[] = [...chunks];
@@ -199,6 +244,7 @@ const BAD_OUTS: Record<string, () => unknown> = {
   'frozen array': () => Object.freeze([]),
   'sealed array': () => Object.seal([Bytes.from(new Uint8Array(1))]),
   'non-extensible array': () => Object.preventExtensions([]),
+  'non-extensible array with a chunk': () => Object.preventExtensions([Bytes.from(new Uint8Array(1))]),
   null: () => null,
   undefined: () => undefined,
 };
@@ -249,6 +295,7 @@ const commandArbs: fc.Arbitrary<Cmd>[] = [
   fc.constant(new DrainCommand()),
   fc.constant(new IsCompleteCommand()),
   fc.tuple(fc.constantFrom(...Object.keys(BAD_ITEMS)), specsArb, fc.nat({ max: 4 })).map(([kind, specs, at]) => new BadExtendCommand(kind, specs, at)),
+  fc.tuple(fc.constantFrom(...Object.keys(THROWING_ITEMS)), specsArb, fc.nat({ max: 4 })).map(([kind, specs, at]) => new ThrowingExtendCommand(kind, specs, at)),
   fc.constantFrom(...Object.keys(BAD_OUTS)).map((kind) => new BadDrainCommand(kind)),
   fc.tuple(fc.constantFrom(...BAD_KNOBS), fc.constantFrom<unknown>(-1, 1.5, Number.NaN, Infinity, '8', null)).map(([knob, value]) => new BadKnobCommand(knob, value)),
 ];

@@ -105,7 +105,11 @@ describe('drainInto with an out it cannot push onto takes nothing', () => {
 
   it('names what it got', () => {
     const { reader } = setup();
-    badArgument(() => reader.drainInto(Object.freeze([]) as never), /got a frozen array$/);
+    badArgument(() => reader.drainInto(Object.freeze([]) as never), /got an empty array that cannot grow \(frozen, sealed or not extensible\)$/);
+    badArgument(() => reader.drainInto(Object.seal([]) as never), /got an empty array that cannot grow/);
+    badArgument(() => reader.drainInto(Object.freeze([fresh(1)]) as never), /got a frozen array$/);
+    badArgument(() => reader.drainInto(Object.seal([fresh(1)]) as never), /got a sealed array$/);
+    badArgument(() => reader.drainInto(Object.preventExtensions([fresh(1)]) as never), /got an array that is not extensible$/);
     badArgument(() => reader.drainInto(new Set() as never), /got a Set$/);
     badArgument(() => reader.drainInto('out' as never), /got the string "out"$/);
   });
@@ -168,6 +172,109 @@ describe('extend with a wrong argument: E_BAD_ARGUMENT, no poison, no state chan
     expect(reader.deque.residentBytes).toBe(2);
     expect([...reader.deque].map((e) => (e.kind === 'bytes' ? e.bytes.length : -1))).toEqual([2]);
     expect(next.length).toBe(2);
+  });
+
+  /** After a refused call: nothing changed, not poisoned, and the next correct call delivers everything. */
+  function expectUntouched(setupResult: ReturnType<typeof setup>, before: ReturnType<ReturnType<typeof setup>['observe']>): void {
+    const { writer, reader, observe } = setupResult;
+    expect(observe()).toEqual(before);
+    writer.extend([fresh(4)]);
+    const out: Bytes[] = [];
+    reader.drainInto(out);
+    expect(out.flatMap((b) => [...b.data])).toEqual([1, 2, 3, 4]);
+  }
+
+  /** Items that merge into the back, into each other and start new tails, so a refusal after them must undo each kind. */
+  function mergingItems(q: ReturnType<typeof setup>) {
+    const back = [...q.reader.deque].at(-1)!;
+    const buffer = back.kind === 'bytes' ? back.bytes.buffer : new ArrayBuffer(0);
+    const slab = new Uint8Array(8);
+    return [
+      new Bytes(buffer, (back as { bytes: Bytes }).bytes.offset + 1, 0), // merges into the back (zero bytes)
+      Bytes.from(slab.subarray(0, 2)),
+      Bytes.from(slab.subarray(2, 4)), // merges into the one before
+      fresh(7), // a new tail
+    ];
+  }
+
+  it('an object made from Bytes.prototype passes instanceof but is no Bytes: E_BAD_ARGUMENT wherever it stands', () => {
+    for (const at of [0, 1, 4]) {
+      const q = setup();
+      const before = q.observe();
+      const items: unknown[] = at === 0 ? [] : at === 1 ? [fresh(9)] : mergingItems(q);
+      items.push(Object.create(Bytes.prototype));
+      badArgument(() => q.writer.extend(items as never), new RegExp(`^extend\\(items\\) takes Bytes, but item ${at} is an object with the Bytes prototype that no Bytes constructor made`));
+      expectUntouched(q, before);
+    }
+    // tryMerge checks it the same way (a backend's fetched chunk: below).
+    badArgument(() => fresh(1).tryMerge(Object.create(Bytes.prototype)), /^tryMerge\(other\) takes a Bytes/);
+  });
+
+  it("an array whose item getter throws: the caller's own error, nothing taken, no poison (merges before it undone)", () => {
+    for (const items of [(q: ReturnType<typeof setup>) => [fresh(9)], mergingItems]) {
+      const q = setup();
+      const before = q.observe();
+      const list = items(q);
+      Object.defineProperty(list, list.length, { get() { throw new Error('boom'); }, enumerable: true });
+      expect(list.length).toBeGreaterThan(1);
+      expect(() => q.writer.extend(list)).toThrow('boom');
+      expectUntouched(q, before);
+    }
+  });
+
+  it("a Proxy array whose item or length read throws, and a throwing generator: the caller's own error, nothing taken, no poison", () => {
+    const throwing = (q: ReturnType<typeof setup>, what: 'item' | 'length') => {
+      const target = mergingItems(q);
+      return new Proxy(target, {
+        get(t, key, receiver) {
+          if ((what === 'item' && key === '3') || (what === 'length' && key === 'length')) throw new Error(`proxy ${what} broke`);
+          return Reflect.get(t, key, receiver);
+        },
+      });
+    };
+    for (const what of ['item', 'length'] as const) {
+      const q = setup();
+      const before = q.observe();
+      expect(() => q.writer.extend(throwing(q, what))).toThrow(`proxy ${what} broke`);
+      expectUntouched(q, before);
+    }
+    const q = setup();
+    const before = q.observe();
+    const items = mergingItems(q);
+    expect(() => q.writer.extend((function* () { yield* items; throw new Error('generator broke'); })())).toThrow('generator broke');
+    expectUntouched(q, before);
+  });
+
+  it('an array read twice by the checked path cannot swap a checked item for a wrong one', () => {
+    // A foreign first item takes the checked path; a getter that answers a Bytes once and a string after.
+    const q = setup();
+    const before = q.observe();
+    const slab = new Uint8Array([5, 6]);
+    const foreign = { buffer: slab.buffer, offset: 0, length: 2, tryMerge: () => false, extractTo: () => foreign };
+    let reads = 0;
+    const list: unknown[] = [foreign];
+    Object.defineProperty(list, 1, { get: () => (reads++ === 0 ? fresh(8) : 'swapped'), enumerable: true });
+    q.writer.extend(list as never);
+    expect(q.reader.isPoisoned).toBe(false);
+    expect(q.reader.deque.residentBytes).toBe(before.residentBytes + 3);
+    expect(reads).toBe(1);
+  });
+
+  it('a Bytes whose ArrayBuffer was detached after Bytes.from: E_BAD_ARGUMENT, nothing taken', () => {
+    const detached = () => {
+      const u8 = new Uint8Array([7, 8]);
+      const bytes = Bytes.from(u8);
+      structuredClone(u8.buffer, { transfer: [u8.buffer] });
+      expect(() => bytes.data).toThrow();
+      return bytes;
+    };
+    for (const make of [(q: ReturnType<typeof setup>) => [detached()], () => [fresh(9), detached()], (q: ReturnType<typeof setup>) => [...mergingItems(q), detached()]]) {
+      const q = setup();
+      const before = q.observe();
+      const items = make(q);
+      badArgument(() => q.writer.extend(items), new RegExp(`item ${items.length - 1}'s ArrayBuffer was detached \\(transferred\\) or shrunk after Bytes\\.from; nothing was taken$`));
+      expectUntouched(q, before);
+    }
   });
 
   it('on a dropped handle it is E_DROPPED (the poisoned case: test/panic_paths.test.ts)', () => {
@@ -345,6 +452,7 @@ describe('what a backend or a policy hands back is checked like spill results ar
     ['a plain Uint8Array', new Uint8Array([1]), /^fetch returned chunk 0 as a Uint8Array, not a Bytes; a backend must return Bytes \(wrap a Uint8Array with Bytes\.from\(u8\)\)$/],
     ['a { data, length } object', { data: new Uint8Array([1]), length: 1 }, /^fetch returned chunk 0 as an object with data, length, not a Bytes/],
     ['null', null, /^fetch returned chunk 0 as null, not a Bytes/],
+    ['an object made from Bytes.prototype', Object.create(Bytes.prototype), /^fetch returned chunk 0 as an object with the Bytes prototype that no Bytes constructor made/],
   ];
   for (const [name, chunk, message] of chunks) {
     it(`a fetched chunk that is ${name}: E_BACKEND_CONTRACT, and the consumer gets nothing`, () => {

@@ -114,6 +114,29 @@ describe('--exec input is checked before anything starts', () => {
     expect(stderr.trim()).toBe('spillsim: cannot use --exec "cat": the handshake (HELLO): the child (cat) answered unknown kind 0x01 instead of READY');
   });
 
+  it("a child that exits before the handshake: the reason, then the child's own stderr (its first lines)", async () => {
+    const { code, stderr } = await runMain(['validate', '--exec', `${misbehaving('nope')}`, '--quiet']);
+    expect(code).toBe(2);
+    expect(stderr.trim().split('\n')).toEqual([
+      `spillsim: cannot use --exec "${misbehaving('nope')}": the handshake (HELLO): the child (node) exited with code 2 before answering`,
+      '  child stderr:',
+      '    usage: misbehaving.mjs exit-mid-call|short-frame|wrong-length|garbage|hang|stuck|slow-stuck|chatty',
+    ]);
+  });
+
+  it('the stderr shown under a load failure is bounded: its first 8 lines, each cut at 200 characters', async () => {
+    const { code, stderr } = await runMain(['validate', '--exec', misbehaving('refuse-loudly'), '--quiet']);
+    expect(code).toBe(2);
+    const lines = stderr.trim().split('\n');
+    expect(lines[0]).toMatch(/exited with code 2 before answering$/);
+    expect(lines[1]).toBe('  child stderr (first 8 of 20 lines):');
+    expect(lines.slice(2)).toEqual([
+      '    refusing: line 1',
+      `    line 2: ${'x'.repeat(192)}…`,
+      ...[3, 4, 5, 6, 7, 8].map((n) => `    refusing: line ${n}`),
+    ]);
+  });
+
   it('check takes --exec or --backend, not both', async () => {
     const { code, stderr } = await runMain(['check', '--exec', NODE_ADAPTER, '--backend', 'fixtures/backends/memory.mjs']);
     expect(code).toBe(2);

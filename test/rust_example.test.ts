@@ -38,6 +38,12 @@ describe('examples/rust-file-spill: a backend in Rust over the process protocol'
     expect(code).toBe(1);
   });
 
+  it('an unknown --bug: the load failure shows the reason the backend gave on stderr', async () => {
+    const { code, stderr } = await runMain(['validate', '--exec', `${RUST_EXAMPLE} --bug nope`]);
+    expect(code).toBe(2);
+    expect(stderr.trim().split('\n').slice(1)).toEqual(['  child stderr:', '    rust-file-spill: unknown bug "nope"; known: drains-back, one-handle-per-batch, no-retry']);
+  });
+
   it('check --exec and replay --exec run the property suites over it', async () => {
     const check = await runMain(['check', '--exec', RUST_EXAMPLE, '--suite', 'ordering,differential', '--runs', '30', '--seed', '7', '--quiet', '--no-example-db']);
     expect(check.stdout).toContain(`backend --exec ${RUST_EXAMPLE}`);

@@ -47,11 +47,27 @@ export async function loadExecBackend(commandLine: string, options: ExecBackendO
   try {
     ready = probe.handshake();
   } catch (error) {
-    throw new SpillsimError('E_BAD_INPUT', `cannot use --exec ${JSON.stringify(commandLine)}: ${(error as Error).message.split('\n')[0]}`);
+    throw new SpillsimError('E_BAD_INPUT', withChildStderr(`cannot use --exec ${JSON.stringify(commandLine)}: ${(error as Error).message.split('\n')[0]}`, probe.log));
   }
   const ended = probe.end();
-  if (ended !== undefined) throw new SpillsimError('E_BAD_INPUT', `cannot use --exec ${JSON.stringify(commandLine)}: ${ended.split('\n')[0]}`);
+  if (ended !== undefined) throw new SpillsimError('E_BAD_INPUT', withChildStderr(`cannot use --exec ${JSON.stringify(commandLine)}: ${ended.split('\n')[0]}`, probe.log));
   return new ChildPool(argv, timeoutMs, ready).module();
+}
+
+/** Lines of a child's stderr shown under a load failure, and the characters kept of each. */
+const STDERR_LINES_SHOWN_MAX = 8;
+const STDERR_LINE_CHARS_MAX = 200;
+
+/**
+ * A load failure's one line, then the first lines of what the child wrote to stderr (bounded):
+ * a child that refuses its arguments says why there, before it exits.
+ */
+function withChildStderr(reason: string, log: string): string {
+  const lines = log.split('\n').map((line) => line.trimEnd()).filter((line) => line.trim() !== '');
+  if (lines.length === 0) return reason;
+  const shown = lines.slice(0, STDERR_LINES_SHOWN_MAX).map((line) => (line.length > STDERR_LINE_CHARS_MAX ? `${line.slice(0, STDERR_LINE_CHARS_MAX)}…` : line));
+  const more = lines.length > shown.length ? ` (first ${shown.length} of ${lines.length} lines)` : '';
+  return [reason, `  child stderr${more}:`, ...shown.map((line) => `    ${line}`)].join('\n');
 }
 
 /**
