@@ -19,11 +19,11 @@ function run(args: string[], cwd: string): Promise<{ code: number; output: strin
   });
 }
 
-/** Emit the repro test of the broken arena backend into `dir`, from `cwd`. */
+/** Emit the repro test of the broken arena backend (it reuses its buffer and pins it) into `dir`, from `cwd`. */
 async function emit(cwd: string, module: string, outPath: string): Promise<void> {
   const emitted = await runBuiltCli(['validate', module, '--no-suites', '--quiet', '--emit-test', outPath], { cwd });
   expect(emitted.code).toBe(1);
-  expect(emitted.stdout).toContain(`wrote ${outPath}: 1 test(s) replaying fetch.after-buffer-reuse`);
+  expect(emitted.stdout).toContain(`wrote ${outPath}: 2 test(s) replaying fetch.after-buffer-reuse, fetch.no-pinning`);
 }
 
 describe('the test file --emit-test writes', () => {
@@ -45,11 +45,11 @@ describe('the test file --emit-test writes', () => {
     await emit(REPO_ROOT, 'examples/arena-spill.mjs', file);
     const broken = await run([VITEST, 'run', file], REPO_ROOT);
     expect(broken.output).toMatch(/fetch\.after-buffer-reuse holds/);
-    expect(broken.output).toMatch(/Tests\s+1 failed/);
+    expect(broken.output).toMatch(/Tests\s+2 failed/);
     expect(broken.code).toBe(1);
     writeFileSync(file, readFileSync(file, 'utf8').replace('examples/arena-spill.mjs"', 'examples/arena-spill-fixed.mjs"'));
     const fixed = await run([VITEST, 'run', file], REPO_ROOT);
-    expect(fixed.output).toMatch(/Tests\s+1 passed/);
+    expect(fixed.output).toMatch(/Tests\s+2 passed/);
     expect(fixed.code).toBe(0);
   }, 180_000);
 
@@ -63,7 +63,7 @@ describe('the test file --emit-test writes', () => {
     await emit(project, 'arena-spill.mjs', 'arena.repro.test.ts');
     const broken = await run([VITEST, 'run', 'arena.repro.test.ts'], project);
     expect(broken.output).toMatch(/fetch\.after-buffer-reuse holds/);
-    expect(broken.output).toMatch(/Tests\s+1 failed/);
+    expect(broken.output).toMatch(/Tests\s+2 failed/);
     expect(broken.code).toBe(1);
   }, 180_000);
 });
