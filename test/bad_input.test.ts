@@ -301,3 +301,21 @@ describe('counts, lists and paths have one range and one message everywhere', ()
     expect(run.stdout).toBe('');
   });
 });
+
+describe('a backend whose factory throws', () => {
+  beforeAll(async () => {
+    await ensureBuilt();
+  }, 180_000);
+
+  it('check --backend: a per-suite verdict naming the backend, exit 1, not "unexpected error" or a hang', async () => {
+    const backend = write('throw_factory.mjs', 'export default () => { throw new Error("factory boom"); };\n');
+    const run = await runBuiltCli(['check', '--backend', backend, '--suite', 'ordering,no-stall', '--runs', '2', '--seed', '1', '--quiet', '--no-example-db'], { timeoutMs: 30_000 });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe('');
+    expect(lines(run.stdout).filter((line) => line.startsWith('FAILED'))).toEqual([
+      `FAILED ordering: the factory of ${backend} threw Error: factory boom`,
+      `FAILED no-stall: the factory of ${backend} threw Error: factory boom`,
+    ]);
+    expect(lines(run.stdout).at(-1)).toMatch(/^2 suite\(s\) broke in /);
+  }, 40_000);
+});
