@@ -58,6 +58,13 @@ export function buildProgram(result: CommandResult): Command {
 export async function main(argv: string[]): Promise<number> {
   const result: CommandResult = { exitCode: 0 };
   const program = buildProgram(result);
+  // `spillsim help NAME` of a command that does not exist is one line, like any unknown command,
+  // not the whole help page.
+  const [first, second] = argv.slice(2);
+  if (first === 'help' && second !== undefined && !program.commands.some((c) => c.name() === second)) {
+    process.stderr.write(`spillsim: help: unknown command '${second}'; commands: ${program.commands.map((c) => c.name()).join(', ')}\n`);
+    return EXIT_USAGE;
+  }
   try {
     await program.parseAsync(argv);
     return result.exitCode;

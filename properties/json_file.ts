@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { UsageError } from '../src/errors.js';
 
 /**
@@ -42,15 +42,38 @@ export function describeFsError(error: unknown): string {
   }
 }
 
-/** The text of a file, or a one-line `UsageError` naming the file and why it cannot be read. */
+/**
+ * Why `path` cannot be read as an input file, or undefined: it must be a regular file. It is
+ * checked with `stat` before any open, because opening a FIFO with no writer blocks forever and
+ * reading `/dev/zero` never ends (it fills memory instead).
+ */
+export function inputFileProblem(path: string): string | undefined {
+  if (path.length === 0) return 'empty path';
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch (error) {
+    return describeFsError(error);
+  }
+  if (stat.isDirectory()) return 'it is a directory';
+  if (!stat.isFile()) return 'not a regular file (a device, pipe or socket)';
+  return undefined;
+}
+
+/**
+ * The text of a regular file of at most `JSON_FILE_BYTES_MAX` bytes, or a one-line
+ * `UsageError` naming the file and why it cannot be read (a device or FIFO is refused unread).
+ */
 export function readTextFile(path: string): string {
+  const problem = inputFileProblem(path);
+  if (problem !== undefined) throw new UsageError(`cannot read ${path}: ${problem}`);
+  if (statSync(path).size > JSON_FILE_BYTES_MAX) throw new UsageError(`${path} is larger than 512 MiB; spillsim never writes a file that large`);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new UsageError(`cannot read ${path}: ${describeFsError(error)}`);
   }
-  if (text.length > JSON_FILE_BYTES_MAX) throw new UsageError(`${path} is larger than 512 MiB; spillsim never writes a file that large`);
   return stripByteOrderMark(text);
 }
 

@@ -1,4 +1,4 @@
-import { accessSync, constants, mkdirSync, mkdtempSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, realpathSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../src/errors.js';
 import { describeFsError } from './json_file.js';
@@ -65,6 +65,7 @@ function probeWritable(dir: string): void {
  * (an existing directory there is a problem) or a `dir` (an existing file there is).
  */
 export function outputPathProblem(path: string, kind: 'file' | 'dir'): string | undefined {
+  if (path.length === 0) return 'empty path';
   try {
     const target = resolve(path);
     const existing = statOrUndefined(target);
@@ -108,6 +109,35 @@ function splitExistingOrThrow(dir: string): { existing: string; missing: string[
 export function checkOutputFile(flag: string, path: string): void {
   const problem = outputPathProblem(path, 'file');
   if (problem !== undefined) throw new UsageError(`${flag} ${path}: cannot write there: ${problem}`);
+}
+
+/**
+ * Refuse an output file that is one of the command's own inputs (`merge s1.jsonl -o s1.jsonl`):
+ * writing it would replace the input. Two paths are one file when their resolved real paths
+ * match or they share device and inode (a hard link). An output that does not exist yet is no
+ * input. A one-line `UsageError` naming the flag, before anything is read or written.
+ */
+export function checkNotAnInput(flag: string, output: string, inputs: readonly string[]): void {
+  const out = fileIdentity(output);
+  if (out === undefined) return;
+  for (const input of inputs) {
+    const other = fileIdentity(input);
+    if (other !== undefined && (other.real === out.real || (other.dev === out.dev && other.ino === out.ino))) {
+      throw new UsageError(`${flag} ${output}: that is the input ${input}; writing it would overwrite the input, so give another file`);
+    }
+  }
+}
+
+/** Resolved real path, device and inode of an existing path; undefined when it cannot be resolved. */
+function fileIdentity(path: string): { real: string; dev: number; ino: number } | undefined {
+  if (path.length === 0) return undefined;
+  try {
+    const real = realpathSync(path);
+    const stat = statSync(real);
+    return { real, dev: stat.dev, ino: stat.ino };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Check an output directory location before a run, the same way. */

@@ -185,10 +185,14 @@ export function faultKindsOf(profile: FaultProfile): FaultKind[] {
 /** Parse `none`, `swarm` or a comma list of kinds (the CLI's `--faults`); throws RangeError naming the bad kind. */
 export function parseFaultMode(text: string): FaultMode {
   if (text === 'none' || text === 'swarm') return text;
-  const kinds = text.split(',').map((k) => k.trim()).filter((k) => k.length > 0);
+  const kinds = text.split(',').map((k) => k.trim());
+  // An empty item (a stray comma) or a kind given twice is a mistake, refused as --suite refuses it.
+  if (kinds.some((k) => k.length === 0)) throw new RangeError(`an item of '${text}' is empty (a stray comma?)`);
+  const repeated = kinds.find((k, i) => kinds.indexOf(k) !== i);
+  if (repeated !== undefined) throw new RangeError(`${repeated} is given twice`);
   const bad = kinds.find((k) => !(FAULT_KINDS as readonly string[]).includes(k));
-  if (bad !== undefined || kinds.length === 0) {
-    throw new RangeError(`unknown fault kind '${bad ?? text}'; use none, swarm, or a comma list of ${FAULT_KINDS.join(', ')}`);
+  if (bad !== undefined) {
+    throw new RangeError(`unknown fault kind '${bad}'; use none, swarm, or a comma list of ${FAULT_KINDS.join(', ')}`);
   }
   return kinds as FaultKind[];
 }

@@ -1,10 +1,12 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { linkSync, mkdirSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkSuites } from '../properties/check_suites.js';
 import { runCampaign } from '../sim/campaign.js';
 import { workerCount } from '../cli/flags.js';
+import { JSON_FILE_BYTES_MAX, readTextFile } from '../properties/json_file.js';
 import { ensureBuilt, REPO_ROOT, runBuiltCli } from './support/built_cli.js';
 import { runMain } from './support/run_main.js';
 
@@ -201,4 +203,119 @@ describe('usage errors', () => {
     expect(twice).toEqual([]);
     expect(stdout.match(/^Examples:$/gm)).toHaveLength(1);
   });
+});
+
+describe('an output that is one of the command\'s own inputs is refused before anything is written', () => {
+  const shardText = `${JSON.stringify({ seed: 1, ok: true, traceHash: 'ab', steps: 3 })}\n`;
+  const fixtureText = JSON.stringify(SAVED);
+  const backendText = readFileSync(join(REPO_ROOT, 'fixtures/backends/drains-back.mjs'), 'utf8');
+
+  it.each([
+    ['merge s1.jsonl -o s1.jsonl', 's1.jsonl', shardText, (p: string) => ['merge', p, '-o', p], /^spillsim: -o .*s1\.jsonl: that is the input .*s1\.jsonl; writing it would overwrite the input/],
+    ['report fixture.json -o fixture.json', 'fixture.json', fixtureText, (p: string) => ['report', p, '-o', p], /^spillsim: -o .*fixture\.json: that is the input .*fixture\.json; writing it would overwrite the input/],
+    ['validate --emit-test b.mjs b.mjs', 'b.mjs', backendText, (p: string) => ['validate', '--emit-test', p, p, '--quiet'], /^spillsim: --emit-test .*b\.mjs: that is the input .*b\.mjs; writing it would overwrite the input/],
+    ['check --backend b2.mjs --report b2.mjs', 'b2.mjs', backendText, (p: string) => ['check', '--suite', 'ordering', '--backend', p, '--report', p], /^spillsim: --report .*b2\.mjs: that is the input .*b2\.mjs; writing it would overwrite the input/],
+  ])('%s: one line, exit 2, and the input is unchanged', async (_name, file, content, args, reason) => {
+    const path = write(`same-${file}`, content);
+    const run = await runMain(args(path));
+    expectOneLine(run, reason);
+    expect(run.stdout).toBe('');
+    expect(readFileSync(path, 'utf8')).toBe(content);
+  });
+
+  it('the same file under another name (./, a hard link) is the same input', async () => {
+    const shard = write('linked.jsonl', shardText);
+    const link = join(dir, 'hard-link.jsonl');
+    linkSync(shard, link);
+    expectOneLine(await runMain(['merge', shard, '-o', link]), /^spillsim: -o .*hard-link\.jsonl: that is the input .*linked\.jsonl;/);
+    expectOneLine(await runMain(['merge', shard, '-o', `${dir}/./linked.jsonl`]), /that is the input .*linked\.jsonl;/);
+    expect(readFileSync(shard, 'utf8')).toBe(shardText);
+  });
+});
+
+describe('every input file must be a regular file: a device or FIFO is refused unread', () => {
+  const fifo = join(dir, 'no-writer.fifo');
+  beforeAll(() => {
+    execFileSync('mkfifo', [fifo]);
+  });
+
+  it.each([
+    [['replay', '/dev/zero'], /^spillsim: cannot read fixture \/dev\/zero: not a regular file \(a device, pipe or socket\)$/],
+    [['report', '/dev/zero', '-o', join(dir, 'zero.html')], /^spillsim: cannot read \/dev\/zero: not a regular file \(a device, pipe or socket\)$/],
+    [['merge', '/dev/zero'], /^spillsim: cannot read \/dev\/zero: not a regular file \(a device, pipe or socket\)$/],
+    [['validate', '/dev/zero'], /^spillsim: cannot use module \/dev\/zero: not a regular file \(a device, pipe or socket\)$/],
+    [['validate', '--policy', '/dev/zero'], /^spillsim: cannot use module \/dev\/zero: not a regular file/],
+    [['check', '--backend', '/dev/zero'], /^spillsim: cannot use module \/dev\/zero: not a regular file/],
+    [['validate', 'file:///dev/zero'], /^spillsim: cannot use module file:\/\/\/dev\/zero: not a regular file/],
+    [['merge', fifo], /^spillsim: cannot read .*no-writer\.fifo: not a regular file \(a device, pipe or socket\)$/],
+    [['replay', fifo], /^spillsim: cannot read fixture .*no-writer\.fifo: not a regular file/],
+    [['report', fifo, '-o', join(dir, 'fifo.html')], /^spillsim: cannot read .*no-writer\.fifo: not a regular file/],
+    [['validate', fifo], /^spillsim: cannot use module .*no-writer\.fifo: not a regular file/],
+    [['validate', dir], /^spillsim: cannot use module .*: it is a directory; give the module file$/],
+  ])('%j: one line, exit 2, nothing read', async (args, reason) => {
+    expectOneLine(await runMain(args), reason);
+  });
+
+  it('a JSON input over the documented cap is refused from its size, unread', () => {
+    const big = join(dir, 'big.jsonl');
+    writeFileSync(big, '');
+    truncateSync(big, JSON_FILE_BYTES_MAX + 1);
+    expect(() => readTextFile(big)).toThrow(/big\.jsonl is larger than 512 MiB/);
+  });
+});
+
+describe('a merge with no run at all', () => {
+  // Decision: one empty shard merged with others is a shard that held no seeds (kept working
+  // above); when no file holds a run, even with --expect, it is bad input, not a campaign.
+  it.each([
+    ['empty.json', ''],
+    ['empty-array.json', '[]'],
+  ])('merge %s: one line, exit 2, never "campaign passed"', async (name, content) => {
+    const run = await runMain(['merge', write(name, content)]);
+    expectOneLine(run, new RegExp(`^spillsim: no runs in .*${name}: nothing to merge; expected the output of spillsim sim --json$`));
+    expect(run.stdout).toBe('');
+  });
+
+  it('several files and --expect, none with a run: one line, exit 2', async () => {
+    expectOneLine(await runMain(['merge', write('e1.jsonl', ''), write('e2.json', '[]'), '--expect', '1..4']), /^spillsim: no runs in any of the 2 files: nothing to merge/);
+  });
+});
+
+describe('counts, lists and paths have one range and one message everywhere', () => {
+  const backend = join(REPO_ROOT, 'fixtures/backends/drains-back.mjs');
+  it.each([
+    [['validate', backend, '--runs', '0'], /^spillsim: option '--runs <n>' argument '0' is invalid\. expected at least 1$/],
+    [['check', '--runs', '0'], /^spillsim: option '--runs <n>' argument '0' is invalid\. expected at least 1$/],
+    [['validate', backend, '--timeout-ms', '0'], /^spillsim: --timeout-ms must be from 1 to 2147483647/],
+    [['validate', backend, '--budget-ms', '0'], /^spillsim: --budget-ms must be from 1 to 2147483647/],
+    [['report', 'x.json', '--max-steps', '1e3'], /^spillsim: --max-steps must be a whole number from 1 to \d+, got '1e3'$/],
+    [['validate', backend, '--clause', 'fds.closed', '--clause', 'fds.closed'], /^spillsim: option '--clause <id>' argument 'fds\.closed' is invalid\. fds\.closed is given twice$/],
+    [['sim', '--faults', 'spill-stop,'], /^spillsim: --faults: an item of 'spill-stop,' is empty \(a stray comma\?\)$/],
+    [['sim', '--faults', 'latency,io-error,latency'], /^spillsim: --faults: latency is given twice$/],
+    [['help', 'nope'], /^spillsim: help: unknown command 'nope'; commands: check, sim, replay, validate, report, merge$/],
+    [['merge', 'x.jsonl', '-o', ''], /^spillsim: -o : cannot write there: empty path$/],
+    [['validate', ''], /^spillsim: cannot use module : empty module path$/],
+  ])('%j: one line, exit 2', async (args, reason) => {
+    const run = await runMain(args);
+    expectOneLine(run, reason);
+    expect(run.stdout).toBe('');
+  });
+});
+
+describe('a backend whose factory throws', () => {
+  beforeAll(async () => {
+    await ensureBuilt();
+  }, 180_000);
+
+  it('check --backend: a per-suite verdict naming the backend, exit 1, not "unexpected error" or a hang', async () => {
+    const backend = write('throw_factory.mjs', 'export default () => { throw new Error("factory boom"); };\n');
+    const run = await runBuiltCli(['check', '--backend', backend, '--suite', 'ordering,no-stall', '--runs', '2', '--seed', '1', '--quiet', '--no-example-db'], { timeoutMs: 30_000 });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe('');
+    expect(lines(run.stdout).filter((line) => line.startsWith('FAILED'))).toEqual([
+      `FAILED ordering: the factory of ${backend} threw Error: factory boom`,
+      `FAILED no-stall: the factory of ${backend} threw Error: factory boom`,
+    ]);
+    expect(lines(run.stdout).at(-1)).toMatch(/^2 suite\(s\) broke in /);
+  }, 40_000);
 });

@@ -1,7 +1,7 @@
 import { extname, relative } from 'node:path';
 import type { Command } from 'commander';
 import { backendArgument, checkCommandLine, execSpecifier, isExecSpecifier } from '../../properties/process_backend/exec_specifier.js';
-import { moduleUrl } from '../../properties/conformance/backend_module.js';
+import { modulePath, moduleUrl } from '../../properties/conformance/backend_module.js';
 import { checkIsolated } from '../../properties/conformance/isolated_commands.js';
 import { type CheckedSuite, checkSelection, checkSuites, FAILURES_DIR_DEFAULT, plannedCheckRuns } from '../../properties/check_suites.js';
 import { makeFixture } from '../../properties/fixture.js';
@@ -13,7 +13,7 @@ import type { CommandResult } from '../command_result.js';
 import { Progress } from '../progress.js';
 import { writeReport } from '../report/index.js';
 import { EXIT_BROKEN, EXIT_OK, UsageError } from '../usage_error.js';
-import { checkOutputDir, checkOutputFile } from '../../properties/output_path.js';
+import { checkNotAnInput, checkOutputDir, checkOutputFile } from '../../properties/output_path.js';
 
 /** A safety net so the default check always ends well under two minutes, even on a loaded machine. */
 const TIME_LIMIT_SECONDS_DEFAULT = 100;
@@ -78,6 +78,7 @@ async function runCheck(options: CheckFlags): Promise<number> {
   // Output locations are checked before the run, so a long run cannot end in a lost failure.
   if (saveFailuresDir !== undefined) checkOutputDir('--save-failures', saveFailuresDir);
   if (reportPath !== undefined) checkOutputFile('--report', reportPath);
+  if (reportPath !== undefined && flags.backend !== undefined) checkNotAnInput('--report', reportPath, [modulePath(flags.backend) ?? []].flat());
   if (flags.backend !== undefined && !isExecSpecifier(flags.backend)) moduleUrl(flags.backend);
   const seed = flags.seed ?? Math.floor(Math.random() * 0x7fffffff);
   const paint = colors();

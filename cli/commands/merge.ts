@@ -3,7 +3,7 @@ import type { SimRunResult } from '../../sim/trace.js';
 import { colors } from '../format.js';
 import { parseJsonText, readTextFile } from '../../properties/json_file.js';
 import { checkRun } from '../run_file.js';
-import { checkOutputFile, writeOutputFile } from '../../properties/output_path.js';
+import { checkNotAnInput, checkOutputFile, writeOutputFile } from '../../properties/output_path.js';
 import type { CommandResult } from '../command_result.js';
 import { EXIT_BROKEN, EXIT_OK, UsageError } from '../usage_error.js';
 
@@ -49,7 +49,14 @@ export function registerMerge(program: Command, result: CommandResult): void {
       // Every input is checked before anything is read, and the output location before anything is written.
       const expected = flags.expect === undefined ? undefined : parseSeedRange(flags.expect);
       if (flags.output !== undefined) checkOutputFile('-o', flags.output);
-      const summary = mergeRuns(files.map((file) => ({ file, runs: readRuns(file) })), expected);
+      if (flags.output !== undefined) checkNotAnInput('-o', flags.output, files);
+      const shards = files.map((file) => ({ file, runs: readRuns(file) }));
+      // One shard may hold no seeds (more shards than seeds), but a merge with no run at all is
+      // a wrong file or a campaign that never ran, not a campaign that passed.
+      if (shards.every((s) => s.runs.length === 0)) {
+        throw new UsageError(`no runs in ${files.length === 1 ? files[0] : `any of the ${files.length} files`}: nothing to merge; expected the output of spillsim sim --json`);
+      }
+      const summary = mergeRuns(shards, expected);
       // The summary is printed before it is written, so a failed write never hides a failed campaign.
       process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
       result.exitCode = summary.ok ? EXIT_OK : EXIT_BROKEN;

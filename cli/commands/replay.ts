@@ -136,7 +136,9 @@ function expandFixturePaths(spec: string): string[] {
   } catch (error) {
     throw new UsageError(`cannot read fixture ${spec}: ${describeFsError(error)}`);
   }
-  if (!stat.isDirectory()) return [spec];
+  if (stat.isFile()) return [spec];
+  // A device or FIFO is refused unread: reading /dev/zero never ends, a FIFO with no writer blocks.
+  if (!stat.isDirectory()) throw new UsageError(`cannot read fixture ${spec}: not a regular file (a device, pipe or socket)`);
   let names: string[];
   try {
     names = readdirSync(spec);

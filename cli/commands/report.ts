@@ -4,8 +4,9 @@ import type { CommandResult } from '../command_result.js';
 import { colors } from '../format.js';
 import { buildReportModel, loadReportSource, writeReport } from '../report/index.js';
 import { formatTrace, formatViolation } from '../trace_format.js';
-import { EXIT_OK, UsageError } from '../usage_error.js';
-import { checkOutputFile } from '../../properties/output_path.js';
+import { EXIT_OK } from '../usage_error.js';
+import { wholeInRange } from '../flags.js';
+import { checkNotAnInput, checkOutputFile } from '../../properties/output_path.js';
 
 interface ReportOptions {
   output: string;
@@ -28,6 +29,7 @@ export function registerReport(program: Command, result: CommandResult): void {
       // Check the flags and the output location before reading anything, so a typo is reported as a typo.
       const maxSteps = parseMaxSteps(options.maxSteps);
       checkOutputFile('-o', options.output);
+      checkNotAnInput('-o', options.output, [input]);
       const source = loadReportSource(input);
       const model = buildReportModel(source);
       if (options.text) {
@@ -47,7 +49,5 @@ export function registerReport(program: Command, result: CommandResult): void {
 
 function parseMaxSteps(text: string | undefined): number {
   if (text === undefined) return TEXT_STEPS_DEFAULT;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 1) throw new UsageError(`--max-steps must be a whole number of steps, 1 or more, got ${text}`);
-  return value;
+  return wholeInRange('--max-steps', text, 1, Number.MAX_SAFE_INTEGER);
 }

@@ -12,7 +12,7 @@ import { Progress } from '../progress.js';
 import { writeReport } from '../report/index.js';
 import { formatTrace, formatViolation } from '../trace_format.js';
 import { EXIT_BROKEN, EXIT_OK, UsageError } from '../usage_error.js';
-import { workerCount } from '../flags.js';
+import { wholeInRange, workerCount } from '../flags.js';
 import { WORKERS_MAX } from '../../sim/campaign.js';
 import { checkOutputFile } from '../../properties/output_path.js';
 
@@ -197,7 +197,7 @@ export function parseSimFlags(flags: SimFlags): Omit<SimOptions, 'seed'> {
   if (flags.consumerHold !== undefined) options.consumerHoldBytes = parseByteSize('--consumer-hold', flags.consumerHold);
   if (flags.workload !== undefined) options.workload = choice('--workload', flags.workload, [...WORKLOAD_KINDS, 'any'] as const);
   if (flags.peers !== undefined) {
-    options.workers = wholeNumber('--peers', flags.peers, 1, 16);
+    options.workers = wholeInRange('--peers', flags.peers, 1, 16);
     if (options.workload === 'mesh' && options.workers < 2) throw new UsageError('--peers must be at least 2 for a mesh');
   }
   if (flags.faults !== undefined) {
@@ -214,15 +214,15 @@ export function parseSimFlags(flags: SimFlags): Omit<SimOptions, 'seed'> {
   if ((options.consumerHoldBytes ?? 0) > 0 && (options.workload ?? 'single') !== 'single') {
     throw new UsageError("--consumer-hold applies to --workload single only: meshes and clusters are built by the library's Config, whose loops flush their accumulator every round");
   }
-  if (flags.stepsMax !== undefined) options.stepsMax = wholeNumber('--steps-max', flags.stepsMax, 1, Number.MAX_SAFE_INTEGER);
-  if (flags.ops !== undefined) options.ops = wholeNumber('--ops', flags.ops, 1, 1_000_000_000);
+  if (flags.stepsMax !== undefined) options.stepsMax = wholeInRange('--steps-max', flags.stepsMax, 1, Number.MAX_SAFE_INTEGER);
+  if (flags.ops !== undefined) options.ops = wholeInRange('--ops', flags.ops, 1, 1_000_000_000);
   if (flags.workers !== undefined) workerCount(flags.workers);
   return options;
 }
 
 function parseSeeds(flags: SimFlags): number[] {
   if (flags.seed !== undefined && flags.seeds !== undefined) throw new UsageError('give either --seed or --seeds, not both');
-  if (flags.seeds === undefined) return [wholeNumber('--seed', flags.seed ?? '1', 0, Number.MAX_SAFE_INTEGER)];
+  if (flags.seeds === undefined) return [wholeInRange('--seed', flags.seed ?? '1', 0, Number.MAX_SAFE_INTEGER)];
   const match = /^\s*(\d+)\s*\.\.\s*(\d+)\s*$/.exec(flags.seeds);
   const first = Number(match?.[1]);
   const last = Number(match?.[2]);
@@ -246,12 +246,6 @@ export function parseByteSize(flag: string, text: string): number {
     throw new UsageError(`${flag} must be a whole number of bytes such as 4096, 64KiB or 1MiB, got '${text}'`);
   }
   return bytes;
-}
-
-function wholeNumber(flag: string, text: string, min: number, max: number): number {
-  const value = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(value) || value < min || value > max) throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got '${text}'`);
-  return value;
 }
 
 function choice<T extends string>(flag: string, text: string, choices: readonly T[]): T {

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { BACKEND_CLAUSE_IDS, exampleProblem } from '../../properties/conformance/backend_clauses.js';
-import { moduleUrl } from '../../properties/conformance/backend_module.js';
+import { modulePath, moduleUrl } from '../../properties/conformance/backend_module.js';
 import { checkCommandLine, commandLineOf, execSpecifier, isExecSpecifier } from '../../properties/process_backend/exec_specifier.js';
 import { emitTestSource, replayableFailures } from '../../properties/conformance/emit_test.js';
 import {
@@ -23,12 +23,12 @@ import {
 import { SUITE_RUNS_DEFAULT } from '../../properties/conformance/suite_units.js';
 import { SUITE_NAMES } from '../../properties/run_suite.js';
 import type { ClauseVerdict } from '../../properties/conformance/clause.js';
-import { whole } from '../flags.js';
+import { collectList, positiveWhole, whole } from '../flags.js';
 import { colors } from '../format.js';
 import { Progress } from '../progress.js';
 import type { CommandResult } from '../command_result.js';
 import { EXIT_BROKEN, EXIT_OK, UsageError } from '../usage_error.js';
-import { checkOutputFile } from '../../properties/output_path.js';
+import { checkNotAnInput, checkOutputFile } from '../../properties/output_path.js';
 import { stripByteOrderMark } from '../../properties/json_file.js';
 
 interface ValidateFlags {
@@ -54,7 +54,7 @@ export function registerValidate(program: Command, result: CommandResult): void 
     .argument('[backends...]', 'backend modules: default export (ctx) => BytesSpill')
     .option('--exec <command line>', 'also a backend in another language: a program speaking docs/backend-protocol.md on stdin/stdout (repeatable)', collect, [])
     .option('--policy <module>', 'also check a policy module: default export (ctx) => [writerPolicy, readerPolicy]')
-    .option('--clause <id>', `run only this clause (repeatable): ${BACKEND_CLAUSE_IDS.join(', ')}`, collect, [])
+    .option('--clause <id>', `run only this clause (repeatable): ${BACKEND_CLAUSE_IDS.join(', ')}`, collectList, [])
     .option('--seed <n>', 'seed for chunk contents and random cases', whole, SEED_DEFAULT)
     .option('--timeout-ms <ms>', 'a clause is stuck when no backend call returns for this long (it may take twice this in all)', whole, CLAUSE_TIMEOUT_MS_DEFAULT)
     .option('--budget-ms <ms>', 'the whole run (clauses, suites, replays); what is left when it is spent is skipped', whole, RUN_BUDGET_MS_DEFAULT)
@@ -63,7 +63,7 @@ export function registerValidate(program: Command, result: CommandResult): void 
     .option('--example <json>', 'replay a recorded stochastic case (from a report) instead of searching')
     .option('--differential', 'compare with MemorySpill on one trace, even for a single backend')
     .option('--no-suites', 'skip the property suites that run after the clauses')
-    .option('--runs <n>', 'runs per property suite', whole, SUITE_RUNS_DEFAULT)
+    .option('--runs <n>', 'runs per property suite', positiveWhole, SUITE_RUNS_DEFAULT)
     .option('--quiet', 'no progress output')
     .action(async (modules: string[], flags: ValidateFlags) => {
       // A child process backend travels as exec:<command line>, beside module paths.
@@ -138,7 +138,11 @@ function checkInput(backends: string[], flags: ValidateFlags): void {
   const unknown = flags.clause.filter((id) => !BACKEND_CLAUSE_IDS.includes(id));
   if (unknown.length > 0) throw new UsageError(`unknown clause ${unknown.join(', ')}; known clauses: ${BACKEND_CLAUSE_IDS.join(', ')}`);
   if (flags.emitTest !== undefined && backends.length !== 1) throw new UsageError('--emit-test needs exactly one backend module');
-  if (flags.emitTest !== undefined) checkOutputFile('--emit-test', flags.emitTest);
+  if (flags.emitTest !== undefined) {
+    checkOutputFile('--emit-test', flags.emitTest);
+    const inputs = [...backends, ...(flags.policy === undefined ? [] : [flags.policy])].flatMap((m) => modulePath(m) ?? []);
+    checkNotAnInput('--emit-test', flags.emitTest, inputs);
+  }
   if (flags.example !== undefined && flags.clause.length !== 1) throw new UsageError('--example replays one stochastic clause: give it with --clause ID');
   if (flags.example !== undefined) {
     const problem = exampleProblem(flags.clause[0]!, parseExample(flags.example));

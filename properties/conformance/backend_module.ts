@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SpillsimError } from '../../src/errors.js';
 import { describeFsError } from '../json_file.js';
 import type { BytesSpill } from '../../src/spill.js';
@@ -77,17 +77,42 @@ export interface PolicyContext {
 
 export type PolicyFactory = (ctx: PolicyContext) => [SpillPolicy, SpillPolicy];
 
-/** A path as typed by a person (relative to the working directory) or a URL, as a file URL. */
+/**
+ * A path as typed by a person (relative to the working directory) or a URL, as a file URL. The
+ * file must be a regular file: importing a directory, a device (`/dev/zero` never ends) or a FIFO
+ * (blocks with no writer) is refused here, with `stat`, before anything opens it.
+ */
 export function moduleUrl(specifier: string): string {
-  if (/^(file|data):/.test(specifier)) return specifier;
-  const path = isAbsolute(specifier) ? specifier : resolve(process.cwd(), specifier);
+  if (specifier.trim().length === 0) throw badModule(specifier, 'empty module path');
+  if (specifier.startsWith('data:')) return specifier;
+  let path: string;
   try {
-    statSync(path);
+    path = specifier.startsWith('file:') ? fileURLToPath(specifier) : isAbsolute(specifier) ? specifier : resolve(process.cwd(), specifier);
+  } catch (error) {
+    throw badModule(specifier, (error as Error).message.split('\n')[0]!);
+  }
+  let stat;
+  try {
+    stat = statSync(path);
   } catch (error) {
     // ENOTDIR (a part of the path is a file) is named as such, not as a missing file.
     throw badModule(specifier, (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : describeFsError(error));
   }
-  return pathToFileURL(path).href;
+  if (stat.isDirectory()) throw badModule(specifier, 'it is a directory; give the module file');
+  if (!stat.isFile()) throw badModule(specifier, 'not a regular file (a device, pipe or socket)');
+  return specifier.startsWith('file:') ? specifier : pathToFileURL(path).href;
+}
+
+/** The file a module specifier names (a path or a file: URL), for comparing with an output path; undefined for data: and exec: ones. */
+export function modulePath(specifier: string): string | undefined {
+  if (specifier.startsWith('file:')) {
+    try {
+      return fileURLToPath(specifier);
+    } catch {
+      return undefined;
+    }
+  }
+  return /^[a-z]+:/.test(specifier) && !isAbsolute(specifier) ? undefined : specifier;
 }
 
 /** Import a backend module and check its shape; every problem is one `E_BAD_INPUT` line. */

@@ -129,9 +129,17 @@ async function run(job: WorkerJob): Promise<void> {
         newUnit();
         post({ type: 'start', unit });
         let runs = 0;
-        const [result] = await checkSuites({ ...job.check, suites: [unit], makeStrategy, backendPath: job.module, onRun: () => progress(++runs) });
+        let result;
+        try {
+          result = await checkSuites({ ...job.check, suites: [unit], makeStrategy, backendPath: job.module, onRun: () => progress(++runs) });
+        } catch (error) {
+          if (!(error instanceof FactoryThrew)) throw error;
+          // The backend could not even be built: a verdict for this suite naming the backend, not a crash.
+          post({ type: 'result', unit, result: { suite: unit, variant: job.check.variant ?? 'default', ok: false, runs, commands: 0, interrupted: false, timeMs: 0, cutOff: `the factory of ${job.module} threw ${error.message}` } });
+          continue;
+        }
         await settleStrays();
-        const plain = JSON.parse(JSON.stringify(result)) as Record<string, unknown>;
+        const plain = JSON.parse(JSON.stringify(result[0])) as Record<string, unknown>;
         const stray = takeStray();
         post({ type: 'result', unit, result: stray === undefined ? plain : { ...plain, ok: false, cutOff: stray } });
       }
@@ -194,9 +202,18 @@ function isolatedStrategy(module: BackendModule): () => Promise<BytesSpill> {
   return async () => {
     const dir = join(parent, String(systems++));
     mkdirSync(dir);
-    return countingSpill(await module.factory({ dir, faults: { failWrite: () => false, failRead: () => false } }), tally);
+    let spill: BytesSpill;
+    try {
+      spill = await module.factory({ dir, faults: { failWrite: () => false, failRead: () => false } });
+    } catch (thrown) {
+      throw new FactoryThrew(describeThrown(thrown));
+    }
+    return countingSpill(spill, tally);
   };
 }
+
+/** The backend's factory threw: the suite gets a one-line verdict naming the backend, not a crash. */
+class FactoryThrew extends Error {}
 
 /** Let timers and rejections the backend left behind in this unit surface before its verdict is sent. */
 async function settleStrays(): Promise<void> {
