@@ -103,15 +103,18 @@ async function runCheck(options: CheckFlags): Promise<number> {
   try {
     // A user's backend runs isolated in a worker, exactly as `validate` runs it: a hang, a loop,
     // process.exit, running out of memory or an output flood is a one-line reason, not a hang.
+    const budget = {
+      seed,
+      exampleDb: flags.exampleDb,
+      ...(flags.runs === undefined ? {} : { runs: flags.runs }),
+      ...(flags.variant === undefined ? {} : { variant: flags.variant }),
+      timeLimitMs: flags.timeLimit * 1000,
+      ...(saveFailuresDir === undefined ? {} : { saveFailuresDir }),
+    };
     results =
       flags.backend !== undefined
         ? await checkIsolated(flags.backend, suites, {
-            seed,
-            exampleDb: flags.exampleDb,
-            ...(flags.runs === undefined ? {} : { runs: flags.runs }),
-            ...(flags.variant === undefined ? {} : { variant: flags.variant }),
-            timeLimitMs: flags.timeLimit * 1000,
-            ...(saveFailuresDir === undefined ? {} : { saveFailuresDir }),
+            ...budget,
             // Runs happen in the worker: the bar moves a suite at a time.
             onResult: (r) => {
               progress.tick(r.runs);
@@ -121,12 +124,7 @@ async function runCheck(options: CheckFlags): Promise<number> {
           })
         : await checkSuites({
             suites,
-            seed,
-            exampleDb: flags.exampleDb,
-            ...(flags.runs === undefined ? {} : { runs: flags.runs }),
-            ...(flags.variant === undefined ? {} : { variant: flags.variant }),
-            timeLimitMs: flags.timeLimit * 1000,
-            ...(saveFailuresDir === undefined ? {} : { saveFailuresDir }),
+            ...budget,
             onRun: () => progress.tick(),
             onResult,
             onSaved: (_r, path) => out(`${paint.bold('saved:')} ${relative(process.cwd(), path)}`),
