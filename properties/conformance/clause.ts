@@ -68,6 +68,11 @@ export interface ClauseSpec<Lab> {
   title: string;
   /** The capability an `optional` clause needs; without it the clause is not applicable. */
   requires?: Capability;
+  /**
+   * The clause counts what the whole process holds (its open descriptors): it runs in a child
+   * process of its own, so the lanes of a run working beside it in threads cannot disturb it.
+   */
+  ownProcess?: boolean;
   /** Why the clause does not apply to a module declaring `supports`, known before running it. */
   notApplicable?(supports: Partial<Record<Capability, boolean>>): string | undefined;
   /** Returns normally when the clause held; throws `ClauseBroken` / `ClauseNotApplicable` otherwise. */
@@ -84,3 +89,6 @@ export interface ClauseCheckOptions {
 export function replayCommand(moduleSpecifier: string, clauseId: string, seed: number): string {
   return `spillsim validate ${backendArgument(moduleSpecifier)} --clause ${clauseId} --seed ${seed}`;
 }
+
+/** The clause that a failure which does not reproduce in a fresh instance breaks. */
+export const NO_HIDDEN_STATE_ID = 'determinism.no-hidden-state';

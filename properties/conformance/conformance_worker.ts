@@ -9,12 +9,20 @@ import { type BackendModule, describeThrown } from './backend_module.js';
 import { countingSpill } from './counting_spill.js';
 import { OUTPUT_BYTES_MAX } from './isolated_runner.js';
 import { runBackendClauses, selectClauses } from './run_backend_clauses.js';
-import type { WorkerJob, WorkerMessage } from './worker_protocol.js';
+import { PROCESS_HOST_DATA_ENV, type WorkerJob, type WorkerMessage } from './worker_protocol.js';
 
 // The worker side of the isolated runner: load the module, run the units in order, answer each.
+// It runs in a worker thread, or (units that count the process's own descriptors) in a child
+// process of its own, told its job in the environment and answering over the IPC channel.
 const port = parentPort;
-if (port === null) throw new Error('conformance_worker runs only as a worker thread');
-const post = (message: WorkerMessage): void => port.postMessage(message);
+const data = (port === null ? JSON.parse(process.env[PROCESS_HOST_DATA_ENV] ?? 'null') : workerData) as { job: WorkerJob } | null;
+if (data === null || (port === null && process.send === undefined)) throw new Error('conformance_worker runs only as a worker thread or a child process started by the isolated runner');
+const post = (message: WorkerMessage): void => {
+  if (port !== null) port.postMessage(message);
+  else process.send!(message);
+};
+// A child process whose parent went away (the command was stopped) must not outlive it.
+if (port === null) process.on('disconnect', () => process.exit(0));
 watchChildren((pid, alive) => post({ type: 'child', pid, alive }));
 
 /** How long a suite generates runs (a slow backend gets fewer runs, not a longer wait). */
@@ -235,6 +243,6 @@ async function loadOrReport<T>(load: () => Promise<T>): Promise<T | undefined> {
 // A backend promise that never settles would otherwise let the worker exit with nothing
 // pending; kept alive, the parent's time limit decides and names the hang.
 const keepAlive = setInterval(() => undefined, 1 << 30);
-await run(workerData.job as WorkerJob);
+await run(data.job);
 post({ type: 'done' });
 clearInterval(keepAlive);

@@ -10,7 +10,8 @@ export const FD_SETTLE_MS = 20;
 /**
  * The process's open descriptors, read from `/proc/self/fd` (Linux); `undefined` where that
  * cannot be read, so a clause says "not applicable" instead of "held". Descriptors are
- * process-wide: this counts the backend's in the worker thread running the clause.
+ * process-wide: the `fds.*` clauses run in a child process of their own
+ * (`ownProcess`), so what this counts is the backend's, not that of lanes running beside them.
  */
 export function fdSnapshot(fdDir: string = FD_DIR): FdSnapshot | undefined {
   let names: string[];

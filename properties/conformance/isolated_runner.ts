@@ -1,8 +1,12 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { rmSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { SpillsimError } from '../../src/errors.js';
-import { SOURCE_MODE_BOOTSTRAP, SOURCE_MODE_HOOKS_URL } from './source_mode_hooks.js';
-import type { WorkerJob, WorkerMessage } from './worker_protocol.js';
+import { SOURCE_MODE_BOOTSTRAP, SOURCE_MODE_HOOKS_URL, SOURCE_MODE_REGISTER_URL } from './source_mode_hooks.js';
+import { PROCESS_HOST_DATA_ENV, type WorkerJob, type WorkerMessage } from './worker_protocol.js';
 
 /** Slack on top of the in-worker time limit before the parent stops a worker that is stuck in a synchronous loop. */
 const TERMINATE_GRACE_MS = 1000;
@@ -29,6 +33,52 @@ export interface IsolatedRunOptions<R> {
   deadline?: number;
   /** The result for a unit not run because the deadline passed. */
   skippedResult?(unit: string, detail: string): R;
+  /**
+   * Cut-offs counted across every lane of one run (lanes run side by side): once it is spent,
+   * this lane stops too, its running unit included, and what is left gets `timeoutResult`.
+   */
+  runCutOffs?: RunCutOffs;
+  /**
+   * Where the units run: a worker thread of this process (default), or a child process of their
+   * own, for units that count what the whole process holds (its open descriptors), which other
+   * lanes' threads would disturb.
+   */
+  host?: 'thread' | 'process';
+}
+
+/**
+ * The units cut off in one run, across all of its lanes: after `max` of them the backend is
+ * hopeless (a hostile module hangs every lane the same way), so every lane stops.
+ */
+export class RunCutOffs {
+  readonly units: string[] = [];
+  readonly #listeners = new Set<() => void>();
+  #stopped = false;
+  constructor(readonly max: number) {}
+  get spent(): boolean {
+    return this.#stopped || this.units.length >= this.max;
+  }
+  add(unit: string): void {
+    this.units.push(unit);
+    if (this.spent) this.#tell();
+  }
+  /** Stop every lane now (one of them failed in a way that ends the run, e.g. the module does not load). */
+  stop(): void {
+    this.#stopped = true;
+    this.#tell();
+  }
+  #tell(): void {
+    for (const listener of [...this.#listeners]) listener();
+  }
+  /** Call `listener` once the run is spent; returns the unsubscribe. */
+  onSpent(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+  /** Why a unit was not run: the units already cut off. */
+  get why(): string {
+    return this.units.length === 0 ? 'skipped: the run was stopped' : `skipped: the backend was already cut off in ${this.units.join(' and ')}`;
+  }
 }
 
 /**
@@ -44,8 +94,21 @@ export async function runIsolated<R>(job: WorkerJob, options: IsolatedRunOptions
   const results = new Map<string, R>();
   let pending = job.units.slice();
   const cutOff: string[] = [];
+  const settle = (units: readonly string[], result: (unit: string) => R): void => {
+    for (const u of units) {
+      if (results.has(u)) continue;
+      results.set(u, result(u));
+      options.onResult?.(u, results.get(u)!);
+    }
+  };
   // Each round finishes at least one unit (a result or a timeout), so rounds ≤ units.
-  for (let round = 0; pending.length > 0 && round <= job.units.length; round += 1) {
+  // (A round stopped because another lane spent the run's cut-offs finishes none; the next settles all.)
+  for (let round = 0; pending.length > 0 && round <= job.units.length + 1; round += 1) {
+    if (options.runCutOffs?.spent === true) {
+      const why = options.runCutOffs.why;
+      settle(pending, (u) => options.timeoutResult(u, why));
+      break;
+    }
     const outcome = options.deadline !== undefined && Date.now() >= options.deadline ? { budgetSpent: true } : await runRound({ ...job, units: pending }, results, options);
     if (outcome.budgetSpent) {
       for (const u of pending.filter((x) => !results.has(x))) {
@@ -56,17 +119,17 @@ export async function runIsolated<R>(job: WorkerJob, options: IsolatedRunOptions
       }
       break;
     }
+    if (outcome.runSpent) continue; // Another lane spent the run's cut-offs: the next round settles the rest.
     if (outcome.cutOff !== undefined) {
       const { unit, detail, factory } = outcome.cutOff;
       cutOff.push(unit);
+      // The result first: a lane told the run is spent must find this unit settled.
+      results.set(unit, options.timeoutResult(unit, detail));
+      options.onResult?.(unit, results.get(unit)!);
+      options.runCutOffs?.add(unit);
       const hopeless = factory || (options.cutOffsMax !== undefined && cutOff.length >= options.cutOffsMax);
-      const skipped = hopeless ? pending.filter((u) => !results.has(u)) : [unit];
       const why = factory ? `skipped: the factory already hung in ${unit}` : `skipped: the backend was already cut off in ${cutOff.join(' and ')}`;
-      for (const u of skipped) {
-        const result = options.timeoutResult(u, u === unit ? detail : why);
-        results.set(u, result);
-        options.onResult?.(u, result);
-      }
+      if (hopeless) settle(pending, (u) => options.timeoutResult(u, why));
     }
     pending = pending.filter((u) => !results.has(u));
   }
@@ -77,16 +140,19 @@ interface RoundOutcome {
   cutOff?: { unit: string; detail: string; factory: boolean };
   /** The run's deadline passed during this round. */
   budgetSpent?: boolean;
+  /** Another lane spent the run's cut-offs during this round. */
+  runSpent?: boolean;
 }
 
 function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedRunOptions<R>): Promise<RoundOutcome> {
   return new Promise((resolve, reject) => {
-    const worker = startWorker(job);
+    const worker = options.host === 'process' ? startProcess(job) : startWorker(job);
     let current: string | undefined;
     let waitingOnFactory = false;
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
     const deadlineTimer = options.deadline === undefined ? undefined : setTimeout(() => finish({ budgetSpent: true }), Math.max(0, options.deadline - Date.now()));
+    const stopListening = options.runCutOffs?.onSpent(() => finish({ runSpent: true }));
     let unitStartedAt = 0;
     let lastProgressAt = 0;
     let calls = 0;
@@ -101,6 +167,7 @@ function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedR
       settled = true;
       clearTimeout(timer);
       clearTimeout(deadlineTimer);
+      stopListening?.();
       void worker.terminate().then(() => {
         for (const pid of pids) killQuietly(pid);
         for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
@@ -202,9 +269,11 @@ function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedR
       if (current !== undefined && !results.has(current)) cut(why);
       else finish(new SpillsimError('E_BAD_INPUT', `cannot use module ${job.module}: ${why}`));
     });
-    worker.on('exit', (code) => {
+    worker.on('exit', (code: number | null, signal?: NodeJS.Signals | null) => {
       if (settled) return;
-      if (current !== undefined && !results.has(current)) {
+      if (current !== undefined && !results.has(current) && typeof signal === 'string') {
+        cut(`the process running the backend was killed by ${signal} in the middle of the unit`);
+      } else if (current !== undefined && !results.has(current)) {
         cut(`the backend called process.exit(${code}): the worker ended in the middle of the unit`);
       } else {
         finish(new SpillsimError('E_BAD_INPUT', `cannot use module ${job.module}: the worker exited with code ${code} before answering (process.exit while loading?)`));
@@ -232,6 +301,65 @@ function startWorker(job: WorkerJob): Worker {
       },
     },
   });
+}
+
+/** Bytes of a child process host's own stderr kept (what V8 writes there when the heap runs out). */
+const HOST_STDERR_KEPT_BYTES = 4096;
+
+/**
+ * A child process running the conformance worker, seen through the surface the runner uses of a
+ * `Worker`: its messages, its output streams, `error` (out of memory, as a worker's
+ * `ERR_WORKER_OUT_OF_MEMORY`), `exit` and `terminate`. Its descriptors are its own.
+ */
+class ProcessHost extends EventEmitter {
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  readonly #child: ChildProcess;
+  #stderrTail = '';
+  constructor(child: ChildProcess) {
+    super();
+    this.#child = child;
+    this.stdout = child.stdout!;
+    this.stderr = child.stderr!;
+    this.stderr.on('data', (chunk: Buffer) => {
+      this.#stderrTail = (this.#stderrTail + chunk.toString('utf8')).slice(-HOST_STDERR_KEPT_BYTES);
+    });
+    child.on('message', (message) => this.emit('message', message));
+    child.on('error', (error) => this.emit('error', error));
+    child.on('exit', (code, signal) => {
+      // V8 aborts a process whose heap ran out, after saying so on stderr.
+      if (/heap out of memory|Reached heap limit/.test(this.#stderrTail)) {
+        this.emit('error', Object.assign(new Error('out of memory'), { code: 'ERR_WORKER_OUT_OF_MEMORY' }));
+      }
+      this.emit('exit', code, signal);
+    });
+  }
+  terminate(): Promise<void> {
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#child.once('exit', () => resolve());
+      this.#child.kill('SIGKILL');
+    });
+  }
+}
+
+function startProcess(job: WorkerJob): ProcessHost {
+  const here = import.meta.url;
+  const common = { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] as ('ignore' | 'pipe' | 'ipc')[], serialization: 'advanced' as const };
+  const heap = `--max-old-space-size=${WORKER_HEAP_MB}`;
+  if (!here.endsWith('.ts')) {
+    return new ProcessHost(fork(fileURLToPath(new URL('./conformance_worker.js', here)), [], { ...common, execArgv: [heap], env: { ...process.env, [PROCESS_HOST_DATA_ENV]: JSON.stringify({ job }) } }));
+  }
+  // From the sources (vitest): the same hooks as a worker, registered before the entry loads.
+  const rootUrl = new URL('../../', here).href;
+  const hooksData = { rootUrl, aliases: { spillsim: new URL('src/index.ts', rootUrl).href, 'spillsim/vitest': new URL('properties/vitest.ts', rootUrl).href } };
+  return new ProcessHost(
+    fork(fileURLToPath(new URL('./conformance_worker.ts', here)), [], {
+      ...common,
+      execArgv: [heap, '--import', SOURCE_MODE_REGISTER_URL],
+      env: { ...process.env, [PROCESS_HOST_DATA_ENV]: JSON.stringify({ job, hooksUrl: SOURCE_MODE_HOOKS_URL, hooksData }) },
+    }),
+  );
 }
 
 function killQuietly(pid: number): void {

@@ -60,7 +60,8 @@ export function formatClauseReport(report: ClauseReport, paint: Paint): string {
   for (const v of report.verdicts) {
     const label = STATUS_LABEL[v.status].padEnd(14);
     const colored = v.status === 'held' ? paint.green(label) : v.status === 'not-applicable' ? paint.dim(label) : v.status === 'timeout' ? paint.yellow(label) : paint.red(label);
-    const reason = v.status === 'not-applicable' && v.detail !== undefined ? paint.dim(`  (${v.detail})`) : '';
+    // A held unit with a detail did less than all of its work (a suite cut short by its time share).
+    const reason = (v.status === 'not-applicable' || v.status === 'held') && v.detail !== undefined ? paint.dim(`  (${v.detail})`) : '';
     lines.push(`  ${colored} ${v.id.padEnd(idWidth)}  ${paint.dim(reason === '' ? v.level : v.level.padEnd(10))}${reason}`);
     if (v.status === 'broken' || v.status === 'timeout') {
       lines.push(`      ${v.status === 'broken' ? 'counterexample' : 'why'}: ${v.detail ?? '(none)'}`);

@@ -151,6 +151,7 @@ function descriptorsOf(lab: BackendLab): () => FdSnapshot | undefined {
 const fdsClosed: BackendClause = {
   id: 'fds.closed',
   level: 'required',
+  ownProcess: true,
   title: 'no file descriptor the backend opened is still open once every handle is fetched (after failures and retries too), nor after dispose',
   async check(lab, { seed }) {
     const snapshot = descriptorsOf(lab);
@@ -173,6 +174,7 @@ const fdsClosed: BackendClause = {
 const fdsBounded: BackendClause = {
   id: 'fds.bounded',
   level: 'required',
+  ownProcess: true,
   title: `with ${OUTSTANDING_BATCHES} batches outstanding (spilled, not fetched) the backend holds at most ${OPEN_FDS_MAX} descriptors open`,
   async check(lab, { seed }) {
     const snapshot = descriptorsOf(lab);

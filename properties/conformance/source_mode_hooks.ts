@@ -1,3 +1,5 @@
+import { PROCESS_HOST_DATA_ENV } from './worker_protocol.js';
+
 /**
  * Module hooks for a worker started from the TypeScript sources (under vitest): Node 20 cannot
  * import `.ts`, so these transpile it with the project's own `typescript`, map `./x.js` imports
@@ -73,3 +75,15 @@ import(workerData.entryUrl).catch((error) => {
   process.exit(70);
 });
 `;
+
+/**
+ * The same for a child process host (`--import` before its entry): the hooks and their data come
+ * with its job, in the environment variable the isolated runner sets.
+ */
+const REGISTER_SOURCE = `
+import { register } from 'node:module';
+const data = JSON.parse(process.env.${PROCESS_HOST_DATA_ENV});
+register(data.hooksUrl, { data: data.hooksData });
+`;
+
+export const SOURCE_MODE_REGISTER_URL = `data:text/javascript,${encodeURIComponent(REGISTER_SOURCE)}`;

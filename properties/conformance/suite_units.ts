@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BytesSpill } from '../../src/spill.js';
 import { runSuite, SUITE_NAMES } from '../index.js';
-import { replaySeed } from '../run_suite.js';
+import { plannedRuns, replaySeed } from '../run_suite.js';
 import { countingSpill } from './counting_spill.js';
 import { ArmedFaults } from './backend_lab.js';
 import { type BackendModule, describeThrown } from './backend_module.js';
@@ -60,6 +60,11 @@ export async function runSuiteUnit(module: BackendModule, moduleSpecifier: strin
       return { ...base, status: 'broken', detail: `${violation.rule}: ${violation.message}`, suiteCase: { seed: options.seed, path: options.replayPath } };
     }
     const result = await runSuite(name, { runs: options.runs, seed: options.seed, makeStrategy, backendPath: moduleSpecifier, timeLimitMs: options.timeLimitMs });
+    if (result.ok && result.interrupted) {
+      // Held for the runs made, and said so: never a plain "held" for runs the time did not allow.
+      const planned = plannedRuns(name, options.runs);
+      return { ...base, status: 'held', detail: `in ${result.runs} of ${planned} runs: the ${options.timeLimitMs / 1000} s a suite may generate runs for was spent (a slow backend gets fewer runs)` };
+    }
     if (result.ok) return { ...base, status: 'held' };
     const failure = result.failure;
     if (failure === undefined) return { ...base, status: 'broken', detail: 'the suite failed without a counterexample', replay: `spillsim validate ${backendArgument(moduleSpecifier)} --seed ${options.seed}` };

@@ -1,10 +1,11 @@
 import { backendArgument } from '../process_backend/exec_specifier.js';
-import type { ClauseVerdict } from './clause.js';
+import { type ClauseVerdict, NO_HIDDEN_STATE_ID } from './clause.js';
 import { type DifferentialResult } from './differential.js';
-import { runIsolated } from './isolated_runner.js';
+import { runIsolated, RunCutOffs } from './isolated_runner.js';
+import { type Lane, planLanes } from './lanes.js';
 import type { WorkerJob } from './worker_protocol.js';
 import { POLICY_CLAUSES } from './policy_clauses.js';
-import { BACKEND_CLAUSE_IDS } from './backend_clauses.js';
+import { BACKEND_CLAUSE_IDS, type BackendClause } from './backend_clauses.js';
 import { CLAUSE_CAP_FACTOR, selectClauses } from './run_backend_clauses.js';
 import { SUITE_RUNS_DEFAULT, SUITE_UNIT_PREFIX, SUITE_UNITS } from './suite_units.js';
 
@@ -35,29 +36,94 @@ export interface ValidateOptions {
 }
 
 /**
- * Run the backend clauses against a module, isolated in a worker with a time limit per clause.
- * Verdicts come back in catalog order; the module failing to load throws `E_BAD_INPUT`.
+ * Run the backend clauses against a module, isolated with a time limit per clause: the clauses
+ * that count the process's descriptors in a child process of their own, the rest in worker
+ * threads, several lanes side by side (`planLanes`). Verdicts come back in catalog order; the
+ * module failing to load throws `E_BAD_INPUT`.
  */
 export async function validateBackend(moduleSpecifier: string, options: ValidateOptions = {}): Promise<ClauseVerdict[]> {
   const clauses = selectClauses(options.clauseIds);
-  const job = {
-    kind: 'backend-clauses' as const,
-    module: moduleSpecifier,
-    units: clauses.map((c) => c.id),
-    seed: options.seed ?? SEED_DEFAULT,
-    timeoutMs: options.timeoutMs ?? CLAUSE_TIMEOUT_MS_DEFAULT,
-    unitCapMs: (options.timeoutMs ?? CLAUSE_TIMEOUT_MS_DEFAULT) * CLAUSE_CAP_FACTOR,
-    ...(options.example === undefined ? {} : { example: options.example }),
-  };
-  return runClauseJob(job, clauses, options.onVerdict, options.deadline);
+  const results = await runLanes(moduleSpecifier, clauses, [], options);
+  return clauses.map((c) => results.get(c.id)!);
 }
 
-/** Run a job whose units are clauses; a unit cut off by the time limit becomes a timeout verdict. */
+/** Per property suite in all (generating runs, then shrinking a failure), however steadily the backend answers. */
+export const SUITE_TIMEOUT_MS_DEFAULT = 30_000;
+
+interface LaneOptions extends ValidateOptions {
+  runs?: number;
+}
+
+/**
+ * Run clauses and suites in lanes side by side, each lane in its own isolated worker (or child
+ * process), under one deadline. A unit cut off (stuck, too slow, killed) becomes a timeout
+ * verdict; after `CLAUSE_CUT_OFFS_MAX` cut-offs anywhere in the run every lane stops, so a
+ * hostile module costs about one time limit, not one per lane; a lane of suites stops after its
+ * first (the others would be cut off the same way, each for its whole limit).
+ */
+async function runLanes(moduleSpecifier: string, clauses: readonly BackendClause[], suites: readonly string[], options: LaneOptions): Promise<Map<string, ClauseVerdict>> {
+  const seed = options.seed ?? SEED_DEFAULT;
+  const timeoutMs = options.timeoutMs ?? CLAUSE_TIMEOUT_MS_DEFAULT;
+  const runCutOffs = new RunCutOffs(CLAUSE_CUT_OFFS_MAX);
+  const shared = {
+    runCutOffs,
+    ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+    ...(options.onVerdict === undefined ? {} : { onResult: (_unit: string, verdict: ClauseVerdict) => options.onVerdict!(verdict) }),
+  };
+  const clauseBase = (unit: string): Pick<ClauseVerdict, 'id' | 'level' | 'title'> => {
+    const clause = clauses.find((c) => c.id === unit)!;
+    return { id: clause.id, level: clause.level, title: clause.title };
+  };
+  const runLane = (lane: Lane): Promise<Map<string, ClauseVerdict>> => {
+    if (lane.kind === 'backend-clauses') {
+      return runIsolated<ClauseVerdict>(
+        { kind: 'backend-clauses', module: moduleSpecifier, units: lane.units, seed, timeoutMs, unitCapMs: timeoutMs * CLAUSE_CAP_FACTOR, ...(options.example === undefined ? {} : { example: options.example }) },
+        {
+          ...shared,
+          host: lane.host,
+          cutOffsMax: CLAUSE_CUT_OFFS_MAX,
+          skippedResult: (unit, detail) => ({ ...clauseBase(unit), status: 'not-applicable', detail }),
+          timeoutResult: (unit, detail) => ({ ...clauseBase(unit), status: 'timeout', detail }),
+        },
+      );
+    }
+    const replay = `spillsim validate ${backendArgument(moduleSpecifier)} --seed ${seed}`;
+    return runIsolated<ClauseVerdict>(
+      { kind: 'suites', module: moduleSpecifier, units: lane.units, seed, timeoutMs, unitCapMs: SUITE_TIMEOUT_MS_DEFAULT, runs: options.runs ?? SUITE_RUNS_DEFAULT },
+      {
+        ...shared,
+        host: lane.host,
+        cutOffsMax: 1,
+        skippedResult: (unit, detail) => ({ ...suiteBase(unit), status: 'not-applicable', detail }),
+        timeoutResult: (unit, detail) => ({ ...suiteBase(unit), status: 'timeout', detail, replay }),
+      },
+    );
+  };
+  // A module that fails to load fails in every lane: the first says so, the others are stopped.
+  const settled = await Promise.allSettled(
+    planLanes(clauses, suites).map((lane) =>
+      runLane(lane).catch((error: unknown) => {
+        runCutOffs.stop();
+        throw error;
+      }),
+    ),
+  );
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+  const results = new Map<string, ClauseVerdict>();
+  for (const r of settled) if (r.status === 'fulfilled') for (const [unit, verdict] of r.value) results.set(unit, verdict);
+  return results;
+}
+
+function suiteBase(unit: string): Pick<ClauseVerdict, 'id' | 'level' | 'title'> {
+  return { id: unit, level: 'stochastic', title: `property suite ${unit.slice(SUITE_UNIT_PREFIX.length)} passes with the backend under the queue` };
+}
+
+/** Run a job whose units are clauses (in one worker); a unit cut off by the time limit becomes a timeout verdict. */
 async function runClauseJob(
   job: WorkerJob,
   clauses: readonly Pick<ClauseVerdict, 'id' | 'level' | 'title'>[],
   onVerdict: ((verdict: ClauseVerdict) => void) | undefined,
-  deadline?: number,
 ): Promise<ClauseVerdict[]> {
   const base = (unit: string): Pick<ClauseVerdict, 'id' | 'level' | 'title'> => {
     const clause = clauses.find((c) => c.id === unit)!;
@@ -65,69 +131,10 @@ async function runClauseJob(
   };
   const results = await runIsolated<ClauseVerdict>(job, {
     cutOffsMax: CLAUSE_CUT_OFFS_MAX,
-    ...(deadline === undefined ? {} : { deadline }),
-    skippedResult: (unit, detail) => ({ ...base(unit), status: 'not-applicable', detail }),
     timeoutResult: (unit, detail) => ({ ...base(unit), status: 'timeout', detail }),
     ...(onVerdict === undefined ? {} : { onResult: (_unit: string, verdict: ClauseVerdict) => onVerdict(verdict) }),
   });
   return clauses.map((c) => results.get(c.id)!);
-}
-
-/** Per property suite in all (generating runs, then shrinking a failure), however steadily the backend answers. */
-export const SUITE_TIMEOUT_MS_DEFAULT = 30_000;
-
-/**
- * Run the property suites with the backend under the queue (wrapped by the fault injector),
- * isolated in a worker, one verdict per suite (`suite.<name>`).
- */
-export async function validateSuites(
-  moduleSpecifier: string,
-  options: {
-    seed?: number;
-    runs?: number;
-    /** No progress for this long: stuck (default: the clause limit). */
-    timeoutMs?: number;
-    /** A suite in all (default `SUITE_TIMEOUT_MS_DEFAULT`). */
-    capMs?: number;
-    after?: readonly ClauseVerdict[];
-    onVerdict?: (verdict: ClauseVerdict) => void;
-    deadline?: number;
-  } = {},
-): Promise<ClauseVerdict[]> {
-  // A backend that already hung on a clause would hang each suite the same way, for a suite's
-  // whole time limit: report that instead of waiting it out nine times.
-  const hung = options.after?.find((v) => v.status === 'timeout');
-  if (hung !== undefined) {
-    return SUITE_UNITS.map((unit) => {
-      const verdict: ClauseVerdict = { ...suiteBase(unit), status: 'timeout', detail: `skipped: the backend already timed out in ${hung.id}`, replay: `spillsim validate ${backendArgument(moduleSpecifier)} --seed ${options.seed ?? SEED_DEFAULT}` };
-      options.onVerdict?.(verdict);
-      return verdict;
-    });
-  }
-  const results = await runIsolated<ClauseVerdict>(
-    {
-      kind: 'suites',
-      module: moduleSpecifier,
-      units: SUITE_UNITS.slice(),
-      seed: options.seed ?? SEED_DEFAULT,
-      timeoutMs: options.timeoutMs ?? CLAUSE_TIMEOUT_MS_DEFAULT,
-      unitCapMs: options.capMs ?? SUITE_TIMEOUT_MS_DEFAULT,
-      runs: options.runs ?? SUITE_RUNS_DEFAULT,
-    },
-    {
-      // One suite cut off: the others would be cut off the same way, each for its whole limit.
-      cutOffsMax: 1,
-      ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
-      skippedResult: (unit, detail) => ({ ...suiteBase(unit), status: 'not-applicable', detail }),
-      timeoutResult: (unit, detail) => ({ ...suiteBase(unit), status: 'timeout', detail, replay: `spillsim validate ${backendArgument(moduleSpecifier)} --seed ${options.seed ?? SEED_DEFAULT}` }),
-      ...(options.onVerdict === undefined ? {} : { onResult: (_unit: string, verdict: ClauseVerdict) => options.onVerdict!(verdict) }),
-    },
-  );
-  return SUITE_UNITS.map((u) => results.get(u)!);
-}
-
-function suiteBase(unit: string): Pick<ClauseVerdict, 'id' | 'level' | 'title'> {
-  return { id: unit, level: 'stochastic', title: `property suite ${unit.slice(SUITE_UNIT_PREFIX.length)} passes with the backend under the queue` };
 }
 
 /** Run the policy clauses against a policy module, isolated like the backend clauses. */
@@ -163,8 +170,7 @@ export function exitCodeOf(verdicts: readonly ClauseVerdict[]): 0 | 1 {
   return verdicts.some((v) => v.status === 'broken' || v.status === 'timeout') ? 1 : 0;
 }
 
-/** The clause that a failure which does not reproduce in a fresh instance breaks. */
-export const NO_HIDDEN_STATE_ID = 'determinism.no-hidden-state';
+export { NO_HIDDEN_STATE_ID };
 
 /**
  * Replay each broken verdict alone in a fresh worker, with a fresh instance of the module (a
@@ -272,19 +278,10 @@ export const RUN_BUDGET_MS_DEFAULT = 50_000;
 export async function validateModule(moduleSpecifier: string, options: ValidateAllOptions = {}): Promise<ClauseVerdict[]> {
   const seed = options.seed ?? SEED_DEFAULT;
   const deadline = Date.now() + (options.budgetMs ?? RUN_BUDGET_MS_DEFAULT);
-  const verdicts = await validateBackend(moduleSpecifier, { ...options, deadline });
+  const clauses = selectClauses(options.clauseIds);
   const withSuites = (options.suites ?? true) && (options.clauseIds === undefined || options.clauseIds.length === 0);
-  if (withSuites) {
-    verdicts.push(
-      ...(await validateSuites(moduleSpecifier, {
-        seed,
-        ...(options.runs === undefined ? {} : { runs: options.runs }),
-        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-        after: verdicts,
-        deadline,
-        ...(options.onVerdict === undefined ? {} : { onVerdict: options.onVerdict }),
-      })),
-    );
-  }
+  const suites = withSuites ? SUITE_UNITS : [];
+  const results = await runLanes(moduleSpecifier, clauses, suites, { ...options, deadline });
+  const verdicts = [...clauses.map((c) => results.get(c.id)!), ...suites.map((u) => results.get(u)!)];
   return confirmReproduces(moduleSpecifier, verdicts, { seed, deadline, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) });
 }

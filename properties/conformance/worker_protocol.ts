@@ -54,3 +54,6 @@ export type WorkerMessage =
   | { type: 'flood'; bytes: number }
   | { type: 'result'; unit: string; result: unknown }
   | { type: 'done' };
+
+/** The environment variable a child process host (units run in a process of their own) reads its job from. */
+export const PROCESS_HOST_DATA_ENV = 'SPILLSIM_CONFORMANCE_JOB';
