@@ -37,9 +37,20 @@ export interface Fixture {
   /** The trace as it read when saved, for people reading the file. */
   trace: string[];
   replay: string;
+  /**
+   * `false` when, before it was saved, the failure did not fail again alone in a fresh worker
+   * with a fresh instance of the backend (state outside the replayed commands made it fail);
+   * `note` then says so in words.
+   */
+  reproducedAlone?: false;
+  note?: string;
 }
 
-export type FixtureVerdict = 'same-failure' | 'different-failure' | 'now-passes' | 'no-longer-valid';
+/**
+ * How a replay compares with what was saved. `not-reproduced`: it passes, but it was saved as a
+ * failure that did not reproduce alone (`reproducedAlone: false`), so passing is no news, not a fix.
+ */
+export type FixtureVerdict = 'same-failure' | 'different-failure' | 'now-passes' | 'not-reproduced' | 'no-longer-valid';
 
 export interface FixtureReplay {
   name: string;
@@ -208,6 +219,9 @@ export async function replayFixture(name: string, value: unknown, overrides: { v
   const trace = formatCommandTrace(outcome);
   const saved = v.broke;
   const now = outcome.violation;
+  if (now === undefined && v.reproducedAlone === false) {
+    return { name, verdict: 'not-reproduced', summary: `every rule held, as when it was saved: it does not fail alone in a fresh instance; what made it break ${saved.rule} was state outside the replayed commands, not a fix`, trace, modelChanged };
+  }
   if (now === undefined) return { name, verdict: 'now-passes', summary: `every rule held (saved as breaking ${saved.rule})`, trace, modelChanged };
   if (saved.rule === now.rule) {
     return { name, verdict: 'same-failure', summary: `rule ${now.rule} breaks at step ${now.step}, as saved`, trace, violation: now, modelChanged };

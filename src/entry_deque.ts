@@ -107,8 +107,12 @@ export class EntryDeque implements Iterable<QueueEntry> {
     this.#pushBackSlot(toSlot(entry));
   }
 
-  /** `pushBack({ kind: 'bytes', bytes })` without the wrapper: the queue's hot path. */
+  /**
+   * `pushBack({ kind: 'bytes', bytes })` without the wrapper: the queue's hot path. Anything but
+   * a `Bytes` is refused with `E_BAD_ARGUMENT` before the deque changes, as `pushBack` refuses it.
+   */
   pushBackBytes(bytes: Bytes): void {
+    if (!isBytes(bytes)) throw new SpillsimError('E_BAD_ARGUMENT', `pushBackBytes(bytes) takes a Bytes, got ${describeValue(bytes)}`);
     // Stryker disable next-line ConditionalExpression,ArithmeticOperator: equivalent, relayouts more often or with one slot less of headroom change speed, not contents
     if (this.#head + this.#length === this.#slots.length) this.#relayout(this.#length + 1);
     const pos = this.#head + this.#length;

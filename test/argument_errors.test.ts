@@ -474,6 +474,10 @@ describe('what a backend or a policy hands back is checked like spill results ar
     badArgument(() => deque.pushBack({ kind: 'bytes', bytes: new Uint8Array(3) } as never), /^not a QueueEntry: .* got \{ kind: 'bytes' \} whose bytes is a Uint8Array, not a Bytes$/);
     badArgument(() => deque.pushBack({ kind: 'paged', handle: {} } as never), /whose handle has no fetch\(\) method$/);
     badArgument(() => deque.pushBack(null as never), /got null$/);
+    // The hot path without the wrapper refuses the same, before it changes the deque.
+    badArgument(() => deque.pushBackBytes({ length: 3 } as never), /^pushBackBytes\(bytes\) takes a Bytes, got an object/);
+    badArgument(() => deque.pushBackBytes(new Uint8Array(3) as never), /^pushBackBytes\(bytes\) takes a Bytes, got a Uint8Array$/);
+    badArgument(() => deque.pushBackBytes(null as never), /^pushBackBytes\(bytes\) takes a Bytes, got null$/);
     badArgument(() => deque.indexOfResidentBytesBefore(Number.NaN), /^indexOfResidentBytesBefore\(bytes\) takes a number of bytes, got number NaN$/);
     expect(deque.residentBytes).toBe(0);
     expect(deque.length).toBe(0);

@@ -131,5 +131,11 @@ describe('check --backend and replay --backend run the backend isolated, as vali
     expect(replayed.code).toBe(1);
     expect(replayed.stdout).toContain(': did not reproduce: as when it was saved, it does not fail alone in a fresh instance');
     expect(replayed.stdout).not.toContain('now passes');
+    // The JSON report says the same as the text, with the same exit code.
+    const json = await runMain(['replay', join(dir, saved!), '--json']);
+    expect(json.code).toBe(1);
+    const [fixture] = (JSON.parse(json.stdout) as { fixtures: { verdict: string; summary: string }[] }).fixtures;
+    expect(fixture!.verdict).toBe('not-reproduced');
+    expect(fixture!.summary).toMatch(/does not fail alone in a fresh instance.*not a fix/);
   });
 });

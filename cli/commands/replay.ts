@@ -86,9 +86,6 @@ async function replayFixtures(specs: string[], flags: ReplayFlags): Promise<numb
   const files = specs.flatMap(expandFixturePaths);
   if (flags.backend !== undefined && !isExecSpecifier(flags.backend)) moduleUrl(flags.backend);
   const replays: FixtureReplay[] = [];
-  // Fixtures saved with reproducedAlone: false (check --backend found the failure did not fail
-  // again in a fresh instance): passing now is no news, never "now passes".
-  const notReproducedWhenSaved = new Set<FixtureReplay>();
   for (const file of files) {
     let value: unknown;
     try {
@@ -108,14 +105,15 @@ async function replayFixtures(specs: string[], flags: ReplayFlags): Promise<numb
     const isolated = await replayIsolated(backend, { mode: 'fixture', name: basename(file), value, ...variant });
     if (!isolated.ok) return cutOff(`${basename(file)}: ${isolated.cutOff}`);
     replays.push(isolated.result);
-    if ((value as { reproducedAlone?: unknown }).reproducedAlone === false) notReproducedWhenSaved.add(isolated.result);
   }
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({ fixtures: replays }, null, 2)}\n`);
   } else {
     const paint = colors();
     for (const replay of replays) {
-      if (replay.verdict === 'now-passes' && notReproducedWhenSaved.has(replay)) {
+      // Saved with reproducedAlone: false (check --backend found it did not fail again in a
+      // fresh instance): passing now is no news, never "now passes".
+      if (replay.verdict === 'not-reproduced') {
         process.stdout.write(`${paint.bold(replay.name)}: ${paint.yellow('did not reproduce')}: as when it was saved, it does not fail alone in a fresh instance; what made it fail was state outside the replayed commands, not a fix\n`);
         continue;
       }
@@ -125,7 +123,7 @@ async function replayFixtures(specs: string[], flags: ReplayFlags): Promise<numb
     }
   }
   if (replays.some((r) => r.verdict === 'no-longer-valid')) return EXIT_USAGE;
-  return replays.some((r) => r.verdict === 'same-failure' || r.verdict === 'different-failure' || notReproducedWhenSaved.has(r)) ? EXIT_BROKEN : EXIT_OK;
+  return replays.some((r) => r.verdict === 'same-failure' || r.verdict === 'different-failure' || r.verdict === 'not-reproduced') ? EXIT_BROKEN : EXIT_OK;
 }
 
 /** A file, or every `.json` in a directory; a missing path or a directory with no fixtures is bad input. */
