@@ -53,6 +53,17 @@ describe('the test file --emit-test writes', () => {
     expect(fixed.code).toBe(0);
   }, 180_000);
 
+  it('for a program (--exec), runs from another working directory: the script path in its command line is relative to the test file', async () => {
+    const file = join(inRepo, 'leaks-fd.repro.test.ts');
+    const emitted = await runBuiltCli(['validate', '--exec', 'node fixtures/backends/exec/leaks-fd.mjs', '--no-suites', '--quiet', '--emit-test', file], { cwd: REPO_ROOT });
+    expect(emitted.stdout).toContain(`wrote ${file}: 1 test(s) replaying fds.closed`);
+    // Run from the temporary directory: a path left relative to where validate ran would not be found.
+    const broken = await run([VITEST, 'run', file, '--root', REPO_ROOT], tmpdir());
+    expect(broken.output).toMatch(/fds\.closed holds/);
+    expect(broken.output).toMatch(/descriptors \(fd \d+ -> \/dev\/null/);
+    expect(broken.output).toMatch(/Tests\s+1 failed/);
+  }, 180_000);
+
   it("runs in a user's project that installed spillsim and vitest", async () => {
     // A project as npm lays it out: spillsim (this package, built) and vitest in node_modules.
     mkdirSync(join(project, 'node_modules'));

@@ -160,8 +160,26 @@ it('--emit-test writes a test that replays the broken clauses against the same c
     seed: 42,
     verdicts: [{ id: 'spill.makes-progress', level: 'required', status: 'broken', title: 't', detail: 'garbage' }],
   });
-  expect(source).toContain(`const backend = { exec: "node fixtures/backends/exec/misbehaving.mjs garbage" };`);
+  // The script's path is made relative to the test file, so the test runs from any directory.
+  expect(source).toContain(`const backend = { exec: ["node", path("../fixtures/backends/exec/misbehaving.mjs"), "garbage"].join(' ') };`);
   expect(source).toContain(`await checkBackendClause(backend, "spill.makes-progress", { seed: 42 })`);
+  // A command line naming no file of ours is kept as it is.
+  const plain = emitTestSource({ moduleSpecifier: 'exec:node -e 1', outPath: 'test/replay.test.ts', seed: 42, verdicts: [{ id: 'spill.makes-progress', level: 'required', status: 'broken', title: 't' }] });
+  expect(plain).toContain(`const backend = { exec: "node -e 1" };`);
+});
+
+it('--emit-test refuses to write over the script a command line runs', async () => {
+  for (const [commandLine, target] of [
+    ['node fixtures/backends/exec/leaks-fd.mjs', 'fixtures/backends/exec/leaks-fd.mjs'],
+    ['node ./fixtures/backends/exec/leaks-fd.mjs --verbose', 'fixtures/backends/exec/../exec/leaks-fd.mjs'],
+  ]) {
+    const before = readFileSync(target!, 'utf8');
+    const { code, stdout, stderr } = await runMain(['validate', '--exec', commandLine!, '--no-suites', '--emit-test', target!]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.trim()).toMatch(/^spillsim: --emit-test .*leaks-fd\.mjs: that is the input .*leaks-fd\.mjs; writing it would overwrite the input, so give another file$/);
+    expect(readFileSync(target!, 'utf8')).toBe(before);
+  }
 });
 
 describe('frames', () => {

@@ -33,12 +33,19 @@ describe('hostile backends: a one-line reason each, never exit 0, never a stack 
     });
   }
 
-  it('a module that loops in every call: two clauses cut off, the rest skipped (not a time limit each)', async () => {
+  it('a module that loops in every call: two clauses and one suite cut off, the rest skipped (not a time limit each)', async () => {
     const { code, stdout } = await runMain(['validate', 'fixtures/backends/hostile/loops-always.mjs', '--json', '--timeout-ms', '1000']);
     expect(code).toBe(1);
     const verdicts = verdictsOf(stdout);
-    expect(verdicts.filter((v) => v.status === 'timeout' && v.detail?.startsWith('no answer within'))).toHaveLength(2);
-    expect(verdicts.filter((v) => v.detail?.startsWith('skipped: the backend was already cut off in spill.makes-progress and spill.drains-front')).length).toBeGreaterThan(20);
+    const clauses = verdicts.filter((v) => !v.id.startsWith('suite.'));
+    const suites = verdicts.filter((v) => v.id.startsWith('suite.'));
+    // The lanes run side by side, so which units are cut off first depends on timing; how many does not.
+    const cutClauses = clauses.filter((v) => v.status === 'timeout' && v.detail?.startsWith('no answer within')).map((v) => v.id);
+    expect(cutClauses).toHaveLength(2);
+    expect(clauses.filter((v) => v.detail === `skipped: the backend was already cut off in ${cutClauses.join(' and ')}`).length).toBeGreaterThan(20);
+    const cutSuites = suites.filter((v) => v.status === 'timeout' && v.detail?.startsWith('no answer within')).map((v) => v.id);
+    expect(cutSuites).toHaveLength(1);
+    expect(suites.filter((v) => v.detail === `skipped: the backend was already cut off in ${cutSuites[0]}`)).toHaveLength(suites.length - 1);
     expect(verdicts.some((v) => v.status === 'held')).toBe(false);
   });
 

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { BACKEND_CLAUSE_IDS, exampleProblem } from '../../properties/conformance/backend_clauses.js';
 import { modulePath, moduleUrl } from '../../properties/conformance/backend_module.js';
 import { checkCommandLine, commandLineOf, execSpecifier, isExecSpecifier } from '../../properties/process_backend/exec_specifier.js';
-import { emitTestSource, replayableFailures } from '../../properties/conformance/emit_test.js';
+import { emitTestSource, inputWordsOf, replayableFailures } from '../../properties/conformance/emit_test.js';
 import {
   clauseReport,
   formatClauseReport,
@@ -140,7 +140,10 @@ function checkInput(backends: string[], flags: ValidateFlags): void {
   if (flags.emitTest !== undefined && backends.length !== 1) throw new UsageError('--emit-test needs exactly one backend module');
   if (flags.emitTest !== undefined) {
     checkOutputFile('--emit-test', flags.emitTest);
-    const inputs = [...backends, ...(flags.policy === undefined ? [] : [flags.policy])].flatMap((m) => modulePath(m) ?? []);
+    // A program's command line names its inputs too: the program, a script it runs.
+    const inputs = [...backends, ...(flags.policy === undefined ? [] : [flags.policy])].flatMap((m) =>
+      isExecSpecifier(m) ? inputWordsOf(commandLineOf(m)).filter((w) => w.file || w.word.includes('/')).map((w) => w.word) : (modulePath(m) ?? []),
+    );
     checkNotAnInput('--emit-test', flags.emitTest, inputs);
   }
   if (flags.example !== undefined && flags.clause.length !== 1) throw new UsageError('--example replays one stochastic clause: give it with --clause ID');

@@ -1,5 +1,6 @@
-import { dirname, relative, resolve } from 'node:path';
-import { backendArgument, commandLineOf, isExecSpecifier } from '../process_backend/exec_specifier.js';
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { backendArgument, commandLineOf, isExecSpecifier, shellQuote, splitCommandLine } from '../process_backend/exec_specifier.js';
 import type { ClauseVerdict } from './clause.js';
 
 export interface EmitTestInput {
@@ -37,15 +38,42 @@ export function emitTestSource(input: EmitTestInput): string {
     `import { describe, expect, it } from 'vitest';`,
     `import { checkBackendClause } from 'spillsim/vitest';`,
     ``,
-    exec
-      ? `// The command runs from the working directory of the test run.\nconst backend = { exec: ${JSON.stringify(commandLineOf(input.moduleSpecifier))} };`
-      : `const backend = new URL(${JSON.stringify(modulePath)}, import.meta.url).href;`,
+    exec ? execBackendSource(commandLineOf(input.moduleSpecifier), input.outPath) : `const backend = new URL(${JSON.stringify(modulePath)}, import.meta.url).href;`,
     ``,
     `describe(${JSON.stringify(`${backendArgument(input.moduleSpecifier)} conformance`)}, () => {`,
     cases.join('\n\n'),
     `});`,
     ``,
   ].join('\n');
+}
+
+/**
+ * The `backend` of an emitted test for a program: the command line as validate ran it, with each
+ * relative path in it that names a file (the program, a script it runs) made relative to the test
+ * file and resolved when the test runs, so the test runs from any working directory.
+ */
+function execBackendSource(commandLine: string, outPath: string): string {
+  const words = inputWordsOf(commandLine);
+  if (!words.some((w) => w.file)) return `const backend = { exec: ${JSON.stringify(commandLine)} };`;
+  const parts = words.map(({ word, file }) => {
+    if (!file) return JSON.stringify(shellQuote(word));
+    let fromTest = relative(dirname(resolve(outPath)), resolve(word)).split('\\').join('/');
+    if (!fromTest.startsWith('.')) fromTest = `./${fromTest}`;
+    return `path(${JSON.stringify(fromTest)})`;
+  });
+  return [
+    `import { fileURLToPath } from 'node:url';`,
+    ``,
+    `// The command line validate ran; its paths are relative to this file, so the test runs from any directory.`,
+    `const path = (relative) => \`'\${fileURLToPath(new URL(relative, import.meta.url)).replace(/'/g, "'\\\\''")}'\`;`,
+    `const backend = { exec: [${parts.join(', ')}].join(' ') };`,
+  ].join('\n');
+}
+
+/** The words of a command line, each marked when it is a relative path naming an existing file or directory (resolved against the working directory). */
+export function inputWordsOf(commandLine: string): { word: string; file: boolean }[] {
+  // The program is looked up on PATH unless it has a slash, as a shell does.
+  return splitCommandLine(commandLine).map((word, k) => ({ word, file: !isAbsolute(word) && !word.startsWith('-') && (word.includes('/') || (k > 0 && word.includes('.'))) && existsSync(word) }));
 }
 
 /**

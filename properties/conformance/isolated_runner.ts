@@ -58,6 +58,10 @@ export class RunCutOffs {
   get spent(): boolean {
     return this.#stopped || this.units.length >= this.max;
   }
+  /** The run was stopped (not spent by cut-offs): what is left is not worth a verdict. */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
   add(unit: string): void {
     this.units.push(unit);
     if (this.spent) this.#tell();
@@ -98,7 +102,7 @@ export async function runIsolated<R>(job: WorkerJob, options: IsolatedRunOptions
     for (const u of units) {
       if (results.has(u)) continue;
       results.set(u, result(u));
-      options.onResult?.(u, results.get(u)!);
+      if (options.runCutOffs?.stopped !== true) options.onResult?.(u, results.get(u)!);
     }
   };
   // Each round finishes at least one unit (a result or a timeout), so rounds ≤ units.

@@ -57,16 +57,16 @@ interface LaneOptions extends ValidateOptions {
 /**
  * Run clauses and suites in lanes side by side, each lane in its own isolated worker (or child
  * process), under one deadline. A unit cut off (stuck, too slow, killed) becomes a timeout
- * verdict; after `CLAUSE_CUT_OFFS_MAX` cut-offs anywhere in the run every lane stops, so a
- * hostile module costs about one time limit, not one per lane; a lane of suites stops after its
- * first (the others would be cut off the same way, each for its whole limit).
+ * verdict; after `CLAUSE_CUT_OFFS_MAX` clauses were cut off, in any lane, every clause lane
+ * stops, and after one suite was, every suite lane (the others would be cut off the same way,
+ * each for its whole limit), so a hostile module costs about one time limit, not one per lane.
  */
 async function runLanes(moduleSpecifier: string, clauses: readonly BackendClause[], suites: readonly string[], options: LaneOptions): Promise<Map<string, ClauseVerdict>> {
   const seed = options.seed ?? SEED_DEFAULT;
   const timeoutMs = options.timeoutMs ?? CLAUSE_TIMEOUT_MS_DEFAULT;
-  const runCutOffs = new RunCutOffs(CLAUSE_CUT_OFFS_MAX);
+  const clauseCutOffs = new RunCutOffs(CLAUSE_CUT_OFFS_MAX);
+  const suiteCutOffs = new RunCutOffs(1);
   const shared = {
-    runCutOffs,
     ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
     ...(options.onVerdict === undefined ? {} : { onResult: (_unit: string, verdict: ClauseVerdict) => options.onVerdict!(verdict) }),
   };
@@ -80,6 +80,7 @@ async function runLanes(moduleSpecifier: string, clauses: readonly BackendClause
         { kind: 'backend-clauses', module: moduleSpecifier, units: lane.units, seed, timeoutMs, unitCapMs: timeoutMs * CLAUSE_CAP_FACTOR, ...(options.example === undefined ? {} : { example: options.example }) },
         {
           ...shared,
+          runCutOffs: clauseCutOffs,
           host: lane.host,
           cutOffsMax: CLAUSE_CUT_OFFS_MAX,
           skippedResult: (unit, detail) => ({ ...clauseBase(unit), status: 'not-applicable', detail }),
@@ -92,6 +93,7 @@ async function runLanes(moduleSpecifier: string, clauses: readonly BackendClause
       { kind: 'suites', module: moduleSpecifier, units: lane.units, seed, timeoutMs, unitCapMs: SUITE_TIMEOUT_MS_DEFAULT, runs: options.runs ?? SUITE_RUNS_DEFAULT },
       {
         ...shared,
+        runCutOffs: suiteCutOffs,
         host: lane.host,
         cutOffsMax: 1,
         skippedResult: (unit, detail) => ({ ...suiteBase(unit), status: 'not-applicable', detail }),
@@ -103,7 +105,8 @@ async function runLanes(moduleSpecifier: string, clauses: readonly BackendClause
   const settled = await Promise.allSettled(
     planLanes(clauses, suites).map((lane) =>
       runLane(lane).catch((error: unknown) => {
-        runCutOffs.stop();
+        clauseCutOffs.stop();
+        suiteCutOffs.stop();
         throw error;
       }),
     ),
