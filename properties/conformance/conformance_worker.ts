@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadBackend } from '../process_backend/load_backend.js';
+import { backendArgument } from '../process_backend/exec_specifier.js';
 import { watchChildren } from '../process_backend/child_pipes.js';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -105,11 +106,17 @@ async function run(job: WorkerJob): Promise<void> {
     }
     case 'suites': {
       // Imported on demand: the suites pull in the whole property and simulator graph.
-      const { runSuiteUnit } = await import('./suite_units.js');
+      const { runSuiteUnit, SUITE_UNIT_PREFIX } = await import('./suite_units.js');
       const module = await loadOrReport(() => loadBackend(job.module, { callTimeoutMs: job.timeoutMs }));
       if (module === undefined) return;
       let brokenSeen = false;
+      let timedOut: string | undefined;
       for (const unit of job.units) {
+        // A suite that finished no run in its share: the next would wait out its share the same way.
+        if (timedOut !== undefined) {
+          post({ type: 'result', unit, result: { id: unit, level: 'stochastic', title: `property suite ${unit.slice(SUITE_UNIT_PREFIX.length)} passes with the backend under the queue`, status: 'timeout', detail: `skipped: the backend was already cut off in ${timedOut}`, replay: `spillsim validate ${backendArgument(job.module)} --seed ${job.seed}` } });
+          continue;
+        }
         newUnit();
         post({ type: 'start', unit });
         const replayCase = job.replayCases?.[unit];
@@ -124,6 +131,7 @@ async function run(job: WorkerJob): Promise<void> {
         });
         await settleStrays();
         if (verdict.status === 'broken') brokenSeen = true;
+        if (verdict.status === 'timeout') timedOut = unit;
         post({ type: 'result', unit, result: withStrays(verdict) });
       }
       return;

@@ -60,6 +60,11 @@ export async function runSuiteUnit(module: BackendModule, moduleSpecifier: strin
       return { ...base, status: 'broken', detail: `${violation.rule}: ${violation.message}`, suiteCase: { seed: options.seed, path: options.replayPath } };
     }
     const result = await runSuite(name, { runs: options.runs, seed: options.seed, makeStrategy, backendPath: moduleSpecifier, timeLimitMs: options.timeLimitMs });
+    if (result.ok && result.interrupted && result.runs === 0) {
+      // No run finished at all: nothing was judged, so it is not held (a factory that never
+      // resolves, or a backend too slow for one run in the share).
+      return { ...base, status: 'timeout', detail: `no run finished within the ${options.timeLimitMs / 1000} s a suite may generate runs for (${tally.calls} backend calls made): stuck, or too slow for these limits`, replay: `spillsim validate ${backendArgument(moduleSpecifier)} --seed ${options.seed}` };
+    }
     if (result.ok && result.interrupted) {
       // Held for the runs made, and said so: never a plain "held" for runs the time did not allow.
       const planned = plannedRuns(name, options.runs);
