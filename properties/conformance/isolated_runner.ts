@@ -86,7 +86,8 @@ export class RunCutOffs {
 }
 
 /**
- * Run a job's units in a worker thread, one after another. A unit that makes no progress (no
+ * Run a job's units in a worker thread (or, `host: 'process'`, a child process), one after
+ * another: one lane of a run, beside others that share `runCutOffs` and the deadline. A unit that makes no progress (no
  * backend call returns) within `timeoutMs`, or runs past `unitCapMs` in all, gets
  * `timeoutResult` worded by its cause (stuck, slow, `process.exit`, out of memory, an output
  * flood); the worker is terminated and a fresh one continues with the next unit. When the hang
