@@ -33,6 +33,10 @@ describe('spillsim validate on every shared case (clauses and suites, default li
       for (const id of entry.catches) expect(statuses[id], id).toBe('broken');
       // No false verdict on a correct backend: nothing broken, nothing timed out.
       if (entry.exitCode === 0) expect(verdicts.filter((v) => v.status === 'broken' || v.status === 'timeout')).toEqual([]);
+      // A suite cut short by its time share says so: never a plain "held" for runs not made.
+      for (const v of verdicts.filter((x) => x.status === 'held' && x.detail !== undefined)) expect(v.detail, v.id).toMatch(/^in \d+ of \d+ runs: the 4 s a suite may generate runs for was spent/);
+      // The 10 ms control makes about 420 calls in 95 exhaustive runs within 4 s: fewer than all.
+      if (entry.module === 'backends/slow-correct.mjs') expect(verdicts.find((v) => v.id === 'suite.exhaustive')?.detail).toMatch(/^in \d+ of \d+ runs/);
       // Clauses: exactly the recorded verdicts.
       for (const v of verdicts.filter((x) => !x.id.startsWith('suite.'))) expect(v.status, v.id).toBe(entry.expected[v.id] ?? 'held');
       // Nothing broken is printed as a plain replay unless it reproduces alone in a fresh worker.

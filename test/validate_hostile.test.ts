@@ -49,6 +49,15 @@ describe('hostile backends: a one-line reason each, never exit 0, never a stack 
     expect(verdicts.some((v) => v.status === 'held')).toBe(false);
   });
 
+  it('a factory that never resolves: no suite is held for runs it never finished', async () => {
+    // Default limits: a suite's 4 s share for generating runs ends before the 10 s stuck limit.
+    const { code, stdout } = await runMain(['validate', 'fixtures/backends/hangs.mjs', '--json']);
+    expect(code).toBe(1);
+    const suites = verdictsOf(stdout).filter((v) => v.id.startsWith('suite.'));
+    expect(suites.filter((v) => v.status !== 'timeout')).toEqual([]);
+    expect(suites.some((v) => /^no run finished within the 4 s a suite may generate runs for \(0 backend calls made\)/.test(v.detail ?? ''))).toBe(true);
+  });
+
   it('a slow backend that keeps answering is not hung: the limit is on progress, not on the clock', async () => {
     // 20 ms per call and a 3 s limit: spill.huge-list makes over 200 calls (4 s in all), each in time.
     process.env.LATENCY_MS = '20';
