@@ -61,6 +61,12 @@ export interface SampledSuite extends SuiteBase {
   /** Runs when nobody says: these runs cost more than a command list. */
   runsDefault: number;
   run: (input: unknown, variant: string, context: BuildContext) => Promise<RunOutcome>;
+  /**
+   * Whether `run` puts `context.makeInner` (the user's backend) under its queues. A suite that
+   * builds its own storage (the simulator's, a scripted store) says a verdict about the queue,
+   * not about a backend, so `validate` and `describeBackend` leave it out.
+   */
+  usesBackend: boolean;
   /** Check a stored input; the reason when it no longer applies. */
   parseInput: (value: unknown) => { ok: true; input: unknown } | { ok: false; reason: string };
 }

@@ -20,8 +20,7 @@ import {
   validateModule,
   validatePolicy,
 } from '../../properties/conformance/validate.js';
-import { SUITE_RUNS_DEFAULT } from '../../properties/conformance/suite_units.js';
-import { SUITE_NAMES } from '../../properties/run_suite.js';
+import { SUITE_RUNS_DEFAULT, SUITE_UNITS } from '../../properties/conformance/suite_units.js';
 import type { ClauseVerdict } from '../../properties/conformance/clause.js';
 import { collectList, positiveWhole, whole } from '../flags.js';
 import { colors } from '../format.js';
@@ -92,7 +91,7 @@ async function runValidate(backends: string[], flags: ValidateFlags): Promise<nu
     const withSuites = flags.suites && flags.clause.length === 0;
     const progress = new Progress({
       label: 'clauses',
-      total: (flags.clause.length > 0 ? flags.clause.length : BACKEND_CLAUSE_IDS.length) + (withSuites ? SUITE_NAMES.length : 0),
+      total: (flags.clause.length > 0 ? flags.clause.length : BACKEND_CLAUSE_IDS.length) + (withSuites ? SUITE_UNITS.length : 0),
       quiet: Boolean(flags.quiet || flags.json),
     });
     const onVerdict = (verdict: ClauseVerdict): void => progress.tick(1, verdict.status === 'broken' || verdict.status === 'timeout' ? 1 : 0);

@@ -43,10 +43,8 @@ export const UNIT_COST_CALLS: Readonly<Record<string, number>> = {
   'suite.partial-spill': 200,
   'suite.memory-bound': 69,
   'suite.differential': 99,
-  'suite.determinism': 21,
   'suite.transparency': 167,
   'suite.exhaustive': 420,
-  'suite.end-to-end': 2,
 };
 const UNIT_COST_DEFAULT = 10;
 

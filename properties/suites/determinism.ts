@@ -65,6 +65,8 @@ export const DETERMINISM: SampledSuite = {
   runsDefault: 150,
   run,
   parseInput,
+  // Its storage is the simulator's (determinism) or a scripted store per queue (end-to-end).
+  usesBackend: false,
   variants: {
     default: { description: 'the simulator as shipped' },
     'broken-unseeded-policy': { description: 'a writer policy seeded from Math.random instead of the run seed' },

@@ -229,6 +229,8 @@ export const END_TO_END: SampledSuite = {
   runsDefault: 5000,
   run,
   parseInput,
+  // Its storage is the simulator's (determinism) or a scripted store per queue (end-to-end).
+  usesBackend: false,
   variants: {
     default: { description: 'Threshold + PrefetchPolicy on every queue' },
     'broken-prefetch-out-of-order': { description: 'a reader policy that puts fetched chunks back one entry too late' },
