@@ -22,6 +22,13 @@ function runningState(pid: number): 'running' | 'gone' {
   }
 }
 
+/** SIGKILL is delivered asynchronously: poll until the process is gone, for at most `ms`. */
+async function stateAfterKill(pid: number, ms = 5_000): Promise<'running' | 'gone'> {
+  const until = performance.now() + ms;
+  while (runningState(pid) === 'running' && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
+  return runningState(pid);
+}
+
 const NODE_ADAPTER = 'node examples/node-memory-spill/serve.mjs';
 const misbehaving = (mode: string): string => `node fixtures/backends/exec/misbehaving.mjs ${mode}`;
 
@@ -66,7 +73,7 @@ describe('a child that misbehaves mid-call gets a one-line verdict, never a cras
     expect(verdict.detail!.split('\n')[0]).toMatch(/^spill of 1 chunks: the child \(node, pid \d+\) did not answer within 1500 ms \(it sent nothing of an answer\); it was killed$/);
     expect(performance.now() - started).toBeLessThan(15_000);
     const pid = Number(/pid (\d+)/.exec(verdict.detail!)![1]);
-    expect(runningState(pid)).toBe('gone');
+    expect(await stateAfterKill(pid)).toBe('gone');
   });
 
   it('is stuck past the clause limit: the runner stops the worker and kills the child it left', async () => {
@@ -74,9 +81,11 @@ describe('a child that misbehaves mid-call gets a one-line verdict, never a cras
     const [verdict] = await validateBackend(`exec:${misbehaving('slow-stuck')} ${token}`, { clauseIds: ['spill.makes-progress'], timeoutMs: 2000 });
     expect(verdict!.status).toBe('timeout');
     expect(verdict!.detail).toMatch(/the worker was stopped/);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const running = execFileSync('ps', ['-eo', 'stat,args'], { encoding: 'utf8' }).split('\n').filter((line) => line.includes(token) && !line.startsWith('Z'));
-    expect(running).toEqual([]);
+    // The kill is asynchronous: look for up to 5 s.
+    const stillRunning = (): string[] => execFileSync('ps', ['-eo', 'stat,args'], { encoding: 'utf8' }).split('\n').filter((line) => line.includes(token) && !line.startsWith('Z'));
+    const until = performance.now() + 5_000;
+    while (stillRunning().length > 0 && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(stillRunning()).toEqual([]);
   });
 
   it('logs more than a pipe holds while it works: spillsim keeps reading its stderr, and the clause holds', async () => {
