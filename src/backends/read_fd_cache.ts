@@ -23,29 +23,33 @@ export class ReadFdCache {
   }
 
   /**
-   * Run `read` with a descriptor open for reading on `path` (cached, or opened now). With
-   * `keepOpen` it stays cached afterwards; without, it is closed (a whole-file read needs it
-   * only once). Throws what `openSync` or `read` throw.
+   * A descriptor open for reading on `path`: the cached one (out of the cache until `give`
+   * returns it), or one opened now. Throws what `openSync` throws.
    */
-  read<T>(path: string, keepOpen: boolean, read: (fd: number) => T): T {
-    let fd = this.#fds.get(path);
-    if (fd === undefined) fd = this.#fs.openSync(path, 'r');
-    else this.#fds.delete(path);
-    let result: T;
-    try {
-      result = read(fd);
-    } catch (error) {
-      closeQuietly(this.#fs, fd);
-      throw error;
-    }
+  take(path: string): number {
+    const fd = this.#fds.get(path);
+    if (fd === undefined) return this.#fs.openSync(path, 'r');
+    this.#fds.delete(path);
+    return fd;
+  }
+
+  /**
+   * Hand back a descriptor from `take` after a read that did not throw. With `keepOpen` it is
+   * cached (the most recently used); without, it is closed (a whole-file read needs it once).
+   */
+  give(path: string, fd: number, keepOpen: boolean): void {
     if (keepOpen && this.openFilesMax > 0) {
       this.#fds.set(path, fd);
-      this.#closeBeyond(this.openFilesMax);
+      if (this.#fds.size > this.openFilesMax) this.#closeBeyond(this.openFilesMax);
     } else {
       // A failed close after a read does not change the bytes read, which are verified anyway.
       closeQuietly(this.#fs, fd);
     }
-    return result;
+  }
+
+  /** A read on a descriptor from `take` threw: close it, so a retry starts from a fresh open. */
+  discard(fd: number): void {
+    closeQuietly(this.#fs, fd);
   }
 
   /** Close the descriptor of `path`, if one is open: before the file is removed, and for good. */
