@@ -63,8 +63,8 @@ function recountBreach(q: TrackedQueue): Breach | undefined {
   const deque = q.deque;
   let recount = 0;
   for (let i = 0; i < deque.length; i += 1) {
-    const entry = deque.get(i);
-    if (entry.kind === 'bytes') recount += entry.bytes.length;
+    const bytes = deque.bytesAt(i);
+    if (bytes !== undefined) recount += bytes.length;
   }
   if (recount === deque.residentBytes) return undefined;
   return { invariant: 'resident-count', message: `${q.name}: deque.residentBytes says ${deque.residentBytes} but its ${deque.length} entries hold ${recount} resident bytes` };

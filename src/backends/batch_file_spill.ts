@@ -342,7 +342,7 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
         doneBytes += readBytes;
       }
     } catch (error) {
-      this.#readFds.discard(fd);
+      this.#readFds.discard(path, fd);
       throw error;
     } finally {
       this.#readBytes += doneBytes;

@@ -9,8 +9,12 @@ import { closeQuietly, type SpillFs } from './spill_fs.js';
 export class ReadFdCache {
   readonly openFilesMax: number;
   readonly #fs: SpillFs;
-  // Map order is recency order: a hit is deleted and set again, so the first key is the eviction candidate.
+  // Map order is recency order: a hit moves to the end, so the first key is the eviction candidate.
   readonly #fds = new Map<string, number>();
+  /** The last key set (the most recently used, while it is cached): a batch read chunk after chunk stays there, unmoved. */
+  #lastPath: string | undefined;
+  /** Whether the descriptor `take` handed out last came from the cache (it stays there during the read). */
+  #takenCached = false;
 
   constructor(fs: SpillFs, openFilesMax: number) {
     this.#fs = fs;
@@ -23,13 +27,18 @@ export class ReadFdCache {
   }
 
   /**
-   * A descriptor open for reading on `path`: the cached one (out of the cache until `give`
-   * returns it), or one opened now. Throws what `openSync` throws.
+   * A descriptor open for reading on `path`: the cached one (now the most recently used), or
+   * one opened now. Hand it back with `give` or `discard`. Throws what `openSync` throws.
    */
   take(path: string): number {
     const fd = this.#fds.get(path);
+    this.#takenCached = fd !== undefined;
     if (fd === undefined) return this.#fs.openSync(path, 'r');
-    this.#fds.delete(path);
+    if (path !== this.#lastPath) {
+      this.#fds.delete(path);
+      this.#fds.set(path, fd);
+      this.#lastPath = path;
+    }
     return fd;
   }
 
@@ -39,16 +48,20 @@ export class ReadFdCache {
    */
   give(path: string, fd: number, keepOpen: boolean): void {
     if (keepOpen && this.openFilesMax > 0) {
+      if (this.#takenCached) return;
       this.#fds.set(path, fd);
+      this.#lastPath = path;
       if (this.#fds.size > this.openFilesMax) this.#closeBeyond(this.openFilesMax);
-    } else {
-      // A failed close after a read does not change the bytes read, which are verified anyway.
-      closeQuietly(this.#fs, fd);
+      return;
     }
+    if (this.#takenCached) this.#fds.delete(path);
+    // A failed close after a read does not change the bytes read, which are verified anyway.
+    closeQuietly(this.#fs, fd);
   }
 
-  /** A read on a descriptor from `take` threw: close it, so a retry starts from a fresh open. */
-  discard(fd: number): void {
+  /** A read on a descriptor from `take` threw: close it (and forget it), so a retry starts from a fresh open. */
+  discard(path: string, fd: number): void {
+    if (this.#takenCached) this.#fds.delete(path);
     closeQuietly(this.#fs, fd);
   }
 
