@@ -1,6 +1,10 @@
 import type { SpillFs } from '../src/backends/spill_fs.js';
 
-/** Bytes of one arena segment; files are carved from segments back to back. */
+/**
+ * Bytes of a shared segment, where files are carved back to back: the first is small (most runs
+ * store a few kilobytes), each next one twice the last, up to SEGMENT_BYTES.
+ */
+const SEGMENT_BYTES_FIRST = 16 * 1024;
 const SEGMENT_BYTES = 256 * 1024;
 /** A file bigger than this gets a segment of its own (so one large file never wastes a shared one). */
 const FILE_BYTES_SHARED_MAX = SEGMENT_BYTES / 4;
@@ -56,7 +60,9 @@ export class SimFs implements SpillFs {
   #openCount = 0;
   #storedBytes = 0;
   /** The shared segment new files are placed in. */
-  #current: Segment = newSegment(SEGMENT_BYTES, true);
+  #current: Segment = newSegment(SEGMENT_BYTES_FIRST, true);
+  /** A directory known to exist (directories are never removed), so most opens skip the lookup. */
+  #knownDir = '/';
   readonly #spare: Segment[] = [];
 
   /** Descriptors open right now. */
@@ -80,7 +86,7 @@ export class SimFs implements SpillFs {
       if (file === undefined) throw simFsError('ENOENT', 'open', path);
     } else if (flags === 'wx' || flags === 'w') {
       if (file !== undefined && flags === 'wx') throw simFsError('EEXIST', 'open', path);
-      if (!this.#dirs.has(parentOf(path))) throw simFsError('ENOENT', 'open', path);
+      if (!this.#inKnownDir(path) && !this.#dirs.has(parentOf(path))) throw simFsError('ENOENT', 'open', path);
       if (file === undefined) {
         file = { segment: this.#current, at: 0, capacityBytes: 0, sizeBytes: 0, named: true, openCount: 0 };
         this.#current.files += 1;
@@ -170,6 +176,16 @@ export class SimFs implements SpillFs {
     return undefined;
   }
 
+  /** Whether `path` names an entry directly in the directory last found to exist (and remembers its parent when it is not). */
+  #inKnownDir(path: string): boolean {
+    const dir = this.#knownDir;
+    if (path.length > dir.length + 1 && path.charCodeAt(dir.length) === 47 && path.startsWith(dir) && path.indexOf('/', dir.length + 1) === -1) return true;
+    const parent = parentOf(path);
+    if (!this.#dirs.has(parent)) return false;
+    this.#knownDir = parent;
+    return true;
+  }
+
   #descriptor(fd: number, syscall: string): SimFile {
     const file = this.#openFile[fd];
     if (file === undefined) throw simFsError('EBADF', syscall);
@@ -197,7 +213,7 @@ export class SimFs implements SpillFs {
   #grow(file: SimFile, end: number): void {
     if (end <= file.capacityBytes) return;
     const segment = file.segment;
-    if (segment.shared && segment === this.#current && file.at + file.capacityBytes === segment.usedBytes && file.at + end <= SEGMENT_BYTES) {
+    if (segment.shared && segment === this.#current && file.at + file.capacityBytes === segment.usedBytes && file.at + end <= segment.data.length) {
       segment.usedBytes = file.at + end;
       file.capacityBytes = end;
       return;
@@ -217,9 +233,10 @@ export class SimFs implements SpillFs {
   /** A segment with `bytes` free at its end: the current one, a fresh shared one, or one of its own for a large file. */
   #room(bytes: number): Segment {
     if (bytes > FILE_BYTES_SHARED_MAX) return newSegment(bytes, false);
-    if (this.#current.usedBytes + bytes <= SEGMENT_BYTES) return this.#current;
+    if (this.#current.usedBytes + bytes <= this.#current.data.length) return this.#current;
     // The current segment is full: new files go to another, and it is reused once its files are gone.
-    const next = this.#spare.pop() ?? newSegment(SEGMENT_BYTES, true);
+    const spare = this.#spare.at(-1);
+    const next = spare !== undefined && spare.data.length >= bytes ? this.#spare.pop()! : newSegment(Math.min(SEGMENT_BYTES, Math.max(bytes, 2 * this.#current.data.length)), true);
     const full = this.#current;
     this.#current = next;
     if (full.files === 0) this.#recycle(full);

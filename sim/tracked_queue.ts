@@ -84,6 +84,11 @@ export class TrackedQueue {
   recountDueStep = 0;
   /** Step at which the run saw this queue poisoned by a panic (its data is forfeit from then on). */
   poisonedAtStep: number | undefined;
+  /** Resident bytes when the run last added this queue into its resident total (for the peak). */
+  residentNotedBytes = 0;
+  /** The allocation the last delivered chunk was checked in, and a view of all of it. */
+  #viewed: ArrayBufferLike | undefined;
+  #view: Uint8Array = new Uint8Array(0);
 
   constructor(init: {
     name: string;
@@ -160,7 +165,13 @@ export class TrackedQueue {
       };
       return;
     }
-    const at = stream.firstMismatch(chunk.data, this.deliveredBytes);
+    // Chunks come from a few large allocations (a writer's arena, a backend's slab): one view of
+    // the last one serves them all, instead of a view made per chunk.
+    if (chunk.buffer !== this.#viewed) {
+      this.#viewed = chunk.buffer;
+      this.#view = new Uint8Array(chunk.buffer);
+    }
+    const at = stream.firstMismatchAt(this.#view, chunk.offset, chunk.length, this.deliveredBytes);
     if (at >= 0) {
       this.deliveryError = {
         invariant: 'no-reorder',

@@ -113,6 +113,7 @@ class BatchChunkHandle implements BytesFetch {
  * chunk kept by its consumer keeps its slab alive.
  */
 const SLAB_CHUNK_BYTES_MAX = 2 * 1024;
+const SLAB_BYTES_FIRST = 4 * 1024;
 const SLAB_BYTES = 32 * 1024;
 
 /** Batch files are created exclusively; this bounds the search for a free name in a shared dir. */
@@ -309,7 +310,8 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
   #readBuffer(lengthBytes: number): Uint8Array {
     if (lengthBytes > SLAB_CHUNK_BYTES_MAX) return Buffer.allocUnsafeSlow(lengthBytes);
     if (this.#slabAt + lengthBytes + 1 > this.#slab.length) {
-      this.#slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+      // The first slab is small (a backend may fetch little); each next one twice the last, up to SLAB_BYTES.
+      this.#slab = Buffer.allocUnsafeSlow(Math.min(SLAB_BYTES, Math.max(SLAB_BYTES_FIRST, 2 * this.#slab.length)));
       this.#slabAt = 0;
     }
     return this.#slab;
