@@ -57,6 +57,8 @@ export class TrackedQueue {
   readonly stream: ByteStream | undefined;
   readonly writer: SimQueue;
   readonly reader: SimQueue;
+  /** The reader's deque, asked for once (the checks read it several times a step). */
+  readonly deque: EntryDeque;
   readonly spill: FaultySpill | undefined;
   /** Actor that extends this queue, and actor whose buzzer it rings. */
   readonly writerActor: string;
@@ -102,15 +104,13 @@ export class TrackedQueue {
     this.name = init.name;
     this.stream = init.stream;
     [this.writer, this.reader] = init.pair;
+    this.deque = this.reader.deque;
     this.spill = init.spill;
     this.writerActor = init.writerActor;
     this.readerActor = init.readerActor;
     this.residentBoundBytes = init.residentBoundBytes;
   }
 
-  get deque(): EntryDeque {
-    return this.reader.deque;
-  }
 
   /** Bytes the storage holds for this queue (spilled, not yet fetched back). */
   get storedBytes(): number {
