@@ -69,20 +69,25 @@ export class ByteStream {
    * or -1 when all match.
    */
   firstMismatch(data: Uint8Array, offsetBytes: number): number {
+    return this.firstMismatchAt(data, 0, data.length, offsetBytes);
+  }
+
+  /** `firstMismatch` of `data[from, from + lengthBytes)`: the index within that range, or -1. */
+  firstMismatchAt(data: Uint8Array, from: number, lengthBytes: number, offsetBytes: number): number {
     const start = (offsetBytes + this.#shiftBytes) % PATTERN_BYTES;
-    if (data.length <= SMALL_BYTES && start + data.length <= PATTERN_BYTES) {
+    if (lengthBytes <= SMALL_BYTES && start + lengthBytes <= PATTERN_BYTES) {
       const pattern = this.#pattern;
-      for (let k = 0; k < data.length; k += 1) if (data[k] !== pattern[start + k]) return k;
+      for (let k = 0; k < lengthBytes; k += 1) if (data[from + k] !== pattern[start + k]) return k;
       return -1;
     }
     let done = 0;
-    while (done < data.length) {
+    while (done < lengthBytes) {
       const at = (offsetBytes + done + this.#shiftBytes) % PATTERN_BYTES;
-      const n = Math.min(data.length - done, PATTERN_BYTES - at);
+      const n = Math.min(lengthBytes - done, PATTERN_BYTES - at);
       // compare(target, targetStart, targetEnd, sourceStart, sourceEnd): no view made.
-      if (this.#patternBuffer.compare(data, done, done + n, at, at + n) !== 0) {
+      if (this.#patternBuffer.compare(data, from + done, from + done + n, at, at + n) !== 0) {
         const pattern = this.#pattern;
-        for (let k = 0; k < n; k += 1) if (data[done + k] !== pattern[at + k]) return done + k;
+        for (let k = 0; k < n; k += 1) if (data[from + done + k] !== pattern[at + k]) return done + k;
       }
       done += n;
     }

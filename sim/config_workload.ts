@@ -6,6 +6,7 @@ import { type Communication, Config } from '../src/config.js';
 import type { Bytes } from '../src/bytes.js';
 import type { SpillPolicy } from '../src/spill_policy.js';
 import type { Actor } from './actor.js';
+import type { ActorSlot } from './scheduler.js';
 import { ConfigNetworkActor } from './config_network_actor.js';
 import { ConfigWorkerActor, type MessageStream } from './config_worker_actor.js';
 import type { OpCounter } from './op_counter.js';
@@ -42,7 +43,8 @@ export function buildConfigTopology(init: TopologyInit): Topology {
   const buzzerFor = (name: string): Buzzer => {
     const [kind, index] = name.split(':');
     const actor = `${kind === 'worker' ? 'worker' : kind}[${index}]`;
-    return new Buzzer(() => init.scheduler.buzz(actor, init.currentStep()));
+    let slot: ActorSlot | undefined;
+    return new Buzzer(() => init.scheduler.buzz((slot ??= init.scheduler.slot(actor)), init.currentStep()));
   };
   const options = { buzzerFor, stallGuard: init.stallGuard, slabBytes: 8 * shape.chunkBytesTypical, linkLatency: seededLatency(init) };
   const communication: Communication =

@@ -45,6 +45,11 @@ export class FaultyFs implements SpillFs {
   #openFiles = 0;
   /** An I/O error struck partway through the last write: it returned short, and the next write fails. */
   #failNext: 'ENOSPC' | 'EIO' | undefined;
+  /**
+   * The errors this fs throws, made once each (by code, then syscall): a full disk refuses
+   * every write, and making an `Error` per refusal cost more than the rest of the spill.
+   */
+  readonly #errors: Record<string, Record<string, Error>> = {};
 
   constructor(fs: SizedFs, rng: RandomSource, faults: FsFaults) {
     this.#fs = fs;
@@ -100,7 +105,7 @@ export class FaultyFs implements SpillFs {
     let asked = length;
     if (!this.#quiet) {
       const f = this.#faults;
-      if (f.readFailChance > 0 && this.#rng.next() < f.readFailChance) throw simFsError('EIO', 'read', undefined, ' (injected by the simulator)');
+      if (f.readFailChance > 0 && this.#rng.next() < f.readFailChance) throw this.#injected('EIO', 'read');
       if (f.interruptChance > 0 && this.#rng.next() < f.interruptChance) throw this.#interrupted('read');
       if (f.shortReadChance > 0 && length > 1 && this.#rng.next() < f.shortReadChance) asked = 1 + Math.floor(this.#rng.next() * (length - 1));
     }
@@ -126,7 +131,7 @@ export class FaultyFs implements SpillFs {
     const failed = this.#failNext;
     if (failed !== undefined) {
       this.#failNext = undefined;
-      throw simFsError(failed, 'write', undefined, ' (injected by the simulator)');
+      throw this.#injected(failed, 'write');
     }
     const f = this.#faults;
     if (f.writeFailChance > 0 && this.#rng.next() < f.writeFailChance) {
@@ -136,13 +141,13 @@ export class FaultyFs implements SpillFs {
         this.#failNext = code;
         return 1 + Math.floor(this.#rng.next() * (length - 1));
       }
-      throw simFsError(code, 'write', undefined, ' (injected by the simulator)');
+      throw this.#injected(code, 'write');
     }
     if (f.interruptChance > 0 && this.#rng.next() < f.interruptChance) throw this.#interrupted('write');
     let allowed = length;
     if (f.diskBytes !== undefined) {
       const room = Math.max(0, f.diskBytes - (this.#fs.storedBytes ?? 0));
-      if (room === 0) throw simFsError('ENOSPC', 'write', undefined, ` (the simulated disk holds ${f.diskBytes} bytes)`);
+      if (room === 0) throw (this.#errorsOf('ENOSPC').diskFull ??= simFsError('ENOSPC', 'write', undefined, ` (the simulated disk holds ${f.diskBytes} bytes)`));
       allowed = Math.min(allowed, room);
     }
     if (f.shortWriteChance > 0 && allowed > 1 && this.#rng.next() < f.shortWriteChance) allowed = 1 + Math.floor(this.#rng.next() * (allowed - 1));
@@ -150,7 +155,15 @@ export class FaultyFs implements SpillFs {
   }
 
   #interrupted(syscall: string): Error {
-    return simFsError(this.#rng.next() < 0.5 ? 'EAGAIN' : 'EINTR', syscall, undefined, ' (injected by the simulator)');
+    return this.#injected(this.#rng.next() < 0.5 ? 'EAGAIN' : 'EINTR', syscall);
+  }
+
+  #injected(code: string, syscall: string): Error {
+    return (this.#errorsOf(code)[syscall] ??= simFsError(code, syscall, undefined, ' (injected by the simulator)'));
+  }
+
+  #errorsOf(code: string): Record<string, Error> {
+    return (this.#errors[code] ??= {});
   }
 
   #writeEach(fd: number, buffers: Uint8Array[], position: number): number {

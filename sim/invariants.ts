@@ -63,8 +63,8 @@ function recountBreach(q: TrackedQueue): Breach | undefined {
   const deque = q.deque;
   let recount = 0;
   for (let i = 0; i < deque.length; i += 1) {
-    const entry = deque.get(i);
-    if (entry.kind === 'bytes') recount += entry.bytes.length;
+    const bytes = deque.bytesAt(i);
+    if (bytes !== undefined) recount += bytes.length;
   }
   if (recount === deque.residentBytes) return undefined;
   return { invariant: 'resident-count', message: `${q.name}: deque.residentBytes says ${deque.residentBytes} but its ${deque.length} entries hold ${recount} resident bytes` };
@@ -94,10 +94,11 @@ export type Readiness = 'resident' | 'complete' | 'fetchable' | 'blocked' | unde
 
 export function readiness(q: TrackedQueue): Readiness {
   if (q.readerDropped) return undefined;
-  const front = q.deque.front();
-  if (front === undefined) return q.writerDropped ? 'complete' : undefined;
-  if (front.kind === 'bytes') return 'resident';
-  const outlook = q.spill?.outlook(front.handle) ?? 'unknown';
+  const deque = q.deque;
+  if (deque.length === 0) return q.writerDropped ? 'complete' : undefined;
+  const handle = deque.handleAt(0);
+  if (handle === undefined) return 'resident';
+  const outlook = q.spill?.outlook(handle) ?? 'unknown';
   if (outlook === 'permanent') return 'blocked';
   return outlook === 'waiting' || outlook === 'fetched' ? undefined : 'fetchable';
 }

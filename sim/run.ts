@@ -19,7 +19,7 @@ import {
 } from './invariants.js';
 import { checkSimOptions, replayCommand, type SimOptions, STEPS_MAX_DEFAULT, TAIL_STEPS_DEFAULT } from './options.js';
 import { SimRng } from './rng.js';
-import { Scheduler } from './scheduler.js';
+import { type ActorSlot, Scheduler } from './scheduler.js';
 import { buildTopology } from './topology.js';
 import type { Topology } from './topology_init.js';
 import type { QueueSummary, SimRunResult, TraceOp, TraceStep, Violation } from './trace.js';
@@ -136,7 +136,9 @@ class Simulation {
   /** After a panic, every side of a poisoned queue must observe it within this many steps. */
   #panicBoundSteps = 0;
   #faultyFs: FaultyFs | undefined;
-  readonly #residentByQueue = new Map<TrackedQueue, number>();
+  /** The name `#nameCode` was last asked for and its code (steps name the same queue again and again). */
+  #lastName: string | undefined;
+  #lastNameCode = 0;
 
   constructor(options: SimOptions) {
     this.#options = options;
@@ -213,7 +215,7 @@ class Simulation {
       if (this.#shape.deep && (this.#step & (DEEP_FAULT_SPELL_STEPS - 1)) === 0 && this.#liveness === undefined) this.#pauseFaults(((this.#step / DEEP_FAULT_SPELL_STEPS) & 1) === 1);
       const slot = this.#scheduler.next(this.#step);
       if (slot === undefined) return this.#stamp(this.#scheduler.allFinished ? this.#finalCheck() : this.#deadlock());
-      const breach = this.#runStep(this.#actorOfSlot[slot.index]!, slot.index);
+      const breach = this.#runStep(this.#actorOfSlot[slot.index]!, slot);
       if (breach !== undefined) return this.#stamp(breach);
       if (this.#scheduler.allFinished) return this.#stamp(this.#finalCheck());
     }
@@ -257,7 +259,8 @@ class Simulation {
     if (this.#recorder !== undefined) this.#events.push({ queue, event });
   }
 
-  #runStep(actor: Actor, actorIndex: number): Breach | undefined {
+  #runStep(actor: Actor, slot: ActorSlot): Breach | undefined {
+    const actorIndex = slot.index;
     this.#stepFault = undefined;
     this.#stepSpilled = false;
     this.#stepPartial = false;
@@ -276,8 +279,8 @@ class Simulation {
       thrown = error;
     }
     let parked = false;
-    if (record?.park === true) parked = this.#scheduler.park(actor.name);
-    if (record?.finish === true) this.#scheduler.finish(actor.name);
+    if (record?.park === true) parked = this.#scheduler.park(slot);
+    if (record?.finish === true) this.#scheduler.finish(slot);
     this.#clock.advance(1);
     this.#scheduler.fireDueTimers(this.#step);
     let unwound: string | undefined;
@@ -285,7 +288,7 @@ class Simulation {
       // The thread panicked (or observed a poisoned queue, which panics in Rust): it unwinds and is gone.
       this.#panicStep ??= this.#step;
       unwound = actor.unwind();
-      this.#scheduler.finish(actor.name);
+      this.#scheduler.finish(slot);
       this.#notePoisoned();
     }
     this.#trace(actor, actorIndex, timeTicks, record, thrown, parked, unwound);
@@ -375,12 +378,15 @@ class Simulation {
   }
 
   #nameCode(name: string): number {
+    if (name === this.#lastName) return this.#lastNameCode;
     let code = this.#nameCodes.get(name);
     if (code === undefined) {
       code = 0x811c_9dc5;
       for (let i = 0; i < name.length; i += 1) code = Math.imul(code ^ name.charCodeAt(i), 0x0100_0193);
       this.#nameCodes.set(name, code);
     }
+    this.#lastName = name;
+    this.#lastNameCode = code;
     return code;
   }
 
@@ -486,9 +492,9 @@ class Simulation {
 
   #noteResident(q: TrackedQueue): void {
     const now = q.deque.residentBytes;
-    this.#residentTotalBytes += now - (this.#residentByQueue.get(q) ?? 0);
-    this.#residentByQueue.set(q, now);
-    this.#stats.residentBytesPeak = Math.max(this.#stats.residentBytesPeak, this.#residentTotalBytes);
+    this.#residentTotalBytes += now - q.residentNotedBytes;
+    q.residentNotedBytes = now;
+    if (this.#residentTotalBytes > this.#stats.residentBytesPeak) this.#stats.residentBytesPeak = this.#residentTotalBytes;
   }
 
   /**

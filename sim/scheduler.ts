@@ -35,6 +35,10 @@ export class Scheduler {
   readonly #clock: VirtualClock;
   #options: SchedulerOptions;
   #last: ActorSlot | undefined;
+  /** Slots in state `finished` (a slot never leaves it). */
+  #finishedCount = 0;
+  /** `#choose`'s scratch: each slot's weight this step. */
+  #weights = new Float64Array(0);
   /** Buzzes (and timer wakes) since the counter was last read; the trace records them per step. */
   buzzesThisStep = 0;
 
@@ -67,9 +71,9 @@ export class Scheduler {
     return slot;
   }
 
-  /** Wake `name`, or leave a token for its next park when it is running. */
-  buzz(name: string, step: number): void {
-    const slot = this.slot(name);
+  /** Wake `actor` (a name, or its slot), or leave a token for its next park when it is running. */
+  buzz(actor: string | ActorSlot, step: number): void {
+    const slot = typeof actor === 'string' ? this.slot(actor) : actor;
     this.buzzesThisStep += 1;
     if (slot.state === 'parked') {
       slot.state = 'runnable';
@@ -80,8 +84,8 @@ export class Scheduler {
   }
 
   /** The actor asks to park: a pending token is consumed and it stays runnable. Returns true when it really parked. */
-  park(name: string): boolean {
-    const slot = this.slot(name);
+  park(actor: string | ActorSlot): boolean {
+    const slot = typeof actor === 'string' ? this.slot(actor) : actor;
     if (slot.buzzPending) {
       slot.buzzPending = false;
       return false;
@@ -90,14 +94,15 @@ export class Scheduler {
     return true;
   }
 
-  finish(name: string): void {
-    const slot = this.slot(name);
+  finish(actor: string | ActorSlot): void {
+    const slot = typeof actor === 'string' ? this.slot(actor) : actor;
+    if (slot.state !== 'finished') this.#finishedCount += 1;
     slot.state = 'finished';
     slot.buzzPending = false;
   }
 
   get allFinished(): boolean {
-    return this.#slots.every((s) => s.state === 'finished');
+    return this.#finishedCount === this.#slots.length;
   }
 
   /**
@@ -140,14 +145,20 @@ export class Scheduler {
    */
   #choose(runnableCount: number, step: number): ActorSlot {
     const slots = this.#slots;
+    // Each runnable slot's weight, asked once per step (0 for a slot that is not runnable).
+    if (this.#weights.length !== slots.length) this.#weights = new Float64Array(slots.length);
+    const weights = this.#weights;
     let eligible = 0;
     let total = 0;
     // Fairness first: the longest-starved eligible actor past the bound runs now.
     let starved: ActorSlot | undefined;
-    for (const slot of slots) {
+    for (let k = 0; k < slots.length; k += 1) {
+      const slot = slots[k]!;
+      weights[k] = 0;
       if (slot.state !== 'runnable') continue;
       const weight = slot.weight();
       if (!(weight > 0)) continue;
+      weights[k] = weight;
       eligible += 1;
       total += weight;
       if (step - slot.lastRunStep > this.#options.fairnessSteps && (starved === undefined || slot.lastRunStep < starved.lastRunStep)) starved = slot;
@@ -155,16 +166,15 @@ export class Scheduler {
     if (eligible === 0) return this.#nthRunnable(Math.floor(this.#rng.next() * runnableCount));
     if (starved !== undefined) return starved;
     const last = this.#last;
-    if (last !== undefined && last.state === 'runnable' && last.weight() > 0 && this.#rng.chance(this.#options.burstChance)) return last;
+    if (last !== undefined && weights[last.index]! > 0 && this.#rng.chance(this.#options.burstChance)) return last;
     let target = this.#rng.next() * total;
     let chosen: ActorSlot | undefined;
-    for (const slot of slots) {
-      if (slot.state !== 'runnable') continue;
-      const weight = slot.weight();
+    for (let k = 0; k < slots.length; k += 1) {
+      const weight = weights[k]!;
       if (!(weight > 0)) continue;
-      chosen = slot;
+      chosen = slots[k]!;
       target -= weight;
-      if (target < 0) return slot;
+      if (target < 0) return chosen;
     }
     return chosen!;
   }

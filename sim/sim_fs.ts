@@ -1,16 +1,36 @@
 import type { SpillFs } from '../src/backends/spill_fs.js';
 
-/** One file: its bytes (a buffer that grows by doubling) and its length. */
+/**
+ * Bytes of a shared segment, where files are carved back to back: the first is small (most runs
+ * store a few kilobytes), each next one twice the last, up to SEGMENT_BYTES.
+ */
+const SEGMENT_BYTES_FIRST = 16 * 1024;
+const SEGMENT_BYTES = 256 * 1024;
+/** A file bigger than this gets a segment of its own (so one large file never wastes a shared one). */
+const FILE_BYTES_SHARED_MAX = SEGMENT_BYTES / 4;
+/** Emptied shared segments kept for reuse; more are left to the garbage collector. */
+const SPARE_SEGMENTS_MAX = 4;
+
+/** A stretch of the disk: files placed back to back from 0 up to `usedBytes`. */
+interface Segment {
+  readonly data: Uint8Array;
+  usedBytes: number;
+  /** Files placed in this segment whose bytes are still reachable (named, or open). */
+  files: number;
+  /** False for a large file's own segment, which is never reused. */
+  readonly shared: boolean;
+}
+
+/** One file: its bytes, `[at, at + capacityBytes)` of a segment, of which the first `sizeBytes` are written. */
 interface SimFile {
-  data: Uint8Array;
+  segment: Segment;
+  at: number;
+  capacityBytes: number;
   sizeBytes: number;
   /** False once unlinked (its bytes live on only through open descriptors). */
   named: boolean;
-}
-
-interface OpenFile {
-  file: SimFile;
-  writable: boolean;
+  /** Descriptors open on this file. */
+  openCount: number;
 }
 
 /**
@@ -22,13 +42,28 @@ interface OpenFile {
  * (paths, links, permissions, stats, an `Error` with a stack per miss) cost more than the rest of
  * a simulated step; the backend on top of it (`BatchFileSpill`, the engine of `FileSpill` and
  * `MemfsSpill`) is the same code. Faults are injected above it, by `FaultyFs`.
+ *
+ * File bytes live in a few large segments, carved back to back (a file written once, as a batch
+ * file is, takes exactly its size), not in an allocation per file: a run that spills on most of
+ * its steps would otherwise make an `ArrayBuffer` per spill, and a backlog of 100,000 stored
+ * files would be 100,000 of them for the garbage collector. A segment is reused once every file
+ * in it is gone (unlinked and closed); batch files come and go roughly in order, so segments empty.
  */
 export class SimFs implements SpillFs {
   readonly #files = new Map<string, SimFile>();
   readonly #dirs = new Set<string>(['/']);
-  readonly #open: Array<OpenFile | undefined> = [undefined, undefined, undefined];
+  /** The file behind each open descriptor, and whether it was opened for writing. */
+  readonly #openFile: Array<SimFile | undefined> = [undefined, undefined, undefined];
+  readonly #openWritable: boolean[] = [false, false, false];
+  /** No descriptor below this one is free (the search for the lowest free one starts here). */
+  #lowestFreeFd = 3;
   #openCount = 0;
   #storedBytes = 0;
+  /** The shared segment new files are placed in. */
+  #current: Segment = newSegment(SEGMENT_BYTES_FIRST, true);
+  /** A directory known to exist (directories are never removed), so most opens skip the lookup. */
+  #knownDir = '/';
+  readonly #spare: Segment[] = [];
 
   /** Descriptors open right now. */
   get openFiles(): number {
@@ -51,9 +86,11 @@ export class SimFs implements SpillFs {
       if (file === undefined) throw simFsError('ENOENT', 'open', path);
     } else if (flags === 'wx' || flags === 'w') {
       if (file !== undefined && flags === 'wx') throw simFsError('EEXIST', 'open', path);
-      if (!this.#dirs.has(parentOf(path))) throw simFsError('ENOENT', 'open', path);
+      if (!this.#inKnownDir(path) && !this.#dirs.has(parentOf(path))) throw simFsError('ENOENT', 'open', path);
       if (file === undefined) {
-        file = { data: EMPTY, sizeBytes: 0, named: true };
+        file = { segment: this.#current, at: 0, capacityBytes: 0, sizeBytes: 0, named: true, openCount: 0 };
+        this.#current.files += 1;
+        file.at = this.#current.usedBytes;
         this.#files.set(path, file);
       } else {
         this.#storedBytes -= file.sizeBytes;
@@ -62,44 +99,65 @@ export class SimFs implements SpillFs {
     } else {
       throw simFsError('EINVAL', 'open', path);
     }
-    let fd = 3;
-    while (fd < this.#open.length && this.#open[fd] !== undefined) fd += 1;
-    this.#open[fd] = { file, writable: flags !== 'r' };
+    const open = this.#openFile;
+    let fd = this.#lowestFreeFd;
+    while (fd < open.length && open[fd] !== undefined) fd += 1;
+    open[fd] = file;
+    this.#openWritable[fd] = flags !== 'r';
+    this.#lowestFreeFd = fd + 1;
+    file.openCount += 1;
     this.#openCount += 1;
     return fd;
   }
 
   writeSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number {
-    const open = this.#writable(fd, 'write');
-    this.#writeAt(open.file, buffer, offset, length, position);
+    const file = this.#writable(fd, 'write');
+    this.#grow(file, position + length);
+    const data = file.segment.data;
+    const at = file.at + position;
+    // Short runs byte by byte: a loop costs less than the view `set` needs.
+    if (length <= 64) for (let k = 0; k < length; k += 1) data[at + k] = buffer[offset + k]!;
+    else data.set(length === buffer.length && offset === 0 ? buffer : buffer.subarray(offset, offset + length), at);
+    this.#noteWritten(file, position + length);
     return length;
   }
 
   writevSync(fd: number, buffers: Uint8Array[], position: number): number {
-    const open = this.#writable(fd, 'writev');
+    const file = this.#writable(fd, 'writev');
     let total = 0;
-    for (const buffer of buffers) total += buffer.length;
-    this.#grow(open.file, position + total);
-    let at = position;
-    for (const buffer of buffers) {
-      this.#writeAt(open.file, buffer, 0, buffer.length, at);
-      at += buffer.length;
+    for (let k = 0; k < buffers.length; k += 1) total += buffers[k]!.length;
+    this.#grow(file, position + total);
+    const data = file.segment.data;
+    let at = file.at + position;
+    for (let k = 0; k < buffers.length; k += 1) {
+      const buffer = buffers[k]!;
+      const n = buffer.length;
+      if (n <= 64) for (let i = 0; i < n; i += 1) data[at + i] = buffer[i]!;
+      else data.set(buffer, at);
+      at += n;
     }
-    return at - position;
+    this.#noteWritten(file, position + total);
+    return total;
   }
 
   readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number {
-    const open = this.#descriptor(fd, 'read');
-    const file = open.file;
+    const file = this.#descriptor(fd, 'read');
     const n = Math.max(0, Math.min(length, file.sizeBytes - position));
-    if (n > 0) buffer.set(file.data.subarray(position, position + n), offset);
+    if (n === 0) return 0;
+    const data = file.segment.data;
+    const from = file.at + position;
+    if (n <= 64) for (let k = 0; k < n; k += 1) buffer[offset + k] = data[from + k]!;
+    else buffer.set(data.subarray(from, from + n), offset);
     return n;
   }
 
   closeSync(fd: number): void {
-    this.#descriptor(fd, 'close');
-    this.#open[fd] = undefined;
+    const file = this.#descriptor(fd, 'close');
+    this.#openFile[fd] = undefined;
+    if (fd < this.#lowestFreeFd) this.#lowestFreeFd = fd;
     this.#openCount -= 1;
+    file.openCount -= 1;
+    if (!file.named && file.openCount === 0) this.#release(file);
   }
 
   unlinkSync(path: string): void {
@@ -108,6 +166,7 @@ export class SimFs implements SpillFs {
     this.#files.delete(path);
     file.named = false;
     this.#storedBytes -= file.sizeBytes;
+    if (file.openCount === 0) this.#release(file);
   }
 
   mkdirSync(path: string, options: { recursive: true }): unknown {
@@ -117,39 +176,99 @@ export class SimFs implements SpillFs {
     return undefined;
   }
 
-  #descriptor(fd: number, syscall: string): OpenFile {
-    const open = this.#open[fd];
-    if (open === undefined) throw simFsError('EBADF', syscall);
-    return open;
+  /** Whether `path` names an entry directly in the directory last found to exist (and remembers its parent when it is not). */
+  #inKnownDir(path: string): boolean {
+    const dir = this.#knownDir;
+    if (path.length > dir.length + 1 && path.charCodeAt(dir.length) === 47 && path.startsWith(dir) && path.indexOf('/', dir.length + 1) === -1) return true;
+    const parent = parentOf(path);
+    if (!this.#dirs.has(parent)) return false;
+    this.#knownDir = parent;
+    return true;
   }
 
-  #writable(fd: number, syscall: string): OpenFile {
-    const open = this.#descriptor(fd, syscall);
-    if (!open.writable) throw simFsError('EBADF', syscall);
-    return open;
+  #descriptor(fd: number, syscall: string): SimFile {
+    const file = this.#openFile[fd];
+    if (file === undefined) throw simFsError('EBADF', syscall);
+    return file;
   }
 
-  /** Room for `end` bytes (a batch file is written once, so the first write sizes it exactly). */
+  #writable(fd: number, syscall: string): SimFile {
+    const file = this.#descriptor(fd, syscall);
+    if (!this.#openWritable[fd]) throw simFsError('EBADF', syscall);
+    return file;
+  }
+
+  /** Only named files count as stored; an unlinked file's bytes go when its last descriptor closes. */
+  #noteWritten(file: SimFile, end: number): void {
+    if (end <= file.sizeBytes) return;
+    if (file.named) this.#storedBytes += end - file.sizeBytes;
+    file.sizeBytes = end;
+  }
+
+  /**
+   * Room for `end` bytes. A file at the end of its segment grows in place (a batch file is
+   * written once, so its first write sizes it exactly); any other moves to fresh room, twice
+   * its size, taking its bytes along.
+   */
   #grow(file: SimFile, end: number): void {
-    if (end <= file.data.length) return;
-    const grown = new Uint8Array(file.data.length === 0 ? end : Math.max(end, 2 * file.data.length));
-    if (file.sizeBytes > 0) grown.set(file.data.subarray(0, file.sizeBytes));
-    file.data = grown;
+    if (end <= file.capacityBytes) return;
+    const segment = file.segment;
+    if (segment.shared && segment === this.#current && file.at + file.capacityBytes === segment.usedBytes && file.at + end <= segment.data.length) {
+      segment.usedBytes = file.at + end;
+      file.capacityBytes = end;
+      return;
+    }
+    const capacity = file.capacityBytes === 0 ? end : Math.max(end, 2 * file.capacityBytes);
+    const target = this.#room(capacity);
+    const at = target.usedBytes;
+    if (file.sizeBytes > 0) target.data.set(segment.data.subarray(file.at, file.at + file.sizeBytes), at);
+    target.usedBytes = at + capacity;
+    target.files += 1;
+    this.#leave(segment);
+    file.segment = target;
+    file.at = at;
+    file.capacityBytes = capacity;
   }
 
-  #writeAt(file: SimFile, buffer: Uint8Array, offset: number, length: number, position: number): void {
-    const end = position + length;
-    this.#grow(file, end);
-    file.data.set(length === buffer.length && offset === 0 ? buffer : buffer.subarray(offset, offset + length), position);
-    // Only named files count as stored; an unlinked file's bytes go when its last descriptor closes.
-    if (end > file.sizeBytes) {
-      if (file.named) this.#storedBytes += end - file.sizeBytes;
-      file.sizeBytes = end;
+  /** A segment with `bytes` free at its end: the current one, a fresh shared one, or one of its own for a large file. */
+  #room(bytes: number): Segment {
+    if (bytes > FILE_BYTES_SHARED_MAX) return newSegment(bytes, false);
+    if (this.#current.usedBytes + bytes <= this.#current.data.length) return this.#current;
+    // The current segment is full: new files go to another, and it is reused once its files are gone.
+    const spare = this.#spare.at(-1);
+    const next = spare !== undefined && spare.data.length >= bytes ? this.#spare.pop()! : newSegment(Math.min(SEGMENT_BYTES, Math.max(bytes, 2 * this.#current.data.length)), true);
+    const full = this.#current;
+    this.#current = next;
+    if (full.files === 0) this.#recycle(full);
+    return next;
+  }
+
+  /** The file's bytes are unreachable (unlinked, no descriptor open): its segment may empty. */
+  #release(file: SimFile): void {
+    this.#leave(file.segment);
+    file.capacityBytes = 0;
+  }
+
+  #leave(segment: Segment): void {
+    segment.files -= 1;
+    if (segment.files === 0) this.#recycle(segment);
+  }
+
+  /** An emptied segment: the current one starts over, another shared one is kept as a spare. */
+  #recycle(segment: Segment): void {
+    if (segment === this.#current) {
+      segment.usedBytes = 0;
+      return;
     }
+    if (!segment.shared || this.#spare.length >= SPARE_SEGMENTS_MAX) return;
+    segment.usedBytes = 0;
+    this.#spare.push(segment);
   }
 }
 
-const EMPTY = new Uint8Array(0);
+function newSegment(bytes: number, shared: boolean): Segment {
+  return { data: new Uint8Array(bytes), usedBytes: 0, files: 0, shared };
+}
 
 function parentOf(path: string): string {
   const cut = path.lastIndexOf('/');

@@ -4,6 +4,7 @@ import { queueParts, runStorage } from './queue_parts.js';
 import { ByteStream } from './byte_stream.js';
 import { buildConfigTopology } from './config_workload.js';
 import type { Topology, TopologyInit } from './topology_init.js';
+import type { ActorSlot } from './scheduler.js';
 import { TrackedQueue } from './tracked_queue.js';
 import { WorkerActor } from './worker_actor.js';
 
@@ -45,7 +46,8 @@ class SingleQueueBuilder {
   #queue(name: string): TrackedQueue {
     const init = this.#init;
     const { spill, writerPolicy, readerPolicy } = queueParts(init, name, () => runStorage(init));
-    const buzzer = new Buzzer(() => init.scheduler.buzz('reader', init.currentStep()));
+    let reader: ActorSlot | undefined;
+    const buzzer = new Buzzer(() => init.scheduler.buzz((reader ??= init.scheduler.slot('reader')), init.currentStep()));
     const pair = init.queueFactory?.(buzzer, writerPolicy, readerPolicy, { stallGuard: init.stallGuard }) ??
       MergeQueue.newPair(buzzer, writerPolicy, readerPolicy, { stallGuard: init.stallGuard });
     return new TrackedQueue({

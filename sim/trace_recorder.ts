@@ -19,7 +19,8 @@ export class RollingHash {
   /** Feed a whole number (any safe integer; negative and fractional values are folded in too). */
   mix(value: number): void {
     const lo = value | 0;
-    const hi = Math.floor(value / 4_294_967_296) | 0;
+    // The high word: 0 for the usual small non-negative whole number, without a division.
+    const hi = value >>> 0 === value ? 0 : Math.floor(value / 4_294_967_296) | 0;
     let a = this.#a ^ lo;
     a = Math.imul(a, 0x85eb_ca6b);
     a = (a << 13) | (a >>> 19);

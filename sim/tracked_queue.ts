@@ -57,6 +57,8 @@ export class TrackedQueue {
   readonly stream: ByteStream | undefined;
   readonly writer: SimQueue;
   readonly reader: SimQueue;
+  /** The reader's deque, asked for once (the checks read it several times a step). */
+  readonly deque: EntryDeque;
   readonly spill: FaultySpill | undefined;
   /** Actor that extends this queue, and actor whose buzzer it rings. */
   readonly writerActor: string;
@@ -84,6 +86,11 @@ export class TrackedQueue {
   recountDueStep = 0;
   /** Step at which the run saw this queue poisoned by a panic (its data is forfeit from then on). */
   poisonedAtStep: number | undefined;
+  /** Resident bytes when the run last added this queue into its resident total (for the peak). */
+  residentNotedBytes = 0;
+  /** The allocation the last delivered chunk was checked in, and a view of all of it. */
+  #viewed: ArrayBufferLike | undefined;
+  #view: Uint8Array = new Uint8Array(0);
 
   constructor(init: {
     name: string;
@@ -97,15 +104,13 @@ export class TrackedQueue {
     this.name = init.name;
     this.stream = init.stream;
     [this.writer, this.reader] = init.pair;
+    this.deque = this.reader.deque;
     this.spill = init.spill;
     this.writerActor = init.writerActor;
     this.readerActor = init.readerActor;
     this.residentBoundBytes = init.residentBoundBytes;
   }
 
-  get deque(): EntryDeque {
-    return this.reader.deque;
-  }
 
   /** Bytes the storage holds for this queue (spilled, not yet fetched back). */
   get storedBytes(): number {
@@ -160,7 +165,13 @@ export class TrackedQueue {
       };
       return;
     }
-    const at = stream.firstMismatch(chunk.data, this.deliveredBytes);
+    // Chunks come from a few large allocations (a writer's arena, a backend's slab): one view of
+    // the last one serves them all, instead of a view made per chunk.
+    if (chunk.buffer !== this.#viewed) {
+      this.#viewed = chunk.buffer;
+      this.#view = new Uint8Array(chunk.buffer);
+    }
+    const at = stream.firstMismatchAt(this.#view, chunk.offset, chunk.length, this.deliveredBytes);
     if (at >= 0) {
       this.deliveryError = {
         invariant: 'no-reorder',

@@ -1,7 +1,7 @@
 import { describeValue } from './arguments.js';
 import { type Bytes, isBytes } from './bytes.js';
 import { SpillsimError } from './errors.js';
-import type { QueueEntry } from './spill.js';
+import type { BytesFetch, QueueEntry } from './spill.js';
 
 type PagedEntry = Extract<QueueEntry, { kind: 'paged' }>;
 /** A slot holds a resident entry's `Bytes` itself (no wrapper per chunk), or a paged entry. */
@@ -75,6 +75,20 @@ export class EntryDeque implements Iterable<QueueEntry> {
   get(i: number): QueueEntry {
     this.#checkIndex(i, this.#length);
     return toEntry(this.#slots[this.#head + i] as Slot);
+  }
+
+  /** The bytes of entry `i` when it is resident, else undefined: `get(i)` without the entry object it makes. */
+  bytesAt(i: number): Bytes | undefined {
+    this.#checkIndex(i, this.#length);
+    const slot = this.#slots[this.#head + i] as Slot;
+    return isPaged(slot) ? undefined : slot;
+  }
+
+  /** The handle of entry `i` when it is paged, else undefined (no allocation). */
+  handleAt(i: number): BytesFetch | undefined {
+    this.#checkIndex(i, this.#length);
+    const slot = this.#slots[this.#head + i] as Slot;
+    return isPaged(slot) ? slot.handle : undefined;
   }
 
   set(i: number, entry: QueueEntry): void {

@@ -34,13 +34,13 @@ export class PrefetchPolicy implements SpillPolicy {
     let seenBytes = 0;
     // Each pass either advances `i` or shrinks the deque, so the walk is bounded by its length.
     for (let i = 0; i < deque.length && seenBytes < this.#budget; ) {
-      const entry = deque.get(i);
-      if (entry.kind === 'bytes') {
-        seenBytes += entry.bytes.length;
+      const bytes = deque.bytesAt(i);
+      if (bytes !== undefined) {
+        seenBytes += bytes.length;
         i += 1;
         continue;
       }
-      const result = checkFetchResult(entry.handle.fetch());
+      const result = checkFetchResult(deque.handleAt(i)!.fetch());
       if (!result.ok) {
         deque.set(i, pagedEntry(result.handle));
         return;

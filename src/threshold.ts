@@ -22,11 +22,11 @@ export class Threshold extends ThresholdKnobs {
     const chunks: Bytes[] = [];
     let i = nextResident(deque, deque.indexOfResidentBytesBefore(this.headReserveBytes), lastIndex);
     while (i < lastIndex) {
-      const entry = deque.get(i);
+      const bytes = deque.bytesAt(i);
       // Stryker disable next-line ConditionalExpression: equivalent, nextResident only yields resident indexes below lastIndex, so this test is always true
-      if (entry.kind === 'bytes') {
+      if (bytes !== undefined) {
         targets.push(i);
-        chunks.push(entry.bytes.clone());
+        chunks.push(bytes.clone());
       }
       i = nextResident(deque, i + 1, lastIndex);
     }
@@ -41,7 +41,7 @@ function nextResident(deque: EntryDeque, i: number, end: number): number {
   // Stryker disable next-line EqualityOperator: equivalent, at i === end both branches answer end or an index ≥ end, which the caller treats alike
   if (i >= end) return end;
   // Stryker disable next-line all: equivalent, a speed-up only; nextResidentIndex(i) is i when entry i is resident, and the caller skips paged entries anyway
-  return deque.get(i).kind === 'bytes' ? i : deque.nextResidentIndex(i);
+  return deque.bytesAt(i) !== undefined ? i : deque.nextResidentIndex(i);
 }
 
 /**

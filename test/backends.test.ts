@@ -1,10 +1,12 @@
 import * as nodeFs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
 import { Volume } from 'memfs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BatchFileSpill, type BatchFileStats, type ReadMode, type WriteMode } from '../src/backends/batch_file_spill.js';
+import { crc32Of } from '../src/backends/chunk_integrity.js';
 import { FileSpill } from '../src/backends/file_spill.js';
 import { MemfsSpill } from '../src/backends/memfs_spill.js';
 import { MemorySpill } from '../src/backends/memory_spill.js';
@@ -985,6 +987,67 @@ describe('BatchFileSpill: names, write paths, counters and options', () => {
     spill.close();
     expect(() => handles[1]!.fetch()).toThrow('MemfsSpill was closed, so it cannot fetch MemfsSpill /spill/batch-0.spill chunk 1 (3 bytes); keep the backend open until every handle has been fetched');
     expect(() => spill.spill(chunksOf([1]), [])).toThrow('MemfsSpill was closed, so it cannot spill;');
+  });
+
+  it('short fetched chunks share a slab yet never touch (the queue merges none of them); long ones get an allocation each', () => {
+    const spill = new MemfsSpill();
+    const lengths = [1, 5, 64, 65, 700, 2048, 2049, 3, 9000, 1];
+    const { handles, expected } = spillAll(spill, lengths);
+    const fetched = handles.map((handle) => {
+      const result = handle.fetch();
+      if (!result.ok) throw new Error('fetch failed');
+      return result.chunks[0]!;
+    });
+    // Read back after every fetch: a later fetch never overwrites an earlier chunk's bytes.
+    expect(fetched.map((chunk) => Array.from(chunk.data))).toEqual(expected);
+    for (let k = 1; k < fetched.length; k += 1) {
+      const [a, b] = [fetched[k - 1]!, fetched[k]!];
+      expect(a.clone().tryMerge(b.clone()), `chunks ${k - 1} and ${k}`).toBe(false);
+    }
+    const shortOnes = fetched.filter((chunk) => chunk.length <= 2048);
+    expect(new Set(shortOnes.map((chunk) => chunk.buffer)).size).toBe(1);
+    for (const chunk of fetched.filter((c) => c.length > 2048)) expect(chunk.buffer.byteLength).toBe(chunk.length);
+  });
+
+  it('a failed read takes no slab room: the retry and the chunks around it come back whole', () => {
+    let failReads = false;
+    const volume = new Volume();
+    const { fs } = faultyFs(volume as unknown as SpillFs, { readSync: () => failReads });
+    const spill = new BatchFileSpill('MemfsSpill', { fs, dir: '/spill' });
+    const { handles, expected } = spillAll(spill, [7, 8, 9]);
+    const first = handles[0]!.fetch() as { ok: true; chunks: Bytes[] };
+    failReads = true;
+    const failed = handles[1]!.fetch();
+    expect(failed.ok).toBe(false);
+    failReads = false;
+    const retried = (failed as { ok: false; handle: BytesFetch }).handle.fetch() as { ok: true; chunks: Bytes[] };
+    const third = handles[2]!.fetch() as { ok: true; chunks: Bytes[] };
+    expect([first, retried, third].map((r) => Array.from(r.chunks[0]!.data))).toEqual(expected);
+    // Back to back in the slab, a byte of gap apart: the failed read left no hole.
+    expect(retried.chunks[0]!.offset).toBe(first.chunks[0]!.offset + 7 + 1);
+    expect(third.chunks[0]!.offset).toBe(retried.chunks[0]!.offset + 8 + 1);
+  });
+
+  it('a flipped byte in a short chunk (checksummed without zlib) is caught like one in a long chunk', () => {
+    const volume = new Volume();
+    const spill = new BatchFileSpill('MemfsSpill', { fs: volume as unknown as SpillFs, dir: '/spill' });
+    const { handles, expected } = spillAll(spill, [10, 20, 30]);
+    const path = '/spill/batch-0.spill';
+    const bytes = volume.readFileSync(path) as Buffer;
+    bytes[10 + 7] ^= 0x40;
+    volume.writeFileSync(path, bytes);
+    expect(fetchOk(handles[0]!)).toEqual(expected[0]);
+    const error = storageError(() => handles[1]!.fetch());
+    expect(error.message).toMatch(/offset 10\b.*expected crc32 0x[0-9a-f]{8}, actual 0x[0-9a-f]{8} over 20 bytes/);
+    expect(fetchOk(handles[2]!)).toEqual(expected[2]);
+  });
+
+  it('the checksum of a chunk is zlib crc32, whatever its length and position', () => {
+    const data = new Uint8Array(300);
+    for (let i = 0; i < data.length; i += 1) data[i] = (i * 131 + 17) & 0xff;
+    for (const at of [0, 1, 7]) {
+      for (let length = 0; length <= 200; length += 1) expect(crc32Of(data, at, length), `at ${at}, ${length} bytes`).toBe(crc32(data.subarray(at, at + length)));
+    }
   });
 
   it('a second fetch names the handle', () => {

@@ -204,6 +204,56 @@ describe('FaultyFs and SimFs', () => {
     expect([...out]).toEqual([1, 2, 3]);
     expect(() => fs.unlinkSync('/a/b/f')).toThrow(/^ENOENT/);
   });
+
+  it('SimFs keeps every file whole while files come and go in any order, grow, move and share its segments', () => {
+    const rng = new SimRng('simfs-churn');
+    const fs = new SimFs();
+    fs.mkdirSync('/d', { recursive: true });
+    // Each live file's expected bytes; `held` are unlinked files still open for reading.
+    const live = new Map<string, Uint8Array>();
+    const held: Array<{ fd: number; bytes: Uint8Array }> = [];
+    const fill = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (seed * 37 + i * 11) & 0xff);
+    const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+    for (let step = 0; step < 3000; step += 1) {
+      const roll = rng.next();
+      if (roll < 0.45 || live.size === 0) {
+        // A new file, written in one writev or in a few pieces (the later ones grow it, maybe moving it).
+        const path = `/d/f${step}`;
+        const fd = fs.openSync(path, 'wx');
+        const bytes = fill(rng.pick([0, 1, 40, 300, 5000, 70_000]), step);
+        if (rng.chance(0.5)) fs.writevSync(fd, [bytes.subarray(0, 10), bytes.subarray(10)], 0);
+        else for (let at = 0; at < bytes.length; at += 4999) fs.writeSync(fd, bytes, at, Math.min(4999, bytes.length - at), at);
+        fs.closeSync(fd);
+        live.set(path, bytes);
+      } else if (roll < 0.9) {
+        // Remove a file; now and then keep it open first, so its bytes must outlive its name.
+        const path = rng.pick([...live.keys()]);
+        if (rng.chance(0.2)) held.push({ fd: fs.openSync(path, 'r'), bytes: live.get(path)! });
+        fs.unlinkSync(path);
+        live.delete(path);
+      } else if (held.length > 0) {
+        const { fd, bytes } = held.splice(Math.floor(rng.next() * held.length), 1)[0]!;
+        const out = new Uint8Array(bytes.length);
+        expect(fs.readSync(fd, out, 0, bytes.length, 0)).toBe(bytes.length);
+        expect(same(out, bytes)).toBe(true);
+        fs.closeSync(fd);
+      }
+      if (step % 100 === 0 || step === 2999) {
+        let stored = 0;
+        for (const [path, bytes] of live) {
+          const fd = fs.openSync(path, 'r');
+          const out = new Uint8Array(bytes.length + 1);
+          expect(fs.readSync(fd, out, 0, bytes.length + 1, 0), path).toBe(bytes.length);
+          expect(same(out.subarray(0, bytes.length), bytes), path).toBe(true);
+          fs.closeSync(fd);
+          stored += bytes.length;
+        }
+        expect(fs.storedBytes).toBe(stored);
+        expect(fs.fileCount).toBe(live.size);
+        expect(fs.openFiles).toBe(held.length);
+      }
+    }
+  });
 });
 
 /** The library's queue pair, with the reader's drainInto and the writer's drop changed as `change` says. */

@@ -2,10 +2,10 @@ import { badArgument, checkOptions, describeValue } from '../arguments.js';
 import { Bytes } from '../bytes.js';
 import { SpillsimError } from '../errors.js';
 import type { BytesFetch, FetchResult, InspectableSpill, StorageStats } from '../spill.js';
-import { type ChunkRecord, recordChunk, verifyChunk } from './chunk_integrity.js';
+import { crc32Of, verifyChunkAt } from './chunk_integrity.js';
 import { ReadFdCache } from './read_fd_cache.js';
 import { checkSpillFs, closeQuietly, fsErrorCode, type SpillFs } from './spill_fs.js';
-import { alreadyFetchedError, StoredHandle, storageClosedError } from './stored_handle.js';
+import { alreadyFetchedError, storageClosedError } from './stored_handle.js';
 
 /**
  * How a fetch reads its chunk back.
@@ -68,14 +68,53 @@ export interface BatchFileStats extends StorageStats {
 
 /** One `spill` call's file and the chunks it kept. */
 interface Batch {
+  /** The backend's name, for the handles' labels. */
+  readonly owner: string;
   readonly path: string;
-  readonly records: readonly ChunkRecord[];
-  /** End of the last kept chunk: what a batch-mode read loads. */
-  readonly fileBytes: number;
-  readonly fetched: boolean[];
+  /** Chunk k lies at `[offsets[k], offsets[k + 1])` of the file; the last offset is the end of the last kept chunk (what a batch-mode read loads). */
+  readonly offsets: number[];
+  /** Chunk k's crc32, taken when it was spilled. */
+  readonly crcs: number[];
   unfetchedChunks: number;
   cache: Uint8Array | undefined;
 }
+
+/**
+ * The handle of one chunk of a batch: which batch, which chunk, and whether it was fetched.
+ * Its label is made only when asked for (a trace, an error), not per chunk spilled.
+ */
+class BatchChunkHandle implements BytesFetch {
+  readonly batch: Batch;
+  readonly index: number;
+  fetched = false;
+  readonly #fetchFrom: (handle: BatchChunkHandle) => FetchResult;
+
+  constructor(batch: Batch, index: number, fetchFrom: (handle: BatchChunkHandle) => FetchResult) {
+    this.batch = batch;
+    this.index = index;
+    this.#fetchFrom = fetchFrom;
+  }
+
+  fetch(): FetchResult {
+    return this.#fetchFrom(this);
+  }
+
+  /** What a person reads in a trace or a shrunk counterexample. */
+  toString(): string {
+    const { owner, path, offsets } = this.batch;
+    return `${owner} ${path} chunk ${this.index} (${offsets[this.index + 1]! - offsets[this.index]!} bytes)`;
+  }
+}
+
+/**
+ * Chunk-mode reads of chunks up to this long go into a shared slab (each followed by a byte of
+ * gap, so that no two are adjacent and the queue merges them with nothing, exactly as separate
+ * allocations); longer ones get an allocation of their own. Like node's own `Buffer` pool, a
+ * chunk kept by its consumer keeps its slab alive.
+ */
+const SLAB_CHUNK_BYTES_MAX = 2 * 1024;
+const SLAB_BYTES_FIRST = 4 * 1024;
+const SLAB_BYTES = 32 * 1024;
 
 /** Batch files are created exclusively; this bounds the search for a free name in a shared dir. */
 const BATCH_NAME_ATTEMPTS_MAX = 1024;
@@ -110,6 +149,11 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
   #cacheResidentBytesPeak = 0;
   #spillFailures = 0;
   #fetchFailures = 0;
+  /** The slab chunk-mode reads of short chunks go into, and its next free byte. */
+  #slab: Uint8Array = EMPTY_SLAB;
+  #slabAt = 0;
+  /** Every handle of this backend fetches through this one function (no closure per chunk). */
+  readonly #fetchFrom = (handle: BatchChunkHandle): FetchResult => this.#fetch(handle);
 
   /** `name` is the class a user constructed, so messages name what they wrote. */
   constructor(name: string, options: BatchFileSpillOptions) {
@@ -143,41 +187,36 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
     if (chunks.length === 0) return;
     const file = this.#createBatchFile();
     if (file === undefined) return;
-    const written = this.#writeBatch(file.fd, chunks);
+    // One view per chunk, for the writes and the checksums both.
+    const views = new Array<Uint8Array>(chunks.length);
+    for (let k = 0; k < chunks.length; k += 1) views[k] = chunks[k]!.data;
+    const written = this.#writeBatch(file.fd, views);
     const closeError = closeQuietly(this.#fs, file.fd);
     const failure = written.error ?? closeError;
     if (failure !== undefined) this.#noteFailure('spill', failure);
     // A failed close may have lost buffered writes, so nothing in the file can be trusted.
-    const keepCount = closeError !== undefined || (failure !== undefined && this.writeMode === 'all-or-nothing') ? 0 : fullyWrittenCount(chunks, written.writtenBytes);
+    const keepCount = closeError !== undefined || (failure !== undefined && this.writeMode === 'all-or-nothing') ? 0 : fullyWrittenCount(views, written.writtenBytes);
     if (keepCount === 0) {
       this.#removeFile(file.path);
       return;
     }
     // Checksums are taken once, here, and only of what is kept: the half of the pair a fetch completes.
-    const records: ChunkRecord[] = new Array<ChunkRecord>(keepCount);
+    const offsets = new Array<number>(keepCount + 1);
+    const crcs = new Array<number>(keepCount);
     let offsetBytes = 0;
     for (let k = 0; k < keepCount; k += 1) {
-      const data = chunks[k]!.data;
-      records[k] = recordChunk(offsetBytes, data);
-      offsetBytes += data.length;
+      const view = views[k]!;
+      offsets[k] = offsetBytes;
+      crcs[k] = crc32Of(view, 0, view.length);
+      offsetBytes += view.length;
     }
-    const last = records[keepCount - 1]!;
-    const batch: Batch = {
-      path: file.path,
-      records,
-      fileBytes: last.offsetBytes + last.lengthBytes,
-      fetched: new Array<boolean>(keepCount).fill(false),
-      unfetchedChunks: keepCount,
-      cache: undefined,
-    };
+    offsets[keepCount] = offsetBytes;
+    const batch: Batch = { owner: this.#name, path: file.path, offsets, crcs, unfetchedChunks: keepCount, cache: undefined };
     this.#batches.add(batch);
     this.#storedChunks += keepCount;
-    this.#storedBytes += batch.fileBytes;
-    const spilled = records.map(
-      (record, index) => new StoredHandle(`${this.#name} ${file.path} chunk ${index} (${record.lengthBytes} bytes)`, (h) => this.#fetch(h, batch, index)),
-    );
+    this.#storedBytes += offsetBytes;
     chunks.splice(0, keepCount);
-    handles.push(...spilled);
+    for (let k = 0; k < keepCount; k += 1) handles.push(new BatchChunkHandle(batch, k, this.#fetchFrom));
   }
 
   stats(): BatchFileStats {
@@ -225,60 +264,93 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
     this.close();
   }
 
-  #fetch(handle: StoredHandle, batch: Batch, index: number): FetchResult {
+  #fetch(handle: BatchChunkHandle): FetchResult {
     if (this.#closed) throw storageClosedError(this.#name, `fetch ${handle.toString()}`);
-    if (batch.fetched[index]) throw alreadyFetchedError(handle);
-    const record = batch.records[index]!;
-    let data: Uint8Array;
+    if (handle.fetched) throw alreadyFetchedError(handle);
+    const batch = handle.batch;
+    const index = handle.index;
+    const offsetBytes = batch.offsets[index]!;
+    const lengthBytes = batch.offsets[index + 1]! - offsetBytes;
+    let buffer: Uint8Array;
+    let at: number;
+    let readBytes: number;
     try {
-      data = this.readMode === 'chunk' ? this.#readRange(batch.path, record.offsetBytes, record.lengthBytes, true) : this.#readFromCache(batch, record);
+      if (this.readMode === 'chunk') {
+        buffer = this.#readBuffer(lengthBytes);
+        at = buffer === this.#slab ? this.#slabAt : 0;
+        readBytes = this.#readRange(batch.path, buffer, at, offsetBytes, lengthBytes, true);
+      } else {
+        buffer = this.#loadCache(batch);
+        at = offsetBytes;
+        // A short file yields a short chunk here, which verifyChunkAt reports as truncation.
+        readBytes = Math.max(0, Math.min(lengthBytes, buffer.length - offsetBytes));
+      }
     } catch (error) {
       this.#noteFailure('fetch', error);
       return { ok: false, handle };
     }
-    verifyChunk(batch.path, record, data);
-    batch.fetched[index] = true;
+    verifyChunkAt(batch.path, offsetBytes, lengthBytes, batch.crcs[index]!, buffer, at, readBytes);
+    // Taken from the slab only once read and verified: a failed read leaves its room to the next.
+    if (buffer === this.#slab) this.#slabAt = at + readBytes + 1;
+    handle.fetched = true;
     batch.unfetchedChunks -= 1;
     this.#storedChunks -= 1;
-    this.#storedBytes -= record.lengthBytes;
-    this.#deliveredBytes += record.lengthBytes;
+    this.#storedBytes -= lengthBytes;
+    this.#deliveredBytes += lengthBytes;
     if (batch.unfetchedChunks === 0) this.#release(batch);
-    return { ok: true, chunks: [new Bytes(data.buffer, data.byteOffset, data.byteLength)] };
-  }
-
-  /** The reference read: load the whole batch once, then hand each chunk out as a view of it. */
-  #readFromCache(batch: Batch, record: ChunkRecord): Uint8Array {
-    if (batch.cache === undefined) {
-      batch.cache = this.#readRange(batch.path, 0, batch.fileBytes, false);
-      this.#cacheResidentBytes += batch.cache.length;
-      this.#cacheResidentBytesPeak = Math.max(this.#cacheResidentBytesPeak, this.#cacheResidentBytes);
-    }
-    // A short file yields a short view here, which verifyChunk reports as truncation.
-    return batch.cache.subarray(record.offsetBytes, record.offsetBytes + record.lengthBytes);
+    return { ok: true, chunks: [new Bytes(buffer.buffer, buffer.byteOffset + at, readBytes)] };
   }
 
   /**
-   * Reads up to `lengthBytes` into a fresh allocation that becomes the chunk itself (no copy);
-   * a shorter result means the file ended early. Throws what the fs throws.
+   * Where a chunk-mode read of `lengthBytes` goes: the slab (a short chunk; a fresh slab when
+   * this one lacks room for it and its byte of gap) or an allocation of its own, which becomes
+   * the chunk itself (no copy). Not zero-filled: filling fresh memory cost more than the read
+   * itself here. Only the bytes read are ever handed out (cut to them, and verified).
    */
-  #readRange(path: string, offsetBytes: number, lengthBytes: number, keepOpen: boolean): Uint8Array {
-    // Not zero-filled: filling fresh memory cost more than the read itself here. Only the bytes
-    // read are ever handed out (the result is cut to them, and verified), never the rest.
-    const buffer = Buffer.allocUnsafeSlow(lengthBytes);
+  #readBuffer(lengthBytes: number): Uint8Array {
+    if (lengthBytes > SLAB_CHUNK_BYTES_MAX) return Buffer.allocUnsafeSlow(lengthBytes);
+    if (this.#slabAt + lengthBytes + 1 > this.#slab.length) {
+      // The first slab is small (a backend may fetch little); each next one twice the last, up to SLAB_BYTES.
+      this.#slab = Buffer.allocUnsafeSlow(Math.min(SLAB_BYTES, Math.max(SLAB_BYTES_FIRST, 2 * this.#slab.length)));
+      this.#slabAt = 0;
+    }
+    return this.#slab;
+  }
+
+  /** The reference read: load the whole batch once (each chunk is then a view of it). Throws what the fs throws. */
+  #loadCache(batch: Batch): Uint8Array {
+    if (batch.cache !== undefined) return batch.cache;
+    const fileBytes = batch.offsets[batch.offsets.length - 1]!;
+    const buffer = Buffer.allocUnsafeSlow(fileBytes);
+    const cache = buffer.subarray(0, this.#readRange(batch.path, buffer, 0, 0, fileBytes, false));
+    batch.cache = cache;
+    this.#cacheResidentBytes += cache.length;
+    this.#cacheResidentBytesPeak = Math.max(this.#cacheResidentBytesPeak, this.#cacheResidentBytes);
+    return cache;
+  }
+
+  /**
+   * Read up to `lengthBytes` from `offsetBytes` of the file into `buffer` at `at`; returns how
+   * many were read (fewer: the file ended early). Throws what the fs throws.
+   */
+  #readRange(path: string, buffer: Uint8Array, at: number, offsetBytes: number, lengthBytes: number, keepOpen: boolean): number {
     let doneBytes = 0;
+    const fd = this.#readFds.take(path);
     try {
-      this.#readFds.read(path, keepOpen, (fd) => {
-        // Every pass reads at least one byte or ends the loop, so it runs at most lengthBytes times.
-        while (doneBytes < lengthBytes) {
-          const readBytes = this.#fs.readSync(fd, buffer, doneBytes, lengthBytes - doneBytes, offsetBytes + doneBytes);
-          if (!(readBytes > 0)) break;
-          doneBytes += readBytes;
-        }
-      });
+      // Every pass reads at least one byte or ends the loop, so it runs at most lengthBytes times.
+      while (doneBytes < lengthBytes) {
+        const readBytes = this.#fs.readSync(fd, buffer, at + doneBytes, lengthBytes - doneBytes, offsetBytes + doneBytes);
+        if (!(readBytes > 0)) break;
+        doneBytes += readBytes;
+      }
+    } catch (error) {
+      this.#readFds.discard(path, fd);
+      throw error;
     } finally {
       this.#readBytes += doneBytes;
     }
-    return buffer.subarray(0, doneBytes);
+    this.#readFds.give(path, fd, keepOpen);
+    return doneBytes;
   }
 
   #createBatchFile(): { path: string; fd: number } | undefined {
@@ -305,7 +377,7 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
    * failure: a failed call writes nothing (a partial write is a short count), so every byte
    * counted is in the file.
    */
-  #writeBatch(fd: number, chunks: readonly Bytes[]): { writtenBytes: number; error: unknown } {
+  #writeBatch(fd: number, chunks: readonly Uint8Array[]): { writtenBytes: number; error: unknown } {
     let totalBytes = 0;
     for (const chunk of chunks) totalBytes += chunk.length;
     let writtenBytes = 0;
@@ -324,7 +396,7 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
         if (this.#fs.writevSync !== undefined) {
           passBytes = this.#fs.writevSync(fd, pendingViews(chunks, chunkIndex, skipBytes), writtenBytes);
         } else {
-          const data = chunks[chunkIndex]!.data;
+          const data = chunks[chunkIndex]!;
           passBytes = this.#fs.writeSync(fd, data, skipBytes, data.length - skipBytes, writtenBytes);
         }
       } catch (error) {
@@ -366,7 +438,7 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
 }
 
 /** How many chunks, from the front, lie wholly within the first `writtenBytes` bytes of the batch. */
-function fullyWrittenCount(chunks: readonly Bytes[], writtenBytes: number): number {
+function fullyWrittenCount(chunks: readonly Uint8Array[], writtenBytes: number): number {
   let endBytes = 0;
   for (let k = 0; k < chunks.length; k += 1) {
     endBytes += chunks[k]!.length;
@@ -376,13 +448,16 @@ function fullyWrittenCount(chunks: readonly Bytes[], writtenBytes: number): numb
 }
 
 /** The views a `writevSync` pass writes: from chunk `from` (less its first `skipBytes`), at most IOVECS_PER_WRITE_MAX of them. */
-function pendingViews(chunks: readonly Bytes[], from: number, skipBytes: number): Uint8Array[] {
-  const count = Math.min(chunks.length - from, IOVECS_PER_WRITE_MAX);
-  const views = new Array<Uint8Array>(count);
-  for (let k = 0; k < count; k += 1) views[k] = chunks[from + k]!.data;
-  if (skipBytes > 0) views[0] = views[0]!.subarray(skipBytes);
-  return views;
+function pendingViews(views: readonly Uint8Array[], from: number, skipBytes: number): Uint8Array[] {
+  const count = Math.min(views.length - from, IOVECS_PER_WRITE_MAX);
+  // The usual first pass writes them all as they are.
+  if (from === 0 && skipBytes === 0 && count === views.length) return views as Uint8Array[];
+  const pending = views.slice(from, from + count);
+  if (skipBytes > 0) pending[0] = pending[0]!.subarray(skipBytes);
+  return pending;
 }
+
+const EMPTY_SLAB = new Uint8Array(0);
 
 function checkCountKnob(owner: string, name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;

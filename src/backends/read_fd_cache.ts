@@ -9,8 +9,12 @@ import { closeQuietly, type SpillFs } from './spill_fs.js';
 export class ReadFdCache {
   readonly openFilesMax: number;
   readonly #fs: SpillFs;
-  // Map order is recency order: a hit is deleted and set again, so the first key is the eviction candidate.
+  // Map order is recency order: a hit moves to the end, so the first key is the eviction candidate.
   readonly #fds = new Map<string, number>();
+  /** The last key set (the most recently used, while it is cached): a batch read chunk after chunk stays there, unmoved. */
+  #lastPath: string | undefined;
+  /** Whether the descriptor `take` handed out last came from the cache (it stays there during the read). */
+  #takenCached = false;
 
   constructor(fs: SpillFs, openFilesMax: number) {
     this.#fs = fs;
@@ -23,29 +27,42 @@ export class ReadFdCache {
   }
 
   /**
-   * Run `read` with a descriptor open for reading on `path` (cached, or opened now). With
-   * `keepOpen` it stays cached afterwards; without, it is closed (a whole-file read needs it
-   * only once). Throws what `openSync` or `read` throw.
+   * A descriptor open for reading on `path`: the cached one (now the most recently used), or
+   * one opened now. Hand it back with `give` or `discard`. Throws what `openSync` throws.
    */
-  read<T>(path: string, keepOpen: boolean, read: (fd: number) => T): T {
-    let fd = this.#fds.get(path);
-    if (fd === undefined) fd = this.#fs.openSync(path, 'r');
-    else this.#fds.delete(path);
-    let result: T;
-    try {
-      result = read(fd);
-    } catch (error) {
-      closeQuietly(this.#fs, fd);
-      throw error;
-    }
-    if (keepOpen && this.openFilesMax > 0) {
+  take(path: string): number {
+    const fd = this.#fds.get(path);
+    this.#takenCached = fd !== undefined;
+    if (fd === undefined) return this.#fs.openSync(path, 'r');
+    if (path !== this.#lastPath) {
+      this.#fds.delete(path);
       this.#fds.set(path, fd);
-      this.#closeBeyond(this.openFilesMax);
-    } else {
-      // A failed close after a read does not change the bytes read, which are verified anyway.
-      closeQuietly(this.#fs, fd);
+      this.#lastPath = path;
     }
-    return result;
+    return fd;
+  }
+
+  /**
+   * Hand back a descriptor from `take` after a read that did not throw. With `keepOpen` it is
+   * cached (the most recently used); without, it is closed (a whole-file read needs it once).
+   */
+  give(path: string, fd: number, keepOpen: boolean): void {
+    if (keepOpen && this.openFilesMax > 0) {
+      if (this.#takenCached) return;
+      this.#fds.set(path, fd);
+      this.#lastPath = path;
+      if (this.#fds.size > this.openFilesMax) this.#closeBeyond(this.openFilesMax);
+      return;
+    }
+    if (this.#takenCached) this.#fds.delete(path);
+    // A failed close after a read does not change the bytes read, which are verified anyway.
+    closeQuietly(this.#fs, fd);
+  }
+
+  /** A read on a descriptor from `take` threw: close it (and forget it), so a retry starts from a fresh open. */
+  discard(path: string, fd: number): void {
+    if (this.#takenCached) this.#fds.delete(path);
+    closeQuietly(this.#fs, fd);
   }
 
   /** Close the descriptor of `path`, if one is open: before the file is removed, and for good. */

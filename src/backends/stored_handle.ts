@@ -29,7 +29,7 @@ export class StoredHandle implements BytesFetch {
  * a second successful fetch could only deliver the chunk twice; refusing it loudly turns a
  * caller's bug into a failure instead of duplicated data.
  */
-export function alreadyFetchedError(handle: StoredHandle): BackendContractError {
+export function alreadyFetchedError(handle: BytesFetch): BackendContractError {
   return new BackendContractError(`${handle.toString()} was already fetched; fetch() consumes a handle, so call it once (retry only a handle returned by a failed fetch)`);
 }
 
