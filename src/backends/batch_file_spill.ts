@@ -4,7 +4,7 @@ import { SpillsimError } from '../errors.js';
 import type { BytesFetch, FetchResult, InspectableSpill, StorageStats } from '../spill.js';
 import { type ChunkRecord, recordChunk, verifyChunk } from './chunk_integrity.js';
 import { ReadFdCache } from './read_fd_cache.js';
-import { checkSpillFs, closeQuietly, fsErrorCode, type SpillFs } from './spill_fs.js';
+import { checkSpillFs, closeQuietly, isFsError, type SpillFs } from './spill_fs.js';
 import { alreadyFetchedError, StoredHandle, storageClosedError } from './stored_handle.js';
 
 /**
@@ -202,7 +202,7 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
    */
   close(): void {
     this.#closed = true;
-    this.#readFds.forgetAll();
+    // Every descriptor held open belongs to a batch still stored; releasing it closes that.
     for (const batch of this.#batches) this.#release(batch);
     const failedPaths: string[] = [];
     for (const path of [...this.#orphanPaths]) {
@@ -210,7 +210,7 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
         this.#fs.unlinkSync(path);
         this.#orphanPaths.delete(path);
       } catch (error) {
-        if (fsErrorCode(error) === 'ENOENT') this.#orphanPaths.delete(path);
+        if (isFsError(error, 'ENOENT')) this.#orphanPaths.delete(path);
         else failedPaths.push(path);
       }
     }
@@ -288,7 +288,7 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
       try {
         return { path, fd: this.#fs.openSync(path, 'wx') };
       } catch (error) {
-        if (fsErrorCode(error) === 'EEXIST') continue;
+        if (isFsError(error, 'EEXIST')) continue;
         this.#noteFailure('spill', error);
         return undefined;
       }
@@ -352,7 +352,7 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
     try {
       this.#fs.unlinkSync(path);
     } catch (error) {
-      if (fsErrorCode(error) === 'ENOENT') return;
+      if (isFsError(error, 'ENOENT')) return;
       this.#noteFailure('remove', error);
       this.#orphanPaths.add(path);
     }

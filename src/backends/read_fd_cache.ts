@@ -38,7 +38,8 @@ export class ReadFdCache {
       closeQuietly(this.#fs, fd);
       throw error;
     }
-    if (keepOpen && this.openFilesMax > 0) {
+    if (keepOpen) {
+      // With openFilesMax 0 this closes it again at once.
       this.#fds.set(path, fd);
       this.#closeBeyond(this.openFilesMax);
     } else {
@@ -54,11 +55,6 @@ export class ReadFdCache {
     if (fd === undefined) return;
     this.#fds.delete(path);
     closeQuietly(this.#fs, fd);
-  }
-
-  /** Close every descriptor. */
-  forgetAll(): void {
-    this.#closeBeyond(0);
   }
 
   #closeBeyond(openFilesMax: number): void {
