@@ -22,7 +22,7 @@ export default {
   thresholds: { high: 95, low: 90, break: null },
   // Added to 1.5 × a test's own time; a mutant that only makes a test slow (O(n²) growth) is a
   // timeout, which Stryker counts as detected.
-  timeoutMS: 10_000,
+  timeoutMS: 5_000,
   tempDirName: '.stryker-tmp',
   // Only the library gets @ts-nocheck; fixtures' first lines are checked by tests.
   disableTypeChecks: 'src/**/*.ts',

@@ -26,6 +26,8 @@ export default defineConfig({
       'test/sim_faults.test.ts',
       'test/errors.test.ts',
       'test/argument_errors.test.ts',
+      'test/argument_messages.test.ts',
+      'test/behaviour_edges.test.ts',
       'test/panic_paths.test.ts',
     ],
     // SPILLSIM_MUTATE_SKIP=<regex> leaves out the tests whose names match (slow property tests, on

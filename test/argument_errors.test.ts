@@ -421,6 +421,21 @@ describe('constructors and options are checked where they are made', () => {
     expect(new MemfsSpill({ volume: new Volume(), dir: '/s' }).dir).toBe('/s');
   });
 
+  it('MemfsSpill takes a memfs Volume as volume and an fs with every method it uses', () => {
+    badArgument(() => new MemfsSpill(5 as never), /^MemfsSpill options must be an object such as \{ dir: '\/spill' \}, got number 5$/);
+    badArgument(() => new MemfsSpill({ volume: null } as never), /^MemfsSpill option volume must be a memfs Volume, got null$/);
+    badArgument(() => new MemfsSpill({ volume: '/spill' } as never), /^MemfsSpill option volume must be a memfs Volume, got the string "\/spill"$/);
+    badArgument(() => new MemfsSpill({ volume: Object.assign(() => {}, { openSync: () => 3 }) } as never), /^MemfsSpill option volume must be a memfs Volume, got a function$/);
+    badArgument(() => new MemfsSpill({ volume: {} } as never), /^MemfsSpill option volume must be a memfs Volume, got an empty object$/);
+    badArgument(() => new MemfsSpill({ fs: { openSync: () => 3 } } as never), /^MemfsSpill option fs lacks writeSync, readSync, closeSync, unlinkSync, mkdirSync; pass node:fs, a memfs Volume, or a copy of one with methods replaced$/);
+    expect(new MemfsSpill({}).dir).toBe('/spill');
+  });
+
+  it('Threshold checks both knobs where it is made, naming the one that is wrong', () => {
+    expectCode(() => new Threshold(spill, { headReserveBytes: -1 }), 'E_BAD_KNOB', /^headReserveBytes must be a non-negative whole number of bytes, got -1$/);
+    expectCode(() => new ReferenceThreshold(spill, { thresholdBytes: 0.5 }), 'E_BAD_KNOB', /^thresholdBytes must be a non-negative whole number of bytes, got 0\.5$/);
+  });
+
   it('Hooks, Config and build options reject unknown option names', () => {
     const spillFn = () => [undefined, undefined] as never;
     badArgument(() => new Hooks({ log_fn: () => {} } as never), /^Hooks has no option "log_fn"; did you mean logFn\? \(it takes logFn, refill, spill\)$/);

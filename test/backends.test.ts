@@ -839,6 +839,17 @@ describe('BatchFileSpill: names, write paths, counters and options', () => {
     expect((spill.lastError as Error).message).toBe('no space');
   });
 
+  it('an fs that throws something that is not an Error (null, a string) is a failed spill too, not a crash', () => {
+    for (const thrown of [null, undefined, 'disk gone']) {
+      const volume = new Volume();
+      const fs: SpillFs = { ...(volume as unknown as SpillFs), openSync: () => { throw thrown; } };
+      const spill = new MemfsSpill({ volume, fs });
+      expect(spillAll(spill, [3, 4]).left).toBe(2);
+      expect(spill.stats()).toMatchObject({ spillFailures: 1, storedFiles: 0 });
+      expect(spill.lastError).toBe(thrown);
+    }
+  });
+
   it('without writevSync it writes chunk by chunk, resuming short writes inside a chunk at the right offsets', () => {
     for (const bytesMaxPerCall of [1, 3, 64, 1000]) {
       const volume = new Volume();

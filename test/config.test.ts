@@ -32,6 +32,7 @@ import {
   runUntilQuiet,
   tryReadHeader,
 } from '../src/index.js';
+import { TypedChannel } from '../src/allocator/typed_channel.js';
 import { propertySeeds } from './support/seeds.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -596,6 +597,40 @@ describe('Receivers reassemble frames split across Bytes chunks', () => {
     }
   });
 
+  it('FrameAssembler: frames whole inside one piece come out as adjacent views of it, which merge again', () => {
+    const frames = [3, 0, 2].map((payloadBytes, sequence) => encodeFrame({ channel: 1, source: 0, target: 1, sequence, payloadBytes }, payloadOf(0, 1, 1, sequence, payloadBytes)));
+    const stream = new Uint8Array(frames.reduce((sum, f) => sum + f.length, 0));
+    let offset = 0;
+    for (const frame of frames) (stream.set(frame.data, offset), (offset += frame.length));
+    const piece = Bytes.from(stream);
+    const out: Bytes[] = [];
+    new FrameAssembler().push(piece, out);
+    expect(out.map((f) => [f.buffer === stream.buffer, f.offset, f.length])).toEqual([
+      [true, 0, HEADER_BYTES + 3],
+      [true, HEADER_BYTES + 3, HEADER_BYTES],
+      [true, 2 * HEADER_BYTES + 3, HEADER_BYTES + 2],
+    ]);
+    expect(out[0]!.tryMerge(out[1]!)).toBe(true);
+  });
+
+  it('FrameAssembler: a header cut twice, with a payload length of more than one byte, still gives the whole frame', () => {
+    // 300 payload bytes: the length field's second byte is 1, so a header read before all of
+    // it arrived would see a frame of 44 payload bytes.
+    const frames = [300, 1].map((payloadBytes, sequence) => encodeFrame({ channel: 0, source: 1, target: 0, sequence, payloadBytes }, payloadOf(1, 0, 0, sequence, payloadBytes)));
+    const stream = new Uint8Array(frames[0]!.length + frames[1]!.length);
+    stream.set(frames[0]!.data, 0);
+    stream.set(frames[1]!.data, frames[0]!.length);
+    for (let a = 0; a <= 2 * HEADER_BYTES; a += 1) {
+      for (let b = a; b <= 2 * HEADER_BYTES; b += 1) {
+        const assembler = new FrameAssembler();
+        const out: Bytes[] = [];
+        for (const [from, to] of [[0, a], [a, b], [b, stream.length]] as const) assembler.push(Bytes.from(stream.slice(from, to)), out);
+        expect(out.map((f) => f.length)).toEqual([HEADER_BYTES + 300, HEADER_BYTES + 1]);
+        expect(out.map((f) => [...f.data])).toEqual(frames.map((f) => [...f.data]));
+      }
+    }
+  });
+
   it('a reader policy that re-chunks every entry into 1..3-byte pieces changes nothing the worker sees', () => {
     // Cuts each resident entry into small adjacent views, as a backend that returns a chunk in parts would.
     const rechunk: SpillPolicy = {
@@ -1116,5 +1151,32 @@ describe('NetworkLink: one ordered byte stream, exactly', () => {
     const fine = new NetworkLink(0, 1, new Buzzer(), () => [1, 2, 3]);
     fine.write(new Uint8Array(4));
     expect(fine.piecesPending).toBe(4);
+  });
+});
+
+describe('TypedChannel: a channel between two workers of one process', () => {
+  const message = (sequence: number): Message => ({ channel: 0, source: 0, target: 1, sequence, payload: new Uint8Array([sequence]) });
+
+  it('buzzes the receiver once per push and once at close (a second close is quiet); complete once closed and drained', () => {
+    const buzzer = new Buzzer();
+    const channel = new TypedChannel(0, 1, buzzer);
+    channel.push(message(0));
+    channel.push(message(1));
+    expect([buzzer.count, channel.length, channel.isClosed, channel.isComplete]).toEqual([2, 2, false, false]);
+    channel.close();
+    channel.close();
+    expect([buzzer.count, channel.isClosed, channel.isComplete]).toEqual([3, true, false]);
+    const out: Message[] = [];
+    channel.drainInto(out);
+    expect(out).toEqual([message(0), message(1)]);
+    expect([channel.length, channel.isComplete, buzzer.count]).toEqual([0, true, 3]);
+  });
+
+  it('a push after close is E_DROPPED naming both workers, and queues nothing', () => {
+    const buzzer = new Buzzer();
+    const channel = new TypedChannel(2, 3, buzzer);
+    channel.close();
+    expect(() => channel.push(message(0))).toThrow(expect.objectContaining({ code: 'E_DROPPED', message: 'send from worker 2 to 3 after finish()' }));
+    expect([channel.length, buzzer.count]).toEqual([0, 1]);
   });
 });

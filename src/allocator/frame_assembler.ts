@@ -25,9 +25,10 @@ export class FrameAssembler {
   push(piece: Bytes, out: Bytes[]): void {
     const rest = this.#finishCarried(piece, out);
     // Whole frames inside the rest of the piece, as views of it; each pass peels at least HEADER_BYTES.
+    // A header not all there is a frame that is never whole (Infinity bytes).
     const data = rest.data;
     let offset = 0;
-    for (let frameBytes = frameBytesAt(data, offset); frameBytes !== undefined && data.byteLength - offset >= frameBytes; frameBytes = frameBytesAt(data, offset)) {
+    for (let frameBytes = frameBytesAt(data, offset) ?? Infinity; data.byteLength - offset >= frameBytes; frameBytes = frameBytesAt(data, offset) ?? Infinity) {
       out.push(new Bytes(rest.buffer, rest.offset + offset, frameBytes));
       offset += frameBytes;
     }
@@ -48,9 +49,8 @@ export class FrameAssembler {
       const take = Math.min(wantBytes, rest.length);
       this.#carry.push(rest.extractTo(take));
       this.#carryBytes += take;
-      if (this.#carryFrameBytes === undefined && this.#carryBytes === HEADER_BYTES) {
-        this.#carryFrameBytes = frameBytesAt(concat(this.#carry, HEADER_BYTES).data);
-      }
+      // Until it is known, at most HEADER_BYTES are carried; undefined while fewer are.
+      this.#carryFrameBytes ??= frameBytesAt(concat(this.#carry, this.#carryBytes).data);
       if (this.#carryBytes === this.#carryFrameBytes) {
         out.push(concat(this.#carry, this.#carryBytes));
         this.#carry = [];
@@ -62,15 +62,13 @@ export class FrameAssembler {
   }
 }
 
-/** The first `byteLength` bytes of `parts`, copied into one fresh allocation. */
+/** `parts` copied back to back into one fresh allocation of `byteLength` bytes, their total. */
 function concat(parts: readonly Bytes[], byteLength: number): Bytes {
   const joined = new Uint8Array(byteLength);
   let offset = 0;
   for (const part of parts) {
-    if (offset >= byteLength) break;
-    const data = part.data.subarray(0, byteLength - offset);
-    joined.set(data, offset);
-    offset += data.byteLength;
+    joined.set(part.data, offset);
+    offset += part.length;
   }
   return Bytes.from(joined);
 }

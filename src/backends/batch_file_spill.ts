@@ -4,7 +4,7 @@ import { SpillsimError } from '../errors.js';
 import type { BytesFetch, FetchResult, InspectableSpill, StorageStats } from '../spill.js';
 import { crc32Of, verifyChunkAt } from './chunk_integrity.js';
 import { ReadFdCache } from './read_fd_cache.js';
-import { checkSpillFs, closeQuietly, fsErrorCode, type SpillFs } from './spill_fs.js';
+import { checkSpillFs, closeQuietly, isFsError, type SpillFs } from './spill_fs.js';
 import { alreadyFetchedError, storageClosedError } from './stored_handle.js';
 
 /**
@@ -249,7 +249,7 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
         this.#fs.unlinkSync(path);
         this.#orphanPaths.delete(path);
       } catch (error) {
-        if (fsErrorCode(error) === 'ENOENT') this.#orphanPaths.delete(path);
+        if (isFsError(error, 'ENOENT')) this.#orphanPaths.delete(path);
         else failedPaths.push(path);
       }
     }
@@ -360,7 +360,7 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
       try {
         return { path, fd: this.#fs.openSync(path, 'wx') };
       } catch (error) {
-        if (fsErrorCode(error) === 'EEXIST') continue;
+        if (isFsError(error, 'EEXIST')) continue;
         this.#noteFailure('spill', error);
         return undefined;
       }
@@ -424,7 +424,7 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
     try {
       this.#fs.unlinkSync(path);
     } catch (error) {
-      if (fsErrorCode(error) === 'ENOENT') return;
+      if (isFsError(error, 'ENOENT')) return;
       this.#noteFailure('remove', error);
       this.#orphanPaths.add(path);
     }

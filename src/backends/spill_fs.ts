@@ -44,8 +44,7 @@ export function closeQuietly(fs: SpillFs, fd: number): unknown {
   }
 }
 
-/** The error code a node or memfs fs error carries, if any. */
-export function fsErrorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null | undefined)?.code;
-  return typeof code === 'string' ? code : undefined;
+/** Whether `error` is a node or memfs fs error with this `code`; anything thrown may be asked, `null` too. */
+export function isFsError(error: unknown, code: string): boolean {
+  return (error as { code?: unknown } | null | undefined)?.code === code;
 }
