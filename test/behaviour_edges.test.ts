@@ -103,3 +103,12 @@ describe('Bytes of another realm or another copy of the library', () => {
     expect(() => new BytesMut(4).extractTo('2' as never)).toThrow(/^BytesMut\.extractTo\(i\): i takes a whole number of bytes in 0\.\.4 \(the bytes left\), got the string "2"$/);
   });
 });
+
+describe('extend names a wrong item even when asking its prototype throws', () => {
+  it('a Proxy whose getPrototypeOf trap throws is described by its keys, not as a fake Bytes', () => {
+    const [writer, reader] = MergeQueue.newPair(new Buzzer());
+    const hostile = new Proxy({}, { getPrototypeOf: () => { throw new Error('trap'); } });
+    expect(() => writer.extend([hostile as never])).toThrow(/^extend\(items\) takes Bytes, but item 0 is an empty object; nothing was taken$/);
+    expect(reader.deque.length).toBe(0);
+  });
+});
