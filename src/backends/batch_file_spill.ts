@@ -241,7 +241,7 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
    */
   close(): void {
     this.#closed = true;
-    this.#readFds.forgetAll();
+    // Every descriptor held open belongs to a batch still stored; releasing it closes that.
     for (const batch of this.#batches) this.#release(batch);
     const failedPaths: string[] = [];
     for (const path of [...this.#orphanPaths]) {

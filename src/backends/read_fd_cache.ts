@@ -73,11 +73,6 @@ export class ReadFdCache {
     closeQuietly(this.#fs, fd);
   }
 
-  /** Close every descriptor. */
-  forgetAll(): void {
-    this.#closeBeyond(0);
-  }
-
   #closeBeyond(openFilesMax: number): void {
     // Each pass closes one descriptor, so it runs at most as many times as there are open ones.
     for (const [path, fd] of this.#fds) {
