@@ -177,7 +177,14 @@ function checkSupports(specifier: string, value: unknown): Supports {
     throw badModule(specifier, `its named export supports is ${describeValue(value)}, not an object such as { stats: true }`);
   }
   const supports: Supports = {};
-  for (const [key, flag] of Object.entries(value)) {
+  let entries: [string, unknown][];
+  try {
+    entries = Object.entries(value);
+  } catch (error) {
+    // A throwing getter or a Proxy trap: reading the manifest is part of loading the module.
+    throw badModule(specifier, `reading its named export supports threw ${describeThrown(error).split('\n')[0]}`);
+  }
+  for (const [key, flag] of entries) {
     if (!(CAPABILITIES as readonly string[]).includes(key)) {
       throw badModule(specifier, `supports.${key} is not a capability spillsim knows (known: ${CAPABILITIES.join(', ')})`);
     }
