@@ -1,4 +1,9 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { ensureBuilt, REPO_ROOT, runBuiltCli } from './support/built_cli.js';
 import { runSuiteUnit, SUITE_UNIT_PREFIX, SUITE_UNITS } from '../properties/conformance/suite_units.js';
 import { SUITE_NAMES } from '../properties/index.js';
 import { MemorySpill } from '../src/index.js';
@@ -20,4 +25,55 @@ describe('the suites validate runs with a backend', () => {
     const left = SUITE_NAMES.filter((name) => !SUITE_UNITS.includes(`${SUITE_UNIT_PREFIX}${name}`));
     expect(left.sort()).toEqual(['determinism', 'end-to-end']);
   });
+});
+
+// A backend written the way the README says (file I/O through ctx.fs, no fallback) that corrupts
+// what it reads back. The suites once gave it no ctx.fs: its open failed, it drained nothing, and
+// every suite "held" without ever storing a byte.
+const FS_CORRUPTER = `import { Bytes } from 'spillsim';
+let n = 0;
+export default (ctx) => ({
+  spill(chunks, handles) {
+    while (chunks.length > 0) {
+      const path = ctx.dir + '/c' + n++;
+      const data = chunks[0].data.slice();
+      let fd;
+      try { fd = ctx.fs.openSync(path, 'w'); } catch { return; } // storage refused: stop, as the contract allows
+      ctx.fs.writeSync(fd, data, 0, data.length, 0);
+      ctx.fs.closeSync(fd);
+      chunks.shift();
+      handles.push({ fetch: () => {
+        const out = new Uint8Array(data.length);
+        const rd = ctx.fs.openSync(path, 'r');
+        ctx.fs.readSync(rd, out, 0, out.length, 0);
+        ctx.fs.closeSync(rd);
+        if (out.length > 0) out[0] ^= 1; // the bug
+        return { ok: true, chunks: [Bytes.from(out)] };
+      } });
+    }
+  },
+});
+`;
+
+describe('the suites hand the backend ctx.fs, as the clauses do', () => {
+  it('suite.ordering catches a ctx.fs backend that corrupts its reads', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spillsim-suite-fs-'));
+    const path = join(dir, 'fs-corrupter.mjs');
+    writeFileSync(path, FS_CORRUPTER.replace("from 'spillsim'", `from '${pathToFileURL(join(REPO_ROOT, 'src/index.ts')).href}'`));
+    const module: BackendModule = { factory: (await import(pathToFileURL(path).href)).default, supports: {} };
+    const verdict = await runSuiteUnit(module, path, `${SUITE_UNIT_PREFIX}ordering`, { seed: 7, runs: 50, timeLimitMs: 30_000 });
+    expect(verdict.status).toBe('broken');
+    expect(verdict.detail).toMatch(/^order: /);
+  });
+
+  it('check --backend catches it too', async () => {
+    await ensureBuilt();
+    const dir = mkdtempSync(join(tmpdir(), 'spillsim-suite-fs-'));
+    const path = join(dir, 'fs-corrupter.mjs');
+    writeFileSync(path, FS_CORRUPTER.replace("from 'spillsim'", `from '${pathToFileURL(join(REPO_ROOT, 'dist/src/index.js')).href}'`));
+    const run = await runBuiltCli(['check', '--backend', path, '--suite', 'ordering', '--runs', '50', '--seed', '7', '--quiet', '--no-example-db'], { timeoutMs: 60_000 });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain('FAILED ordering: rule order');
+    expect(run.code).toBe(1);
+  }, 180_000);
 });

@@ -42,7 +42,8 @@ export interface BackendContext {
    * The synchronous `node:fs` surface (openSync, readSync, writeSync, writevSync, closeSync,
    * unlinkSync, mkdirSync, fstatSync). A backend that does its file I/O through it gets the
    * fs-level fault clauses (short writes and reads, EAGAIN, EINTR, ENOSPC, EIO, EMFILE); one
-   * that uses `node:fs` directly is not applicable for them. Absent outside `spillsim validate`.
+   * that uses `node:fs` directly is not applicable for them. Given by `validate` (clauses and suites),
+   * `check --backend` and `replay --backend`; absent only when your own code calls the factory.
    */
   fs?: SpillCtxFs;
 }

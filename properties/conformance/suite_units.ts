@@ -7,7 +7,8 @@ import { SUITES } from '../suites/index.js';
 import { plannedRuns, replaySeed } from '../run_suite.js';
 import { countingSpill } from './counting_spill.js';
 import { ArmedFaults } from './backend_lab.js';
-import { type BackendModule, describeThrown } from './backend_module.js';
+import { FaultFs } from './fault_fs.js';
+import { type BackendModule, describeThrown, type SpillCtxFs } from './backend_module.js';
 import { backendArgument } from '../process_backend/exec_specifier.js';
 import type { ClauseVerdict } from './clause.js';
 
@@ -53,7 +54,8 @@ export async function runSuiteUnit(module: BackendModule, moduleSpecifier: strin
   const makeStrategy = async (): Promise<BytesSpill> => {
     const dir = mkdtempSync(join(tmpdir(), 'spillsim-validate-suite-'));
     dirs.push(dir);
-    const spill = await module.factory({ dir, faults: new ArmedFaults() });
+    // ctx.fs as in the clauses (node:fs, no faults planned): a backend written to use it must not be refused here.
+    const spill = await module.factory({ dir, faults: new ArmedFaults(), fs: new FaultFs() as unknown as SpillCtxFs });
     made.push(spill);
     return options.onProgress === undefined ? spill : countingSpill(spill, tally);
   };
