@@ -77,3 +77,19 @@ describe('the suites hand the backend ctx.fs, as the clauses do', () => {
     expect(run.code).toBe(1);
   }, 180_000);
 });
+
+describe('a suite that never read back anything the backend stored says so', () => {
+  const refuses: BackendModule = { factory: () => ({ spill() {} }), supports: {} };
+
+  it.each(SUITE_UNITS.map((unit) => [unit]))('%s: not applicable, never held, for a backend that drains nothing', async (unit) => {
+    const verdict = await runSuiteUnit(refuses, 'refuses', unit, { seed: 7, runs: 5, timeLimitMs: 30_000 });
+    expect(verdict.status).toBe('not-applicable');
+    expect(verdict.detail).toMatch(/^no chunk the backend stored was ever fetched back in \d+ backend calls: it drained nothing or every fetch failed; this suite judged nothing of it$/);
+  });
+
+  it('a suite whose runs never spilled says so, and that more runs would', async () => {
+    const memory: BackendModule = { factory: () => new MemorySpill(), supports: {} };
+    const verdict = await runSuiteUnit(memory, 'memory', `${SUITE_UNIT_PREFIX}ordering`, { seed: 3, runs: 1, timeLimitMs: 30_000 });
+    expect(verdict).toMatchObject({ status: 'not-applicable', detail: 'no chunk the backend stored was ever fetched back: the 1 run(s) made never spilled (more --runs reach the backend); this suite judged nothing of it' });
+  });
+});
