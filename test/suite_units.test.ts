@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ensureBuilt, REPO_ROOT, runBuiltCli } from './support/built_cli.js';
+import { runMain } from './support/run_main.js';
 import { runSuiteUnit, SUITE_UNIT_PREFIX, SUITE_UNITS } from '../properties/conformance/suite_units.js';
 import { SUITE_NAMES } from '../properties/index.js';
 import { MemorySpill } from '../src/index.js';
@@ -19,6 +20,13 @@ describe('the suites validate runs with a backend', () => {
     const verdict = await runSuiteUnit(module, 'memory', unit, { seed: 7, runs: 5, timeLimitMs: 30_000, onProgress: (n) => (calls = n) });
     expect(verdict.status).toBe('held');
     expect(calls).toBeGreaterThan(0);
+  });
+
+  it('check --backend leaves them out too: its table lists only suites that called the backend', async () => {
+    const run = await runMain(['check', '--backend', 'fixtures/backends/memory.mjs', '--runs', '5', '--seed', '1', '--quiet', '--no-example-db']);
+    expect(run.code).toBe(0);
+    const rows = run.stdout.split('\n').filter((line) => /^[a-z-]+ +\d+ /.test(line)).map((line) => line.split(' ')[0]);
+    expect(rows).toEqual(SUITE_UNITS.map((unit) => unit.slice(SUITE_UNIT_PREFIX.length)));
   });
 
   it('leaves out the suites that build their own storage, and keeps the others', () => {
