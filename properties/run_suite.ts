@@ -113,7 +113,7 @@ export function replayCommand(suite: string, variant: string, seed: number, path
   const parts = ['spillsim replay', `--property ${suite}`];
   if (variant !== 'default') parts.push(`--variant ${variant}`);
   parts.push(`--seed ${seed}`, `--path '${path}'`);
-  if (backendPath !== undefined) parts.push(isExecSpecifier(backendPath) ? backendArgument(backendPath) : `--backend ${backendPath}`);
+  if (backendPath !== undefined) parts.push(isExecSpecifier(backendPath) ? backendArgument(backendPath) : `--backend ${backendArgument(backendPath)}`);
   return parts.join(' ');
 }
 

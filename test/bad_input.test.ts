@@ -295,6 +295,11 @@ describe('counts, lists and paths have one range and one message everywhere', ()
     [['help', 'nope'], /^spillsim: help: unknown command 'nope'; commands: check, sim, replay, validate, report, merge$/],
     [['merge', 'x.jsonl', '-o', ''], /^spillsim: -o : cannot write there: empty path$/],
     [['validate', ''], /^spillsim: cannot use module : empty module path$/],
+    [['check', '--backend', backend, '--suite', 'ordering,determinism,end-to-end'], /^spillsim: --suite determinism, end-to-end: they build their own storage and never call the backend; run them without --backend\/--exec$/],
+    [
+      ['validate', write('throwing-getter.mjs', "export const supports = { get stats() { throw new Error('boom getter'); } };\nexport default () => ({ spill() {} });\n")],
+      /^spillsim: cannot use module .*throwing-getter\.mjs: reading its named export supports threw Error: boom getter$/,
+    ],
   ])('%j: one line, exit 2', async (args, reason) => {
     const run = await runMain(args);
     expectOneLine(run, reason);

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { emitTestSource } from '../properties/conformance/emit_test.js';
 import { validateBackend } from '../properties/conformance/validate.js';
-import { checkCommandLine, shellQuote, splitCommandLine } from '../properties/process_backend/exec_specifier.js';
+import { backendArgument, checkCommandLine, shellQuote, splitCommandLine } from '../properties/process_backend/exec_specifier.js';
 import { BodyReader, FrameWriter, ProtocolError, parseHeader, Request } from '../properties/process_backend/protocol.js';
 import { describeBackend } from '../properties/vitest.js';
 import { ensureBuilt } from './support/built_cli.js';
@@ -159,6 +159,12 @@ describe('--exec input is checked before anything starts', () => {
     expect(shellQuote('./x')).toBe('./x');
     expect(shellQuote("it's a b")).toBe(`'it'\\''s a b'`);
     expect(checkCommandLine('node -e 1')).toEqual(['node', '-e', '1']);
+  });
+
+  it('a replay line names a module path with a space so a shell can run it', () => {
+    expect(backendArgument('fixtures/backends/memory.mjs')).toBe('fixtures/backends/memory.mjs');
+    expect(backendArgument('my dir/c.mjs')).toBe(`'my dir/c.mjs'`);
+    expect(backendArgument('exec:./x --bug a')).toBe(`--exec './x --bug a'`);
   });
 });
 

@@ -1,4 +1,10 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { ensureBuilt, REPO_ROOT, runBuiltCli } from './support/built_cli.js';
+import { runMain } from './support/run_main.js';
 import { runSuiteUnit, SUITE_UNIT_PREFIX, SUITE_UNITS } from '../properties/conformance/suite_units.js';
 import { SUITE_NAMES } from '../properties/index.js';
 import { MemorySpill } from '../src/index.js';
@@ -16,8 +22,82 @@ describe('the suites validate runs with a backend', () => {
     expect(calls).toBeGreaterThan(0);
   });
 
+  it('check --backend leaves them out too: its table lists only suites that called the backend', async () => {
+    const run = await runMain(['check', '--backend', 'fixtures/backends/memory.mjs', '--runs', '5', '--seed', '1', '--quiet', '--no-example-db']);
+    expect(run.code).toBe(0);
+    const rows = run.stdout.split('\n').filter((line) => /^[a-z-]+ +\d+ /.test(line)).map((line) => line.split(' ')[0]);
+    expect(rows).toEqual(SUITE_UNITS.map((unit) => unit.slice(SUITE_UNIT_PREFIX.length)));
+  });
+
   it('leaves out the suites that build their own storage, and keeps the others', () => {
     const left = SUITE_NAMES.filter((name) => !SUITE_UNITS.includes(`${SUITE_UNIT_PREFIX}${name}`));
     expect(left.sort()).toEqual(['determinism', 'end-to-end']);
+  });
+});
+
+// A backend written the way the README says (file I/O through ctx.fs, no fallback) that corrupts
+// what it reads back. The suites once gave it no ctx.fs: its open failed, it drained nothing, and
+// every suite "held" without ever storing a byte.
+const FS_CORRUPTER = `import { Bytes } from 'spillsim';
+let n = 0;
+export default (ctx) => ({
+  spill(chunks, handles) {
+    while (chunks.length > 0) {
+      const path = ctx.dir + '/c' + n++;
+      const data = chunks[0].data.slice();
+      let fd;
+      try { fd = ctx.fs.openSync(path, 'w'); } catch { return; } // storage refused: stop, as the contract allows
+      ctx.fs.writeSync(fd, data, 0, data.length, 0);
+      ctx.fs.closeSync(fd);
+      chunks.shift();
+      handles.push({ fetch: () => {
+        const out = new Uint8Array(data.length);
+        const rd = ctx.fs.openSync(path, 'r');
+        ctx.fs.readSync(rd, out, 0, out.length, 0);
+        ctx.fs.closeSync(rd);
+        if (out.length > 0) out[0] ^= 1; // the bug
+        return { ok: true, chunks: [Bytes.from(out)] };
+      } });
+    }
+  },
+});
+`;
+
+describe('the suites hand the backend ctx.fs, as the clauses do', () => {
+  it('suite.ordering catches a ctx.fs backend that corrupts its reads', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spillsim-suite-fs-'));
+    const path = join(dir, 'fs-corrupter.mjs');
+    writeFileSync(path, FS_CORRUPTER.replace("from 'spillsim'", `from '${pathToFileURL(join(REPO_ROOT, 'src/index.ts')).href}'`));
+    const module: BackendModule = { factory: (await import(pathToFileURL(path).href)).default, supports: {} };
+    const verdict = await runSuiteUnit(module, path, `${SUITE_UNIT_PREFIX}ordering`, { seed: 7, runs: 50, timeLimitMs: 30_000 });
+    expect(verdict.status).toBe('broken');
+    expect(verdict.detail).toMatch(/^order: /);
+  });
+
+  it('check --backend catches it too', async () => {
+    await ensureBuilt();
+    const dir = mkdtempSync(join(tmpdir(), 'spillsim-suite-fs-'));
+    const path = join(dir, 'fs-corrupter.mjs');
+    writeFileSync(path, FS_CORRUPTER.replace("from 'spillsim'", `from '${pathToFileURL(join(REPO_ROOT, 'dist/src/index.js')).href}'`));
+    const run = await runBuiltCli(['check', '--backend', path, '--suite', 'ordering', '--runs', '50', '--seed', '7', '--quiet', '--no-example-db'], { timeoutMs: 60_000 });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain('FAILED ordering: rule order');
+    expect(run.code).toBe(1);
+  }, 180_000);
+});
+
+describe('a suite that never read back anything the backend stored says so', () => {
+  const refuses: BackendModule = { factory: () => ({ spill() {} }), supports: {} };
+
+  it.each(SUITE_UNITS.map((unit) => [unit]))('%s: not applicable, never held, for a backend that drains nothing', async (unit) => {
+    const verdict = await runSuiteUnit(refuses, 'refuses', unit, { seed: 7, runs: 5, timeLimitMs: 30_000 });
+    expect(verdict.status).toBe('not-applicable');
+    expect(verdict.detail).toMatch(/^no chunk the backend stored was ever fetched back in \d+ backend calls: it drained nothing or every fetch failed; this suite judged nothing of it$/);
+  });
+
+  it('a suite whose runs never spilled says so, and that more runs would', async () => {
+    const memory: BackendModule = { factory: () => new MemorySpill(), supports: {} };
+    const verdict = await runSuiteUnit(memory, 'memory', `${SUITE_UNIT_PREFIX}ordering`, { seed: 3, runs: 1, timeLimitMs: 30_000 });
+    expect(verdict).toMatchObject({ status: 'not-applicable', detail: 'no chunk the backend stored was ever fetched back: the 1 run(s) made never spilled (more --runs reach the backend); this suite judged nothing of it' });
   });
 });

@@ -65,8 +65,18 @@ async function runCheck(options: CheckFlags): Promise<number> {
     return EXIT_OK;
   }
   // A variant without --suite means: every suite that has that variant.
-  const suites =
+  let suites =
     flags.suite !== undefined ? flags.suite : flags.variant === undefined ? [...SUITE_NAMES] : SUITES.filter((s) => s.variants[flags.variant!] !== undefined).map((s) => s.name);
+  if (flags.backend !== undefined) {
+    // determinism and end-to-end build their own storage: with a backend, their "held" would vouch
+    // for storage they never called (validate leaves them out for the same reason).
+    const ownStorage = SUITES.filter((s) => s.kind === 'sampled' && !s.usesBackend).map((s) => s.name);
+    const named = suites.filter((name) => ownStorage.includes(name));
+    if (flags.suite !== undefined && named.length > 0) {
+      throw new UsageError(`--suite ${named.join(', ')}: ${named.length === 1 ? 'it builds its' : 'they build their'} own storage and never call${named.length === 1 ? 's' : ''} the backend; run ${named.length === 1 ? 'it' : 'them'} without --backend/--exec`);
+    }
+    suites = suites.filter((name) => !ownStorage.includes(name));
+  }
   if (suites.length === 0) throw new UsageError(`no suite has a variant ${JSON.stringify(flags.variant)}; spillsim check --list shows them`);
   try {
     checkSelection(suites, flags.variant);

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { BACKEND_CLAUSE_IDS, exampleProblem } from '../../properties/conformance/backend_clauses.js';
 import { modulePath, moduleUrl } from '../../properties/conformance/backend_module.js';
-import { checkCommandLine, commandLineOf, execSpecifier, isExecSpecifier } from '../../properties/process_backend/exec_specifier.js';
+import { backendArgument, checkCommandLine, commandLineOf, execSpecifier, isExecSpecifier } from '../../properties/process_backend/exec_specifier.js';
 import { emitTestSource, inputWordsOf, replayableFailures } from '../../properties/conformance/emit_test.js';
 import {
   clauseReport,
@@ -159,7 +159,7 @@ function checkInput(backends: string[], flags: ValidateFlags): void {
 function emitTest(module: string, outPath: string, seed: number, verdicts: Parameters<typeof emitTestSource>[0]['verdicts']): string {
   const failing = replayableFailures(verdicts);
   const stray = verdicts.filter((v) => v.reproduced === false).map((v) => v.id);
-  const note = stray.length === 0 ? '' : `\n--emit-test: ${stray.join(', ')} did not fail again alone in a fresh instance (state outside the replayed commands), so no test replays them; the whole run does: spillsim validate ${module} --seed ${seed}`;
+  const note = stray.length === 0 ? '' : `\n--emit-test: ${stray.join(', ')} did not fail again alone in a fresh instance (state outside the replayed commands), so no test replays them; the whole run does: spillsim validate ${backendArgument(module)} --seed ${seed}`;
   if (failing.length === 0) return `--emit-test: no broken clause to replay; no test written${note}`;
   try {
     writeFileSync(outPath, emitTestSource({ moduleSpecifier: module, outPath, seed, verdicts }));

@@ -42,7 +42,8 @@ export interface BackendContext {
    * The synchronous `node:fs` surface (openSync, readSync, writeSync, writevSync, closeSync,
    * unlinkSync, mkdirSync, fstatSync). A backend that does its file I/O through it gets the
    * fs-level fault clauses (short writes and reads, EAGAIN, EINTR, ENOSPC, EIO, EMFILE); one
-   * that uses `node:fs` directly is not applicable for them. Absent outside `spillsim validate`.
+   * that uses `node:fs` directly is not applicable for them. Given by `validate` (clauses and suites),
+   * `check --backend` and `replay --backend`; absent only when your own code calls the factory.
    */
   fs?: SpillCtxFs;
 }
@@ -177,7 +178,14 @@ function checkSupports(specifier: string, value: unknown): Supports {
     throw badModule(specifier, `its named export supports is ${describeValue(value)}, not an object such as { stats: true }`);
   }
   const supports: Supports = {};
-  for (const [key, flag] of Object.entries(value)) {
+  let entries: [string, unknown][];
+  try {
+    entries = Object.entries(value);
+  } catch (error) {
+    // A throwing getter or a Proxy trap: reading the manifest is part of loading the module.
+    throw badModule(specifier, `reading its named export supports threw ${describeThrown(error).split('\n')[0]}`);
+  }
+  for (const [key, flag] of entries) {
     if (!(CAPABILITIES as readonly string[]).includes(key)) {
       throw badModule(specifier, `supports.${key} is not a capability spillsim knows (known: ${CAPABILITIES.join(', ')})`);
     }

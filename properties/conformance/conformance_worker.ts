@@ -6,7 +6,8 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BytesSpill } from '../../src/spill.js';
-import { type BackendModule, describeThrown } from './backend_module.js';
+import { type BackendModule, describeThrown, type SpillCtxFs } from './backend_module.js';
+import { FaultFs } from './fault_fs.js';
 import { countingSpill } from './counting_spill.js';
 import { OUTPUT_BYTES_MAX } from './isolated_runner.js';
 import { runBackendClauses, selectClauses } from './run_backend_clauses.js';
@@ -220,7 +221,7 @@ function isolatedStrategy(module: BackendModule): () => Promise<BytesSpill> {
     mkdirSync(dir);
     let spill: BytesSpill;
     try {
-      spill = await module.factory({ dir, faults: { failWrite: () => false, failRead: () => false } });
+      spill = await module.factory({ dir, faults: { failWrite: () => false, failRead: () => false }, fs: new FaultFs() as unknown as SpillCtxFs });
     } catch (thrown) {
       throw new FactoryThrew(describeThrown(thrown));
     }

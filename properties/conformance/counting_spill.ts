@@ -5,6 +5,8 @@ import type { BytesFetch, BytesSpill, FetchResult } from '../../src/spill.js';
 export interface CallTally {
   calls: number;
   onCall?: ((calls: number) => void) | undefined;
+  /** Fetches that succeeded so far, when the caller wants to know whether anything stored was read back. */
+  fetched?: number;
 }
 
 /**
@@ -20,6 +22,7 @@ export function countingSpill(spill: BytesSpill, tally: CallTally): BytesSpill {
     fetch(): FetchResult {
       const result = handle.fetch();
       counted();
+      if (result.ok && tally.fetched !== undefined) tally.fetched += 1;
       return result.ok ? result : { ok: false, handle: wrapFetch(result.handle) };
     },
   });

@@ -379,7 +379,7 @@ async function judgeUnderFsPlan(lab: BackendLab, instance: LabInstance, seed: nu
     try {
       answer = lab.spillOnce(instance, offer);
     } catch (error) {
-      if (!(error instanceof ClauseBroken) || !error.message.includes('panicked')) throw error;
+      if (!(error instanceof ClauseBroken) || !error.message.includes('panicked')) throw withWhat(error, rules);
       if (rules.legal) throw new ClauseBroken(`with ${rules.what}: ${error.message}; a short count is legal behaviour of a real fs, not an error`);
       panics.push(error.message);
       break;
@@ -447,9 +447,9 @@ const shortReads: BackendClause = {
 const transientErrors: BackendClause = {
   id: 'fs.transient-errors',
   level: 'optional',
-  title: 'through ctx.fs with every 3rd read or write throwing EAGAIN or EINTR: nothing lost, nothing corrupted, partial spills consistent',
+  title: 'through ctx.fs with every write short and every 3rd read or write throwing EAGAIN or EINTR (so an error can land partway through a batch): nothing lost, nothing corrupted, partial spills consistent',
   check: (lab, { seed }) =>
-    runUnderFsPlan(lab, seed, { plan: { throwing: { codes: ['EAGAIN', 'EINTR'], kinds: ['read', 'write'], everyCalls: 3 } }, legal: false, what: 'every 3rd read or write through ctx.fs throwing EAGAIN or EINTR' }),
+    runUnderFsPlan(lab, seed, { plan: { shortWrites: true, throwing: { codes: ['EAGAIN', 'EINTR'], kinds: ['read', 'write'], everyCalls: 3 } }, legal: false, what: 'every write through ctx.fs short and every 3rd read or write throwing EAGAIN or EINTR' }),
 };
 
 const hardErrors: BackendClause = {

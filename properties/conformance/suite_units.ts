@@ -7,7 +7,8 @@ import { SUITES } from '../suites/index.js';
 import { plannedRuns, replaySeed } from '../run_suite.js';
 import { countingSpill } from './counting_spill.js';
 import { ArmedFaults } from './backend_lab.js';
-import { type BackendModule, describeThrown } from './backend_module.js';
+import { FaultFs } from './fault_fs.js';
+import { type BackendModule, describeThrown, type SpillCtxFs } from './backend_module.js';
 import { backendArgument } from '../process_backend/exec_specifier.js';
 import type { ClauseVerdict } from './clause.js';
 
@@ -53,11 +54,12 @@ export async function runSuiteUnit(module: BackendModule, moduleSpecifier: strin
   const makeStrategy = async (): Promise<BytesSpill> => {
     const dir = mkdtempSync(join(tmpdir(), 'spillsim-validate-suite-'));
     dirs.push(dir);
-    const spill = await module.factory({ dir, faults: new ArmedFaults() });
+    // ctx.fs as in the clauses (node:fs, no faults planned): a backend written to use it must not be refused here.
+    const spill = await module.factory({ dir, faults: new ArmedFaults(), fs: new FaultFs() as unknown as SpillCtxFs });
     made.push(spill);
-    return options.onProgress === undefined ? spill : countingSpill(spill, tally);
+    return countingSpill(spill, tally);
   };
-  const tally = { calls: 0, onCall: options.onProgress };
+  const tally = { calls: 0, onCall: options.onProgress, fetched: 0 };
   try {
     if (options.replayPath !== undefined) {
       const replayed = await replaySeed(name, { seed: options.seed, path: options.replayPath, makeStrategy });
@@ -70,6 +72,12 @@ export async function runSuiteUnit(module: BackendModule, moduleSpecifier: strin
       // No run finished at all: nothing was judged, so it is not held (a factory that never
       // resolves, or a backend too slow for one run in the share).
       return { ...base, status: 'timeout', detail: `no run finished within the ${options.timeLimitMs / 1000} s a suite may generate runs for (${tally.calls} backend calls made): stuck, or too slow for these limits`, replay: `spillsim validate ${backendArgument(moduleSpecifier)} --seed ${options.seed}` };
+    }
+    if (result.ok && tally.fetched === 0) {
+      // Nothing the backend stored was ever read back (it drained nothing, or every fetch failed):
+      // the queue kept the data resident, so the suite judged the queue, not this backend.
+      const why = tally.calls === 0 ? `: the ${result.runs} run(s) made never spilled (more --runs reach the backend)` : ` in ${tally.calls} backend calls: it drained nothing or every fetch failed`;
+      return { ...base, status: 'not-applicable', detail: `no chunk the backend stored was ever fetched back${why}; this suite judged nothing of it` };
     }
     if (result.ok && result.interrupted) {
       // Held for the runs made, and said so: never a plain "held" for runs the time did not allow.

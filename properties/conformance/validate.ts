@@ -239,8 +239,8 @@ export async function confirmReproduces(
     return {
       ...verdict,
       reproduced: false,
-      detail: `${verdict.detail ?? ''}\n      NOT REPRODUCED: replayed alone in a fresh worker with a fresh instance of the module, it did not fail. What made it fail is state outside the replayed commands (a process-wide counter, a timer, files left behind); the whole run reproduces it: spillsim validate ${moduleSpecifier} --seed ${seed}`,
-      replay: `spillsim validate ${moduleSpecifier} --seed ${seed}`,
+      detail: `${verdict.detail ?? ''}\n      NOT REPRODUCED: replayed alone in a fresh worker with a fresh instance of the module, it did not fail. What made it fail is state outside the replayed commands (a process-wide counter, a timer, files left behind); the whole run reproduces it: spillsim validate ${backendArgument(moduleSpecifier)} --seed ${seed}`,
+      replay: `spillsim validate ${backendArgument(moduleSpecifier)} --seed ${seed}`,
     };
   });
   if (stray.length === 0) return out;
@@ -251,7 +251,7 @@ export async function confirmReproduces(
     title: out[at]?.title ?? 'two instances used in turn keep their data apart (no global state, no clock-based names)',
     status: 'broken',
     detail: `${stray.join(', ')} failed in this run but not when replayed alone in a fresh worker with a fresh module instance: the backend keeps state outside its instance (shared by every instance in the process), so its failures depend on what ran before`,
-    replay: `spillsim validate ${moduleSpecifier} --seed ${seed}`,
+    replay: `spillsim validate ${backendArgument(moduleSpecifier)} --seed ${seed}`,
   };
   if (at >= 0) out[at] = hidden;
   else out.push(hidden);

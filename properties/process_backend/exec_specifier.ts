@@ -21,9 +21,9 @@ export function commandLineOf(specifier: string): string {
   return specifier.slice(EXEC_PREFIX.length);
 }
 
-/** How a command names this backend: the module path as typed, or `--exec '<command line>'`. */
+/** How a command names this backend: the module path as typed (shell-quoted when it needs it), or `--exec '<command line>'`. */
 export function backendArgument(specifier: string): string {
-  return isExecSpecifier(specifier) ? `--exec ${shellQuote(commandLineOf(specifier))}` : specifier;
+  return isExecSpecifier(specifier) ? `--exec ${shellQuote(commandLineOf(specifier))}` : shellQuote(specifier);
 }
 
 /** Quote a word for a POSIX shell (single quotes; a quote inside becomes '\''). */
