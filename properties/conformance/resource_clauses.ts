@@ -168,7 +168,29 @@ const fdsClosed: BackendClause = {
     if (problem !== undefined) throw new ClauseBroken(problem);
     const afterDispose = await fdsStillOpen(before, snapshot);
     if (afterDispose.length > 0) throw new ClauseBroken(`after dispose with handles unfetched, ${describeFds(afterDispose)} the backend opened are still open`);
+    // The error paths: ctx.fs failing under the backend (a write or read that throws after the
+    // open), then dispose. What the backend does with the bytes is the fs.* clauses' business;
+    // here only what stays open counts, so this clause alone names a descriptor an error leaks.
+    const third = await lab.open();
+    try {
+      await judgeUnderFsPlan(lab, third, seed, { plan: FD_ERROR_PATH_PLAN.plan, legal: false, what: FD_ERROR_PATH_PLAN.what });
+    } catch {
+      // Judged by fs.hard-errors; the descriptors are still counted below.
+    }
+    third.fs.heal();
+    const usedFs = third.fs.calls > 0;
+    await lab.closeInstance(third);
+    const afterErrors = await fdsStillOpen(before, snapshot);
+    if (usedFs && afterErrors.length > 0) {
+      throw new ClauseBroken(`after spills and fetches with ${FD_ERROR_PATH_PLAN.what}, then dispose, ${describeFds(afterErrors)} the backend opened are still open: a descriptor is not closed when a read or write on it fails`);
+    }
   },
+};
+
+/** The faults `fds.closed` runs its error-path phase under: reads and writes fail after their open succeeded. */
+const FD_ERROR_PATH_PLAN: { plan: FsFaultPlan; what: string } = {
+  plan: { throwing: { codes: ['EIO'], kinds: ['read', 'write'], everyCalls: 3 } },
+  what: 'every 3rd read or write through ctx.fs throwing EIO',
 };
 
 const fdsBounded: BackendClause = {
