@@ -295,6 +295,8 @@ describe('counts, lists and paths have one range and one message everywhere', ()
     [['help', 'nope'], /^spillsim: help: unknown command 'nope'; commands: check, sim, replay, validate, report, merge$/],
     [['merge', 'x.jsonl', '-o', ''], /^spillsim: -o : cannot write there: empty path$/],
     [['validate', ''], /^spillsim: cannot use module : empty module path$/],
+    [['validate', backend, backend, '--clause', 'fds.closed'], /^spillsim: --clause judges one backend; with several backends validate compares them byte for byte instead: validate each backend on its own$/],
+    [['validate', backend, '--differential', '--clause', 'fds.closed'], /^spillsim: --clause judges one backend; with --differential validate compares them byte for byte instead: validate each backend on its own$/],
     [['check', '--backend', backend, '--suite', 'ordering,determinism,end-to-end'], /^spillsim: --suite determinism, end-to-end: they build their own storage and never call the backend; run them without --backend\/--exec$/],
     [
       ['validate', write('throwing-getter.mjs', "export const supports = { get stats() { throw new Error('boom getter'); } };\nexport default () => ({ spill() {} });\n")],

@@ -154,6 +154,10 @@ function checkInput(backends: string[], flags: ValidateFlags): void {
     if (value < 1 || value > TIMEOUT_MS_MAX) throw new UsageError(`${flag} must be from 1 to ${TIMEOUT_MS_MAX} (about 24.8 days, the most a timer can hold), got ${value}`);
   }
   if (flags.differential && backends.length === 0) throw new UsageError('--differential needs at least one backend module');
+  if ((flags.differential || backends.length > 1) && (flags.clause.length > 0 || flags.example !== undefined)) {
+    // The comparison runs one trace through every backend; the clauses judge one backend at a time.
+    throw new UsageError(`${flags.clause.length > 0 ? '--clause' : '--example'} judges one backend; with ${flags.differential ? '--differential' : 'several backends'} validate compares them byte for byte instead: validate each backend on its own`);
+  }
 }
 
 function emitTest(module: string, outPath: string, seed: number, verdicts: Parameters<typeof emitTestSource>[0]['verdicts']): string {
