@@ -6,7 +6,7 @@ import type { ClauseVerdict, VerdictStatus } from './conformance/clause.js';
 import { runBackendClause } from './conformance/run_backend_clauses.js';
 import { POLICY_CLAUSE_IDS } from './conformance/policy_clauses.js';
 import { CLAUSE_TIMEOUT_MS_DEFAULT, SEED_DEFAULT, validateBackend, validateModule, validatePolicy } from './conformance/validate.js';
-import { runSuiteUnit, SUITE_RUNS_DEFAULT, SUITE_UNITS } from './conformance/suite_units.js';
+import { runSuiteUnit, SUITE_RUNS_DEFAULT, SUITE_UNITS, suiteVerdictBase } from './conformance/suite_units.js';
 import { execSpecifier } from './process_backend/exec_specifier.js';
 
 /**
@@ -55,7 +55,7 @@ export interface DescribeBackendOptions {
 export function describeBackend(name: string, backend: BackendFactory | string | URL | ExecBackend, options: DescribeBackendOptions = {}): void {
   const clauses = BACKEND_CLAUSES.filter((c) => options.clauses === undefined || options.clauses.includes(c.id));
   const withSuites = (options.suites ?? true) && options.clauses === undefined;
-  const units = [...clauses.map((c) => ({ id: c.id, title: c.title })), ...(withSuites ? SUITE_UNITS.map((id) => ({ id, title: `property suite ${id.slice('suite.'.length)} passes with the backend under the queue` })) : [])];
+  const units = [...clauses.map((c) => ({ id: c.id, title: c.title })), ...(withSuites ? SUITE_UNITS.map((id) => ({ id, title: suiteVerdictBase(id).title })) : [])];
   const seed = options.seed ?? SEED_DEFAULT;
   const timeoutMs = options.timeoutMs ?? CLAUSE_TIMEOUT_MS_DEFAULT;
   const runAll =

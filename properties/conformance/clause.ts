@@ -90,5 +90,10 @@ export function replayCommand(moduleSpecifier: string, clauseId: string, seed: n
   return `spillsim validate ${backendArgument(moduleSpecifier)} --clause ${clauseId} --seed ${seed}`;
 }
 
+/** The command that repeats a whole run (every clause and suite) of `validate` at `seed`. */
+export function wholeRunCommand(moduleSpecifier: string, seed: number): string {
+  return `spillsim validate ${backendArgument(moduleSpecifier)} --seed ${seed}`;
+}
+
 /** The clause that a failure which does not reproduce in a fresh instance breaks. */
 export const NO_HIDDEN_STATE_ID = 'determinism.no-hidden-state';

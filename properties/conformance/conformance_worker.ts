@@ -1,6 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadBackend } from '../process_backend/load_backend.js';
-import { backendArgument } from '../process_backend/exec_specifier.js';
 import { watchChildren } from '../process_backend/child_pipes.js';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +8,8 @@ import type { BytesSpill } from '../../src/spill.js';
 import { type BackendModule, describeThrown, type SpillCtxFs } from './backend_module.js';
 import { FaultFs } from './fault_fs.js';
 import { countingSpill } from './counting_spill.js';
-import { OUTPUT_BYTES_MAX } from './isolated_runner.js';
+import { wholeRunCommand } from './clause.js';
+import { cutOffSkipDetail, OUTPUT_BYTES_MAX } from './isolated_runner.js';
 import { runBackendClauses, selectClauses } from './run_backend_clauses.js';
 import { PROCESS_HOST_DATA_ENV, type WorkerJob, type WorkerMessage } from './worker_protocol.js';
 
@@ -107,7 +107,7 @@ async function run(job: WorkerJob): Promise<void> {
     }
     case 'suites': {
       // Imported on demand: the suites pull in the whole property and simulator graph.
-      const { runSuiteUnit, SUITE_UNIT_PREFIX } = await import('./suite_units.js');
+      const { runSuiteUnit, suiteVerdictBase } = await import('./suite_units.js');
       const module = await loadOrReport(() => loadBackend(job.module, { callTimeoutMs: job.timeoutMs }));
       if (module === undefined) return;
       let brokenSeen = false;
@@ -115,7 +115,7 @@ async function run(job: WorkerJob): Promise<void> {
       for (const unit of job.units) {
         // A suite that finished no run in its share: the next would wait out its share the same way.
         if (timedOut !== undefined) {
-          post({ type: 'result', unit, result: { id: unit, level: 'stochastic', title: `property suite ${unit.slice(SUITE_UNIT_PREFIX.length)} passes with the backend under the queue`, status: 'timeout', detail: `skipped: the backend was already cut off in ${timedOut}`, replay: `spillsim validate ${backendArgument(job.module)} --seed ${job.seed}` } });
+          post({ type: 'result', unit, result: { ...suiteVerdictBase(unit), status: 'timeout', detail: cutOffSkipDetail([timedOut]), replay: wholeRunCommand(job.module, job.seed) } });
           continue;
         }
         newUnit();

@@ -46,6 +46,11 @@ export interface IsolatedRunOptions<R> {
   host?: 'thread' | 'process';
 }
 
+/** The detail of a unit skipped because the backend was already cut off in `units`. */
+export function cutOffSkipDetail(units: readonly string[]): string {
+  return `skipped: the backend was already cut off in ${units.join(' and ')}`;
+}
+
 /**
  * The units cut off in one run, across all of its lanes: after `max` of them the backend is
  * hopeless (a hostile module hangs every lane the same way), so every lane stops.
@@ -81,7 +86,7 @@ export class RunCutOffs {
   }
   /** Why a unit was not run: the units already cut off. */
   get why(): string {
-    return this.units.length === 0 ? 'skipped: the run was stopped' : `skipped: the backend was already cut off in ${this.units.join(' and ')}`;
+    return this.units.length === 0 ? 'skipped: the run was stopped' : cutOffSkipDetail(this.units);
   }
 }
 
@@ -133,7 +138,7 @@ export async function runIsolated<R>(job: WorkerJob, options: IsolatedRunOptions
       options.onResult?.(unit, results.get(unit)!);
       options.runCutOffs?.add(unit);
       const hopeless = factory || (options.cutOffsMax !== undefined && cutOff.length >= options.cutOffsMax);
-      const why = factory ? `skipped: the factory already hung in ${unit}` : `skipped: the backend was already cut off in ${cutOff.join(' and ')}`;
+      const why = factory ? `skipped: the factory already hung in ${unit}` : cutOffSkipDetail(cutOff);
       if (hopeless) settle(pending, (u) => options.timeoutResult(u, why));
     }
     pending = pending.filter((u) => !results.has(u));
@@ -292,20 +297,17 @@ function startWorker(job: WorkerJob): Worker {
   // stdout/stderr stay the worker's own: a backend's console.log must not garble a --json report.
   const common = { stdout: true, stderr: true, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } };
   if (!here.endsWith('.ts')) return new Worker(new URL('./conformance_worker.js', here), { workerData: { job }, ...common });
-  const rootUrl = new URL('../../', here).href;
   return new Worker(SOURCE_MODE_BOOTSTRAP, {
     eval: true,
     ...common,
-    workerData: {
-      job,
-      hooksUrl: SOURCE_MODE_HOOKS_URL,
-      entryUrl: new URL('./conformance_worker.ts', here).href,
-      hooksData: {
-        rootUrl,
-        aliases: { spillsim: new URL('src/index.ts', rootUrl).href, 'spillsim/vitest': new URL('properties/vitest.ts', rootUrl).href },
-      },
-    },
+    workerData: { job, hooksUrl: SOURCE_MODE_HOOKS_URL, entryUrl: new URL('./conformance_worker.ts', here).href, hooksData: sourceModeHooksData() },
   });
+}
+
+/** What the source-mode loader hooks need (run from the sources, as vitest does): the root, and the package's names. */
+function sourceModeHooksData(): { rootUrl: string; aliases: Record<string, string> } {
+  const rootUrl = new URL('../../', import.meta.url).href;
+  return { rootUrl, aliases: { spillsim: new URL('src/index.ts', rootUrl).href, 'spillsim/vitest': new URL('properties/vitest.ts', rootUrl).href } };
 }
 
 /** Bytes of a child process host's own stderr kept (what V8 writes there when the heap runs out). */
@@ -356,8 +358,7 @@ function startProcess(job: WorkerJob): ProcessHost {
     return new ProcessHost(fork(fileURLToPath(new URL('./conformance_worker.js', here)), [], { ...common, execArgv: [heap], env: { ...process.env, [PROCESS_HOST_DATA_ENV]: JSON.stringify({ job }) } }));
   }
   // From the sources (vitest): the same hooks as a worker, registered before the entry loads.
-  const rootUrl = new URL('../../', here).href;
-  const hooksData = { rootUrl, aliases: { spillsim: new URL('src/index.ts', rootUrl).href, 'spillsim/vitest': new URL('properties/vitest.ts', rootUrl).href } };
+  const hooksData = sourceModeHooksData();
   return new ProcessHost(
     fork(fileURLToPath(new URL('./conformance_worker.ts', here)), [], {
       ...common,

@@ -9,8 +9,7 @@ import { countingSpill } from './counting_spill.js';
 import { ArmedFaults } from './backend_lab.js';
 import { FaultFs } from './fault_fs.js';
 import { type BackendModule, describeThrown, type SpillCtxFs } from './backend_module.js';
-import { backendArgument } from '../process_backend/exec_specifier.js';
-import type { ClauseVerdict } from './clause.js';
+import { type ClauseVerdict, wholeRunCommand } from './clause.js';
 
 /** Suite verdicts carry this prefix, so they sit beside the clauses without clashing. */
 export const SUITE_UNIT_PREFIX = 'suite.';
@@ -24,6 +23,11 @@ const SHRUNK_LINES_SHOWN_MAX = 12;
  * not part of a backend's verdict (`spillsim check` runs them).
  */
 export const SUITE_UNITS: readonly string[] = SUITES.filter((suite) => suite.kind !== 'sampled' || suite.usesBackend).map((suite) => `${SUITE_UNIT_PREFIX}${suite.name}`);
+
+/** What every verdict of a suite unit starts from: its id, level and title. */
+export function suiteVerdictBase(unit: string): Pick<ClauseVerdict, 'id' | 'level' | 'title'> {
+  return { id: unit, level: 'stochastic', title: `property suite ${unit.slice(SUITE_UNIT_PREFIX.length)} passes with the backend under the queue` };
+}
 
 export interface SuiteUnitOptions {
   seed: number;
@@ -48,7 +52,7 @@ export interface SuiteUnitOptions {
  */
 export async function runSuiteUnit(module: BackendModule, moduleSpecifier: string, unit: string, options: SuiteUnitOptions): Promise<ClauseVerdict> {
   const name = unit.slice(SUITE_UNIT_PREFIX.length);
-  const base = { id: unit, level: 'stochastic' as const, title: `property suite ${name} passes with the backend under the queue` };
+  const base = suiteVerdictBase(unit);
   const made: BytesSpill[] = [];
   const dirs: string[] = [];
   const makeStrategy = async (): Promise<BytesSpill> => {
@@ -71,7 +75,7 @@ export async function runSuiteUnit(module: BackendModule, moduleSpecifier: strin
     if (result.ok && result.interrupted && result.runs === 0) {
       // No run finished at all: nothing was judged, so it is not held (a factory that never
       // resolves, or a backend too slow for one run in the share).
-      return { ...base, status: 'timeout', detail: `no run finished within the ${options.timeLimitMs / 1000} s a suite may generate runs for (${tally.calls} backend calls made): stuck, or too slow for these limits`, replay: `spillsim validate ${backendArgument(moduleSpecifier)} --seed ${options.seed}` };
+      return { ...base, status: 'timeout', detail: `no run finished within the ${options.timeLimitMs / 1000} s a suite may generate runs for (${tally.calls} backend calls made): stuck, or too slow for these limits`, replay: wholeRunCommand(moduleSpecifier, options.seed) };
     }
     if (result.ok && tally.fetched === 0) {
       // Nothing the backend stored was ever read back (it drained nothing, or every fetch failed):
@@ -86,7 +90,7 @@ export async function runSuiteUnit(module: BackendModule, moduleSpecifier: strin
     }
     if (result.ok) return { ...base, status: 'held' };
     const failure = result.failure;
-    if (failure === undefined) return { ...base, status: 'broken', detail: 'the suite failed without a counterexample', replay: `spillsim validate ${backendArgument(moduleSpecifier)} --seed ${options.seed}` };
+    if (failure === undefined) return { ...base, status: 'broken', detail: 'the suite failed without a counterexample', replay: wholeRunCommand(moduleSpecifier, options.seed) };
     const shrunk = failure.shrunk.slice(0, SHRUNK_LINES_SHOWN_MAX).join('\n        ');
     const more = failure.shrunk.length > SHRUNK_LINES_SHOWN_MAX ? `\n        … ${failure.shrunk.length - SHRUNK_LINES_SHOWN_MAX} more lines: the replay command prints the whole trace` : '';
     return {
@@ -97,7 +101,7 @@ export async function runSuiteUnit(module: BackendModule, moduleSpecifier: strin
       suiteCase: { seed: failure.seed, path: failure.path },
     };
   } catch (error) {
-    return { ...base, status: 'broken', detail: `the suite stopped: ${describeThrown(error)}`, replay: `spillsim validate ${backendArgument(moduleSpecifier)} --seed ${options.seed}` };
+    return { ...base, status: 'broken', detail: `the suite stopped: ${describeThrown(error)}`, replay: wholeRunCommand(moduleSpecifier, options.seed) };
   } finally {
     for (const spill of made) {
       try {

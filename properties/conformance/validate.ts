@@ -1,5 +1,4 @@
-import { backendArgument } from '../process_backend/exec_specifier.js';
-import { type ClauseVerdict, NO_HIDDEN_STATE_ID } from './clause.js';
+import { type ClauseVerdict, NO_HIDDEN_STATE_ID, wholeRunCommand } from './clause.js';
 import { type DifferentialResult } from './differential.js';
 import { runIsolated, RunCutOffs } from './isolated_runner.js';
 import { type Lane, planLanes } from './lanes.js';
@@ -7,7 +6,7 @@ import type { WorkerJob } from './worker_protocol.js';
 import { POLICY_CLAUSES } from './policy_clauses.js';
 import { BACKEND_CLAUSE_IDS, type BackendClause } from './backend_clauses.js';
 import { CLAUSE_CAP_FACTOR, selectClauses } from './run_backend_clauses.js';
-import { SUITE_RUNS_DEFAULT, SUITE_UNIT_PREFIX, SUITE_UNITS } from './suite_units.js';
+import { SUITE_RUNS_DEFAULT, SUITE_UNIT_PREFIX, SUITE_UNITS, suiteVerdictBase } from './suite_units.js';
 
 /** Seed used when none is given, so a plain `spillsim validate` repeats exactly. */
 export const SEED_DEFAULT = 42;
@@ -70,10 +69,7 @@ async function runLanes(moduleSpecifier: string, clauses: readonly BackendClause
     ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
     ...(options.onVerdict === undefined ? {} : { onResult: (_unit: string, verdict: ClauseVerdict) => options.onVerdict!(verdict) }),
   };
-  const clauseBase = (unit: string): Pick<ClauseVerdict, 'id' | 'level' | 'title'> => {
-    const clause = clauses.find((c) => c.id === unit)!;
-    return { id: clause.id, level: clause.level, title: clause.title };
-  };
+  const clauseBase = verdictBaseAmong(clauses);
   const runLane = (lane: Lane): Promise<Map<string, ClauseVerdict>> => {
     if (lane.kind === 'backend-clauses') {
       return runIsolated<ClauseVerdict>(
@@ -88,7 +84,7 @@ async function runLanes(moduleSpecifier: string, clauses: readonly BackendClause
         },
       );
     }
-    const replay = `spillsim validate ${backendArgument(moduleSpecifier)} --seed ${seed}`;
+    const replay = wholeRunCommand(moduleSpecifier, seed);
     return runIsolated<ClauseVerdict>(
       { kind: 'suites', module: moduleSpecifier, units: lane.units, seed, timeoutMs, unitCapMs: SUITE_TIMEOUT_MS_DEFAULT, runs: options.runs ?? SUITE_RUNS_DEFAULT },
       {
@@ -96,8 +92,8 @@ async function runLanes(moduleSpecifier: string, clauses: readonly BackendClause
         runCutOffs: suiteCutOffs,
         host: lane.host,
         cutOffsMax: 1,
-        skippedResult: (unit, detail) => ({ ...suiteBase(unit), status: 'not-applicable', detail }),
-        timeoutResult: (unit, detail) => ({ ...suiteBase(unit), status: 'timeout', detail, replay }),
+        skippedResult: (unit, detail) => ({ ...suiteVerdictBase(unit), status: 'not-applicable', detail }),
+        timeoutResult: (unit, detail) => ({ ...suiteVerdictBase(unit), status: 'timeout', detail, replay }),
       },
     );
   };
@@ -118,8 +114,12 @@ async function runLanes(moduleSpecifier: string, clauses: readonly BackendClause
   return results;
 }
 
-function suiteBase(unit: string): Pick<ClauseVerdict, 'id' | 'level' | 'title'> {
-  return { id: unit, level: 'stochastic', title: `property suite ${unit.slice(SUITE_UNIT_PREFIX.length)} passes with the backend under the queue` };
+/** What a verdict on the unit `unit`, one of `clauses`, starts from: its id, level and title. */
+function verdictBaseAmong(clauses: readonly Pick<ClauseVerdict, 'id' | 'level' | 'title'>[]): (unit: string) => Pick<ClauseVerdict, 'id' | 'level' | 'title'> {
+  return (unit) => {
+    const clause = clauses.find((c) => c.id === unit)!;
+    return { id: clause.id, level: clause.level, title: clause.title };
+  };
 }
 
 /** Run a job whose units are clauses (in one worker); a unit cut off by the time limit becomes a timeout verdict. */
@@ -128,10 +128,7 @@ async function runClauseJob(
   clauses: readonly Pick<ClauseVerdict, 'id' | 'level' | 'title'>[],
   onVerdict: ((verdict: ClauseVerdict) => void) | undefined,
 ): Promise<ClauseVerdict[]> {
-  const base = (unit: string): Pick<ClauseVerdict, 'id' | 'level' | 'title'> => {
-    const clause = clauses.find((c) => c.id === unit)!;
-    return { id: clause.id, level: clause.level, title: clause.title };
-  };
+  const base = verdictBaseAmong(clauses);
   const results = await runIsolated<ClauseVerdict>(job, {
     cutOffsMax: CLAUSE_CUT_OFFS_MAX,
     timeoutResult: (unit, detail) => ({ ...base(unit), status: 'timeout', detail }),
@@ -222,8 +219,8 @@ export async function confirmReproduces(
       {
         cutOffsMax: 1,
         ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
-        skippedResult: (unit, detail) => ({ ...suiteBase(unit), status: 'not-applicable', detail }),
-        timeoutResult: (unit, detail) => ({ ...suiteBase(unit), status: 'timeout', detail }),
+        skippedResult: (unit, detail) => ({ ...suiteVerdictBase(unit), status: 'not-applicable', detail }),
+        timeoutResult: (unit, detail) => ({ ...suiteVerdictBase(unit), status: 'timeout', detail }),
       },
     );
     for (const [id, v] of results) again.set(id, v);
@@ -239,8 +236,8 @@ export async function confirmReproduces(
     return {
       ...verdict,
       reproduced: false,
-      detail: `${verdict.detail ?? ''}\n      NOT REPRODUCED: replayed alone in a fresh worker with a fresh instance of the module, it did not fail. What made it fail is state outside the replayed commands (a process-wide counter, a timer, files left behind); the whole run reproduces it: spillsim validate ${backendArgument(moduleSpecifier)} --seed ${seed}`,
-      replay: `spillsim validate ${backendArgument(moduleSpecifier)} --seed ${seed}`,
+      detail: `${verdict.detail ?? ''}\n      NOT REPRODUCED: replayed alone in a fresh worker with a fresh instance of the module, it did not fail. What made it fail is state outside the replayed commands (a process-wide counter, a timer, files left behind); the whole run reproduces it: ${wholeRunCommand(moduleSpecifier, seed)}`,
+      replay: wholeRunCommand(moduleSpecifier, seed),
     };
   });
   if (stray.length === 0) return out;
@@ -251,7 +248,7 @@ export async function confirmReproduces(
     title: out[at]?.title ?? 'two instances used in turn keep their data apart (no global state, no clock-based names)',
     status: 'broken',
     detail: `${stray.join(', ')} failed in this run but not when replayed alone in a fresh worker with a fresh module instance: the backend keeps state outside its instance (shared by every instance in the process), so its failures depend on what ran before`,
-    replay: `spillsim validate ${backendArgument(moduleSpecifier)} --seed ${seed}`,
+    replay: wholeRunCommand(moduleSpecifier, seed),
   };
   if (at >= 0) out[at] = hidden;
   else out.push(hidden);
