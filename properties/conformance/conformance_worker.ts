@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { BytesSpill } from '../../src/spill.js';
 import { type BackendModule, describeThrown, type SpillCtxFs } from './backend_module.js';
 import { FaultFs } from './fault_fs.js';
-import { countingSpill } from './counting_spill.js';
+import { type CallTally, countingSpill } from './counting_spill.js';
 import { wholeRunCommand } from './clause.js';
 import { cutOffSkipDetail, OUTPUT_BYTES_MAX } from './isolated_runner.js';
 import { runBackendClauses, selectClauses } from './run_backend_clauses.js';
@@ -139,13 +139,17 @@ async function run(job: WorkerJob): Promise<void> {
     }
     case 'check': {
       const { checkSuites } = await import('../check_suites.js');
+      const { suiteJudgedNothing } = await import('./suite_units.js');
       const module = await loadOrReport(() => loadBackend(job.module, { callTimeoutMs: job.timeoutMs }));
       if (module === undefined) return;
-      const makeStrategy = isolatedStrategy(module);
+      const tally = { calls: 0, onCall: progress, fetched: 0 };
+      const makeStrategy = isolatedStrategy(module, tally);
       for (const unit of job.units) {
         newUnit();
         post({ type: 'start', unit });
         let runs = 0;
+        tally.calls = 0;
+        tally.fetched = 0;
         let result;
         try {
           result = await checkSuites({ ...job.check, suites: [unit], makeStrategy, backendPath: job.module, onRun: () => progress(++runs) });
@@ -156,9 +160,11 @@ async function run(job: WorkerJob): Promise<void> {
           continue;
         }
         await settleStrays();
-        const plain = JSON.parse(JSON.stringify(result[0])) as Record<string, unknown>;
         const stray = takeStray();
-        post({ type: 'result', unit, result: stray === undefined ? plain : { ...plain, ok: false, cutOff: stray } });
+        // Held without reading back anything the backend stored: not applicable, as validate says.
+        const judgedNothing = stray === undefined ? suiteJudgedNothing(result[0]!, tally) : undefined;
+        const checked = stray !== undefined ? { ...result[0], ok: false, cutOff: stray } : judgedNothing !== undefined ? { ...result[0], notApplicable: judgedNothing } : result[0];
+        post({ type: 'result', unit, result: JSON.parse(JSON.stringify(checked)) as unknown });
       }
       return;
     }
@@ -210,11 +216,10 @@ function takeStray(): string | undefined {
   return line;
 }
 
-/** A fresh backend and directory per system the suites build, each counted as progress. */
-function isolatedStrategy(module: BackendModule): () => Promise<BytesSpill> {
+/** A fresh backend and directory per system the suites build, each call counted as progress (in `tally`, when given). */
+function isolatedStrategy(module: BackendModule, tally: CallTally = { calls: 0, onCall: progress }): () => Promise<BytesSpill> {
   const parent = mkdtempSync(join(tmpdir(), 'spillsim-check-'));
   post({ type: 'dir', path: parent });
-  const tally = { calls: 0, onCall: progress };
   let systems = 0;
   return async () => {
     const dir = join(parent, String(systems++));
