@@ -35,7 +35,10 @@ const SUITE_GENERATE_AFTER_BREACH_MS = 1_500;
 /** At most one progress message per this many ms: enough for the parent to tell slow from stuck. */
 const PROGRESS_EVERY_MS = 200;
 let lastProgressAt = 0;
+/** This unit's backend calls as last counted (the parent hears of them at most every PROGRESS_EVERY_MS). */
+let callsSoFar = 0;
 const progress = (calls: number): void => {
+  callsSoFar = calls;
   const now = Date.now();
   if (now - lastProgressAt < PROGRESS_EVERY_MS) return;
   lastProgressAt = now;
@@ -59,6 +62,7 @@ for (const stream of [process.stdout, process.stderr]) {
   }) as typeof stream.write;
 }
 const newUnit = (): void => {
+  callsSoFar = 0;
   strays.length = 0;
   outputBytes = 0;
   floodTold = false;
@@ -89,6 +93,7 @@ async function run(job: WorkerJob): Promise<void> {
         timeoutMs: job.timeoutMs,
         ...(job.example === undefined ? {} : { example: job.example }),
         onFactory: (waiting) => post({ type: 'factory', waiting }),
+        onDispose: disposing,
         onDir: (path) => post({ type: 'dir', path }),
         onProgress: progress,
         onStart: (clause) => {
@@ -128,6 +133,7 @@ async function run(job: WorkerJob): Promise<void> {
           // failure), less once a suite already broke: later suites mostly find the same breach.
           timeLimitMs: Math.min(brokenSeen ? SUITE_GENERATE_AFTER_BREACH_MS : SUITE_GENERATE_MS, Math.floor((job.unitCapMs ?? job.timeoutMs) / 3)),
           onProgress: progress,
+          onDispose: disposing,
           ...(replayCase === undefined ? {} : { replayPath: replayCase.path }),
         });
         await settleStrays();
@@ -202,10 +208,19 @@ async function run(job: WorkerJob): Promise<void> {
       const module = await loadOrReport(() => loadBackend(job.module, { callTimeoutMs: job.timeoutMs }));
       if (module === undefined) return;
       post({ type: 'start', unit: 'differential' });
-      post({ type: 'result', unit: 'differential', result: await runDifferentialUnit(module, job.seed, (waiting) => post({ type: 'factory', waiting })) });
+      post({
+        type: 'result',
+        unit: 'differential',
+        result: await runDifferentialUnit(module, job.seed, { onFactory: (waiting) => post({ type: 'factory', waiting }), onDispose: disposing }),
+      });
       return;
     }
   }
+}
+
+/** Tell the parent the module's dispose was called (or returned), with the calls made so far: a hang there is named, with them. */
+function disposing(waiting: boolean): void {
+  post({ type: 'dispose', waiting, calls: callsSoFar });
 }
 
 /** The backend's misbehaviour outside any call during this unit, as one line (and forget it). */

@@ -52,6 +52,8 @@ export interface SuiteUnitOptions {
   onProgress?: (calls: number) => void;
   /** Replay this one case (`seed` is its seed) instead of searching: the check that a failure reproduces. */
   replayPath?: string;
+  /** Told when the unit starts and stops waiting on the module's `dispose`, so a hang there is named. */
+  onDispose?: (waiting: boolean) => void;
 }
 
 /**
@@ -114,10 +116,14 @@ export async function runSuiteUnit(module: BackendModule, moduleSpecifier: strin
     return { ...base, status: 'broken', detail: `the suite stopped: ${describeThrown(error)}`, replay: wholeRunCommand(moduleSpecifier, options.seed) };
   } finally {
     for (const spill of made) {
+      if (module.dispose === undefined) break;
       try {
-        await module.dispose?.(spill);
+        options.onDispose?.(true);
+        await module.dispose(spill);
       } catch {
         // A failing dispose is spill-level business, judged by the clauses; the suite's verdict stands.
+      } finally {
+        options.onDispose?.(false);
       }
     }
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
