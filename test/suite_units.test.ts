@@ -96,9 +96,8 @@ describe('a suite that never read back anything the backend stored says so', () 
   });
 
   it('check --backend gives the same verdict in the same words, and never sums it up as "all suites held"', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'spillsim-refuses-'));
-    const path = join(dir, 'refuses.mjs');
-    writeFileSync(path, 'export default () => ({ spill() {} });\n');
+    // Its spill returns at once, like `refuses`.
+    const path = 'fixtures/backends/stores-nothing.mjs';
     const args = ['check', '--backend', path, '--suite', 'ordering,no-stall', '--runs', '5', '--seed', '7', '--no-example-db'];
     const run = await runMain([...args, '--quiet']);
     const reasons = await Promise.all(['ordering', 'no-stall'].map(async (name) => (await runSuiteUnit(refuses, path, `${SUITE_UNIT_PREFIX}${name}`, { seed: 7, runs: 5, timeLimitMs: 30_000 })).detail!));
