@@ -42,6 +42,12 @@ export interface CheckedSuite extends SuiteResult {
   cutOff?: string;
   /** Run isolated: the failure did not fail again in a fresh worker and module instance; says so plainly. */
   notReproduced?: string;
+  /**
+   * Run over a backend (`check --backend`): it held, but judged nothing of the backend (no chunk
+   * the backend stored was ever fetched back); why, in the words `validate` uses for the same
+   * suite. Not a failure: `ok` stays true, as `validate` counts a not-applicable unit.
+   */
+  notApplicable?: string;
 }
 
 /** Suites and runs `check` will do, for the progress bar's total. */

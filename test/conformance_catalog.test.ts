@@ -4,6 +4,7 @@ import { describeBackend, describePolicy } from '../properties/vitest.js';
 import { BACKEND_CLAUSE_IDS } from '../properties/conformance/backend_clauses.js';
 import { runBackendClause } from '../properties/conformance/run_backend_clauses.js';
 import { BACKEND_CLAUSES } from '../properties/conformance/backend_clauses.js';
+import { MemorySpill } from '../src/index.js';
 // @ts-expect-error plain JavaScript fixtures, no type declarations
 import createCopyingSpill, { supports as copyingSupports } from '../fixtures/backends/copying.mjs';
 // @ts-expect-error plain JavaScript fixtures, no type declarations
@@ -50,6 +51,13 @@ describe('in-thread runs', () => {
     const clause = BACKEND_CLAUSES.find((c) => c.id === 'fetch.exact-bytes')!;
     const verdict = await runBackendClause({ factory: createHanging, supports: {} }, clause, { seed: 42, timeoutMs: 200 });
     expect(verdict).toMatchObject({ status: 'timeout', detail: 'no answer within 200 ms (waiting for the factory to resolve)' });
+  });
+
+  it('an async hang in dispose is cut off at the time limit and named', async () => {
+    const clause = BACKEND_CLAUSES.find((c) => c.id === 'fetch.exact-bytes')!;
+    const module = { factory: () => new MemorySpill(), supports: {}, dispose: () => new Promise<void>(() => undefined) };
+    const verdict = await runBackendClause(module, clause, { seed: 42, timeoutMs: 200 });
+    expect(verdict).toMatchObject({ status: 'timeout', detail: "no answer within 200 ms (waiting for the backend's dispose(spill) to return)" });
   });
 
   it('a factory that throws, or returns no BytesSpill, breaks the clause with the reason', async () => {

@@ -88,6 +88,13 @@ describe('a child that misbehaves mid-call gets a one-line verdict, never a cras
     expect(stillRunning()).toEqual([]);
   });
 
+  it('never answers the CLOSE that disposes an instance: timeout, naming dispose and the request', async () => {
+    const verdict = await verdictOf('hang-close', 1500);
+    expect(verdict.status).toBe('timeout');
+    // The child's own limit (CLOSE) or the runner's (the worker waiting in dispose) ends it, whichever comes first.
+    expect(verdict.detail).toMatch(/^(waiting for the backend's dispose\(spill\) to return: CLOSE of instance \d+: the child \(node, pid \d+\) did not answer within 1500 ms|no answer within 1500 ms: waiting for the backend's dispose\(spill\) to return)/);
+  });
+
   it('logs more than a pipe holds while it works: spillsim keeps reading its stderr, and the clause holds', async () => {
     const verdict = await verdictOf('chatty');
     expect(verdict.status).toBe('held');
@@ -129,7 +136,7 @@ describe('--exec input is checked before anything starts', () => {
     expect(stderr.trim().split('\n')).toEqual([
       `spillsim: cannot use --exec "${misbehaving('nope')}": the handshake (HELLO): the child (node) exited with code 2 before answering`,
       '  child stderr:',
-      '    usage: misbehaving.mjs exit-mid-call|short-frame|wrong-length|garbage|hang|stuck|slow-stuck|chatty',
+      '    usage: misbehaving.mjs exit-mid-call|short-frame|wrong-length|garbage|hang|stuck|slow-stuck|chatty|hang-close',
     ]);
   });
 

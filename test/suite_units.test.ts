@@ -95,6 +95,24 @@ describe('a suite that never read back anything the backend stored says so', () 
     expect(verdict.detail).toMatch(/^no chunk the backend stored was ever fetched back in \d+ backend calls: it drained nothing or every fetch failed; this suite judged nothing of it$/);
   });
 
+  it('check --backend gives the same verdict in the same words, and never sums it up as "all suites held"', async () => {
+    // Its spill returns at once, like `refuses`.
+    const path = 'fixtures/backends/stores-nothing.mjs';
+    const args = ['check', '--backend', path, '--suite', 'ordering,no-stall', '--runs', '5', '--seed', '7', '--no-example-db'];
+    const run = await runMain([...args, '--quiet']);
+    const reasons = await Promise.all(['ordering', 'no-stall'].map(async (name) => (await runSuiteUnit(refuses, path, `${SUITE_UNIT_PREFIX}${name}`, { seed: 7, runs: 5, timeLimitMs: 30_000 })).detail!));
+    const rows = run.stdout.split('\n').filter((line) => /^[a-z-]+ +\d+ /.test(line));
+    expect(rows.map((row) => row.replace(/^.*? {2}(?=not applicable|held|FAILED)/, ''))).toEqual(reasons.map((reason) => `not applicable (${reason})`));
+    expect(run.stdout).toMatch(/^no suite applied to the backend, 2 not applicable in .* \(seed 7\)$/m);
+    expect(run.stdout).not.toContain('held');
+    // As validate counts a suite that does not apply: not a failure.
+    expect(run.code).toBe(0);
+    const json = await runMain([...args, '--json']);
+    const report = JSON.parse(json.stdout) as { ok: boolean; suites: { suite: string; ok: boolean; notApplicable?: string }[] };
+    expect(report.suites.map((s) => s.notApplicable)).toEqual(reasons);
+    expect(json.code).toBe(0);
+  });
+
   it('a suite whose runs never spilled says so, and that more runs would', async () => {
     const memory: BackendModule = { factory: () => new MemorySpill(), supports: {} };
     const verdict = await runSuiteUnit(memory, 'memory', `${SUITE_UNIT_PREFIX}ordering`, { seed: 3, runs: 1, timeLimitMs: 30_000 });

@@ -10,6 +10,7 @@ interface CatalogEntry {
   breaks: string | null;
   expected: Record<string, string>;
   timeoutMs?: number;
+  timeoutNames?: string;
 }
 const catalog = JSON.parse(readFileSync(new URL('../fixtures/backends/catalog.json', import.meta.url), 'utf8')) as {
   backends: CatalogEntry[];
@@ -57,6 +58,12 @@ describe('spillsim validate on every backend in fixtures/backends', () => {
       for (const v of failing) {
         expect(v.detail, v.id).toBeTruthy();
         expect(v.replay).toContain(`spillsim validate fixtures/backends/${entry.module} --clause ${v.id} --seed 42`);
+      }
+      // A timeout names the call the run was waiting for (a skip names the unit that hung).
+      if (entry.timeoutNames !== undefined) {
+        const cutOff = verdicts.filter((v) => v.status === 'timeout' && !v.detail!.startsWith('skipped: '));
+        expect(cutOff.length).toBeGreaterThan(0);
+        for (const v of cutOff) expect(v.detail, v.id).toContain(entry.timeoutNames);
       }
     });
   }

@@ -6,6 +6,8 @@ import { runMain } from './support/run_main.js';
 import { ExampleDb } from '../properties/example_db.js';
 import { makeFixture } from '../properties/fixture.js';
 import { runSuite } from '../properties/run_suite.js';
+import { planLanes } from '../properties/conformance/lanes.js';
+import { selectClauses } from '../properties/conformance/run_backend_clauses.js';
 
 interface JsonReport {
   exitCode: number;
@@ -50,6 +52,25 @@ describe('hostile backends: a one-line reason each, never exit 0, never a stack 
     expect(cutSuites).toHaveLength(1);
     expect(suites.filter((v) => v.detail === `skipped: the backend was already cut off in ${cutSuites[0]}`)).toHaveLength(suites.length - 1);
     expect(verdicts.some((v) => v.status === 'held')).toBe(false);
+  });
+
+  it('a dispose that never returns is named, in a thread lane, in the process lane and in the suites', async () => {
+    const named = /^no answer within 1000 ms: waiting for the backend's dispose\(spill\) to return \(\d+ backend calls made before it\), a loop or a hang in dispose, so the worker was stopped$/;
+    // fds.closed counts the process's descriptors, so it runs in a child process of its own.
+    expect(planLanes(selectClauses(['spill.makes-progress', 'fds.closed']), []).map((lane) => [lane.units, lane.host])).toEqual([[['fds.closed'], 'process'], [['spill.makes-progress'], 'thread']]);
+    for (const clause of ['spill.makes-progress', 'fds.closed']) {
+      const { code, stdout, stderr } = await runMain(['validate', 'fixtures/backends/hangs-in-dispose.mjs', '--json', '--clause', clause, '--timeout-ms', '1000']);
+      expect(stderr).toBe('');
+      expect(code).toBe(1);
+      expect(verdictsOf(stdout)).toEqual([expect.objectContaining({ id: clause, status: 'timeout', detail: expect.stringMatching(named) })]);
+    }
+    const whole = await runMain(['validate', 'fixtures/backends/hangs-in-dispose.mjs', '--json', '--timeout-ms', '1000']);
+    expect(whole.code).toBe(1);
+    const suites = verdictsOf(whole.stdout).filter((v) => v.id.startsWith('suite.'));
+    expect(suites.filter((v) => v.status !== 'timeout')).toEqual([]);
+    // One suite is cut off (which one depends on timing), the others skipped naming where dispose hung.
+    const cut = suites.filter((v) => !v.detail!.startsWith('skipped: '));
+    expect(cut).toEqual([expect.objectContaining({ detail: expect.stringMatching(named) })]);
   });
 
   it('a factory that never resolves: no suite is held for runs it never finished', async () => {

@@ -183,13 +183,26 @@ function formatFailure(result: CheckedSuite, paint: Paint): string {
   return lines.join('\n');
 }
 
-/** `all suites held`, `2 suite(s) broke`, and how many the time limit kept from running at all. */
+/**
+ * `all suites held`, `2 suite(s) broke`, and how many judged nothing of the backend (not
+ * applicable) or the time limit kept from running at all: "held" only for suites that were judged.
+ */
 function summaryLine(results: CheckedSuite[], paint: Paint): string {
   const broke = results.filter((r) => !r.ok).length;
   const notRun = results.filter((r) => r.ok && r.runs === 0 && r.interrupted).length;
+  const notApplicable = results.filter((r) => r.ok && r.notApplicable !== undefined).length;
   if (notRun === results.length) return `${notRun} suite(s) not run (time limit)`;
-  const head = broke > 0 ? paint.red(`${broke} suite(s) broke`) : notRun === 0 ? paint.green('all suites held') : paint.green('every suite that ran held');
-  return notRun === 0 ? head : `${head}, ${notRun} not run (time limit)`;
+  const held = results.length - broke - notRun - notApplicable;
+  const head =
+    broke > 0
+      ? paint.red(`${broke} suite(s) broke`)
+      : held === 0
+        ? paint.yellow('no suite applied to the backend')
+        : notRun + notApplicable === 0
+          ? paint.green('all suites held')
+          : paint.green(notApplicable === 0 ? 'every suite that ran held' : 'every suite that applied held');
+  const tail = [...(notApplicable === 0 ? [] : [`${notApplicable} not applicable`]), ...(notRun === 0 ? [] : [`${notRun} not run (time limit)`])];
+  return [head, ...tail].join(', ');
 }
 
 function formatTable(results: CheckedSuite[], paint: Paint): string {
@@ -198,7 +211,17 @@ function formatTable(results: CheckedSuite[], paint: Paint): string {
     String(r.runs),
     r.commands === 0 ? '-' : String(r.commands),
     formatDuration(r.timeMs),
-    r.ok ? (r.interrupted ? (r.runs === 0 ? 'not run (time limit)' : 'held (time limit)') : 'held') : r.cutOff !== undefined ? 'FAILED: cut off' : `FAILED: ${r.failure?.violation.rule ?? '?'}`,
+    r.ok
+      ? r.notApplicable !== undefined
+        ? `not applicable (${r.notApplicable})`
+        : r.interrupted
+          ? r.runs === 0
+            ? 'not run (time limit)'
+            : 'held (time limit)'
+          : 'held'
+      : r.cutOff !== undefined
+        ? 'FAILED: cut off'
+        : `FAILED: ${r.failure?.violation.rule ?? '?'}`,
   ]);
   const header = ['suite', 'runs', 'commands', 'time', 'result'];
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));

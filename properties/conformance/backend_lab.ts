@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Bytes } from '../../src/bytes.js';
 import type { BytesFetch, BytesSpill, FetchResult, StorageStats } from '../../src/spill.js';
-import { type BackendContext, type BackendModule, describeThrown, describeValue, type FaultSwitches } from './backend_module.js';
+import { type BackendContext, type BackendModule, describeThrown, describeValue, type FaultSwitches, WAITING_FOR_DISPOSE } from './backend_module.js';
 import { ClauseBroken, ClauseNotApplicable, ClauseTimedOut } from './clause.js';
 import { FaultFs } from './fault_fs.js';
 import { byteDiff, concatBytes, type SampleChunks, sameBytes } from './sample_chunks.js';
@@ -87,6 +87,8 @@ export class BackendLab {
   readonly #instances: LabInstance[] = [];
   /** Called when the lab starts or stops waiting on the factory, so a hang can be blamed on it. */
   onFactory: ((waiting: boolean) => void) | undefined;
+  /** Called when the lab starts or stops waiting on the module's `dispose`, so a hang there can be blamed on it. */
+  onDispose: ((waiting: boolean) => void) | undefined;
   /** Called with each directory the lab creates, so a parent that kills this thread can remove it. */
   onDir: ((dir: string) => void) | undefined;
   // Every directory made, including those of instances whose factory never returned.
@@ -135,11 +137,14 @@ export class BackendLab {
   /** Dispose every instance and remove its directory; a failing dispose is reported as broken. */
   async close(): Promise<void> {
     const problems: string[] = [];
-    for (const instance of this.#instances.slice()) {
-      const problem = await this.closeInstance(instance);
-      if (problem !== undefined) problems.push(problem);
+    try {
+      for (const instance of this.#instances.slice()) {
+        const problem = await this.closeInstance(instance);
+        if (problem !== undefined) problems.push(problem);
+      }
+    } finally {
+      this.abandon();
     }
-    this.abandon();
     if (problems.length > 0) throw new ClauseBroken(problems[0]!);
   }
 
@@ -152,15 +157,22 @@ export class BackendLab {
   /**
    * Dispose one instance and remove its directory (with `keepDir`, the directory stays until
    * the lab closes, so a clause can look inside first); returns what went wrong, if anything.
+   * A dispose that did not answer in time (a child process's CLOSE) throws `ClauseTimedOut`.
    */
   async closeInstance(instance: LabInstance, options: { keepDir?: boolean } = {}): Promise<string | undefined> {
     const at = this.#instances.indexOf(instance);
     if (at < 0) return undefined;
     this.#instances.splice(at, 1);
+    const dispose = this.module.dispose;
     try {
-      await this.module.dispose?.(instance.spill);
+      if (dispose === undefined) return undefined;
+      this.onDispose?.(true);
+      await dispose(instance.spill);
+      this.onDispose?.(false);
       return undefined;
     } catch (thrown) {
+      this.onDispose?.(false);
+      if (thrown instanceof ClauseTimedOut) throw new ClauseTimedOut(`${WAITING_FOR_DISPOSE}: ${thrown.message}`);
       return `dispose threw ${describeThrown(thrown)}`;
     } finally {
       if (!options.keepDir) rmSync(instance.dir, { recursive: true, force: true });

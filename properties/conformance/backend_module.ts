@@ -53,6 +53,15 @@ export type SpillCtxFs = Pick<typeof import('node:fs'), 'openSync' | 'readSync' 
 
 export type BackendFactory = (ctx: BackendContext) => BytesSpill | Promise<BytesSpill>;
 
+/**
+ * How verdicts name the backend's `dispose(spill)` (a module's named export; the CLOSE request of
+ * a backend in another language), and what they say while it has not returned: the kit calls it
+ * at the end of every clause and suite, so a dispose that hangs is named as such, not as a hang
+ * somewhere in the backend.
+ */
+export const DISPOSE_NAME = "the backend's dispose(spill)";
+export const WAITING_FOR_DISPOSE = `waiting for ${DISPOSE_NAME} to return`;
+
 /** A loaded backend module: its factory, declared capabilities and optional `dispose`. */
 export interface BackendModule {
   factory: BackendFactory;

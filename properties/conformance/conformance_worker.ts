@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { BytesSpill } from '../../src/spill.js';
 import { type BackendModule, describeThrown, type SpillCtxFs } from './backend_module.js';
 import { FaultFs } from './fault_fs.js';
-import { countingSpill } from './counting_spill.js';
+import { type CallTally, countingSpill } from './counting_spill.js';
 import { wholeRunCommand } from './clause.js';
 import { cutOffSkipDetail, OUTPUT_BYTES_MAX } from './isolated_runner.js';
 import { runBackendClauses, selectClauses } from './run_backend_clauses.js';
@@ -35,7 +35,10 @@ const SUITE_GENERATE_AFTER_BREACH_MS = 1_500;
 /** At most one progress message per this many ms: enough for the parent to tell slow from stuck. */
 const PROGRESS_EVERY_MS = 200;
 let lastProgressAt = 0;
+/** This unit's backend calls as last counted (the parent hears of them at most every PROGRESS_EVERY_MS). */
+let callsSoFar = 0;
 const progress = (calls: number): void => {
+  callsSoFar = calls;
   const now = Date.now();
   if (now - lastProgressAt < PROGRESS_EVERY_MS) return;
   lastProgressAt = now;
@@ -59,6 +62,7 @@ for (const stream of [process.stdout, process.stderr]) {
   }) as typeof stream.write;
 }
 const newUnit = (): void => {
+  callsSoFar = 0;
   strays.length = 0;
   outputBytes = 0;
   floodTold = false;
@@ -89,6 +93,7 @@ async function run(job: WorkerJob): Promise<void> {
         timeoutMs: job.timeoutMs,
         ...(job.example === undefined ? {} : { example: job.example }),
         onFactory: (waiting) => post({ type: 'factory', waiting }),
+        onDispose: disposing,
         onDir: (path) => post({ type: 'dir', path }),
         onProgress: progress,
         onStart: (clause) => {
@@ -128,6 +133,7 @@ async function run(job: WorkerJob): Promise<void> {
           // failure), less once a suite already broke: later suites mostly find the same breach.
           timeLimitMs: Math.min(brokenSeen ? SUITE_GENERATE_AFTER_BREACH_MS : SUITE_GENERATE_MS, Math.floor((job.unitCapMs ?? job.timeoutMs) / 3)),
           onProgress: progress,
+          onDispose: disposing,
           ...(replayCase === undefined ? {} : { replayPath: replayCase.path }),
         });
         await settleStrays();
@@ -139,13 +145,17 @@ async function run(job: WorkerJob): Promise<void> {
     }
     case 'check': {
       const { checkSuites } = await import('../check_suites.js');
+      const { suiteJudgedNothing } = await import('./suite_units.js');
       const module = await loadOrReport(() => loadBackend(job.module, { callTimeoutMs: job.timeoutMs }));
       if (module === undefined) return;
-      const makeStrategy = isolatedStrategy(module);
+      const tally = { calls: 0, onCall: progress, fetched: 0 };
+      const makeStrategy = isolatedStrategy(module, tally);
       for (const unit of job.units) {
         newUnit();
         post({ type: 'start', unit });
         let runs = 0;
+        tally.calls = 0;
+        tally.fetched = 0;
         let result;
         try {
           result = await checkSuites({ ...job.check, suites: [unit], makeStrategy, backendPath: job.module, onRun: () => progress(++runs) });
@@ -156,9 +166,11 @@ async function run(job: WorkerJob): Promise<void> {
           continue;
         }
         await settleStrays();
-        const plain = JSON.parse(JSON.stringify(result[0])) as Record<string, unknown>;
         const stray = takeStray();
-        post({ type: 'result', unit, result: stray === undefined ? plain : { ...plain, ok: false, cutOff: stray } });
+        // Held without reading back anything the backend stored: not applicable, as validate says.
+        const judgedNothing = stray === undefined ? suiteJudgedNothing(result[0]!, tally) : undefined;
+        const checked = stray !== undefined ? { ...result[0], ok: false, cutOff: stray } : judgedNothing !== undefined ? { ...result[0], notApplicable: judgedNothing } : result[0];
+        post({ type: 'result', unit, result: JSON.parse(JSON.stringify(checked)) as unknown });
       }
       return;
     }
@@ -196,10 +208,19 @@ async function run(job: WorkerJob): Promise<void> {
       const module = await loadOrReport(() => loadBackend(job.module, { callTimeoutMs: job.timeoutMs }));
       if (module === undefined) return;
       post({ type: 'start', unit: 'differential' });
-      post({ type: 'result', unit: 'differential', result: await runDifferentialUnit(module, job.seed, (waiting) => post({ type: 'factory', waiting })) });
+      post({
+        type: 'result',
+        unit: 'differential',
+        result: await runDifferentialUnit(module, job.seed, { onFactory: (waiting) => post({ type: 'factory', waiting }), onDispose: disposing }),
+      });
       return;
     }
   }
+}
+
+/** Tell the parent the module's dispose was called (or returned), with the calls made so far: a hang there is named, with them. */
+function disposing(waiting: boolean): void {
+  post({ type: 'dispose', waiting, calls: callsSoFar });
 }
 
 /** The backend's misbehaviour outside any call during this unit, as one line (and forget it). */
@@ -210,11 +231,10 @@ function takeStray(): string | undefined {
   return line;
 }
 
-/** A fresh backend and directory per system the suites build, each counted as progress. */
-function isolatedStrategy(module: BackendModule): () => Promise<BytesSpill> {
+/** A fresh backend and directory per system the suites build, each call counted as progress (in `tally`, when given). */
+function isolatedStrategy(module: BackendModule, tally: CallTally = { calls: 0, onCall: progress }): () => Promise<BytesSpill> {
   const parent = mkdtempSync(join(tmpdir(), 'spillsim-check-'));
   post({ type: 'dir', path: parent });
-  const tally = { calls: 0, onCall: progress };
   let systems = 0;
   return async () => {
     const dir = join(parent, String(systems++));

@@ -38,10 +38,16 @@ export function differentialTrace(seed: number): TraceOp[] {
  * Run the seed's trace through `MemorySpill` and the backend in lockstep and stop at the first
  * step where they deliver different bytes (or the backend breaks the contract, or panics).
  */
-export async function runDifferentialUnit(module: BackendModule, seed: number, onFactory?: (waiting: boolean) => void): Promise<DifferentialResult> {
+export async function runDifferentialUnit(
+  module: BackendModule,
+  seed: number,
+  waits: { onFactory?: (waiting: boolean) => void; onDispose?: (waiting: boolean) => void } = {},
+): Promise<DifferentialResult> {
   const reference = new BackendLab({ factory: () => new MemorySpill(), supports: {} });
   const lab = new BackendLab(module);
-  lab.onFactory = onFactory;
+  // Told whether the backend's factory or dispose is running, so a hang in either is named.
+  lab.onFactory = waits.onFactory;
+  lab.onDispose = waits.onDispose;
   const trace: string[] = [];
   try {
     const ref = await reference.open();

@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { SpillsimError } from '../../src/errors.js';
+import { DISPOSE_NAME, WAITING_FOR_DISPOSE } from './backend_module.js';
 import { SOURCE_MODE_BOOTSTRAP, SOURCE_MODE_HOOKS_URL, SOURCE_MODE_REGISTER_URL } from './source_mode_hooks.js';
 import { PROCESS_HOST_DATA_ENV, type WorkerJob, type WorkerMessage } from './worker_protocol.js';
 
@@ -44,6 +45,11 @@ export interface IsolatedRunOptions<R> {
    * lanes' threads would disturb.
    */
   host?: 'thread' | 'process';
+}
+
+/** The detail of a unit skipped because `what` (the factory, dispose) already hung in `unit`: it would hang there again. */
+export function hungSkipDetail(what: string, unit: string): string {
+  return `skipped: ${what} already hung in ${unit}`;
 }
 
 /** The detail of a unit skipped because the backend was already cut off in `units`. */
@@ -131,14 +137,14 @@ export async function runIsolated<R>(job: WorkerJob, options: IsolatedRunOptions
     }
     if (outcome.runSpent) continue; // Another lane spent the run's cut-offs: the next round settles the rest.
     if (outcome.cutOff !== undefined) {
-      const { unit, detail, factory } = outcome.cutOff;
+      const { unit, detail, hungIn } = outcome.cutOff;
       cutOff.push(unit);
       // The result first: a lane told the run is spent must find this unit settled.
       results.set(unit, options.timeoutResult(unit, detail));
       options.onResult?.(unit, results.get(unit)!);
       options.runCutOffs?.add(unit);
-      const hopeless = factory || (options.cutOffsMax !== undefined && cutOff.length >= options.cutOffsMax);
-      const why = factory ? `skipped: the factory already hung in ${unit}` : cutOffSkipDetail(cutOff);
+      const hopeless = hungIn !== undefined || (options.cutOffsMax !== undefined && cutOff.length >= options.cutOffsMax);
+      const why = hungIn !== undefined ? hungSkipDetail(hungIn, unit) : cutOffSkipDetail(cutOff);
       if (hopeless) settle(pending, (u) => options.timeoutResult(u, why));
     }
     pending = pending.filter((u) => !results.has(u));
@@ -147,7 +153,8 @@ export async function runIsolated<R>(job: WorkerJob, options: IsolatedRunOptions
 }
 
 interface RoundOutcome {
-  cutOff?: { unit: string; detail: string; factory: boolean };
+  /** `hungIn`: the cut-off unit hung in a call every later unit makes too (the factory, dispose). */
+  cutOff?: { unit: string; detail: string; hungIn?: string };
   /** The run's deadline passed during this round. */
   budgetSpent?: boolean;
   /** Another lane spent the run's cut-offs during this round. */
@@ -159,6 +166,7 @@ function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedR
     const worker = options.host === 'process' ? startProcess(job) : startWorker(job);
     let current: string | undefined;
     let waitingOnFactory = false;
+    let waitingOnDispose = false;
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
     const deadlineTimer = options.deadline === undefined ? undefined : setTimeout(() => finish({ budgetSpent: true }), Math.max(0, options.deadline - Date.now()));
@@ -185,8 +193,8 @@ function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedR
       if (outcome instanceof Error) reject(outcome);
       else resolve(outcome);
     };
-    const cut = (detail: string, factory = false): void => {
-      if (current !== undefined && !results.has(current)) finish({ cutOff: { unit: current, detail, factory } });
+    const cut = (detail: string, hungIn?: string): void => {
+      if (current !== undefined && !results.has(current)) finish({ cutOff: { unit: current, detail, ...(hungIn === undefined ? {} : { hungIn }) } });
     };
     const arm = (ms: number, onFire: () => void): void => {
       clearTimeout(timer);
@@ -200,10 +208,15 @@ function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedR
       const capAt = job.unitCapMs === undefined ? Infinity : unitStartedAt + job.unitCapMs + TERMINATE_GRACE_MS;
       arm(Math.min(stuckAt, capAt) - now, () => {
         const elapsed = Date.now() - unitStartedAt;
-        if (capAt <= stuckAt) {
+        if (capAt <= stuckAt && waitingOnDispose) {
+          // Answering until it reached dispose, which has not returned since: say where it waits.
+          cut(`past the ${job.unitCapMs} ms this unit may take after ${elapsed} ms, ${WAITING_FOR_DISPOSE} (${calls} backend calls made before it, the last ${Date.now() - lastProgressAt} ms ago), so the worker was stopped`, DISPOSE_NAME);
+        } else if (capAt <= stuckAt) {
           cut(`still answering after ${elapsed} ms (${calls} backend calls made, the last ${Date.now() - lastProgressAt} ms ago), past the ${job.unitCapMs} ms this unit may take: too slow for these limits, not hung (raise --timeout-ms)`);
         } else if (waitingOnFactory) {
-          cut(`no answer within ${job.timeoutMs} ms (the factory never returned)`, true);
+          cut(`no answer within ${job.timeoutMs} ms (the factory never returned)`, 'the factory');
+        } else if (waitingOnDispose) {
+          cut(`no answer within ${job.timeoutMs} ms: ${WAITING_FOR_DISPOSE} (${calls} backend calls made before it), a loop or a hang in dispose, so the worker was stopped`, DISPOSE_NAME);
         } else {
           const stuck = `no answer within ${job.timeoutMs} ms: no backend call returned in that time (${calls} made before)`;
           // A worker thrashing near its heap limit looks stuck too: the process's memory tells them apart.
@@ -231,6 +244,8 @@ function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedR
           return;
         case 'start':
           current = message.unit;
+          // A dispose still pending from an earlier unit (one cut off in the worker) is not this unit's.
+          waitingOnDispose = false;
           unitStartedAt = Date.now();
           lastProgressAt = unitStartedAt;
           rssAtStart = process.memoryUsage().rss;
@@ -248,6 +263,10 @@ function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedR
           return;
         case 'factory':
           waitingOnFactory = message.waiting;
+          return;
+        case 'dispose':
+          waitingOnDispose = message.waiting;
+          calls = Math.max(calls, message.calls);
           return;
         case 'dir':
           dirs.add(message.path);

@@ -1,6 +1,7 @@
 import { SpillsimError } from '../../src/errors.js';
 import { BackendLab } from './backend_lab.js';
-import { type BackendModule, describeThrown } from './backend_module.js';
+import { type BackendModule, describeThrown, DISPOSE_NAME, WAITING_FOR_DISPOSE } from './backend_module.js';
+import { hungSkipDetail } from './isolated_runner.js';
 import { BACKEND_CLAUSES, type BackendClause } from './backend_clauses.js';
 import { ClauseBroken, ClauseBrokenWithExample, ClauseNotApplicable, ClauseTimedOut, type ClauseVerdict } from './clause.js';
 
@@ -12,6 +13,8 @@ export interface RunClauseOptions {
   example?: unknown;
   /** Told when the clause starts and stops waiting on the backend's factory. */
   onFactory?: (waiting: boolean) => void;
+  /** Told when the clause starts and stops waiting on the module's `dispose`. */
+  onDispose?: (waiting: boolean) => void;
   /** Told about each directory made for the backend. */
   onDir?: (dir: string) => void;
   /** Told after each backend call returns (the number of calls so far in this clause). */
@@ -57,6 +60,11 @@ async function judgeClause(module: BackendModule, clause: BackendClause, options
     waitingOnFactory = waiting;
     options.onFactory?.(waiting);
   };
+  let waitingOnDispose = false;
+  lab.onDispose = (waiting) => {
+    waitingOnDispose = waiting;
+    options.onDispose?.(waiting);
+  };
   // Stuck is told from slow by progress: the limit restarts whenever a backend call returned.
   let timer: NodeJS.Timeout | undefined;
   const startedAt = Date.now();
@@ -66,12 +74,14 @@ async function judgeClause(module: BackendModule, clause: BackendClause, options
   const timedOut = new Promise<'timeout'>((resolve) => {
     const check = (): void => {
       const elapsed = Date.now() - startedAt;
-      if (elapsed >= capMs) {
-        why = `still answering after ${elapsed} ms (${lab.calls} backend calls made), past the ${capMs} ms a clause may take: too slow for these limits, not hung`;
-        resolve('timeout');
-      } else if (lab.calls === seenCalls) {
-        why = waitingOnFactory ? 'waiting for the factory to resolve' : 'waiting for the backend';
+      // No call returned since the last look is stuck, even at the cap: "still answering" would be false.
+      if (lab.calls === seenCalls) {
+        why = waitingOnFactory ? 'waiting for the factory to resolve' : waitingOnDispose ? WAITING_FOR_DISPOSE : 'waiting for the backend';
         why = `no answer within ${options.timeoutMs} ms (${why})`;
+        resolve('timeout');
+      } else if (elapsed >= capMs) {
+        const now = waitingOnDispose ? `, now ${WAITING_FOR_DISPOSE}` : '';
+        why = `still answering after ${elapsed} ms (${lab.calls} backend calls made${now}), past the ${capMs} ms a clause may take: too slow for these limits, not hung`;
         resolve('timeout');
       } else {
         seenCalls = lab.calls;
@@ -82,15 +92,26 @@ async function judgeClause(module: BackendModule, clause: BackendClause, options
   });
   try {
     const checkOptions = { seed: options.seed, ...(options.example === undefined ? {} : { example: options.example }) };
-    const outcome = await Promise.race([clause.check(lab, checkOptions).then(() => 'done' as const), timedOut]);
+    // The clause, then every instance disposed, under the same limit: a dispose that never
+    // returns is cut off and named, as a hang in any other call is.
+    const judged = clause.check(lab, checkOptions).then(
+      async (): Promise<ClauseVerdict> => {
+        await lab.close();
+        return { ...base, status: 'held' };
+      },
+      async (error: unknown): Promise<ClauseVerdict> => {
+        await lab.close().catch(() => undefined);
+        return verdictOfError(base, error);
+      },
+    );
+    const outcome = await Promise.race([judged, timedOut]);
     if (outcome === 'timeout') {
       lab.abandon();
       return { ...base, status: 'timeout', detail: why };
     }
-    await lab.close();
-    return { ...base, status: 'held' };
+    return outcome;
   } catch (error) {
-    await lab.close().catch(() => undefined);
+    // Closing the lab after a clause that held failed: a dispose that threw or did not answer.
     return verdictOfError(base, error);
   } finally {
     clearTimeout(timer);
@@ -123,8 +144,8 @@ export function selectClauses(ids: readonly string[] | undefined): BackendClause
 
 /**
  * Run clauses one after another in this thread. When a clause timed out waiting for the
- * factory, every later clause would wait for the same factory, so they are reported as
- * timeouts at once instead of each burning its own time limit.
+ * factory (or for `dispose`), every later clause would wait for it the same way, so they are
+ * reported as timeouts at once instead of each burning its own time limit.
  */
 export async function runBackendClauses(
   module: BackendModule,
@@ -132,22 +153,26 @@ export async function runBackendClauses(
   options: RunClauseOptions & { onStart?: (clause: BackendClause) => void; afterClause?: () => Promise<void>; onVerdict?: (verdict: ClauseVerdict) => void },
 ): Promise<ClauseVerdict[]> {
   const verdicts: ClauseVerdict[] = [];
-  let factoryHungIn: string | undefined;
+  let hung: { what: string; unit: string } | undefined;
   for (const clause of clauses) {
     options.onStart?.(clause);
     let verdict: ClauseVerdict;
-    if (factoryHungIn !== undefined && notApplicableReason(clause, module) === undefined) {
-      verdict = { id: clause.id, level: clause.level, title: clause.title, status: 'timeout', detail: `skipped: the factory already hung in ${factoryHungIn}` };
+    if (hung !== undefined && notApplicableReason(clause, module) === undefined) {
+      verdict = { id: clause.id, level: clause.level, title: clause.title, status: 'timeout', detail: hungSkipDetail(hung.what, hung.unit) };
     } else {
-      let waiting = false;
+      let waiting: string | undefined;
       verdict = await runBackendClause(module, clause, {
         ...options,
         onFactory: (w) => {
-          waiting = w;
+          waiting = w ? 'the factory' : undefined;
           options.onFactory?.(w);
         },
+        onDispose: (w) => {
+          waiting = w ? DISPOSE_NAME : undefined;
+          options.onDispose?.(w);
+        },
       });
-      if (verdict.status === 'timeout' && waiting) factoryHungIn = clause.id;
+      if (verdict.status === 'timeout' && waiting !== undefined) hung = { what: waiting, unit: clause.id };
     }
     await options.afterClause?.();
     verdicts.push(verdict);

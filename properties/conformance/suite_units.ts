@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { BytesSpill } from '../../src/spill.js';
 import { runSuite } from '../index.js';
 import { SUITES } from '../suites/index.js';
-import { plannedRuns, replaySeed } from '../run_suite.js';
+import { plannedRuns, replaySeed, type SuiteResult } from '../run_suite.js';
 import { countingSpill } from './counting_spill.js';
 import { ArmedFaults } from './backend_lab.js';
 import { FaultFs } from './fault_fs.js';
@@ -29,6 +29,20 @@ export function suiteVerdictBase(unit: string): Pick<ClauseVerdict, 'id' | 'leve
   return { id: unit, level: 'stochastic', title: `property suite ${unit.slice(SUITE_UNIT_PREFIX.length)} passes with the backend under the queue` };
 }
 
+/**
+ * Why a suite run with the backend under its queues judged nothing of that backend, or undefined
+ * when it judged something: no chunk the backend stored was ever fetched back (it drained nothing,
+ * or every fetch failed, so the queue kept the data resident and the suite judged the queue), or
+ * no run spilled at all. Such a suite is *not applicable*, never held. A suite that broke, or
+ * finished no run (a timeout), is not this rule's business. The one rule `validate`,
+ * `describeBackend` and `check --backend` share.
+ */
+export function suiteJudgedNothing(result: Pick<SuiteResult, 'ok' | 'runs' | 'interrupted'>, tally: { calls: number; fetched: number }): string | undefined {
+  if (!result.ok || (result.interrupted && result.runs === 0) || tally.fetched > 0) return undefined;
+  const why = tally.calls === 0 ? `: the ${result.runs} run(s) made never spilled (more --runs reach the backend)` : ` in ${tally.calls} backend calls: it drained nothing or every fetch failed`;
+  return `no chunk the backend stored was ever fetched back${why}; this suite judged nothing of it`;
+}
+
 export interface SuiteUnitOptions {
   seed: number;
   runs: number;
@@ -38,6 +52,8 @@ export interface SuiteUnitOptions {
   onProgress?: (calls: number) => void;
   /** Replay this one case (`seed` is its seed) instead of searching: the check that a failure reproduces. */
   replayPath?: string;
+  /** Told when the unit starts and stops waiting on the module's `dispose`, so a hang there is named. */
+  onDispose?: (waiting: boolean) => void;
 }
 
 /**
@@ -77,12 +93,8 @@ export async function runSuiteUnit(module: BackendModule, moduleSpecifier: strin
       // resolves, or a backend too slow for one run in the share).
       return { ...base, status: 'timeout', detail: `no run finished within the ${options.timeLimitMs / 1000} s a suite may generate runs for (${tally.calls} backend calls made): stuck, or too slow for these limits`, replay: wholeRunCommand(moduleSpecifier, options.seed) };
     }
-    if (result.ok && tally.fetched === 0) {
-      // Nothing the backend stored was ever read back (it drained nothing, or every fetch failed):
-      // the queue kept the data resident, so the suite judged the queue, not this backend.
-      const why = tally.calls === 0 ? `: the ${result.runs} run(s) made never spilled (more --runs reach the backend)` : ` in ${tally.calls} backend calls: it drained nothing or every fetch failed`;
-      return { ...base, status: 'not-applicable', detail: `no chunk the backend stored was ever fetched back${why}; this suite judged nothing of it` };
-    }
+    const judgedNothing = suiteJudgedNothing(result, tally);
+    if (judgedNothing !== undefined) return { ...base, status: 'not-applicable', detail: judgedNothing };
     if (result.ok && result.interrupted) {
       // Held for the runs made, and said so: never a plain "held" for runs the time did not allow.
       const planned = plannedRuns(name, options.runs);
@@ -104,10 +116,14 @@ export async function runSuiteUnit(module: BackendModule, moduleSpecifier: strin
     return { ...base, status: 'broken', detail: `the suite stopped: ${describeThrown(error)}`, replay: wholeRunCommand(moduleSpecifier, options.seed) };
   } finally {
     for (const spill of made) {
+      if (module.dispose === undefined) break;
       try {
-        await module.dispose?.(spill);
+        options.onDispose?.(true);
+        await module.dispose(spill);
       } catch {
         // A failing dispose is spill-level business, judged by the clauses; the suite's verdict stands.
+      } finally {
+        options.onDispose?.(false);
       }
     }
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });

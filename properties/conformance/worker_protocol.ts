@@ -46,6 +46,8 @@ export type WorkerMessage =
   | { type: 'load-error'; message: string }
   | { type: 'start'; unit: string }
   | { type: 'factory'; waiting: boolean }
+  /** The worker called (true) or got an answer from (false) the module's `dispose`, after `calls` backend calls in this unit: a hang there is named. */
+  | { type: 'dispose'; waiting: boolean; calls: number }
   | { type: 'dir'; path: string }
   | { type: 'child'; pid: number; alive: boolean }
   /** The backend answered another call: it is slow, not stuck. `calls` counts this unit's calls. */
