@@ -360,7 +360,7 @@ class FileTable {
     for (let f = 0; f < families.length; f += 1) {
       const family = families[f]!;
       const end = path.length - family.suffix.length;
-      if (end <= family.prefix.length || !path.startsWith(family.prefix) || !path.endsWith(family.suffix)) continue;
+      if (end <= family.prefix.length || !hasAt(path, family.suffix, end) || !hasAt(path, family.prefix, 0)) continue;
       const n = parseNumber(path, family.prefix.length, end);
       if (n < 0) continue;
       this.#number = n;
@@ -397,6 +397,12 @@ class FileTable {
       family.head = 0;
     }
   }
+}
+
+/** Whether `text` holds `part` from index `at` (a loop: `startsWith` first asks whether `part` is a RegExp). */
+function hasAt(text: string, part: string, at: number): boolean {
+  for (let i = part.length - 1; i >= 0; i -= 1) if (text.charCodeAt(at + i) !== part.charCodeAt(i)) return false;
+  return true;
 }
 
 function isDigit(code: number): boolean {
