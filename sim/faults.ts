@@ -223,6 +223,11 @@ export interface FaultySpillOptions {
   clock?: { readonly nowTicks: number };
   /** Called for every spill call and fetch attempt. */
   onEvent?: (event: FaultEvent) => void;
+  /**
+   * The listener reads each event during the call and keeps no reference to it: the wrapper then
+   * refills one event object instead of making one per spill call and fetch attempt.
+   */
+  eventReused?: boolean;
 }
 
 /**
@@ -315,7 +320,7 @@ export class FaultySpill implements InspectableSpill {
     }
     innerHandles.length = 0;
     this.#innerHandles = innerHandles;
-    this.#options.onEvent?.({ kind: 'spill', ok: fault === undefined, chunks: offeredChunks - chunks.length, bytes: drainedBytes, fault });
+    this.#emit('spill', fault === undefined, offeredChunks - chunks.length, drainedBytes, fault);
   }
 
   /** Bytes spilled through this wrapper and not yet fetched back (as `stats()`, without allocating). */
@@ -380,6 +385,25 @@ export class FaultySpill implements InspectableSpill {
     }
   }
 
+  /** The event refilled for each call when the listener allows it (`eventReused`). */
+  readonly #event: FaultEvent = { kind: 'spill', ok: true, chunks: 0, bytes: 0, fault: undefined };
+
+  #emit(kind: FaultEvent['kind'], ok: boolean, chunks: number, bytes: number, fault: string | undefined): void {
+    const onEvent = this.#options.onEvent;
+    if (onEvent === undefined) return;
+    if (this.#options.eventReused !== true) {
+      onEvent({ kind, ok, chunks, bytes, fault });
+      return;
+    }
+    const event = this.#event;
+    event.kind = kind;
+    event.ok = ok;
+    event.chunks = chunks;
+    event.bytes = bytes;
+    event.fault = fault;
+    onEvent(event);
+  }
+
   /** Why the last `#spillLimit` stops the spill early, if it does. */
   #limitFault: string | undefined;
   #innerHandles: BytesFetch[] | undefined = [];
@@ -426,7 +450,7 @@ export class FaultySpill implements InspectableSpill {
     this.#maybePanic('fetch');
     const fault = this.#fetchFault(handle);
     if (fault !== undefined) {
-      this.#options.onEvent?.({ kind: 'fetch', ok: false, chunks: 0, bytes: 0, fault });
+      this.#emit('fetch', false, 0, 0, fault);
       return { ok: false, handle };
     }
     const result = handle.inner.fetch();
@@ -434,7 +458,7 @@ export class FaultySpill implements InspectableSpill {
       // An inner failure (or a malformed answer): keep its handle for the retry, pass the answer on.
       if (result !== null && typeof result === 'object' && result.ok === false && isHandle(result.handle)) {
         handle.inner = result.handle;
-        this.#options.onEvent?.({ kind: 'fetch', ok: false, chunks: 0, bytes: 0, fault: 'inner backend fetch failed' });
+        this.#emit('fetch', false, 0, 0, 'inner backend fetch failed');
         return { ok: false, handle };
       }
       return result;
@@ -446,7 +470,7 @@ export class FaultySpill implements InspectableSpill {
       this.#storedBytes -= bytes;
       this.#storedChunks -= chunks;
     }
-    this.#options.onEvent?.({ kind: 'fetch', ok: true, chunks, bytes, fault: undefined });
+    this.#emit('fetch', true, chunks, bytes, undefined);
     return result;
   }
 

@@ -256,7 +256,8 @@ class Simulation {
       this.#stepFetchFailed += 1;
       this.#stats.failedFetches += 1;
     }
-    if (this.#recorder !== undefined) this.#events.push({ queue, event });
+    // The spill wrapper refills one event object (`eventReused`): keep a copy.
+    if (this.#recorder !== undefined) this.#events.push({ queue, event: { ...event } });
   }
 
   #runStep(actor: Actor, slot: ActorSlot): Breach | undefined {
