@@ -304,7 +304,7 @@ export class FaultySpill implements InspectableSpill {
     // The inner backend's handles, in a list kept for the next call (taken while in use).
     const innerHandles = this.#innerHandles ?? [];
     this.#innerHandles = undefined;
-    if (innerHandles.length > 0) innerHandles.length = 0;
+    while (innerHandles.length > 0) innerHandles.pop();
     if (limit > 0) this.inner.spill(offered, innerHandles);
     // Reflect exactly what the inner backend did to its prefix, contract breaches included.
     const drainedBytes = limitBytes - sumBytes(offered);
@@ -318,7 +318,7 @@ export class FaultySpill implements InspectableSpill {
       const handle = innerHandles[k];
       handles.push(isHandle(handle) ? this.#wrap(handle) : handle!);
     }
-    innerHandles.length = 0;
+    while (innerHandles.length > 0) innerHandles.pop();
     this.#innerHandles = innerHandles;
     this.#emit('spill', fault === undefined, offeredChunks - chunks.length, drainedBytes, fault);
   }

@@ -272,7 +272,9 @@ export class WorkerActor implements Actor {
 
   /** The consumer is done with what it held: the accumulator empties. */
   #flush(): void {
-    if (this.#acc.length > 0) this.#acc.length = 0;
+    // Popped, not `length = 0`: that setter is a runtime call and drops the backing store, which the next round grows again.
+    const acc = this.#acc;
+    while (acc.length > 0) acc.pop();
     this.#accBytes = 0;
   }
 }
