@@ -15,7 +15,7 @@ const SMALL_BYTES = 64;
 export class ByteStream {
   readonly name: string;
   readonly #pattern: Uint8Array;
-  /** The same bytes as a `Buffer`, whose `copy` and `compare` take ranges without making views. */
+  /** The same bytes as a `Buffer`, whose `compare` takes ranges without making views. */
   readonly #patternBuffer: Buffer;
   /** Where in the run's pattern this stream starts, so two streams differ. */
   readonly #shiftBytes: number;
@@ -42,7 +42,7 @@ export class ByteStream {
     while (done < into.length) {
       const at = (offsetBytes + done + this.#shiftBytes) % PATTERN_BYTES;
       const n = Math.min(into.length - done, PATTERN_BYTES - at);
-      this.#patternBuffer.copy(into, done, at, at + n);
+      into.set(this.#pattern.subarray(at, at + n), done);
       done += n;
     }
   }
@@ -59,7 +59,8 @@ export class ByteStream {
     while (done < lengthBytes) {
       const from = (offsetBytes + done + this.#shiftBytes) % PATTERN_BYTES;
       const n = Math.min(lengthBytes - done, PATTERN_BYTES - from);
-      this.#patternBuffer.copy(into, at + done, from, from + n);
+      // One view and a typed-array copy: `Buffer.copy` makes the same view, behind more checks.
+      into.set(this.#pattern.subarray(from, from + n), at + done);
       done += n;
     }
   }

@@ -223,6 +223,11 @@ export interface FaultySpillOptions {
   clock?: { readonly nowTicks: number };
   /** Called for every spill call and fetch attempt. */
   onEvent?: (event: FaultEvent) => void;
+  /**
+   * The listener reads each event during the call and keeps no reference to it: the wrapper then
+   * refills one event object instead of making one per spill call and fetch attempt.
+   */
+  eventReused?: boolean;
 }
 
 /**
@@ -290,24 +295,32 @@ export class FaultySpill implements InspectableSpill {
     if (chunks.length > 0) this.#maybePanic('spill');
     const offeredChunks = chunks.length;
     const offeredBytes = sumBytes(chunks);
-    const { limit, fault: injected } = this.#spillLimit(chunks);
-    let fault = injected;
+    const limit = this.#spillLimit(chunks);
+    let fault = this.#limitFault;
     const whole = limit === chunks.length;
     // The whole list goes to the inner backend as it is; a prefix goes as a copy, put back after.
     const offered = whole ? chunks : chunks.slice(0, limit);
     const limitBytes = whole ? offeredBytes : sumBytes(offered);
-    const innerHandles: BytesFetch[] = [];
+    // The inner backend's handles, in a list kept for the next call (taken while in use).
+    const innerHandles = this.#innerHandles ?? [];
+    this.#innerHandles = undefined;
+    while (innerHandles.length > 0) innerHandles.pop();
     if (limit > 0) this.inner.spill(offered, innerHandles);
     // Reflect exactly what the inner backend did to its prefix, contract breaches included.
     const drainedBytes = limitBytes - sumBytes(offered);
     const undrained = whole ? chunks.length : offered.length;
-    if (fault === undefined && undrained > 0) fault = `the backend drained ${limit - undrained} of ${offeredChunks} chunks (its write failed)`;
+    if (fault === undefined && undrained > 0) fault = this.#text(DRAINED, offeredChunks, limit - undrained);
     if (!whole) chunks.splice(0, limit, ...offered);
     this.#storedBytes += drainedBytes;
     this.#storedChunks += limit - offered.length;
     this.#lastUndrainedBytes = offeredBytes - drainedBytes;
-    for (const handle of innerHandles) handles.push(isHandle(handle) ? this.#wrap(handle) : handle);
-    this.#options.onEvent?.({ kind: 'spill', ok: fault === undefined, chunks: offeredChunks - chunks.length, bytes: drainedBytes, fault });
+    for (let k = 0; k < innerHandles.length; k += 1) {
+      const handle = innerHandles[k];
+      handles.push(isHandle(handle) ? this.#wrap(handle) : handle!);
+    }
+    while (innerHandles.length > 0) innerHandles.pop();
+    this.#innerHandles = innerHandles;
+    this.#emit('spill', fault === undefined, offeredChunks - chunks.length, drainedBytes, fault);
   }
 
   /** Bytes spilled through this wrapper and not yet fetched back (as `stats()`, without allocating). */
@@ -344,27 +357,80 @@ export class FaultySpill implements InspectableSpill {
     return handle instanceof FaultyHandle && handle.owner === this ? handle.readyTick : undefined;
   }
 
-  /** How many chunks this call may drain, and why it stops early if it does. */
-  #spillLimit(chunks: readonly Bytes[]): { limit: number; fault: string | undefined } {
+  /**
+   * Fault texts, made once per (kind, chunks offered, count): a full disk or a small capacity
+   * refuses thousands of spills with the same few texts, and each made anew cost a string.
+   */
+  readonly #texts: Array<Array<string | undefined> | undefined> = [];
+
+  /** The text of fault `kind` for `count` (of `offered` chunks, where that applies). */
+  #text(kind: number, offered: number, count: number): string {
+    if (offered >= TEXT_MEMO_OFFERED_MAX || count >= TEXT_MEMO_OFFERED_MAX) return this.#makeText(kind, offered, count);
+    const row = (this.#texts[kind * TEXT_MEMO_OFFERED_MAX + offered] ??= []);
+    return (row[count] ??= this.#makeText(kind, offered, count));
+  }
+
+  #makeText(kind: number, offered: number, count: number): string {
+    switch (kind) {
+      case DRAINED:
+        return `the backend drained ${count} of ${offered} chunks (its write failed)`;
+      case STOPPED_NO_SPACE:
+        return `spill stopped after ${count} of ${offered} chunks (no space)`;
+      case STOPPED_IO_ERROR:
+        return `spill stopped after ${count} of ${offered} chunks (I/O error)`;
+      case STOPPED_CAPACITY:
+        return `spill stopped after ${count} of ${offered} chunks (capacity ${this.profile.capacityBytes} bytes full)`;
+      default:
+        return `fetch failed (${count} more failures to come)`;
+    }
+  }
+
+  /** The event refilled for each call when the listener allows it (`eventReused`). */
+  readonly #event: FaultEvent = { kind: 'spill', ok: true, chunks: 0, bytes: 0, fault: undefined };
+
+  #emit(kind: FaultEvent['kind'], ok: boolean, chunks: number, bytes: number, fault: string | undefined): void {
+    const onEvent = this.#options.onEvent;
+    if (onEvent === undefined) return;
+    if (this.#options.eventReused !== true) {
+      onEvent({ kind, ok, chunks, bytes, fault });
+      return;
+    }
+    const event = this.#event;
+    event.kind = kind;
+    event.ok = ok;
+    event.chunks = chunks;
+    event.bytes = bytes;
+    event.fault = fault;
+    onEvent(event);
+  }
+
+  /** Why the last `#spillLimit` stops the spill early, if it does. */
+  #limitFault: string | undefined;
+  #innerHandles: BytesFetch[] | undefined = [];
+
+  /** How many chunks this call may drain (why it stops early, if it does, in `#limitFault`). */
+  #spillLimit(chunks: readonly Bytes[]): number {
     let limit = chunks.length;
     let fault: string | undefined;
-    if (this.#quiet) return { limit, fault };
+    this.#limitFault = undefined;
+    if (this.#quiet) return limit;
     if (this.profile.spillStopChance > 0 && chunks.length > 0 && this.#rng.next() < this.profile.spillStopChance) {
       limit = Math.floor(this.#rng.next() * chunks.length);
-      fault = `spill stopped after ${limit} of ${chunks.length} chunks (${this.#rng.next() < 0.5 ? 'no space' : 'I/O error'})`;
+      fault = this.#text(this.#rng.next() < 0.5 ? STOPPED_NO_SPACE : STOPPED_IO_ERROR, chunks.length, limit);
     }
     if (this.profile.capacityBytes !== undefined) {
       let bytes = this.#storedBytes;
       for (let k = 0; k < limit; k += 1) {
         bytes += chunks[k]!.length;
         if (bytes > this.profile.capacityBytes) {
-          fault = `spill stopped after ${k} of ${chunks.length} chunks (capacity ${this.profile.capacityBytes} bytes full)`;
+          fault = this.#text(STOPPED_CAPACITY, chunks.length, k);
           limit = k;
           break;
         }
       }
     }
-    return { limit, fault };
+    this.#limitFault = fault;
+    return limit;
   }
 
   #wrap(inner: BytesFetch): FaultyHandle {
@@ -384,7 +450,7 @@ export class FaultySpill implements InspectableSpill {
     this.#maybePanic('fetch');
     const fault = this.#fetchFault(handle);
     if (fault !== undefined) {
-      this.#options.onEvent?.({ kind: 'fetch', ok: false, chunks: 0, bytes: 0, fault });
+      this.#emit('fetch', false, 0, 0, fault);
       return { ok: false, handle };
     }
     const result = handle.inner.fetch();
@@ -392,7 +458,7 @@ export class FaultySpill implements InspectableSpill {
       // An inner failure (or a malformed answer): keep its handle for the retry, pass the answer on.
       if (result !== null && typeof result === 'object' && result.ok === false && isHandle(result.handle)) {
         handle.inner = result.handle;
-        this.#options.onEvent?.({ kind: 'fetch', ok: false, chunks: 0, bytes: 0, fault: 'inner backend fetch failed' });
+        this.#emit('fetch', false, 0, 0, 'inner backend fetch failed');
         return { ok: false, handle };
       }
       return result;
@@ -404,7 +470,7 @@ export class FaultySpill implements InspectableSpill {
       this.#storedBytes -= bytes;
       this.#storedChunks -= chunks;
     }
-    this.#options.onEvent?.({ kind: 'fetch', ok: true, chunks, bytes, fault: undefined });
+    this.#emit('fetch', true, chunks, bytes, undefined);
     return result;
   }
 
@@ -414,7 +480,7 @@ export class FaultySpill implements InspectableSpill {
     if (handle.readyTick > this.#nowTicks()) return `fetch not ready until tick ${handle.readyTick} (latency)`;
     if (handle.failuresLeft > 0) {
       handle.failuresLeft -= 1;
-      return `fetch failed (${handle.failuresLeft} more failures to come)`;
+      return this.#text(FETCH_FAILS_LEFT, 0, handle.failuresLeft);
     }
     if (this.profile.fetchTransientChance > 0 && this.#rng.next() < this.profile.fetchTransientChance) return 'fetch failed (transient I/O error)';
     return undefined;
@@ -443,6 +509,14 @@ export class FaultyHandle implements BytesFetch {
     return this.owner.fetchThrough(this);
   }
 }
+
+/** The fault texts `FaultySpill` keeps once made (`#text`), and the most chunks (or count) it keeps them for. */
+const DRAINED = 0;
+const STOPPED_NO_SPACE = 1;
+const STOPPED_IO_ERROR = 2;
+const STOPPED_CAPACITY = 3;
+const FETCH_FAILS_LEFT = 4;
+const TEXT_MEMO_OFFERED_MAX = 256;
 
 function isHandle(value: unknown): value is BytesFetch {
   return value !== null && typeof value === 'object' && typeof (value as BytesFetch).fetch === 'function';

@@ -19,6 +19,8 @@ export function queueParts(
   const spill = new FaultySpill(inner, init.profile, init.rng.fork(`faults/${name}`), {
     clock: init.clock,
     onEvent: (event) => init.onFaultEvent(name, event),
+    // The run keeps no event past the call (a recording run copies the ones it keeps).
+    eventReused: true,
   });
   const ctx = { strategy: spill, queue: name, ...init.knobs };
   const [writerPolicy, readerPolicy] = init.policyFactory?.(ctx) ?? defaultPolicies(init, spill);

@@ -11,13 +11,32 @@ export interface RandomSource {
  * sub-stream, so adding a draw in one part does not shift the choices of every other part.
  */
 export class SimRng implements RandomSource {
-  readonly #prng: seedrandom.PRNG;
+  /**
+   * Alea's state `s0, s1, s2, c`, seeded by `seedrandom` and stepped here: the same numbers as
+   * its `alea()` stream, but held in a typed array, where the library's object fields box each
+   * new double (an allocation per draw, and a closure call).
+   */
+  readonly #state: Float64Array;
   /** The string this stream was seeded from, e.g. `7/faults/q0`; it names the stream in errors. */
   readonly label: string;
 
   constructor(seed: number | string) {
     this.label = String(seed);
-    this.#prng = seedrandom.alea(this.label);
+    const seeded = seedrandom.alea(this.label, { state: true }).state();
+    this.#state = Float64Array.of(seeded.s0, seeded.s1, seeded.s2, seeded.c);
+  }
+
+  /** One step of Alea, exactly as `seedrandom`'s `alea.js` takes it. */
+  #prng(): number {
+    const s = this.#state;
+    const t = 2091639 * s[0]! + s[3]! * 2.3283064365386963e-10; // 2^-32
+    s[0] = s[1]!;
+    s[1] = s[2]!;
+    const c = t | 0;
+    s[3] = c;
+    const r = t - c;
+    s[2] = r;
+    return r;
   }
 
   /** A sub-stream that depends only on this stream's label and `name`, never on draws so far. */

@@ -92,6 +92,28 @@ const OP_CODES: Record<TraceOp, number> = {
   send: 10, receive: 11, drop: 12, fault: 13, finish: 14, stall: 15, note: 16,
 };
 
+/** `OP_CODES[op]`, by comparisons (a keyed load by a string key cost more, once per step). */
+function opCode(op: TraceOp): number {
+  switch (op) {
+    case 'extend':
+      return 1;
+    case 'drain':
+      return 2;
+    case 'spill':
+      return 3;
+    case 'partial-spill':
+      return 4;
+    case 'fetch':
+      return 5;
+    case 'fetch-failed':
+      return 6;
+    case 'park':
+      return 8;
+    default:
+      return OP_CODES[op];
+  }
+}
+
 class Simulation {
   readonly #options: SimOptions;
   readonly #shape: WorkloadShape;
@@ -256,7 +278,8 @@ class Simulation {
       this.#stepFetchFailed += 1;
       this.#stats.failedFetches += 1;
     }
-    if (this.#recorder !== undefined) this.#events.push({ queue, event });
+    // The spill wrapper refills one event object (`eventReused`): keep a copy.
+    if (this.#recorder !== undefined) this.#events.push({ queue, event: { ...event } });
   }
 
   #runStep(actor: Actor, slot: ActorSlot): Breach | undefined {
@@ -352,7 +375,7 @@ class Simulation {
     h.mix(this.#step);
     h.mix(timeTicks);
     h.mix(actorIndex);
-    h.mix(OP_CODES[op]);
+    h.mix(opCode(op));
     h.mix(record?.queue === undefined ? -1 : this.#nameCode(record.queue));
     h.mix(record?.bytes ?? -1);
     h.mix(record?.chunks ?? -1);

@@ -50,7 +50,7 @@ interface SimFile {
  * in it is gone (unlinked and closed); batch files come and go roughly in order, so segments empty.
  */
 export class SimFs implements SpillFs {
-  readonly #files = new Map<string, SimFile>();
+  readonly #files = new FileTable();
   readonly #dirs = new Set<string>(['/']);
   /** The file behind each open descriptor, and whether it was opened for writing. */
   readonly #openFile: Array<SimFile | undefined> = [undefined, undefined, undefined];
@@ -161,9 +161,8 @@ export class SimFs implements SpillFs {
   }
 
   unlinkSync(path: string): void {
-    const file = this.#files.get(path);
+    const file = this.#files.take(path);
     if (file === undefined) throw simFsError('ENOENT', 'unlink', path);
-    this.#files.delete(path);
     file.named = false;
     this.#storedBytes -= file.sizeBytes;
     if (file.openCount === 0) this.#release(file);
@@ -264,6 +263,162 @@ export class SimFs implements SpillFs {
     segment.usedBytes = 0;
     this.#spare.push(segment);
   }
+}
+
+/** Most numbered families a `FileTable` keeps (a run has a spill directory per queue); other names go to its map. */
+const FAMILIES_MAX = 8;
+/** A number this far past a family's last slot goes to the map (the slots stay dense). */
+const FAMILY_GAP_MAX = 1024;
+
+/** Files named `prefix + n + suffix` (n written without leading zeros), by n from `base`. */
+interface Family {
+  readonly prefix: string;
+  readonly suffix: string;
+  base: number;
+  /** Slot `i` holds file `base + i`, or undefined; slots before `head` are all empty. */
+  slots: Array<SimFile | undefined>;
+  head: number;
+}
+
+/**
+ * The named files, by path. A batch-file backend names its files `dir/batch-<n>.spill` with n
+ * counting up, and removes them roughly in the order it made them; a deep run keeps up to about
+ * 190,000 of them, where a `Map` keyed by freshly built path strings cost a hash of the string
+ * and a probe of a table far larger than the cache on every open. So a name of the form
+ * `prefix + n + suffix` is kept in a dense array of its family, by n (reads near its two ends,
+ * where the backend works); any other name, or a number far from the family's range, in a map.
+ * A path is looked up in both, so where it was put never changes what is found.
+ */
+class FileTable {
+  readonly #map = new Map<string, SimFile>();
+  readonly #families: Family[] = [];
+  #count = 0;
+
+  get size(): number {
+    return this.#count;
+  }
+
+  get(path: string): SimFile | undefined {
+    const family = this.#familyOf(path);
+    if (family !== undefined) {
+      const i = this.#number - family.base;
+      const file = i >= 0 && i < family.slots.length ? family.slots[i] : undefined;
+      if (file !== undefined) return file;
+    }
+    return this.#map.size === 0 ? undefined : this.#map.get(path);
+  }
+
+  /** Add `path` (which must not be there). */
+  set(path: string, file: SimFile): void {
+    this.#count += 1;
+    const family = this.#familyOf(path) ?? this.#newFamily(path);
+    if (family !== undefined) {
+      const n = this.#number;
+      if (family.slots.length === family.head) {
+        // Empty: the range starts over at this number.
+        family.slots.length = 0;
+        family.head = 0;
+        family.base = n;
+      }
+      const i = n - family.base;
+      if (i >= family.head && i < family.slots.length + FAMILY_GAP_MAX) {
+        while (family.slots.length < i) family.slots.push(undefined);
+        family.slots[i] = file;
+        return;
+      }
+    }
+    this.#map.set(path, file);
+  }
+
+  /** Remove `path` and return its file, or undefined when there is none. */
+  take(path: string): SimFile | undefined {
+    const family = this.#familyOf(path);
+    if (family !== undefined) {
+      const i = this.#number - family.base;
+      const file = i >= 0 && i < family.slots.length ? family.slots[i] : undefined;
+      if (file !== undefined) {
+        this.#count -= 1;
+        family.slots[i] = undefined;
+        this.#trim(family);
+        return file;
+      }
+    }
+    if (this.#map.size === 0) return undefined;
+    const file = this.#map.get(path);
+    if (file === undefined) return undefined;
+    this.#count -= 1;
+    this.#map.delete(path);
+    return file;
+  }
+
+  /** The number `#familyOf` last parsed. */
+  #number = 0;
+
+  /** The family whose prefix and suffix frame `path` around a number (left in `#number`), if any. */
+  #familyOf(path: string): Family | undefined {
+    const families = this.#families;
+    for (let f = 0; f < families.length; f += 1) {
+      const family = families[f]!;
+      const end = path.length - family.suffix.length;
+      if (end <= family.prefix.length || !hasAt(path, family.suffix, end) || !hasAt(path, family.prefix, 0)) continue;
+      const n = parseNumber(path, family.prefix.length, end);
+      if (n < 0) continue;
+      this.#number = n;
+      return family;
+    }
+    return undefined;
+  }
+
+  /** A family for `path` when its last name holds a number and there is room for one more. */
+  #newFamily(path: string): Family | undefined {
+    if (this.#families.length >= FAMILIES_MAX) return undefined;
+    let end = path.length;
+    while (end > 0 && !isDigit(path.charCodeAt(end - 1))) end -= 1;
+    let start = end;
+    while (start > 0 && isDigit(path.charCodeAt(start - 1))) start -= 1;
+    if (start === end || path.indexOf('/', end) !== -1) return undefined;
+    const n = parseNumber(path, start, end);
+    if (n < 0) return undefined;
+    const family: Family = { prefix: path.slice(0, start), suffix: path.slice(end), base: n, slots: [], head: 0 };
+    this.#families.push(family);
+    this.#number = n;
+    return family;
+  }
+
+  /** Move `head` past empty slots; drop them once they are most of the array. */
+  #trim(family: Family): void {
+    const slots = family.slots;
+    while (family.head < slots.length && slots[family.head] === undefined) family.head += 1;
+    if (family.head === slots.length) return;
+    if (family.head >= 1024 && family.head * 2 >= slots.length) {
+      slots.copyWithin(0, family.head);
+      slots.length -= family.head;
+      family.base += family.head;
+      family.head = 0;
+    }
+  }
+}
+
+/** Whether `text` holds `part` from index `at` (a loop: `startsWith` first asks whether `part` is a RegExp). */
+function hasAt(text: string, part: string, at: number): boolean {
+  for (let i = part.length - 1; i >= 0; i -= 1) if (text.charCodeAt(at + i) !== part.charCodeAt(i)) return false;
+  return true;
+}
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+
+/** The whole number written in `text[start, end)` without leading zeros (at most 15 digits), or -1. */
+function parseNumber(text: string, start: number, end: number): number {
+  if (end - start > 15 || (text.charCodeAt(start) === 48 && end - start > 1)) return -1;
+  let n = 0;
+  for (let i = start; i < end; i += 1) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
 }
 
 function newSegment(bytes: number, shared: boolean): Segment {

@@ -33,7 +33,22 @@ export class RollingHash {
 
   /** Feed a string, character by character, then its length (so `ab`,`c` differs from `a`,`bc`). */
   mixString(text: string): void {
-    for (let i = 0; i < text.length; i += 1) this.mix(text.charCodeAt(i));
+    // `mix` of each character code, with the lanes in locals (a code is a small whole number, so its high word is 0).
+    let laneA = this.#a;
+    let laneB = this.#b;
+    for (let i = 0; i < text.length; i += 1) {
+      const lo = text.charCodeAt(i);
+      let a = laneA ^ lo;
+      a = Math.imul(a, 0x85eb_ca6b);
+      a = (a << 13) | (a >>> 19);
+      laneA = (Math.imul(a, 5) + 0xe654_6b64) | 0;
+      let b = laneB ^ Math.imul(lo, 0x9e37_79b1);
+      b = Math.imul(b, 0xc2b2_ae35);
+      b = (b << 15) | (b >>> 17);
+      laneB = (Math.imul(b, 5) + 0x561c_cd1b + laneA) | 0;
+    }
+    this.#a = laneA;
+    this.#b = laneB;
     this.mix(text.length);
   }
 

@@ -1,4 +1,4 @@
-import type { Bytes } from '../src/bytes.js';
+import { Bytes } from '../src/bytes.js';
 import type { Actor, StepRecord } from './actor.js';
 import type { SimRng } from './rng.js';
 import type { SimQueue, TrackedQueue } from './tracked_queue.js';
@@ -7,6 +7,8 @@ import { ChunkCutter, drawChunkBytes, type WorkloadShape } from './workload.js';
 /** One stream this actor writes: its queue, the extends left in its plan, how its chunks are cut. */
 /** The touched list of a step that touched no queue (never written to). */
 const NO_QUEUES: TrackedQueue[] = [];
+/** What a reused extend list holds before its first use. */
+const NO_BYTES = new Bytes(new ArrayBuffer(0), 0, 0);
 
 export interface SendPlan {
   queue: TrackedQueue;
@@ -56,6 +58,7 @@ export class WorkerActor implements Actor {
   /** The record every step returns, refilled each time (the run reads it before the next step). */
   readonly #record: StepRecord = { op: 'note', touched: [], progress: false };
   #acc: Bytes[] = [];
+  readonly #itemsByCount: Bytes[][] = [];
   #accBytes = 0;
 
   constructor(init: WorkerActorInit) {
@@ -145,11 +148,11 @@ export class WorkerActor implements Actor {
     const stream = q.stream;
     if (stream === undefined) throw new Error(`${this.name} writes ${q.name}, which has no stream to cut chunks from`);
     const count = this.#rng.chance(this.#shape.emptyExtendChance) ? 0 : this.#rng.int(1, this.#shape.chunksPerExtendMax);
-    const items: Bytes[] = [];
+    const items = this.#itemsOf(count);
     let bytes = 0;
     for (let k = 0; k < count; k += 1) {
       const length = drawChunkBytes(this.#rng, this.#shape.chunkSizes);
-      items.push(plan.cutter.cut(length, plan.slab, stream, q.writtenBytes + bytes));
+      items[k] = plan.cutter.cut(length, plan.slab, stream, q.writtenBytes + bytes);
       bytes += length;
     }
     q.noteExtend(items);
@@ -160,6 +163,20 @@ export class WorkerActor implements Actor {
     record.chunks = count;
     if (this.#describe) record.detail = count === 0 ? 'extend of nothing (the writer policy still runs)' : `extend ${count} chunk${count === 1 ? '' : 's'}${plan.slab ? ' cut from one slab' : ''}`;
     return record;
+  }
+
+  /**
+   * The list an extend of `count` chunks passes, one per count, reused: `extend` moves the
+   * chunks into the queue and keeps no hold on the list itself, so a step need not allocate one.
+   */
+  #itemsOf(count: number): Bytes[] {
+    let items = this.#itemsByCount[count];
+    if (items === undefined) {
+      items = [];
+      for (let k = 0; k < count; k += 1) items.push(NO_BYTES);
+      this.#itemsByCount[count] = items;
+    }
+    return items;
   }
 
   unwind(): string {
@@ -255,7 +272,9 @@ export class WorkerActor implements Actor {
 
   /** The consumer is done with what it held: the accumulator empties. */
   #flush(): void {
-    if (this.#acc.length > 0) this.#acc.length = 0;
+    // Popped, not `length = 0`: that setter is a runtime call and drops the backing store, which the next round grows again.
+    const acc = this.#acc;
+    while (acc.length > 0) acc.pop();
     this.#accBytes = 0;
   }
 }

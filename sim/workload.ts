@@ -109,16 +109,23 @@ function typicalChunkBytes(sizes: ChunkSizeClass): number {
 /** A chunk length of the shape's size class. */
 export function drawChunkBytes(rng: SimRng, sizes: ChunkSizeClass): number {
   const cls = sizes === 'mixed' ? rng.pick<Exclude<ChunkSizeClass, 'mixed'>>(SIZE_CLASSES) : sizes;
-  const [min, max, lo, hi] = CHUNK_BYTES_LOG_RANGE[cls];
-  return rng.logIntWithin(min, max, lo, hi);
+  // Indexed, not destructured: destructuring an array walks its iterator, once per chunk.
+  const range = CHUNK_BYTES_LOG_RANGE[cls];
+  return rng.logIntWithin(range[0], range[1], range[2], range[3]);
 }
 
 const SIZE_CLASSES: ReadonlyArray<Exclude<ChunkSizeClass, 'mixed'>> = ['tiny', 'small', 'large'];
 
 /** Each class's range and its logs, taken once (a draw per chunk would take two logarithms). */
-const CHUNK_BYTES_LOG_RANGE = Object.fromEntries(
-  Object.entries(CHUNK_BYTES_RANGE).map(([cls, [min, max]]) => [cls, [min, max, Math.log(min), Math.log(max + 1)] as const]),
-) as Record<Exclude<ChunkSizeClass, 'mixed'>, readonly [number, number, number, number]>;
+const CHUNK_BYTES_LOG_RANGE: Record<Exclude<ChunkSizeClass, 'mixed'>, readonly [number, number, number, number]> = {
+  tiny: logRange(CHUNK_BYTES_RANGE.tiny),
+  small: logRange(CHUNK_BYTES_RANGE.small),
+  large: logRange(CHUNK_BYTES_RANGE.large),
+};
+
+function logRange([min, max]: [number, number]): readonly [number, number, number, number] {
+  return [min, max, Math.log(min), Math.log(max + 1)];
+}
 
 /** The policy knobs a seed picks, as multiples of the typical chunk so every seed both spills and drains. */
 export interface PolicyKnobs {

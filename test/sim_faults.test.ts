@@ -49,6 +49,30 @@ describe('FaultySpill wraps any BytesSpill', () => {
     }
   });
 
+  it('eventReused: the listener gets one object refilled per event, with the same fields as the fresh events of a twin', () => {
+    const fresh: FaultEvent[] = [];
+    const seen: FaultEvent[] = [];
+    const copies: FaultEvent[] = [];
+    const twin = new FaultySpill(new MemfsSpill(), { ...NO_FAULTS, spillStopChance: 0.5 }, new SimRng(9), { onEvent: (e) => fresh.push(e) });
+    const reused = new FaultySpill(new MemfsSpill(), { ...NO_FAULTS, spillStopChance: 0.5 }, new SimRng(9), {
+      eventReused: true,
+      onEvent: (e) => {
+        seen.push(e);
+        copies.push({ ...e });
+      },
+    });
+    for (const spill of [twin, reused]) {
+      for (let round = 0; round < 10; round += 1) {
+        const handles: BytesFetch[] = [];
+        spill.spill(chunks(1, 2, 3), handles);
+        for (const handle of handles) handle.fetch();
+      }
+    }
+    expect(copies).toEqual(fresh);
+    expect(new Set(seen).size).toBe(1);
+    expect(new Set(fresh).size).toBe(fresh.length);
+  });
+
   it('capacity stops at the first chunk that does not fit, and room comes back when fetched', () => {
     const spill = new FaultySpill(new MemfsSpill(), { ...NO_FAULTS, capacityBytes: 10 }, new SimRng(1));
     const handles: BytesFetch[] = [];

@@ -254,6 +254,46 @@ describe('FaultyFs and SimFs', () => {
       }
     }
   });
+
+  it('SimFs finds a file by any name: numbered like batch files (in order, out of order, far apart, with leading zeros) or not', () => {
+    const rng = new SimRng('simfs-names');
+    const fs = new SimFs();
+    for (const dir of ['/q0', '/q1', '/q2/sub']) fs.mkdirSync(dir, { recursive: true });
+    const live = new Set<string>();
+    let next = 0;
+    // Mostly the backend's pattern (counting up, removed roughly in order), mixed with names that
+    // fall outside a numbered family: other dirs and suffixes, leading zeros, huge or far numbers.
+    const name = (): string => {
+      const roll = rng.next();
+      if (roll < 0.6) return `/q${rng.int(0, 1)}/batch-${(next += rng.int(0, 2))}.spill`;
+      if (roll < 0.7) return `/q0/batch-${rng.int(0, next + 10)}.spill`;
+      if (roll < 0.75) return `/q0/batch-${rng.pick(['0', '00', '07', '7', `${next + 5000}`, '123456789012345678'])}.spill`;
+      if (roll < 0.85) return `/q2/sub/f${rng.int(0, 30)}x${rng.int(0, 3)}`;
+      if (roll < 0.9) return `/q1/batch-${rng.int(0, 40)}.other`;
+      return rng.pick(['/q0/plain', '/q1/a-b', '/q2/sub/9', '/q0/batch-.spill', '/q0/batch-1x.spill']);
+    };
+    for (let step = 0; step < 6000; step += 1) {
+      const roll = rng.next();
+      const path = roll < 0.5 || live.size === 0 ? name() : rng.chance(0.7) ? [...live][Math.min(live.size - 1, rng.int(0, 3))]! : rng.pick([...live]);
+      if (roll < 0.5) {
+        if (live.has(path)) {
+          expect(() => fs.openSync(path, 'wx'), path).toThrow(/^EEXIST/);
+        } else {
+          fs.closeSync(fs.openSync(path, 'wx'));
+          live.add(path);
+        }
+      } else if (rng.chance(0.5)) {
+        fs.closeSync(fs.openSync(path, 'r'));
+      } else {
+        fs.unlinkSync(path);
+        live.delete(path);
+        expect(() => fs.openSync(path, 'r'), path).toThrow(/^ENOENT/);
+        expect(() => fs.unlinkSync(path), path).toThrow(/^ENOENT/);
+      }
+      expect(fs.fileCount).toBe(live.size);
+    }
+    for (const path of live) fs.closeSync(fs.openSync(path, 'r'));
+  });
 });
 
 /** The library's queue pair, with the reader's drainInto and the writer's drop changed as `change` says. */
