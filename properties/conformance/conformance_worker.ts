@@ -149,7 +149,7 @@ async function run(job: WorkerJob): Promise<void> {
       const module = await loadOrReport(() => loadBackend(job.module, { callTimeoutMs: job.timeoutMs }));
       if (module === undefined) return;
       const tally = { calls: 0, onCall: progress, fetched: 0 };
-      const makeStrategy = isolatedStrategy(module, tally);
+      const strategy = isolatedStrategy(module, tally);
       for (const unit of job.units) {
         newUnit();
         post({ type: 'start', unit });
@@ -158,13 +158,24 @@ async function run(job: WorkerJob): Promise<void> {
         tally.fetched = 0;
         let result;
         try {
-          result = await checkSuites({ ...job.check, suites: [unit], makeStrategy, backendPath: job.module, onRun: () => progress(++runs) });
+          result = await checkSuites({
+            ...job.check,
+            suites: [unit],
+            makeStrategy: strategy.make,
+            backendPath: job.module,
+            onRun: () => {
+              strategy.runStarted();
+              progress(++runs);
+            },
+          });
         } catch (error) {
           if (!(error instanceof FactoryThrew)) throw error;
           // The backend could not even be built: a verdict for this suite naming the backend, not a crash.
+          await strategy.disposeAll();
           post({ type: 'result', unit, result: { suite: unit, variant: job.check.variant ?? 'default', ok: false, runs, commands: 0, interrupted: false, timeMs: 0, cutOff: `the factory of ${job.module} threw ${error.message}` } });
           continue;
         }
+        await strategy.disposeAll();
         await settleStrays();
         const stray = takeStray();
         // Held without reading back anything the backend stored: not applicable, as validate says.
@@ -179,7 +190,8 @@ async function run(job: WorkerJob): Promise<void> {
       const { replayFixture } = await import('../fixture.js');
       const module = await loadOrReport(() => loadBackend(job.module, { callTimeoutMs: job.timeoutMs }));
       if (module === undefined) return;
-      const makeStrategy = isolatedStrategy(module);
+      const strategy = isolatedStrategy(module);
+      const makeStrategy = strategy.make;
       newUnit();
       post({ type: 'start', unit: 'replay' });
       const r = job.replay;
@@ -197,6 +209,8 @@ async function run(job: WorkerJob): Promise<void> {
           return;
         }
         throw error;
+      } finally {
+        await strategy.disposeAll();
       }
       await settleStrays();
       const stray = takeStray();
@@ -231,12 +245,47 @@ function takeStray(): string | undefined {
   return line;
 }
 
-/** A fresh backend and directory per system the suites build, each call counted as progress (in `tally`, when given). */
-function isolatedStrategy(module: BackendModule, tally: CallTally = { calls: 0, onCall: progress }): () => Promise<BytesSpill> {
+/** How `check --backend` and its replays build systems: `make` for each one, and disposal of what it made. */
+interface IsolatedStrategy {
+  /** A fresh instance of the backend in a directory of its own, its calls counted. */
+  make: () => Promise<BytesSpill>;
+  /** A new run has started: the instances made before it belong to finished runs, and are disposed before the next is made. */
+  runStarted: () => void;
+  /** Dispose every instance not disposed yet (end of a suite or replay). */
+  disposeAll: () => Promise<void>;
+}
+
+/**
+ * A fresh backend and directory per system the suites build, each call counted as progress (in
+ * `tally`, when given). Every instance is handed to the module's `dispose` once its run is over,
+ * as `validate` does, so a backend that releases descriptors or files there is not run out of
+ * them over thousands of runs, and a dispose that hangs is named (the parent is told while it
+ * waits). A dispose that throws is the clauses' business (`validate`), as in `runSuiteUnit`.
+ */
+function isolatedStrategy(module: BackendModule, tally: CallTally = { calls: 0, onCall: progress }): IsolatedStrategy {
   const parent = mkdtempSync(join(tmpdir(), 'spillsim-check-'));
   post({ type: 'dir', path: parent });
   let systems = 0;
-  return async () => {
+  let made: BytesSpill[] = [];
+  let finishedRuns = false;
+  const disposeAll = async (): Promise<void> => {
+    const done = made;
+    made = [];
+    finishedRuns = false;
+    if (module.dispose === undefined) return;
+    for (const spill of done) {
+      disposing(true);
+      try {
+        await module.dispose(spill);
+      } catch {
+        // A failing dispose is spill-level business, judged by validate's clauses; the suite's verdict stands.
+      } finally {
+        disposing(false);
+      }
+    }
+  };
+  const make = async (): Promise<BytesSpill> => {
+    if (finishedRuns) await disposeAll();
     const dir = join(parent, String(systems++));
     mkdirSync(dir);
     let spill: BytesSpill;
@@ -245,7 +294,15 @@ function isolatedStrategy(module: BackendModule, tally: CallTally = { calls: 0, 
     } catch (thrown) {
       throw new FactoryThrew(describeThrown(thrown));
     }
+    made.push(spill);
     return countingSpill(spill, tally);
+  };
+  return {
+    make,
+    runStarted: () => {
+      finishedRuns = made.length > 0;
+    },
+    disposeAll,
   };
 }
 

@@ -1,0 +1,54 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, runBuiltCli } from './support/built_cli.js';
+
+beforeAll(async () => {
+  await ensureBuilt();
+}, 200_000);
+
+// A correct backend that holds a resource from a pool of 16 per instance (a descriptor, a
+// connection) and gives it back in dispose: the factory fails once the pool is empty, as
+// openSync does with EMFILE. `check --backend` makes one instance per system, thousands per
+// suite, so it must dispose each one when its run is over, as `validate` does.
+const POOLED_BACKEND = `
+let free = 16;
+export default function createPooled() {
+  if (free === 0) throw new Error('pool exhausted: 16 instances alive, none disposed');
+  free -= 1;
+  return {
+    spill(chunks, handles) {
+      while (chunks.length > 0) {
+        const chunk = chunks.shift();
+        let taken = false;
+        handles.push({
+          fetch() {
+            if (taken) throw new Error('fetched twice');
+            taken = true;
+            return { ok: true, chunks: [chunk] };
+          },
+        });
+      }
+    },
+  };
+}
+export function dispose() {
+  free += 1;
+}
+`;
+
+describe('spillsim check --backend disposes what it makes', () => {
+  it('hands every instance to the module dispose once its run is over, so a pooled backend holds', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spillsim-check-dispose-'));
+    const module = join(dir, 'pooled.mjs');
+    writeFileSync(module, POOLED_BACKEND);
+    // transparency builds several systems per run, so the pool must be refilled run by run.
+    const run = await runBuiltCli(['check', '--backend', module, '--suite', 'ordering,transparency', '--runs', '60', '--seed', '7', '--no-example-db', '--quiet']);
+    rmSync(dir, { recursive: true, force: true });
+    expect(run.stdout).not.toContain('pool exhausted');
+    expect(run.stdout).toMatch(/ordering\s+60\s+\d+\s+\S+ m?s\s+held/);
+    expect(run.stdout).toMatch(/transparency\s+60\s+\d+\s+\S+ m?s\s+held/);
+    expect(run.code).toBe(0);
+  }, 60_000);
+});
