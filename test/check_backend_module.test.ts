@@ -52,3 +52,21 @@ describe('spillsim check --backend disposes what it makes', () => {
     expect(run.code).toBe(0);
   }, 60_000);
 });
+
+describe('spillsim check --backend with a module it cannot use', () => {
+  it('prints one line on stderr, nothing on stdout, exit 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spillsim-check-badmodule-'));
+    writeFileSync(join(dir, 'no-default.mjs'), 'export const spill = 1;\n');
+    writeFileSync(join(dir, 'syntax.mjs'), 'export default function ( {\n');
+    for (const [name, reason] of [
+      ['no-default.mjs', 'its default export is undefined, not a factory function'],
+      ['syntax.mjs', 'importing it failed: SyntaxError'],
+    ]) {
+      const run = await runBuiltCli(['check', '--backend', join(dir, name!), '--suite', 'ordering', '--runs', '5', '--seed', '1', '--no-example-db']);
+      expect(run.code).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr.trim().split('\n')).toEqual([expect.stringContaining(reason!)]);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+});
