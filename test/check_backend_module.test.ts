@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, runBuiltCli } from './support/built_cli.js';
+import { ensureBuilt, REPO_ROOT, runBuiltCli } from './support/built_cli.js';
 
 beforeAll(async () => {
   await ensureBuilt();
@@ -67,6 +67,24 @@ describe('spillsim check --backend with a module it cannot use', () => {
       expect(run.stdout).toBe('');
       expect(run.stderr.trim().split('\n')).toEqual([expect.stringContaining(reason!)]);
     }
+    rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+});
+
+describe('spillsim check --backend and replay --backend with a factory that gives no backend', () => {
+  it('names the factory at once (returned null; threw), never "a loop or a hang" after the time limit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spillsim-check-factory-'));
+    writeFileSync(join(dir, 'returns-null.mjs'), 'export default () => null;\n');
+    writeFileSync(join(dir, 'throws.mjs'), "export default () => { throw new Error('no disk'); };\n");
+    const nulled = await runBuiltCli(['check', '--backend', join(dir, 'returns-null.mjs'), '--suite', 'ordering', '--runs', '20', '--seed', '7', '--no-example-db', '--quiet']);
+    expect(nulled.code).toBe(1);
+    expect(nulled.stdout).toContain('FAILED ordering: the factory of');
+    expect(nulled.stdout).toContain('returned null, not a BytesSpill');
+    expect(nulled.stdout).not.toContain('no answer within');
+    const fixture = join(REPO_ROOT, 'fixtures/failures/ordering--broken-prefetch-out-of-order--2306aed1ec.json');
+    const replayed = await runBuiltCli(['replay', fixture, '--variant', 'default', '--backend', join(dir, 'throws.mjs')]);
+    expect(replayed.code).toBe(1);
+    expect(replayed.stderr.trim().split('\n')).toEqual([expect.stringContaining('threw Error: no disk')]);
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 });

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BytesSpill } from '../../src/spill.js';
-import { type BackendModule, describeThrown, type SpillCtxFs } from './backend_module.js';
+import { type BackendModule, describeThrown, describeValue, type SpillCtxFs } from './backend_module.js';
 import { FaultFs } from './fault_fs.js';
 import { type CallTally, countingSpill } from './counting_spill.js';
 import { wholeRunCommand } from './clause.js';
@@ -169,10 +169,10 @@ async function run(job: WorkerJob): Promise<void> {
             },
           });
         } catch (error) {
-          if (!(error instanceof FactoryThrew)) throw error;
+          if (!(error instanceof FactoryFailed)) throw error;
           // The backend could not even be built: a verdict for this suite naming the backend, not a crash.
           await strategy.disposeAll();
-          post({ type: 'result', unit, result: { suite: unit, variant: job.check.variant ?? 'default', ok: false, runs, commands: 0, interrupted: false, timeMs: 0, cutOff: `the factory of ${job.module} threw ${error.message}` } });
+          post({ type: 'result', unit, result: { suite: unit, variant: job.check.variant ?? 'default', ok: false, runs, commands: 0, interrupted: false, timeMs: 0, cutOff: `the factory of ${job.module} ${error.message}` } });
           continue;
         }
         await strategy.disposeAll();
@@ -203,6 +203,11 @@ async function run(job: WorkerJob): Promise<void> {
             ? await replaySeed(r.property, { seed: r.seed, path: r.path, ...variant, makeStrategy })
             : await replayFixture(r.name, r.value, { ...variant, context: { makeInner: makeStrategy } });
       } catch (error) {
+        // The backend could not even be built: a one-line verdict naming it, as in `check --backend`.
+        if (error instanceof FactoryFailed) {
+          post({ type: 'result', unit: 'replay', result: { ok: false, cutOff: `the factory of ${job.module} ${error.message}` } });
+          return;
+        }
         // A seed and path that name no run are bad input, as without --backend.
         if ((error as { code?: unknown }).code === 'E_BAD_INPUT') {
           post({ type: 'load-error', message: (error as Error).message });
@@ -289,10 +294,17 @@ function isolatedStrategy(module: BackendModule, tally: CallTally = { calls: 0, 
     const dir = join(parent, String(systems++));
     mkdirSync(dir);
     let spill: BytesSpill;
+    // Told while the factory runs, so a factory that never returns is named as such.
+    post({ type: 'factory', waiting: true });
     try {
       spill = await module.factory({ dir, faults: { failWrite: () => false, failRead: () => false }, fs: new FaultFs() as unknown as SpillCtxFs });
     } catch (thrown) {
-      throw new FactoryThrew(describeThrown(thrown));
+      throw new FactoryFailed(`threw ${describeThrown(thrown)}`);
+    } finally {
+      post({ type: 'factory', waiting: false });
+    }
+    if (typeof (spill as { spill?: unknown } | null)?.spill !== 'function') {
+      throw new FactoryFailed(`returned ${describeValue(spill)}, not a BytesSpill (an object with a spill(chunks, handles) method)`);
     }
     made.push(spill);
     return countingSpill(spill, tally);
@@ -306,8 +318,8 @@ function isolatedStrategy(module: BackendModule, tally: CallTally = { calls: 0, 
   };
 }
 
-/** The backend's factory threw: the suite gets a one-line verdict naming the backend, not a crash. */
-class FactoryThrew extends Error {}
+/** The backend's factory threw or returned no BytesSpill: the suite gets a one-line verdict naming the backend, not a crash. */
+class FactoryFailed extends Error {}
 
 /** Let timers and rejections the backend left behind in this unit surface before its verdict is sent. */
 async function settleStrays(): Promise<void> {
