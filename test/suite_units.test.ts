@@ -92,7 +92,7 @@ describe('a suite that never read back anything the backend stored says so', () 
   it.each(SUITE_UNITS.map((unit) => [unit]))('%s: not applicable, never held, for a backend that drains nothing', async (unit) => {
     const verdict = await runSuiteUnit(refuses, 'refuses', unit, { seed: 7, runs: 5, timeLimitMs: 30_000 });
     expect(verdict.status).toBe('not-applicable');
-    expect(verdict.detail).toMatch(/^no chunk the backend stored was ever fetched back in \d+ backend calls: it drained nothing or every fetch failed; this suite judged nothing of it$/);
+    expect(verdict.detail).toMatch(/^no chunk the backend stored was ever fetched back in \d+ backend calls?: it drained nothing or every fetch failed; this suite judged nothing of it$/);
   });
 
   it('check --backend gives the same verdict in the same words, and never sums it up as "all suites held"', async () => {

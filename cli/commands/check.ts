@@ -95,11 +95,21 @@ async function runCheck(options: CheckFlags): Promise<number> {
   const out = (text: string): void => {
     if (!flags.json) process.stdout.write(`${text}\n`);
   };
-  out(paint.dim(`spillsim check: ${suites.length} suite(s), seed ${seed}${flags.variant === undefined ? '' : `, variant ${flags.variant}`}${flags.backend === undefined ? '' : `, backend ${backendArgument(flags.backend)}`}`));
+  const header = paint.dim(`spillsim check: ${suites.length} suite(s), seed ${seed}${flags.variant === undefined ? '' : `, variant ${flags.variant}`}${flags.backend === undefined ? '' : `, backend ${backendArgument(flags.backend)}`}`);
+  // With a backend, the header waits until the module has loaded: a module that fails to import
+  // or has no factory is bad input, one line on stderr and nothing on stdout.
+  let headerShown = false;
+  const showHeader = (): void => {
+    if (headerShown) return;
+    headerShown = true;
+    out(header);
+  };
+  if (flags.backend === undefined) showHeader();
   const progress = new Progress({ label: 'runs', total: plannedCheckRuns({ suites, runs: flags.runs, variant: flags.variant }), quiet: Boolean(flags.quiet || flags.json) });
   const started = performance.now();
   let results: CheckedSuite[];
   const onResult = (r: CheckedSuite): void => {
+    showHeader();
     if (flags.json) return;
     if (r.cutOff !== undefined) {
       progress.stop();
@@ -125,6 +135,7 @@ async function runCheck(options: CheckFlags): Promise<number> {
       flags.backend !== undefined
         ? await checkIsolated(flags.backend, suites, {
             ...budget,
+            onLoaded: showHeader,
             // Runs happen in the worker: the bar moves a suite at a time.
             onResult: (r) => {
               progress.tick(r.runs);
@@ -147,6 +158,7 @@ async function runCheck(options: CheckFlags): Promise<number> {
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({ ok, seed, timeMs: Math.round(timeMs), suites: results }, null, 2)}\n`);
   } else {
+    showHeader();
     out(formatTable(results, paint));
     out(`${summaryLine(results, paint)} in ${formatDuration(timeMs)} (seed ${seed})`);
   }

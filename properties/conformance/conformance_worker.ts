@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BytesSpill } from '../../src/spill.js';
-import { type BackendModule, describeThrown, type SpillCtxFs } from './backend_module.js';
+import { type BackendModule, describeThrown, describeValue, type SpillCtxFs } from './backend_module.js';
 import { FaultFs } from './fault_fs.js';
 import { type CallTally, countingSpill } from './counting_spill.js';
 import { wholeRunCommand } from './clause.js';
@@ -149,7 +149,7 @@ async function run(job: WorkerJob): Promise<void> {
       const module = await loadOrReport(() => loadBackend(job.module, { callTimeoutMs: job.timeoutMs }));
       if (module === undefined) return;
       const tally = { calls: 0, onCall: progress, fetched: 0 };
-      const makeStrategy = isolatedStrategy(module, tally);
+      const strategy = isolatedStrategy(module, tally);
       for (const unit of job.units) {
         newUnit();
         post({ type: 'start', unit });
@@ -158,13 +158,24 @@ async function run(job: WorkerJob): Promise<void> {
         tally.fetched = 0;
         let result;
         try {
-          result = await checkSuites({ ...job.check, suites: [unit], makeStrategy, backendPath: job.module, onRun: () => progress(++runs) });
+          result = await checkSuites({
+            ...job.check,
+            suites: [unit],
+            makeStrategy: strategy.make,
+            backendPath: job.module,
+            onRun: () => {
+              strategy.runStarted();
+              progress(++runs);
+            },
+          });
         } catch (error) {
-          if (!(error instanceof FactoryThrew)) throw error;
+          if (!(error instanceof FactoryFailed)) throw error;
           // The backend could not even be built: a verdict for this suite naming the backend, not a crash.
-          post({ type: 'result', unit, result: { suite: unit, variant: job.check.variant ?? 'default', ok: false, runs, commands: 0, interrupted: false, timeMs: 0, cutOff: `the factory of ${job.module} threw ${error.message}` } });
+          await strategy.disposeAll();
+          post({ type: 'result', unit, result: { suite: unit, variant: job.check.variant ?? 'default', ok: false, runs, commands: 0, interrupted: false, timeMs: 0, cutOff: `the factory of ${job.module} ${error.message}` } });
           continue;
         }
+        await strategy.disposeAll();
         await settleStrays();
         const stray = takeStray();
         // Held without reading back anything the backend stored: not applicable, as validate says.
@@ -179,7 +190,8 @@ async function run(job: WorkerJob): Promise<void> {
       const { replayFixture } = await import('../fixture.js');
       const module = await loadOrReport(() => loadBackend(job.module, { callTimeoutMs: job.timeoutMs }));
       if (module === undefined) return;
-      const makeStrategy = isolatedStrategy(module);
+      const strategy = isolatedStrategy(module);
+      const makeStrategy = strategy.make;
       newUnit();
       post({ type: 'start', unit: 'replay' });
       const r = job.replay;
@@ -191,12 +203,19 @@ async function run(job: WorkerJob): Promise<void> {
             ? await replaySeed(r.property, { seed: r.seed, path: r.path, ...variant, makeStrategy })
             : await replayFixture(r.name, r.value, { ...variant, context: { makeInner: makeStrategy } });
       } catch (error) {
+        // The backend could not even be built: a one-line verdict naming it, as in `check --backend`.
+        if (error instanceof FactoryFailed) {
+          post({ type: 'result', unit: 'replay', result: { ok: false, cutOff: `the factory of ${job.module} ${error.message}` } });
+          return;
+        }
         // A seed and path that name no run are bad input, as without --backend.
         if ((error as { code?: unknown }).code === 'E_BAD_INPUT') {
           post({ type: 'load-error', message: (error as Error).message });
           return;
         }
         throw error;
+      } finally {
+        await strategy.disposeAll();
       }
       await settleStrays();
       const stray = takeStray();
@@ -231,26 +250,76 @@ function takeStray(): string | undefined {
   return line;
 }
 
-/** A fresh backend and directory per system the suites build, each call counted as progress (in `tally`, when given). */
-function isolatedStrategy(module: BackendModule, tally: CallTally = { calls: 0, onCall: progress }): () => Promise<BytesSpill> {
+/** How `check --backend` and its replays build systems: `make` for each one, and disposal of what it made. */
+interface IsolatedStrategy {
+  /** A fresh instance of the backend in a directory of its own, its calls counted. */
+  make: () => Promise<BytesSpill>;
+  /** A new run has started: the instances made before it belong to finished runs, and are disposed before the next is made. */
+  runStarted: () => void;
+  /** Dispose every instance not disposed yet (end of a suite or replay). */
+  disposeAll: () => Promise<void>;
+}
+
+/**
+ * A fresh backend and directory per system the suites build, each call counted as progress (in
+ * `tally`, when given). Every instance is handed to the module's `dispose` once its run is over,
+ * as `validate` does, so a backend that releases descriptors or files there is not run out of
+ * them over thousands of runs, and a dispose that hangs is named (the parent is told while it
+ * waits). A dispose that throws is the clauses' business (`validate`), as in `runSuiteUnit`.
+ */
+function isolatedStrategy(module: BackendModule, tally: CallTally = { calls: 0, onCall: progress }): IsolatedStrategy {
   const parent = mkdtempSync(join(tmpdir(), 'spillsim-check-'));
   post({ type: 'dir', path: parent });
   let systems = 0;
-  return async () => {
+  let made: BytesSpill[] = [];
+  let finishedRuns = false;
+  const disposeAll = async (): Promise<void> => {
+    const done = made;
+    made = [];
+    finishedRuns = false;
+    if (module.dispose === undefined) return;
+    for (const spill of done) {
+      disposing(true);
+      try {
+        await module.dispose(spill);
+      } catch {
+        // A failing dispose is spill-level business, judged by validate's clauses; the suite's verdict stands.
+      } finally {
+        disposing(false);
+      }
+    }
+  };
+  const make = async (): Promise<BytesSpill> => {
+    if (finishedRuns) await disposeAll();
     const dir = join(parent, String(systems++));
     mkdirSync(dir);
     let spill: BytesSpill;
+    // Told while the factory runs, so a factory that never returns is named as such.
+    post({ type: 'factory', waiting: true });
     try {
       spill = await module.factory({ dir, faults: { failWrite: () => false, failRead: () => false }, fs: new FaultFs() as unknown as SpillCtxFs });
     } catch (thrown) {
-      throw new FactoryThrew(describeThrown(thrown));
+      throw new FactoryFailed(`threw ${describeThrown(thrown)}`);
+    } finally {
+      post({ type: 'factory', waiting: false });
     }
+    if (typeof (spill as { spill?: unknown } | null)?.spill !== 'function') {
+      throw new FactoryFailed(`returned ${describeValue(spill)}, not a BytesSpill (an object with a spill(chunks, handles) method)`);
+    }
+    made.push(spill);
     return countingSpill(spill, tally);
+  };
+  return {
+    make,
+    runStarted: () => {
+      finishedRuns = made.length > 0;
+    },
+    disposeAll,
   };
 }
 
-/** The backend's factory threw: the suite gets a one-line verdict naming the backend, not a crash. */
-class FactoryThrew extends Error {}
+/** The backend's factory threw or returned no BytesSpill: the suite gets a one-line verdict naming the backend, not a crash. */
+class FactoryFailed extends Error {}
 
 /** Let timers and rejections the backend left behind in this unit surface before its verdict is sent. */
 async function settleStrays(): Promise<void> {

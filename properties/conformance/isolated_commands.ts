@@ -21,9 +21,9 @@ const SHRINK_ALLOWANCE_MS = 120_000;
 export async function checkIsolated(
   backendPath: string,
   suites: readonly string[],
-  check: IsolatedCheckOptions & { stuckMs?: number; onResult?: (result: CheckedSuite) => void },
+  check: IsolatedCheckOptions & { stuckMs?: number; onResult?: (result: CheckedSuite) => void; onLoaded?: () => void },
 ): Promise<CheckedSuite[]> {
-  const { stuckMs, onResult, ...options } = check;
+  const { stuckMs, onResult, onLoaded, ...options } = check;
   const share = options.timeLimitMs === undefined ? undefined : options.timeLimitMs / Math.max(1, suites.length);
   const results = await runIsolated<CheckedSuite>(
     {
@@ -37,6 +37,7 @@ export async function checkIsolated(
     },
     {
       cutOffsMax: 1,
+      ...(onLoaded === undefined ? {} : { onLoaded }),
       timeoutResult: (suite, detail) => ({
         suite,
         variant: options.variant ?? 'default',

@@ -45,6 +45,8 @@ export interface IsolatedRunOptions<R> {
    * lanes' threads would disturb.
    */
   host?: 'thread' | 'process';
+  /** Told each time a worker has imported the module and checked its exports (before any unit starts). */
+  onLoaded?(): void;
 }
 
 /** The detail of a unit skipped because `what` (the factory, dispose) already hung in `unit`: it would hang there again. */
@@ -285,6 +287,7 @@ function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedR
           return;
         case 'loaded':
           clearTimeout(timer);
+          options.onLoaded?.();
           return;
       }
     });

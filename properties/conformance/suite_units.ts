@@ -39,7 +39,7 @@ export function suiteVerdictBase(unit: string): Pick<ClauseVerdict, 'id' | 'leve
  */
 export function suiteJudgedNothing(result: Pick<SuiteResult, 'ok' | 'runs' | 'interrupted'>, tally: { calls: number; fetched: number }): string | undefined {
   if (!result.ok || (result.interrupted && result.runs === 0) || tally.fetched > 0) return undefined;
-  const why = tally.calls === 0 ? `: the ${result.runs} run(s) made never spilled (more --runs reach the backend)` : ` in ${tally.calls} backend calls: it drained nothing or every fetch failed`;
+  const why = tally.calls === 0 ? `: the ${result.runs} run(s) made never spilled (more --runs reach the backend)` : ` in ${tally.calls} backend call${tally.calls === 1 ? '' : 's'}: it drained nothing or every fetch failed`;
   return `no chunk the backend stored was ever fetched back${why}; this suite judged nothing of it`;
 }
 
