@@ -88,6 +88,17 @@ describe('a child that misbehaves mid-call gets a one-line verdict, never a cras
     expect(stillRunning()).toEqual([]);
   });
 
+  it('run through a shell that starts the real program: the program the shell started is killed too, not left to init', async () => {
+    // A unique sleep length marks the grandchild; `; true` keeps sh as its parent (a lone command would be exec'd in its place).
+    const seconds = `97.${process.pid}`;
+    const { code } = await runMain(['validate', '--exec', `sh -c "sleep ${seconds}; true"`, '--quiet', '--timeout-ms', '1000']);
+    expect(code).toBe(2);
+    const stillRunning = (): string[] => execFileSync('ps', ['-eo', 'stat,args'], { encoding: 'utf8' }).split('\n').filter((line) => line.includes(`sleep ${seconds}`) && !line.startsWith('Z'));
+    const until = performance.now() + 5_000;
+    while (stillRunning().length > 0 && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(stillRunning()).toEqual([]);
+  });
+
   it('never answers the CLOSE that disposes an instance: timeout, naming dispose and the request', async () => {
     const verdict = await verdictOf('hang-close', 1500);
     expect(verdict.status).toBe('timeout');

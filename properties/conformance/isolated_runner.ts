@@ -8,6 +8,7 @@ import { SpillsimError } from '../../src/errors.js';
 import { DISPOSE_NAME, WAITING_FOR_DISPOSE } from './backend_module.js';
 import { SOURCE_MODE_BOOTSTRAP, SOURCE_MODE_HOOKS_URL, SOURCE_MODE_REGISTER_URL } from './source_mode_hooks.js';
 import { PROCESS_HOST_DATA_ENV, type WorkerJob, type WorkerMessage } from './worker_protocol.js';
+import { killProcessTree } from '../process_backend/child_pipes.js';
 
 /** Slack on top of the in-worker time limit before the parent stops a worker that is stuck in a synchronous loop. */
 const TERMINATE_GRACE_MS = 1000;
@@ -189,7 +190,7 @@ function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedR
       clearTimeout(deadlineTimer);
       stopListening?.();
       void worker.terminate().then(() => {
-        for (const pid of pids) killQuietly(pid);
+        for (const pid of pids) killProcessTree(pid);
         for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
       });
       if (outcome instanceof Error) reject(outcome);
@@ -390,10 +391,3 @@ function startProcess(job: WorkerJob): ProcessHost {
   );
 }
 
-function killQuietly(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // Already gone.
-  }
-}

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, readSync, writeSync } from 'node:fs';
+import { readdirSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { FRAME_BODY_BYTES_MAX, FRAME_HEADER_BYTES, FRAME_MAGIC, describeBytes } from './protocol.js';
 
 /** Bytes of a child's stderr kept as its log. */
@@ -84,7 +84,7 @@ export class ChildPipes {
     if (!exitHookInstalled) {
       exitHookInstalled = true;
       process.once('exit', () => {
-        for (const pid of living) killQuietly(pid);
+        for (const pid of living) killProcessTree(pid);
       });
     }
   }
@@ -110,7 +110,7 @@ export class ChildPipes {
   /** Kill the child now; returns how far its answer had got. */
   kill(): string {
     const progress = this.#progress();
-    if (this.#child.exitCode === null && this.#child.signalCode === null) killQuietly(this.pid);
+    if (this.#child.exitCode === null && this.#child.signalCode === null) killProcessTree(this.pid);
     this.#forget();
     return progress;
   }
@@ -320,10 +320,39 @@ function signalName(signal: number): string {
   return SIGNAL_NAMES[signal] ?? `signal ${signal}`;
 }
 
-function killQuietly(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // Already gone.
+/**
+ * SIGKILL `pid` and every process it started (a backend run as `sh -c "..."` is a shell whose
+ * child does the work: killing only the shell would leave that child running). The tree is read
+ * from Linux's `/proc/<pid>/task/<tid>/children` before any kill, since a killed parent's
+ * children are re-parented at once; elsewhere only `pid` is killed.
+ */
+export function killProcessTree(pid: number): void {
+  const tree = [pid];
+  // Each pass reads one process's children; a process appears once, since a pid has one parent.
+  for (let k = 0; k < tree.length && tree.length < PROCESS_TREE_MAX; k += 1) tree.push(...childPids(tree[k]!));
+  for (const each of tree) {
+    try {
+      process.kill(each, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
   }
+}
+
+/** Most processes one backend's tree is searched for (a fork bomb must not make the kill itself hang). */
+const PROCESS_TREE_MAX = 4096;
+
+function childPids(pid: number): number[] {
+  const pids: number[] = [];
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      for (const word of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ')) {
+        const child = Number(word);
+        if (word.length > 0 && Number.isSafeInteger(child) && child > 0) pids.push(child);
+      }
+    }
+  } catch {
+    // No /proc (not Linux), or the process is gone: nothing more to find.
+  }
+  return pids;
 }
