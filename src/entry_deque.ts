@@ -32,7 +32,7 @@ const CAPACITY_MIN = 16;
  * equal to what was stored, not the same objects. `residentBytes` (the sum of resident lengths) is
  * kept up to date by every mutation so a policy reads it in O(1).
  *
- * The prefix queries (`residentBytesBefore`, `indexOfResidentBytesBefore`, `nextResidentIndex`)
+ * The prefix queries (`residentBytesBefore`, `residentCountBefore`, `indexOfResidentBytesBefore`, `nextResidentIndex`)
  * answer in O(log n) from two Fenwick trees over the array's slots. The trees are built on the
  * first prefix query and maintained from then on, so a queue whose policies never ask pays nothing.
  */
@@ -263,6 +263,12 @@ export class EntryDeque implements Iterable<QueueEntry> {
     this.#checkIndex(i, this.#length + 1);
     // Slots before `head` are always empty, so they weigh nothing in the trees.
     return prefix(this.#ensureIndex(), this.#head + i, 0);
+  }
+
+  /** Number of resident entries in `[0, i)`. O(log n). */
+  residentCountBefore(i: number): number {
+    this.#checkIndex(i, this.#length + 1);
+    return prefix(this.#ensureIndex(), this.#head + i, 1);
   }
 
   /**

@@ -34,35 +34,36 @@ export class Threshold extends ThresholdKnobs {
   apply(deque: EntryDeque): void {
     if (deque.residentBytes <= this.headReserveBytes + this.thresholdBytes) return;
     const lastIndex = deque.length - 1;
-    const targets: number[] = [];
+    // The targets are the resident entries in [first, lastIndex), walked twice: to offer them,
+    // then to page the drained ones (only the spill ran between, and paging an entry leaves
+    // the next resident one where it was), rather than kept in a list.
+    const first = nextResident(deque, deque.indexOfResidentBytesBefore(this.headReserveBytes), lastIndex);
+    if (first >= lastIndex) return;
     // What is offered, kept apart from the list the backend drains: spillOffered checks the
-    // drain against it, and its undrained tail is offered again next time.
-    const offered: Bytes[] = [];
+    // drain against it, and its undrained tail is offered again next time. Its length is the
+    // resident entries from `first` on, less the last one when it is resident.
+    const lastResident = deque.bytesAt(lastIndex) === undefined ? 0 : 1;
+    const offered = new Array<Bytes>(deque.residentCount - deque.residentCountBefore(first) - lastResident);
+    let k = 0;
     const refused = this.#refused;
     this.#refused = NONE_REFUSED;
     // The next refused clone to match. Entries leave the deque from the front only, so the
     // first target looks for its clone among them all (none found: it is new, and matching
     // starts from the first), and each later one at the next.
-    let r = -1;
-    let i = nextResident(deque, deque.indexOfResidentBytesBefore(this.headReserveBytes), lastIndex);
-    while (i < lastIndex) {
-      const bytes = deque.bytesAt(i);
-      // Stryker disable next-line ConditionalExpression: equivalent, nextResident only yields resident indexes below lastIndex, so this test is always true
-      if (bytes !== undefined) {
-        targets.push(i);
-        if (r < 0) r = firstSameView(refused, this.#refusedFrom, bytes);
-        if (r < refused.length && sameView(refused[r]!, bytes)) {
-          offered.push(refused[r]!);
-          r += 1;
-        } else {
-          offered.push(bytes.clone());
-        }
+    let r = firstSameView(refused, this.#refusedFrom, deque.bytesAt(first)!);
+    for (let i = first; i < lastIndex; i = nextResident(deque, i + 1, lastIndex)) {
+      const bytes = deque.bytesAt(i)!;
+      if (r < refused.length && sameView(refused[r]!, bytes)) {
+        offered[k] = refused[r]!;
+        r += 1;
+      } else {
+        offered[k] = bytes.clone();
       }
-      i = nextResident(deque, i + 1, lastIndex);
+      k += 1;
     }
-    if (targets.length === 0) return;
     const handles = spillOffered(this.strategy, offered.slice(), offered);
-    for (let k = 0; k < handles.length; k += 1) deque.set(targets[k]!, pagedEntry(handles[k]!));
+    k = 0;
+    for (let i = first; k < handles.length; k += 1, i = nextResident(deque, i + 1, lastIndex)) deque.set(i, pagedEntry(handles[k]!));
     // Stryker disable next-line ConditionalExpression: equivalent, with every target drained nothing past refusedFrom is left to offer again
     if (handles.length < offered.length) {
       this.#refused = offered;
@@ -88,7 +89,7 @@ function firstSameView(refused: readonly Bytes[], from: number, bytes: Bytes): n
 function nextResident(deque: EntryDeque, i: number, end: number): number {
   // Stryker disable next-line EqualityOperator: equivalent, at i === end both branches answer end or an index ≥ end, which the caller treats alike
   if (i >= end) return end;
-  // Stryker disable next-line all: equivalent, a speed-up only; nextResidentIndex(i) is i when entry i is resident, and the caller skips paged entries anyway
+  // Stryker disable next-line all: equivalent, a speed-up only; nextResidentIndex(i) is i when entry i is resident
   return deque.bytesAt(i) !== undefined ? i : deque.nextResidentIndex(i);
 }
 

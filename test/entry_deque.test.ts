@@ -52,6 +52,7 @@ function checkQueries(deque: EntryDeque, model: QueueEntry[], at: number, bytes:
   const i = model.length === 0 ? 0 : at % (model.length + 1);
   const before = model.slice(0, i).reduce((n, e) => n + residentLength(e), 0);
   expect(deque.residentBytesBefore(i)).toBe(before);
+  expect(deque.residentCountBefore(i)).toBe(model.slice(0, i).filter((e) => e.kind === 'bytes').length);
   let next = i;
   while (next < model.length && model[next]!.kind !== 'bytes') next += 1;
   expect(deque.nextResidentIndex(i)).toBe(next);
@@ -105,6 +106,7 @@ describe('EntryDeque', () => {
           expectSame(deque.back(), model.at(-1));
           // Every prefix query at the end, the last slots of the index trees included.
           let before = 0;
+          let countBefore = 0;
           let nextResident = model.length;
           const nextOf: number[] = [];
           for (let i = model.length; i >= 0; i -= 1) {
@@ -114,7 +116,9 @@ describe('EntryDeque', () => {
           for (let i = 0; i <= model.length; i += 1) {
             if (deque.residentBytesBefore(i) !== before) expect([i, deque.residentBytesBefore(i)]).toEqual([i, before]);
             if (deque.nextResidentIndex(i) !== nextOf[i]) expect([i, deque.nextResidentIndex(i)]).toEqual([i, nextOf[i]]);
+            if (deque.residentCountBefore(i) !== countBefore) expect([i, deque.residentCountBefore(i)]).toEqual([i, countBefore]);
             if (i < model.length) before += residentLength(model[i]!);
+            if (i < model.length && model[i]!.kind === 'bytes') countBefore += 1;
           }
           if (deque.indexOfResidentBytesBefore(before + 1) !== model.length) expect(deque.indexOfResidentBytesBefore(before + 1)).toBe(model.length);
           longest = Math.max(longest, model.length);
@@ -214,6 +218,7 @@ describe('EntryDeque', () => {
     for (const i of [-1, 3, 1.5]) {
       expect(() => deque.insert(i, resident(1))).toThrow(/out of range: it takes a whole number in \[0, 3\)/);
       expect(() => deque.residentBytesBefore(i)).toThrow(/out of range: it takes a whole number in \[0, 3\)/);
+      expect(() => deque.residentCountBefore(i)).toThrow(/out of range: it takes a whole number in \[0, 3\)/);
       expect(() => deque.nextResidentIndex(i)).toThrow(/out of range: it takes a whole number in \[0, 3\)/);
     }
     expect(deque.length).toBe(2);
