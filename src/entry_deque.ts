@@ -101,6 +101,19 @@ export class EntryDeque implements Iterable<QueueEntry> {
     this.#account(pos, slot, +1);
   }
 
+  /**
+   * `set(i, { kind: 'bytes', bytes })` without the wrapper: a reader policy's hot path. Anything
+   * but a `Bytes` is refused with `E_BAD_ARGUMENT` before the deque changes, as `set` refuses it.
+   */
+  setBytes(i: number, bytes: Bytes): void {
+    this.#checkIndex(i, this.#length);
+    if (!isBytes(bytes)) throw new SpillsimError('E_BAD_ARGUMENT', `setBytes(i, bytes) takes a Bytes, got ${describeValue(bytes)}`);
+    const pos = this.#head + i;
+    this.#account(pos, this.#slots[pos] as Slot, -1);
+    this.#slots[pos] = bytes;
+    this.#accountBytes(pos, bytes.length, 1);
+  }
+
   front(): QueueEntry | undefined {
     return this.#length === 0 ? undefined : toEntry(this.#slots[this.#head] as Slot);
   }

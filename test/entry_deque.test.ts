@@ -10,6 +10,7 @@ type Op =
   | { op: 'pushBack' | 'pushFront'; entry: QueueEntry }
   | { op: 'popFront' | 'popBack' | 'popFrontBytes' }
   | { op: 'pushBackBytes'; length: number }
+  | { op: 'setBytes'; at: number; length: number }
   | { op: 'insert' | 'set'; at: number; entry: QueueEntry }
   | { op: 'remove'; at: number }
   | { op: 'query'; at: number; bytes: number };
@@ -24,6 +25,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: fc.record({ op: fc.constantFrom('pushBack' as const, 'pushFront' as const), entry: entryArb }), weight: 4 },
   { arbitrary: fc.record({ op: fc.constantFrom('popFront' as const, 'popBack' as const, 'popFrontBytes' as const) }), weight: 2 },
   { arbitrary: fc.record({ op: fc.constant('pushBackBytes' as const), length: fc.nat({ max: 40 }) }), weight: 2 },
+  { arbitrary: fc.record({ op: fc.constant('setBytes' as const), at: fc.nat(), length: fc.nat({ max: 40 }) }), weight: 1 },
   { arbitrary: fc.record({ op: fc.constantFrom('insert' as const, 'set' as const), at: fc.nat(), entry: entryArb }), weight: 3 },
   { arbitrary: fc.record({ op: fc.constant('remove' as const), at: fc.nat() }), weight: 2 },
   { arbitrary: fc.record({ op: fc.constant('query' as const), at: fc.nat(), bytes: fc.nat({ max: 4000 }) }), weight: 2 },
@@ -89,6 +91,7 @@ describe('EntryDeque', () => {
                 break;
               }
               case 'insert': { const i = step.at % (model.length + 1); deque.insert(i, step.entry); model.splice(i, 0, step.entry); break; }
+              case 'setBytes': if (model.length > 0) { const i = step.at % model.length; const e = resident(step.length); deque.setBytes(i, (e as { bytes: Bytes }).bytes); model[i] = e; } break;
               case 'set': if (model.length > 0) { const i = step.at % model.length; deque.set(i, step.entry); model[i] = step.entry; } break;
               case 'remove': if (model.length > 0) { const i = step.at % model.length; expectSame(deque.remove(i), model.splice(i, 1)[0]); } break;
               case 'query': checkQueries(deque, model, step.at, step.bytes); break;
