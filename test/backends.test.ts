@@ -705,6 +705,31 @@ describe.each(FILE_CASES)('$name: open read files', (backend) => {
     expect(fetchOk(handles[2]!)).toEqual(Array.from(chunkOf(2, 10).data));
   });
 
+  it('counts and removes its stored files whatever order batches are released in', () => {
+    const harness = backend.build({ faults: never });
+    const spillBatch = (): BytesFetch[] => {
+      const handles: BytesFetch[] = [];
+      harness.spill.spill(chunksOf([3, 4]), handles);
+      return handles;
+    };
+    const batches = [spillBatch(), spillBatch(), spillBatch(), spillBatch()];
+    const release = (handles: BytesFetch[]) => handles.forEach(fetchOk);
+    expect(harness.spill.stats().storedFiles).toBe(4);
+    release(batches[1]!); // from the middle
+    release(batches[0]!); // the oldest
+    release(batches[3]!); // the newest
+    expect(harness.spill.stats().storedFiles).toBe(1);
+    expect(harness.files()).toHaveLength(1);
+    const later = [spillBatch(), spillBatch()];
+    release(later[1]!);
+    expect(harness.spill.stats().storedFiles).toBe(2);
+    fetchOk(batches[2]![0]!);
+    harness.spill.close();
+    expect(harness.spill.stats().storedFiles).toBe(0);
+    expect(harness.files()).toEqual([]);
+    expect(() => later[0]![0]!.fetch()).toThrow(/was closed/);
+  });
+
   /** The descriptors open right now through the wrapped fs, by path: replayed from its call log, not asked of the backend. */
   const openFds = (harness: Harness): Map<number, string> => {
     const open = new Map<number, string>();

@@ -79,6 +79,9 @@ interface Batch {
   readonly crcs: number[];
   unfetchedChunks: number;
   cache: Uint8Array | undefined;
+  /** The stored batches are a list in spill order (a `Set` made and shrank tables as they came and went). */
+  previous: Batch | undefined;
+  next: Batch | undefined;
 }
 
 /**
@@ -134,7 +137,10 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
   readonly #name: string;
   readonly #fs: SpillFs;
   readonly #readFds: ReadFdCache;
-  readonly #batches = new Set<Batch>();
+  /** The batches stored, oldest first, linked through their `previous` and `next`. */
+  #firstBatch: Batch | undefined = undefined;
+  #lastBatch: Batch | undefined = undefined;
+  #batchCount = 0;
   // Files whose unlink failed: nothing refers to them any more, but close() must still remove them.
   readonly #orphanPaths = new Set<string>();
   #nextBatchSeq = 0;
@@ -216,8 +222,11 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
       offsetBytes += view.length;
     }
     offsets[keepCount] = offsetBytes;
-    const batch: Batch = { owner: this.#name, fetchFrom: this.#fetchFrom, path, offsets, crcs, unfetchedChunks: keepCount, cache: undefined };
-    this.#batches.add(batch);
+    const batch: Batch = { owner: this.#name, fetchFrom: this.#fetchFrom, path, offsets, crcs, unfetchedChunks: keepCount, cache: undefined, previous: this.#lastBatch, next: undefined };
+    if (this.#lastBatch === undefined) this.#firstBatch = batch;
+    else this.#lastBatch.next = batch;
+    this.#lastBatch = batch;
+    this.#batchCount += 1;
     this.#storedChunks += keepCount;
     this.#storedBytes += offsetBytes;
     drainFront(chunks, keepCount);
@@ -228,7 +237,7 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
     return {
       storedBytes: this.#storedBytes,
       storedChunks: this.#storedChunks,
-      storedFiles: this.#batches.size + this.#orphanPaths.size,
+      storedFiles: this.#batchCount + this.#orphanPaths.size,
       writtenBytes: this.#writtenBytes,
       readBytes: this.#readBytes,
       deliveredBytes: this.#deliveredBytes,
@@ -247,7 +256,7 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
   close(): void {
     this.#closed = true;
     // Every descriptor held open belongs to a batch still stored; releasing it closes that.
-    for (const batch of this.#batches) this.#release(batch);
+    for (let batch = this.#firstBatch; batch !== undefined; batch = this.#firstBatch) this.#release(batch);
     const failedPaths: string[] = [];
     for (const path of [...this.#orphanPaths]) {
       try {
@@ -425,7 +434,11 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
   #release(batch: Batch): void {
     if (batch.cache !== undefined) this.#cacheResidentBytes -= batch.cache.length;
     batch.cache = undefined;
-    this.#batches.delete(batch);
+    if (batch.previous === undefined) this.#firstBatch = batch.next;
+    else batch.previous.next = batch.next;
+    if (batch.next === undefined) this.#lastBatch = batch.previous;
+    else batch.next.previous = batch.previous;
+    this.#batchCount -= 1;
     // Closed before the unlink: some systems refuse to remove an open file.
     this.#readFds.forget(batch.path);
     this.#removeFile(batch.path);
