@@ -32,7 +32,7 @@ const CAPACITY_MIN = 16;
  * equal to what was stored, not the same objects. `residentBytes` (the sum of resident lengths) is
  * kept up to date by every mutation so a policy reads it in O(1).
  *
- * The prefix queries (`residentBytesBefore`, `indexOfResidentBytesBefore`, `nextResidentIndex`)
+ * The prefix queries (`residentBytesBefore`, `residentCountBefore`, `indexOfResidentBytesBefore`, `nextResidentIndex`)
  * answer in O(log n) from two Fenwick trees over the array's slots. The trees are built on the
  * first prefix query and maintained from then on, so a queue whose policies never ask pays nothing.
  */
@@ -99,6 +99,19 @@ export class EntryDeque implements Iterable<QueueEntry> {
     this.#account(pos, this.#slots[pos] as Slot, -1);
     this.#slots[pos] = slot;
     this.#account(pos, slot, +1);
+  }
+
+  /**
+   * `set(i, { kind: 'bytes', bytes })` without the wrapper: a reader policy's hot path. Anything
+   * but a `Bytes` is refused with `E_BAD_ARGUMENT` before the deque changes, as `set` refuses it.
+   */
+  setBytes(i: number, bytes: Bytes): void {
+    this.#checkIndex(i, this.#length);
+    if (!isBytes(bytes)) throw new SpillsimError('E_BAD_ARGUMENT', `setBytes(i, bytes) takes a Bytes, got ${describeValue(bytes)}`);
+    const pos = this.#head + i;
+    this.#account(pos, this.#slots[pos] as Slot, -1);
+    this.#slots[pos] = bytes;
+    this.#accountBytes(pos, bytes.length, 1);
   }
 
   front(): QueueEntry | undefined {
@@ -263,6 +276,12 @@ export class EntryDeque implements Iterable<QueueEntry> {
     this.#checkIndex(i, this.#length + 1);
     // Slots before `head` are always empty, so they weigh nothing in the trees.
     return prefix(this.#ensureIndex(), this.#head + i, 0);
+  }
+
+  /** Number of resident entries in `[0, i)`. O(log n). */
+  residentCountBefore(i: number): number {
+    this.#checkIndex(i, this.#length + 1);
+    return prefix(this.#ensureIndex(), this.#head + i, 1);
   }
 
   /**

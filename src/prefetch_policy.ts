@@ -49,7 +49,7 @@ export class PrefetchPolicy implements SpillPolicy {
       // The reference removes the entry and inserts each chunk; one chunk is the common case.
       // Stryker disable next-line ConditionalExpression: equivalent, a speed-up only; the general branch gives the same deque for one chunk
       if (result.chunks.length === 1) {
-        deque.set(i, bytesEntry(result.chunks[0]!));
+        deque.setBytes(i, result.chunks[0]!);
       } else {
         deque.remove(i);
         for (let k = 0; k < result.chunks.length; k += 1) deque.insert(i + k, bytesEntry(result.chunks[k]!));

@@ -496,6 +496,12 @@ describe('what a backend or a policy hands back is checked like spill results ar
     badArgument(() => deque.indexOfResidentBytesBefore(Number.NaN), /^indexOfResidentBytesBefore\(bytes\) takes a number of bytes, got number NaN$/);
     expect(deque.residentBytes).toBe(0);
     expect(deque.length).toBe(0);
+    const entry = { kind: 'bytes' as const, bytes: Bytes.from(new Uint8Array(2)) };
+    deque.pushBack(entry);
+    badArgument(() => deque.setBytes(0, new Uint8Array(3) as never), /^setBytes\(i, bytes\) takes a Bytes, got a Uint8Array$/);
+    badArgument(() => deque.setBytes(0, null as never), /^setBytes\(i, bytes\) takes a Bytes, got null$/);
+    badArgument(() => deque.setBytes(1, Bytes.from(new Uint8Array(3))), /^deque index out of range/);
+    expect([deque.residentBytes, deque.length, deque.bytesAt(0)]).toEqual([2, 1, entry.bytes]);
   });
 });
 

@@ -705,6 +705,98 @@ describe.each(FILE_CASES)('$name: open read files', (backend) => {
     expect(fetchOk(handles[2]!)).toEqual(Array.from(chunkOf(2, 10).data));
   });
 
+  it('counts and removes its stored files whatever order batches are released in', () => {
+    const harness = backend.build({ faults: never });
+    const spillBatch = (): BytesFetch[] => {
+      const handles: BytesFetch[] = [];
+      harness.spill.spill(chunksOf([3, 4]), handles);
+      return handles;
+    };
+    const batches = [spillBatch(), spillBatch(), spillBatch(), spillBatch()];
+    const release = (handles: BytesFetch[]) => handles.forEach(fetchOk);
+    expect(harness.spill.stats().storedFiles).toBe(4);
+    release(batches[1]!); // from the middle
+    release(batches[0]!); // the oldest
+    release(batches[3]!); // the newest
+    expect(harness.spill.stats().storedFiles).toBe(1);
+    expect(harness.files()).toHaveLength(1);
+    const later = [spillBatch(), spillBatch()];
+    release(later[1]!);
+    expect(harness.spill.stats().storedFiles).toBe(2);
+    fetchOk(batches[2]![0]!);
+    harness.spill.close();
+    expect(harness.spill.stats().storedFiles).toBe(0);
+    expect(harness.files()).toEqual([]);
+    expect(() => later[0]![0]!.fetch()).toThrow(/was closed/);
+  });
+
+  /** The descriptors open right now through the wrapped fs, by path: replayed from its call log, not asked of the backend. */
+  const openFds = (harness: Harness): Map<number, string> => {
+    const open = new Map<number, string>();
+    for (const line of harness.log) {
+      const opened = /^opened (\S+) as (\d+) /.exec(line);
+      if (opened !== null) open.set(Number(opened[2]), opened[1]!);
+      const closed = /^closeSync (\d+)$/.exec(line);
+      if (closed !== null) open.delete(Number(closed[1]));
+    }
+    return open;
+  };
+
+  it('the fs sees at most openReadFilesMax descriptors open, the least recently used closed first, and none after close()', () => {
+    const harness = backend.build({ faults: never, openReadFilesMax: 2 });
+    const batches = [0, 1, 2, 3].map(() => {
+      const handles: BytesFetch[] = [];
+      harness.spill.spill(chunksOf([10, 20, 30, 40]), handles);
+      return handles;
+    });
+    // Writing closed every file it created.
+    expect(openFds(harness).size).toBe(0);
+    const paths = batches.map((_, b) => harness.log.filter((line) => line.endsWith(' wx')).map((line) => line.split(' ')[1]!)[b]!);
+    const fetchOrder = [[0, 0], [0, 1], [1, 0], [0, 2], [2, 0], [3, 0], [2, 1], [1, 1]] as const;
+    // The least recently used is closed: after [2,0] batch 1 goes (0 was used after it), after [3,0] batch 0.
+    const openAfter = [[0], [0], [0, 1], [0, 1], [0, 2], [2, 3], [2, 3], [1, 2]];
+    fetchOrder.forEach(([b, k], step) => {
+      expect(fetchOk(batches[b]![k]!)).toEqual(Array.from(chunkOf(k, [10, 20, 30, 40][k]!).data));
+      const open = [...openFds(harness).values()].sort();
+      expect(open, `after fetch ${step}`).toEqual(openAfter[step]!.map((i) => paths[i]!).sort());
+      expect(harness.spill.stats().openReadFiles).toBe(open.length);
+    });
+    // One open per stay in the cache: batch 0 once, 1 twice (evicted between), 2 once, 3 once.
+    expect(readOpens(harness)).toBe(5);
+    harness.spill.close();
+    expect(openFds(harness).size).toBe(0);
+    expect(harness.files()).toEqual([]);
+  });
+
+  it('openReadFilesMax 0: the fs sees each fetch open and close its file, and nothing stays open', () => {
+    const harness = backend.build({ faults: never, openReadFilesMax: 0 });
+    const handles: BytesFetch[] = [];
+    harness.spill.spill(chunksOf([5, 6, 7]), handles);
+    for (const [k, handle] of handles.entries()) {
+      fetchOk(handle);
+      expect(readOpens(harness)).toBe(k + 1);
+      expect(openFds(harness).size).toBe(0);
+    }
+  });
+
+  it('a failed read: the fs sees its descriptor closed at once, and the retry open a new one that stays', () => {
+    const harness = backend.build({ faults: { readSync: (i) => i === 1 } });
+    const handles: BytesFetch[] = [];
+    harness.spill.spill(chunksOf([8, 9, 10]), handles);
+    fetchOk(handles[0]!);
+    expect(openFds(harness).size).toBe(1);
+    const failed = handles[1]!.fetch() as { ok: false; handle: BytesFetch };
+    expect(failed.ok).toBe(false);
+    expect(openFds(harness).size).toBe(0);
+    fetchOk(failed.handle);
+    expect(readOpens(harness)).toBe(2);
+    expect(openFds(harness).size).toBe(1);
+    fetchOk(handles[2]!);
+    // The last chunk released the batch: its descriptor is closed before the file is removed.
+    expect(openFds(harness).size).toBe(0);
+    expect(readOpens(harness)).toBe(2);
+  });
+
   it("readMode 'batch' does not keep files open", () => {
     const harness = backend.build({ readMode: 'batch', faults: never });
     const handles: BytesFetch[] = [];
@@ -1054,11 +1146,13 @@ describe('BatchFileSpill: names, write paths, counters and options', () => {
   });
 
   it('the checksum of a chunk is zlib crc32, whatever its length and position', () => {
-    const data = new Uint8Array(300);
+    // Past 256 bytes zlib sums it; below, JavaScript, eight bytes a pass and then one at a time.
+    const data = new Uint8Array(700);
     for (let i = 0; i < data.length; i += 1) data[i] = (i * 131 + 17) & 0xff;
     for (const at of [0, 1, 7]) {
-      for (let length = 0; length <= 200; length += 1) expect(crc32Of(data, at, length), `at ${at}, ${length} bytes`).toBe(crc32(data.subarray(at, at + length)));
+      for (let length = 0; length <= 600; length += 1) expect(crc32Of(data, at, length), `at ${at}, ${length} bytes`).toBe(crc32(data.subarray(at, at + length)));
     }
+    expect(crc32Of(data, 0, data.length)).toBe(crc32(data));
   });
 
   it('a second fetch names the handle', () => {

@@ -10,6 +10,7 @@ type Op =
   | { op: 'pushBack' | 'pushFront'; entry: QueueEntry }
   | { op: 'popFront' | 'popBack' | 'popFrontBytes' }
   | { op: 'pushBackBytes'; length: number }
+  | { op: 'setBytes'; at: number; length: number }
   | { op: 'insert' | 'set'; at: number; entry: QueueEntry }
   | { op: 'remove'; at: number }
   | { op: 'query'; at: number; bytes: number };
@@ -24,6 +25,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: fc.record({ op: fc.constantFrom('pushBack' as const, 'pushFront' as const), entry: entryArb }), weight: 4 },
   { arbitrary: fc.record({ op: fc.constantFrom('popFront' as const, 'popBack' as const, 'popFrontBytes' as const) }), weight: 2 },
   { arbitrary: fc.record({ op: fc.constant('pushBackBytes' as const), length: fc.nat({ max: 40 }) }), weight: 2 },
+  { arbitrary: fc.record({ op: fc.constant('setBytes' as const), at: fc.nat(), length: fc.nat({ max: 40 }) }), weight: 1 },
   { arbitrary: fc.record({ op: fc.constantFrom('insert' as const, 'set' as const), at: fc.nat(), entry: entryArb }), weight: 3 },
   { arbitrary: fc.record({ op: fc.constant('remove' as const), at: fc.nat() }), weight: 2 },
   { arbitrary: fc.record({ op: fc.constant('query' as const), at: fc.nat(), bytes: fc.nat({ max: 4000 }) }), weight: 2 },
@@ -52,6 +54,7 @@ function checkQueries(deque: EntryDeque, model: QueueEntry[], at: number, bytes:
   const i = model.length === 0 ? 0 : at % (model.length + 1);
   const before = model.slice(0, i).reduce((n, e) => n + residentLength(e), 0);
   expect(deque.residentBytesBefore(i)).toBe(before);
+  expect(deque.residentCountBefore(i)).toBe(model.slice(0, i).filter((e) => e.kind === 'bytes').length);
   let next = i;
   while (next < model.length && model[next]!.kind !== 'bytes') next += 1;
   expect(deque.nextResidentIndex(i)).toBe(next);
@@ -88,6 +91,7 @@ describe('EntryDeque', () => {
                 break;
               }
               case 'insert': { const i = step.at % (model.length + 1); deque.insert(i, step.entry); model.splice(i, 0, step.entry); break; }
+              case 'setBytes': if (model.length > 0) { const i = step.at % model.length; const e = resident(step.length); deque.setBytes(i, (e as { bytes: Bytes }).bytes); model[i] = e; } break;
               case 'set': if (model.length > 0) { const i = step.at % model.length; deque.set(i, step.entry); model[i] = step.entry; } break;
               case 'remove': if (model.length > 0) { const i = step.at % model.length; expectSame(deque.remove(i), model.splice(i, 1)[0]); } break;
               case 'query': checkQueries(deque, model, step.at, step.bytes); break;
@@ -105,6 +109,7 @@ describe('EntryDeque', () => {
           expectSame(deque.back(), model.at(-1));
           // Every prefix query at the end, the last slots of the index trees included.
           let before = 0;
+          let countBefore = 0;
           let nextResident = model.length;
           const nextOf: number[] = [];
           for (let i = model.length; i >= 0; i -= 1) {
@@ -114,7 +119,9 @@ describe('EntryDeque', () => {
           for (let i = 0; i <= model.length; i += 1) {
             if (deque.residentBytesBefore(i) !== before) expect([i, deque.residentBytesBefore(i)]).toEqual([i, before]);
             if (deque.nextResidentIndex(i) !== nextOf[i]) expect([i, deque.nextResidentIndex(i)]).toEqual([i, nextOf[i]]);
+            if (deque.residentCountBefore(i) !== countBefore) expect([i, deque.residentCountBefore(i)]).toEqual([i, countBefore]);
             if (i < model.length) before += residentLength(model[i]!);
+            if (i < model.length && model[i]!.kind === 'bytes') countBefore += 1;
           }
           if (deque.indexOfResidentBytesBefore(before + 1) !== model.length) expect(deque.indexOfResidentBytesBefore(before + 1)).toBe(model.length);
           longest = Math.max(longest, model.length);
@@ -214,6 +221,7 @@ describe('EntryDeque', () => {
     for (const i of [-1, 3, 1.5]) {
       expect(() => deque.insert(i, resident(1))).toThrow(/out of range: it takes a whole number in \[0, 3\)/);
       expect(() => deque.residentBytesBefore(i)).toThrow(/out of range: it takes a whole number in \[0, 3\)/);
+      expect(() => deque.residentCountBefore(i)).toThrow(/out of range: it takes a whole number in \[0, 3\)/);
       expect(() => deque.nextResidentIndex(i)).toThrow(/out of range: it takes a whole number in \[0, 3\)/);
     }
     expect(deque.length).toBe(2);

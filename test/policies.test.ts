@@ -231,6 +231,117 @@ describe('Threshold: boundaries', () => {
   });
 });
 
+describe('Threshold: targets storage refused are offered again as the clones refused', () => {
+  /** A backend that records what each call offered and drains the next count planned (0 once the plan runs out). */
+  function refusing(plan: number[] = [], onSpill?: (chunks: Bytes[]) => void) {
+    const offers: Bytes[][] = [];
+    const spill: BytesSpill = {
+      spill(chunks, handles) {
+        offers.push([...chunks]);
+        onSpill?.(chunks);
+        for (const chunk of chunks.splice(0, plan.shift() ?? 0)) {
+          const data = chunk.data.slice();
+          handles.push({ fetch: () => ({ ok: true, chunks: [Bytes.from(data)] }) });
+        }
+      },
+    };
+    return { spill, offers };
+  }
+  const residentData = (deque: EntryDeque) => [...deque].map((e) => (e.kind === 'bytes' ? [...e.bytes.data] : 'P'));
+  const offeredData = (offer: Bytes[]) => offer.map((c) => [...c.data]);
+
+  it('offers each refused target as the same clone, and a drained one never again', () => {
+    const { spill, offers } = refusing([1]);
+    const policy = new Threshold(spill, { thresholdBytes: 0, headReserveBytes: 0 });
+    const deque = residentDeque(4, 4, 4, 4, 4);
+    policy.apply(deque);
+    policy.apply(deque);
+    const [first, second] = offers as [Bytes[], Bytes[]];
+    expect(second).toHaveLength(3);
+    second.forEach((chunk, k) => expect(chunk).toBe(first[k + 1]));
+    expect(offeredData(second)).toEqual(residentData(deque).slice(1, 4));
+  });
+
+  it('a drained clone is not offered again for another entry viewing the same bytes', () => {
+    const { spill, offers } = refusing([1]);
+    const policy = new Threshold(spill, { thresholdBytes: 0, headReserveBytes: 0 });
+    const same = pattern(4, 0);
+    const deque = new EntryDeque([same, same.clone(), pattern(4, 2)].map((bytes) => ({ kind: 'bytes' as const, bytes })));
+    policy.apply(deque); // drains entry 0; entry 1 views the same bytes and is refused
+    policy.apply(deque);
+    const [first, second] = offers as [Bytes[], Bytes[]];
+    expect(second).toHaveLength(1);
+    expect(second[0]).toBe(first[1]);
+    expect(second[0]).not.toBe(first[0]);
+  });
+
+  it('entries viewing the same bytes are each offered their own refused clone', () => {
+    const { spill, offers } = refusing();
+    const policy = new Threshold(spill, { thresholdBytes: 0, headReserveBytes: 0 });
+    const same = pattern(4, 0);
+    const deque = new EntryDeque([same, same.clone(), same.clone(), pattern(4, 3)].map((bytes) => ({ kind: 'bytes' as const, bytes })));
+    policy.apply(deque);
+    policy.apply(deque);
+    const [first, second] = offers as [Bytes[], Bytes[]];
+    expect(new Set(first).size).toBe(3);
+    second.forEach((chunk, k) => expect(chunk).toBe(first[k]));
+  });
+
+  // Entries at [0, 4), [10, 14), [20, 24) and [30, 34) of one slab, so a clone can grow into the gap.
+  const slab = new Uint8Array(40).map((_, i) => i);
+  const gappedDeque = () => new EntryDeque([0, 10, 20, 30].map((at) => ({ kind: 'bytes' as const, bytes: new Bytes(slab.buffer, at, 4) })));
+  const changes: [string, (clone: Bytes) => void][] = [
+    ['split', (clone) => void clone.extractTo(2)],
+    ['grew', (clone) => void clone.tryMerge(new Bytes(slab.buffer, 14, 2))],
+    ['moved (split, then grew back to its length)', (clone) => void (clone.extractTo(2), clone.tryMerge(new Bytes(slab.buffer, 14, 2)))],
+  ];
+  it.each(changes)('a refused clone the backend %s is replaced by a new clone of the whole entry', (_, change) => {
+    let calls = 0;
+    const { spill, offers } = refusing([], (chunks) => {
+      calls += 1;
+      if (calls === 1) change(chunks[1]!);
+    });
+    const policy = new Threshold(spill, { thresholdBytes: 0, headReserveBytes: 0 });
+    const deque = gappedDeque();
+    policy.apply(deque);
+    policy.apply(deque);
+    const [first, second] = offers as [Bytes[], Bytes[]];
+    expect(second[0]).toBe(first[0]);
+    expect(second[1]).not.toBe(first[1]);
+    expect(offeredData(second)).toEqual([[0, 1, 2, 3], [10, 11, 12, 13], [20, 21, 22, 23]]);
+    expect(residentData(deque)).toEqual([[0, 1, 2, 3], [10, 11, 12, 13], [20, 21, 22, 23], [30, 31, 32, 33]]);
+  });
+
+  it('matches the refused clones past entries the reader took from the front', () => {
+    const { spill, offers } = refusing();
+    const policy = new Threshold(spill, { thresholdBytes: 0, headReserveBytes: 0 });
+    const deque = residentDeque(4, 4, 4, 4);
+    policy.apply(deque);
+    deque.popFront();
+    policy.apply(deque);
+    const [first, second] = offers as [Bytes[], Bytes[]];
+    expect(second).toEqual([first[1], first[2]]);
+    expect(second[0]).toBe(first[1]);
+    expect(second[1]).toBe(first[2]);
+  });
+
+  it('matches the refused clones after a new target ahead of them (an entry fetched back)', () => {
+    const { spill, offers } = refusing();
+    const policy = new Threshold(spill, { thresholdBytes: 0, headReserveBytes: 0 });
+    const deque = residentDeque(4, 4, 4, 4);
+    const fetched = deque.bytesAt(0)!;
+    deque.set(0, { kind: 'paged', handle: { fetch: () => ({ ok: true, chunks: [fetched] }) } });
+    policy.apply(deque);
+    deque.set(0, { kind: 'bytes', bytes: fetched });
+    policy.apply(deque);
+    const [first, second] = offers as [Bytes[], Bytes[]];
+    expect(second).toHaveLength(3);
+    expect(second[1]).toBe(first[0]);
+    expect(second[2]).toBe(first[1]);
+    expect(offeredData(second)).toEqual(residentData(deque).slice(0, 3));
+  });
+});
+
 describe('Threshold: every malformed spill answer is a backend contract error, and nothing changes', () => {
   const handle = (n: number): BytesFetch => ({ fetch: () => ({ ok: true, chunks: [pattern(n, 9)] }) });
   const cases: { name: string; spill: BytesSpill['spill']; message: RegExp }[] = [

@@ -70,6 +70,8 @@ export interface BatchFileStats extends StorageStats {
 interface Batch {
   /** The backend's name, for the handles' labels. */
   readonly owner: string;
+  /** How the backend fetches a handle of this batch (one function per backend, not a closure per chunk). */
+  readonly fetchFrom: (handle: BatchChunkHandle) => FetchResult;
   readonly path: string;
   /** Chunk k lies at `[offsets[k], offsets[k + 1])` of the file; the last offset is the end of the last kept chunk (what a batch-mode read loads). */
   readonly offsets: number[];
@@ -77,6 +79,9 @@ interface Batch {
   readonly crcs: number[];
   unfetchedChunks: number;
   cache: Uint8Array | undefined;
+  /** The stored batches are a list in spill order (a `Set` made and shrank tables as they came and went). */
+  previous: Batch | undefined;
+  next: Batch | undefined;
 }
 
 /**
@@ -87,16 +92,14 @@ class BatchChunkHandle implements BytesFetch {
   readonly batch: Batch;
   readonly index: number;
   fetched = false;
-  readonly #fetchFrom: (handle: BatchChunkHandle) => FetchResult;
 
-  constructor(batch: Batch, index: number, fetchFrom: (handle: BatchChunkHandle) => FetchResult) {
+  constructor(batch: Batch, index: number) {
     this.batch = batch;
     this.index = index;
-    this.#fetchFrom = fetchFrom;
   }
 
   fetch(): FetchResult {
-    return this.#fetchFrom(this);
+    return this.batch.fetchFrom(this);
   }
 
   /** What a person reads in a trace or a shrunk counterexample. */
@@ -134,7 +137,10 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
   readonly #name: string;
   readonly #fs: SpillFs;
   readonly #readFds: ReadFdCache;
-  readonly #batches = new Set<Batch>();
+  /** The batches stored, oldest first, linked through their `previous` and `next`. */
+  #firstBatch: Batch | undefined = undefined;
+  #lastBatch: Batch | undefined = undefined;
+  #batchCount = 0;
   // Files whose unlink failed: nothing refers to them any more, but close() must still remove them.
   readonly #orphanPaths = new Set<string>();
   #nextBatchSeq = 0;
@@ -152,6 +158,10 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
   /** The slab chunk-mode reads of short chunks go into, and its next free byte. */
   #slab: Uint8Array = EMPTY_SLAB;
   #slabAt = 0;
+  /** The path `#createBatchFile` opened last. */
+  #createdPath = '';
+  /** What made the last `#writeBatch` stop short, or undefined when it wrote everything. */
+  #writeError: unknown = undefined;
   /** Every handle of this backend fetches through this one function (no closure per chunk). */
   readonly #fetchFrom = (handle: BatchChunkHandle): FetchResult => this.#fetch(handle);
 
@@ -185,19 +195,20 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
   spill(chunks: Bytes[], handles: BytesFetch[]): void {
     if (this.#closed) throw storageClosedError(this.#name, 'spill');
     if (chunks.length === 0) return;
-    const file = this.#createBatchFile();
-    if (file === undefined) return;
+    const fd = this.#createBatchFile();
+    if (fd === undefined) return;
+    const path = this.#createdPath;
     // One view per chunk, for the writes and the checksums both.
     const views = new Array<Uint8Array>(chunks.length);
     for (let k = 0; k < chunks.length; k += 1) views[k] = chunks[k]!.data;
-    const written = this.#writeBatch(file.fd, views);
-    const closeError = closeQuietly(this.#fs, file.fd);
-    const failure = written.error ?? closeError;
+    const writtenBytes = this.#writeBatch(fd, views);
+    const closeError = closeQuietly(this.#fs, fd);
+    const failure = this.#writeError ?? closeError;
     if (failure !== undefined) this.#noteFailure('spill', failure);
     // A failed close may have lost buffered writes, so nothing in the file can be trusted.
-    const keepCount = closeError !== undefined || (failure !== undefined && this.writeMode === 'all-or-nothing') ? 0 : fullyWrittenCount(views, written.writtenBytes);
+    const keepCount = closeError !== undefined || (failure !== undefined && this.writeMode === 'all-or-nothing') ? 0 : fullyWrittenCount(views, writtenBytes);
     if (keepCount === 0) {
-      this.#removeFile(file.path);
+      this.#removeFile(path);
       return;
     }
     // Checksums are taken once, here, and only of what is kept: the half of the pair a fetch completes.
@@ -211,19 +222,22 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
       offsetBytes += view.length;
     }
     offsets[keepCount] = offsetBytes;
-    const batch: Batch = { owner: this.#name, path: file.path, offsets, crcs, unfetchedChunks: keepCount, cache: undefined };
-    this.#batches.add(batch);
+    const batch: Batch = { owner: this.#name, fetchFrom: this.#fetchFrom, path, offsets, crcs, unfetchedChunks: keepCount, cache: undefined, previous: this.#lastBatch, next: undefined };
+    if (this.#lastBatch === undefined) this.#firstBatch = batch;
+    else this.#lastBatch.next = batch;
+    this.#lastBatch = batch;
+    this.#batchCount += 1;
     this.#storedChunks += keepCount;
     this.#storedBytes += offsetBytes;
-    chunks.splice(0, keepCount);
-    for (let k = 0; k < keepCount; k += 1) handles.push(new BatchChunkHandle(batch, k, this.#fetchFrom));
+    drainFront(chunks, keepCount);
+    for (let k = 0; k < keepCount; k += 1) handles.push(new BatchChunkHandle(batch, k));
   }
 
   stats(): BatchFileStats {
     return {
       storedBytes: this.#storedBytes,
       storedChunks: this.#storedChunks,
-      storedFiles: this.#batches.size + this.#orphanPaths.size,
+      storedFiles: this.#batchCount + this.#orphanPaths.size,
       writtenBytes: this.#writtenBytes,
       readBytes: this.#readBytes,
       deliveredBytes: this.#deliveredBytes,
@@ -242,7 +256,7 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
   close(): void {
     this.#closed = true;
     // Every descriptor held open belongs to a batch still stored; releasing it closes that.
-    for (const batch of this.#batches) this.#release(batch);
+    for (let batch = this.#firstBatch; batch !== undefined; batch = this.#firstBatch) this.#release(batch);
     const failedPaths: string[] = [];
     for (const path of [...this.#orphanPaths]) {
       try {
@@ -353,12 +367,15 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
     return doneBytes;
   }
 
-  #createBatchFile(): { path: string; fd: number } | undefined {
+  /** A new batch file open for writing: its descriptor (its path in `#createdPath`), or undefined when the fs refused. */
+  #createBatchFile(): number | undefined {
     for (let attempt = 0; attempt < BATCH_NAME_ATTEMPTS_MAX; attempt += 1) {
       const path = `${this.dir}/batch-${this.#nextBatchSeq}.spill`;
       this.#nextBatchSeq += 1;
       try {
-        return { path, fd: this.#fs.openSync(path, 'wx') };
+        const fd = this.#fs.openSync(path, 'wx');
+        this.#createdPath = path;
+        return fd;
       } catch (error) {
         if (isFsError(error, 'EEXIST')) continue;
         this.#noteFailure('spill', error);
@@ -374,10 +391,11 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
   /**
    * Write the chunks back to back from offset 0, one `writevSync` per batch when the fs has it,
    * one `writeSync` per chunk otherwise. Returns how many bytes were written before the first
-   * failure: a failed call writes nothing (a partial write is a short count), so every byte
-   * counted is in the file.
+   * failure (which it leaves in `#writeError`): a failed call writes nothing (a partial write is
+   * a short count), so every byte counted is in the file.
    */
-  #writeBatch(fd: number, chunks: readonly Uint8Array[]): { writtenBytes: number; error: unknown } {
+  #writeBatch(fd: number, chunks: readonly Uint8Array[]): number {
+    this.#writeError = undefined;
     let totalBytes = 0;
     for (const chunk of chunks) totalBytes += chunk.length;
     let writtenBytes = 0;
@@ -400,21 +418,27 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
           passBytes = this.#fs.writeSync(fd, data, skipBytes, data.length - skipBytes, writtenBytes);
         }
       } catch (error) {
-        return { writtenBytes, error };
+        this.#writeError = error;
+        return writtenBytes;
       }
       if (!(passBytes > 0)) {
-        return { writtenBytes, error: new SpillsimError('E_STORAGE', `write made no progress at byte ${writtenBytes} (returned ${String(passBytes)})`) };
+        this.#writeError = new SpillsimError('E_STORAGE', `write made no progress at byte ${writtenBytes} (returned ${String(passBytes)})`);
+        return writtenBytes;
       }
       writtenBytes += passBytes;
       this.#writtenBytes += passBytes;
     }
-    return { writtenBytes, error: undefined };
+    return writtenBytes;
   }
 
   #release(batch: Batch): void {
     if (batch.cache !== undefined) this.#cacheResidentBytes -= batch.cache.length;
     batch.cache = undefined;
-    this.#batches.delete(batch);
+    if (batch.previous === undefined) this.#firstBatch = batch.next;
+    else batch.previous.next = batch.next;
+    if (batch.next === undefined) this.#lastBatch = batch.previous;
+    else batch.next.previous = batch.previous;
+    this.#batchCount -= 1;
     // Closed before the unlink: some systems refuse to remove an open file.
     this.#readFds.forget(batch.path);
     this.#removeFile(batch.path);
@@ -435,6 +459,12 @@ export class BatchFileSpill implements InspectableSpill, Disposable {
     if (during === 'spill') this.#spillFailures += 1;
     if (during === 'fetch') this.#fetchFailures += 1;
   }
+}
+
+/** Remove the first `count` of `chunks` in place (`splice` without the array of removed items it returns). */
+function drainFront(chunks: Bytes[], count: number): void {
+  for (let k = count; k < chunks.length; k += 1) chunks[k - count] = chunks[k]!;
+  chunks.length -= count;
 }
 
 /** How many chunks, from the front, lie wholly within the first `writtenBytes` bytes of the batch. */

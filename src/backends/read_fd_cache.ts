@@ -47,13 +47,16 @@ export class ReadFdCache {
    * cached (the most recently used); without, it is closed (a whole-file read needs it once).
    */
   give(path: string, fd: number, keepOpen: boolean): void {
+    // Stryker disable next-line EqualityOperator: equivalent, with openFilesMax 0 a descriptor cached here is closed at once by #closeBeyond(0)
     if (keepOpen && this.openFilesMax > 0) {
+      // Stryker disable next-line ConditionalExpression: equivalent, a speed-up only; setting a cached path again keeps its place, which take made the last
       if (this.#takenCached) return;
       this.#fds.set(path, fd);
       this.#lastPath = path;
       if (this.#fds.size > this.openFilesMax) this.#closeBeyond(this.openFilesMax);
       return;
     }
+    // Stryker disable next-line ConditionalExpression: equivalent, defensive; nothing is cached when this runs (openFilesMax 0 caches nothing, and batch-mode reads never keep a file open)
     if (this.#takenCached) this.#fds.delete(path);
     // A failed close after a read does not change the bytes read, which are verified anyway.
     closeQuietly(this.#fs, fd);
