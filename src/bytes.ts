@@ -23,8 +23,6 @@ export class Bytes {
   readonly buffer: ArrayBufferLike;
   #offset: number;
   #length: number;
-  /** The view `data` made last; handed out again while it still shows this range. */
-  #view: Uint8Array | undefined = undefined;
 
   constructor(buffer: ArrayBufferLike, offset: number, length: number) {
     if (!isAllocation(buffer)) {
@@ -58,17 +56,9 @@ export class Bytes {
     return this.#offset;
   }
 
-  /**
-   * The bytes, as a zero-copy view; callers must not write through it. The view is made once
-   * and handed out again while it shows this range: a chunk that storage refuses is offered
-   * (and read through `data`) again at every spill.
-   */
+  /** The bytes, as a zero-copy view; callers must not write through it. */
   get data(): Uint8Array {
-    const view = this.#view;
-    // A merge or a split moves the range; a detached or shrunk allocation empties the view, and
-    // a new one then throws as it always did.
-    if (view !== undefined && view.byteOffset === this.#offset && view.length === this.#length) return view;
-    return (this.#view = new Uint8Array(this.buffer, this.#offset, this.#length));
+    return new Uint8Array(this.buffer, this.#offset, this.#length);
   }
 
   /** A second view of the same bytes (the reference's `clone`, an Arc bump: no copy). */

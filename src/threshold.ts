@@ -13,24 +13,8 @@ import { ThresholdKnobs } from './threshold_knobs.js';
  * deque's prefix index in O(log n) each. Unlike the reference, it checks the backend's answer
  * (front-draining, one handle per drained chunk) and throws `E_BACKEND_CONTRACT` rather than
  * pairing entries with the wrong handles, which would duplicate or lose data.
- *
- * While storage refuses (a full disk), the reference offers every resident target again at
- * every `apply`, each time as a new clone. This one offers a target it offered before as the
- * clone it offered then, when that clone still views the same bytes, so a file backend writes
- * it from the view it made the first time (`Bytes.data` keeps it). It holds the clones of the
- * last refused offer until its next `apply`.
  */
 export class Threshold extends ThresholdKnobs {
-  /**
-   * The clones the last spill left undrained (storage refused them), in deque order. While
-   * storage refuses, every `apply` offers every resident target again; a target whose clone is
-   * here, still viewing its range, is offered as that clone (with the view a file backend wrote
-   * it from) instead of a new one.
-   */
-  #refused: Bytes[] = NONE_REFUSED;
-  /** Where in `#refused` the undrained clones start (the drained ones before it are not offered again). */
-  #refusedFrom = 0;
-
   apply(deque: EntryDeque): void {
     if (deque.residentBytes <= this.headReserveBytes + this.thresholdBytes) return;
     const lastIndex = deque.length - 1;
@@ -40,49 +24,16 @@ export class Threshold extends ThresholdKnobs {
     const first = nextResident(deque, deque.indexOfResidentBytesBefore(this.headReserveBytes), lastIndex);
     if (first >= lastIndex) return;
     // What is offered, kept apart from the list the backend drains: spillOffered checks the
-    // drain against it, and its undrained tail is offered again next time. Its length is the
-    // resident entries from `first` on, less the last one when it is resident.
+    // drain against it. Its length is the resident entries from `first` on, less the last one
+    // when it is resident.
     const lastResident = deque.bytesAt(lastIndex) === undefined ? 0 : 1;
     const offered = new Array<Bytes>(deque.residentCount - deque.residentCountBefore(first) - lastResident);
     let k = 0;
-    const refused = this.#refused;
-    this.#refused = NONE_REFUSED;
-    // The next refused clone to match. Entries leave the deque from the front only, so the
-    // first target looks for its clone among them all (none found: it is new, and matching
-    // starts from the first), and each later one at the next.
-    let r = firstSameView(refused, this.#refusedFrom, deque.bytesAt(first)!);
-    for (let i = first; i < lastIndex; i = nextResident(deque, i + 1, lastIndex)) {
-      const bytes = deque.bytesAt(i)!;
-      if (r < refused.length && sameView(refused[r]!, bytes)) {
-        offered[k] = refused[r]!;
-        r += 1;
-      } else {
-        offered[k] = bytes.clone();
-      }
-      k += 1;
-    }
+    for (let i = first; i < lastIndex; i = nextResident(deque, i + 1, lastIndex)) offered[k++] = deque.bytesAt(i)!.clone();
     const handles = spillOffered(this.strategy, offered.slice(), offered);
     k = 0;
     for (let i = first; k < handles.length; k += 1, i = nextResident(deque, i + 1, lastIndex)) deque.set(i, pagedEntry(handles[k]!));
-    // Stryker disable next-line ConditionalExpression: equivalent, with every target drained nothing past refusedFrom is left to offer again
-    if (handles.length < offered.length) {
-      this.#refused = offered;
-      this.#refusedFrom = handles.length;
-    }
   }
-}
-
-const NONE_REFUSED: Bytes[] = [];
-
-/** Whether `clone` views exactly what `bytes` views (a backend that split or grew a refused clone made it another view). */
-function sameView(clone: Bytes, bytes: Bytes): boolean {
-  return clone.buffer === bytes.buffer && clone.offset === bytes.offset && clone.length === bytes.length;
-}
-
-/** The index of the first of `refused[from..]` that views what `bytes` views, or `from` when none does. */
-function firstSameView(refused: readonly Bytes[], from: number, bytes: Bytes): number {
-  for (let r = from; r < refused.length; r += 1) if (sameView(refused[r]!, bytes)) return r;
-  return from;
 }
 
 /** The first resident index at or after `i` (or ≥ `end`): a look at `i` first, since runs of resident targets are common. */
