@@ -1,14 +1,22 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, REPO_ROOT, runBuiltCli } from './support/built_cli.js';
 
 beforeAll(async () => {
   await ensureBuilt();
 }, 200_000);
 
-const tempDir = (): string => mkdtempSync(join(tmpdir(), 'spillsim-check-cli-'));
+const made: string[] = [];
+const tempDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'spillsim-check-cli-'));
+  made.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 
 describe('spillsim check', () => {
   it('runs the chosen suites, ends with a table and exits 0 when they hold', async () => {

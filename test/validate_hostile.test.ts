@@ -1,7 +1,8 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ensureBuilt, runBuiltCli } from './support/built_cli.js';
 import { runMain } from './support/run_main.js';
 import { ExampleDb } from '../properties/example_db.js';
 import { makeFixture } from '../properties/fixture.js';
@@ -72,6 +73,22 @@ describe('hostile backends: a one-line reason each, never exit 0, never a stack 
     const cut = suites.filter((v) => !v.detail!.startsWith('skipped: '));
     expect(cut).toEqual([expect.objectContaining({ detail: expect.stringMatching(named) })]);
   });
+
+  it('a worker stopped in the middle of a suite leaves no directory behind (the runner removes what the suite made)', async () => {
+    await ensureBuilt();
+    const tmp = mkdtempSync(join(tmpdir(), 'spillsim-hostile-tmp-'));
+    try {
+      // The dispose hangs, so every suite's worker is stopped before its own clean-up runs.
+      const run = await runBuiltCli(['validate', 'fixtures/backends/hangs-in-dispose.mjs', '--quiet', '--timeout-ms', '1000'], { env: { TMPDIR: tmp } });
+      expect(run.code).toBe(1);
+      // The runner removes them once the worker has stopped: look for up to 5 s.
+      const until = performance.now() + 5_000;
+      while (readdirSync(tmp).length > 0 && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(readdirSync(tmp)).toEqual([]);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('a factory that never resolves: no suite is held for runs it never finished', async () => {
     // Default limits: a suite's 4 s share for generating runs ends before the 10 s stuck limit.

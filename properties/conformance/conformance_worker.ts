@@ -134,6 +134,7 @@ async function run(job: WorkerJob): Promise<void> {
           timeLimitMs: Math.min(brokenSeen ? SUITE_GENERATE_AFTER_BREACH_MS : SUITE_GENERATE_MS, Math.floor((job.unitCapMs ?? job.timeoutMs) / 3)),
           onProgress: progress,
           onDispose: disposing,
+          onDir: (path) => post({ type: 'dir', path }),
           ...(replayCase === undefined ? {} : { replayPath: replayCase.path }),
         });
         await settleStrays();

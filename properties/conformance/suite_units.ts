@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BytesSpill } from '../../src/spill.js';
@@ -54,6 +54,12 @@ export interface SuiteUnitOptions {
   replayPath?: string;
   /** Told when the unit starts and stops waiting on the module's `dispose`, so a hang there is named. */
   onDispose?: (waiting: boolean) => void;
+  /**
+   * Told the one directory the unit's backend instances get their directories under, when it is
+   * made: a worker stopped in the middle of the unit never reaches its own clean-up, so whoever
+   * stopped it removes this.
+   */
+  onDir?: (dir: string) => void;
 }
 
 /**
@@ -70,10 +76,15 @@ export async function runSuiteUnit(module: BackendModule, moduleSpecifier: strin
   const name = unit.slice(SUITE_UNIT_PREFIX.length);
   const base = suiteVerdictBase(unit);
   const made: BytesSpill[] = [];
-  const dirs: string[] = [];
+  let parent: string | undefined;
+  let systems = 0;
   const makeStrategy = async (): Promise<BytesSpill> => {
-    const dir = mkdtempSync(join(tmpdir(), 'spillsim-validate-suite-'));
-    dirs.push(dir);
+    if (parent === undefined) {
+      parent = mkdtempSync(join(tmpdir(), 'spillsim-validate-suite-'));
+      options.onDir?.(parent);
+    }
+    const dir = join(parent, String(systems++));
+    mkdirSync(dir);
     // ctx.fs as in the clauses (node:fs, no faults planned): a backend written to use it must not be refused here.
     const spill = await module.factory({ dir, faults: new ArmedFaults(), fs: new FaultFs() as unknown as SpillCtxFs });
     made.push(spill);
@@ -126,6 +137,6 @@ export async function runSuiteUnit(module: BackendModule, moduleSpecifier: strin
         options.onDispose?.(false);
       }
     }
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    if (parent !== undefined) rmSync(parent, { recursive: true, force: true });
   }
 }
