@@ -1,12 +1,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadBackend } from '../process_backend/load_backend.js';
 import { watchChildren } from '../process_backend/child_pipes.js';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { BytesSpill } from '../../src/spill.js';
 import { type BackendModule, describeThrown, describeValue, type SpillCtxFs } from './backend_module.js';
 import { FaultFs } from './fault_fs.js';
+import { disposeEach, InstanceDirs } from './instances.js';
 import { type CallTally, countingSpill } from './counting_spill.js';
 import { wholeRunCommand } from './clause.js';
 import { cutOffSkipDetail, OUTPUT_BYTES_MAX } from './isolated_runner.js';
@@ -269,31 +267,18 @@ interface IsolatedStrategy {
  * waits). A dispose that throws is the clauses' business (`validate`), as in `runSuiteUnit`.
  */
 function isolatedStrategy(module: BackendModule, tally: CallTally = { calls: 0, onCall: progress }): IsolatedStrategy {
-  const parent = mkdtempSync(join(tmpdir(), 'spillsim-check-'));
-  post({ type: 'dir', path: parent });
-  let systems = 0;
+  const dirs = new InstanceDirs('spillsim-check-', (path) => post({ type: 'dir', path }));
   let made: BytesSpill[] = [];
   let finishedRuns = false;
   const disposeAll = async (): Promise<void> => {
     const done = made;
     made = [];
     finishedRuns = false;
-    if (module.dispose === undefined) return;
-    for (const spill of done) {
-      disposing(true);
-      try {
-        await module.dispose(spill);
-      } catch {
-        // A failing dispose is spill-level business, judged by validate's clauses; the suite's verdict stands.
-      } finally {
-        disposing(false);
-      }
-    }
+    await disposeEach(module, done, disposing);
   };
   const make = async (): Promise<BytesSpill> => {
     if (finishedRuns) await disposeAll();
-    const dir = join(parent, String(systems++));
-    mkdirSync(dir);
+    const dir = dirs.next();
     let spill: BytesSpill;
     // Told while the factory runs, so a factory that never returns is named as such.
     post({ type: 'factory', waiting: true });

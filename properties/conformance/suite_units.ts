@@ -1,6 +1,3 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { BytesSpill } from '../../src/spill.js';
 import { runSuite } from '../index.js';
 import { SUITES } from '../suites/index.js';
@@ -8,6 +5,7 @@ import { plannedRuns, replaySeed, type SuiteResult } from '../run_suite.js';
 import { countingSpill } from './counting_spill.js';
 import { ArmedFaults } from './backend_lab.js';
 import { FaultFs } from './fault_fs.js';
+import { disposeEach, InstanceDirs } from './instances.js';
 import { type BackendModule, describeThrown, type SpillCtxFs } from './backend_module.js';
 import { type ClauseVerdict, wholeRunCommand } from './clause.js';
 
@@ -76,15 +74,9 @@ export async function runSuiteUnit(module: BackendModule, moduleSpecifier: strin
   const name = unit.slice(SUITE_UNIT_PREFIX.length);
   const base = suiteVerdictBase(unit);
   const made: BytesSpill[] = [];
-  let parent: string | undefined;
-  let systems = 0;
+  const dirs = new InstanceDirs('spillsim-validate-suite-', options.onDir);
   const makeStrategy = async (): Promise<BytesSpill> => {
-    if (parent === undefined) {
-      parent = mkdtempSync(join(tmpdir(), 'spillsim-validate-suite-'));
-      options.onDir?.(parent);
-    }
-    const dir = join(parent, String(systems++));
-    mkdirSync(dir);
+    const dir = dirs.next();
     // ctx.fs as in the clauses (node:fs, no faults planned): a backend written to use it must not be refused here.
     const spill = await module.factory({ dir, faults: new ArmedFaults(), fs: new FaultFs() as unknown as SpillCtxFs });
     made.push(spill);
@@ -126,17 +118,7 @@ export async function runSuiteUnit(module: BackendModule, moduleSpecifier: strin
   } catch (error) {
     return { ...base, status: 'broken', detail: `the suite stopped: ${describeThrown(error)}`, replay: wholeRunCommand(moduleSpecifier, options.seed) };
   } finally {
-    for (const spill of made) {
-      if (module.dispose === undefined) break;
-      try {
-        options.onDispose?.(true);
-        await module.dispose(spill);
-      } catch {
-        // A failing dispose is spill-level business, judged by the clauses; the suite's verdict stands.
-      } finally {
-        options.onDispose?.(false);
-      }
-    }
-    if (parent !== undefined) rmSync(parent, { recursive: true, force: true });
+    await disposeEach(module, made, options.onDispose);
+    dirs.remove();
   }
 }
