@@ -133,6 +133,8 @@ class Simulation {
   #actorOfSlot: Actor[] = [];
   #actorList: Actor[] = [];
   #queueByName = new Map<string, TrackedQueue>();
+  /** The actor that reads each queue (a queue is a source of exactly one actor). */
+  readonly #readerOf = new Map<TrackedQueue, Actor>();
   readonly #stats: SimRunStats = {
     extendCalls: 0, emptyExtends: 0, emptyExtendSpills: 0, drainCalls: 0, spillCalls: 0, partialSpills: 0, spilledBytes: 0,
     fetches: 0, failedFetches: 0, deliveredBytes: 0, residentBytesPeak: 0, readCacheBytesPeak: 0, buzzes: 0, parks: 0,
@@ -214,6 +216,7 @@ class Simulation {
     });
     for (const actor of this.#topology.actors) this.#actors.set(actor.name, actor);
     this.#actorList = [...this.#topology.actors];
+    for (const actor of this.#actorList) for (const q of actor.sources) this.#readerOf.set(q, actor);
     this.#actorOfSlot = this.#scheduler.slots.map((slot) => this.#actors.get(slot.name)!);
     for (const q of this.#topology.queues) this.#queueByName.set(q.name, q);
     // Fairness: a runnable actor waits at most two rounds of the others.
@@ -550,7 +553,7 @@ class Simulation {
       if (q.poisonedAtStep !== undefined) continue;
       const ready = readiness(q);
       if (ready === 'blocked') return this.#blocked(q);
-      if (ready === undefined || q.waitingSinceStep === undefined || q.deliveredBytes !== q.waitingDeliveredBytes) {
+      if (ready === undefined || q.waitingSinceStep === undefined || q.deliveredBytes !== q.waitingDeliveredBytes || (ready === 'complete' && this.#readerHasLiveSource(q))) {
         q.waitingSinceStep = ready === undefined ? undefined : this.#step;
         q.waitingDeliveredBytes = q.deliveredBytes;
         continue;
@@ -569,6 +572,23 @@ class Simulation {
       return { invariant: 'no-livelock', message: `the liveness phase ran ${bounds.phaseStepsMax} steps without every actor finishing${this.#hint()}` };
     }
     return undefined;
+  }
+
+  /**
+   * True while the reader of `q` still has a source that is neither complete nor dropped. A reader
+   * finishes once every source it reads is complete (timely's worker, and `Config`'s, look at
+   * completion when a receive finds nothing), so a source that completed early is not waiting
+   * on its reader while another still delivers: the per-queue window starts when the last one
+   * completes, and the phase bound covers the rest.
+   */
+  #readerHasLiveSource(q: TrackedQueue): boolean {
+    const reader = this.#readerOf.get(q);
+    if (reader === undefined) return false;
+    for (const source of reader.sources) {
+      if (source === q || source.readerDropped || source.poisonedAtStep !== undefined) continue;
+      if (readiness(source) !== 'complete') return true;
+    }
+    return false;
   }
 
   #hint(): string {
