@@ -126,6 +126,29 @@ describe('reports', () => {
   });
 });
 
+describe('the time budget (--budget-ms)', () => {
+  it('a run whose budget is spent before required clauses is not a pass: they are not applicable (skipped), never held, and the exit code is 1', async () => {
+    const { code, stdout } = await run(['validate', 'fixtures/backends/memory.mjs', '--budget-ms', '1', '--json']);
+    const report = JSON.parse(stdout) as JsonReport;
+    const verdicts = report.reports[0]!.verdicts;
+    const skipped = verdicts.filter((v) => v.detail?.startsWith('skipped: the time budget of this run was spent'));
+    expect(skipped.filter((v) => v.level === 'required').length).toBeGreaterThan(0);
+    for (const v of skipped) expect(v.status).toBe('not-applicable');
+    expect(verdicts.filter((v) => v.status === 'held')).toEqual([]);
+    expect(report.exitCode).toBe(1);
+    expect(code).toBe(1);
+    const text = await run(['validate', 'fixtures/backends/memory.mjs', '--budget-ms', '1', '--no-suites']);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(/NOT VALIDATED: the time budget was spent before \d+ required clauses? \(raise --budget-ms\)/);
+  });
+
+  it('a budget that covers the required clauses passes a correct backend', async () => {
+    const { code, stdout } = await run(['validate', 'fixtures/backends/memory.mjs', '--no-suites']);
+    expect(code).toBe(0);
+    expect(stdout).not.toContain('NOT VALIDATED');
+  });
+});
+
 describe('property suites after the clauses', () => {
   it('a correct backend passes every suite with it under the queue', async () => {
     // 8 runs: with 5, no run of no-stall spills at seed 42, and a suite that never reached the backend is not applicable.

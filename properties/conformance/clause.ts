@@ -23,6 +23,16 @@ export interface ClauseVerdict {
   suiteCase?: { seed: number; path: string };
   /** Broken, but a fresh worker with a fresh module instance did not fail again: said in `detail`. */
   reproduced?: boolean;
+  /**
+   * Not applicable only because the run's time budget (`--budget-ms`) was spent before it ran.
+   * A required clause left so makes the run fail (exit 1): the backend was not validated.
+   */
+  budgetSpent?: boolean;
+}
+
+/** A required clause the run's time budget left unjudged: the backend was not validated on it. */
+export function unjudgedRequired(v: ClauseVerdict): boolean {
+  return v.budgetSpent === true && v.level === 'required';
 }
 
 /** Thrown inside a clause: the backend broke it; the message is the counterexample. */

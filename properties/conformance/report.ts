@@ -1,5 +1,5 @@
 import type { ClauseVerdict, VerdictStatus } from './clause.js';
-import { replayCommand } from './clause.js';
+import { replayCommand, unjudgedRequired } from './clause.js';
 import { backendArgument } from '../process_backend/exec_specifier.js';
 import type { DifferentialResult } from './differential.js';
 
@@ -70,6 +70,10 @@ export function formatClauseReport(report: ClauseReport, paint: Paint): string {
   }
   const c = report.counts;
   lines.push(`  ${c.held} held, ${c.broken} broken, ${c['not-applicable']} not applicable, ${c.timeout} timeout`);
+  const unjudged = report.verdicts.filter(unjudgedRequired).length;
+  if (unjudged > 0) {
+    lines.push(paint.red(`  NOT VALIDATED: the time budget was spent before ${unjudged} required clause${unjudged === 1 ? '' : 's'} (raise --budget-ms)`));
+  }
   return lines.join('\n');
 }
 
