@@ -78,3 +78,25 @@ describe('the test file --emit-test writes', () => {
     expect(broken.code).toBe(1);
   }, 180_000);
 });
+
+describe('describeBackend with a time budget', () => {
+  const inRepo = join(REPO_ROOT, 'tmp', `budget-${process.pid}`);
+  afterAll(() => rmSync(inRepo, { recursive: true, force: true }));
+
+  it('fails the required clauses the budget left unjudged instead of skipping them (as validate exits 1)', async () => {
+    mkdirSync(inRepo, { recursive: true });
+    const file = join(inRepo, 'budget.repro.test.ts');
+    writeFileSync(
+      file,
+      [
+        "import { describeBackend } from 'spillsim/vitest';",
+        `describeBackend('memory, 1 ms budget', ${JSON.stringify(join(REPO_ROOT, 'fixtures/backends/memory.mjs'))}, { budgetMs: 1, suites: false });`,
+        '',
+      ].join('\n'),
+    );
+    const result = await run([VITEST, 'run', file], REPO_ROOT);
+    expect(result.output).toMatch(/spill\.drains-front was not judged: skipped: the time budget of this run was spent/);
+    expect(result.output).toMatch(/Tests\s+\d+ failed/);
+    expect(result.code).toBe(1);
+  }, 180_000);
+});
