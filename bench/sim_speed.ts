@@ -83,6 +83,9 @@ interface SameOpsRate {
   /** Bytes the writer policy spilled to storage, over all the timed seeds: in the simulated runs (faults on) and in one replay of each (none). */
   simulatedSpilledBytes: number;
   replayedSpilledBytes: number;
+  /** The seeds of at least `DEEP_OPS_MIN / 2` operations with the lowest and the highest `simulatedPerReplayed` of their own. */
+  cheapest: { seed: number; simulatedPerReplayed: number };
+  dearest: { seed: number; simulatedPerReplayed: number };
 }
 
 /**
@@ -111,6 +114,8 @@ async function measureDeep(bare: TimedCase<Bytes[]>, failed: FailedSeeds, count:
   let replayedSpilledBytes = 0;
   const bareRates: number[] = [];
   let slowest = { seed: 0, opsPerSecond: Number.POSITIVE_INFINITY };
+  let cheapest = { seed: 0, simulatedPerReplayed: Number.POSITIVE_INFINITY };
+  let dearest = { seed: 0, simulatedPerReplayed: 0 };
   for (const seed of timed) {
     const [captured] = await capture([seed]);
     if (captured === undefined) throw new Error(`sim-speed: no operation script came back for seed ${seed}`);
@@ -137,6 +142,9 @@ async function measureDeep(bare: TimedCase<Bytes[]>, failed: FailedSeeds, count:
     replayedSpilledBytes += replayed.spilledBytes;
     const seedRate = (result.steps * 1e9) / Math.max(1, Number(seedNs));
     if (result.steps >= DEEP_OPS_MIN / 2 && seedRate < slowest.opsPerSecond) slowest = { seed, opsPerSecond: seedRate };
+    const seedPerReplayed = (2 * Number(seedNs)) / Math.max(1, Number(beforeNs + afterNs));
+    if (result.steps >= DEEP_OPS_MIN / 2 && seedPerReplayed < cheapest.simulatedPerReplayed) cheapest = { seed, simulatedPerReplayed: seedPerReplayed };
+    if (result.steps >= DEEP_OPS_MIN / 2 && seedPerReplayed > dearest.simulatedPerReplayed) dearest = { seed, simulatedPerReplayed: seedPerReplayed };
     bareRates.push(rateOf(measureRates([bare] as AnyTimedCase[], { warmupRounds: 0, rounds: 1, roundMs: bareMs }), bare.name));
   }
   const seconds = Number(ns) / 1e9;
@@ -154,6 +162,8 @@ async function measureDeep(bare: TimedCase<Bytes[]>, failed: FailedSeeds, count:
       simulatedPerReplayed: seconds / replaySeconds,
       simulatedSpilledBytes,
       replayedSpilledBytes,
+      cheapest,
+      dearest,
     },
   };
 }
@@ -281,7 +291,7 @@ export async function runSimSpeed(options: BenchOptions, capture?: ScriptCapture
       },
       {
         name: 'sim-overhead-same-ops',
-        description: 'simulated op costs this many times the same op replayed: time of the deep runs over time of their own extend and drainInto calls replayed on a queue with the same policies, storage engine and simulated disk, no faults (the harness alone: workload, faults, scheduler, hash, invariants)',
+        description: 'simulated op costs this many times the same op replayed: time of the deep runs over time of their own extend and drainInto calls replayed on a queue with the same policies, storage engine and simulated disk, no faults (what the simulator adds: workload, fault injection and the fault paths it takes, scheduler, hash, invariants)',
         value: replay.simulatedPerReplayed,
         unit: 'ratio',
       },
@@ -290,7 +300,7 @@ export async function runSimSpeed(options: BenchOptions, capture?: ScriptCapture
     notes: [
       `simulation: runSimulation with default options on seeds from ${SEED_FIRST} up (median of ${measure.rounds} interleaved rounds of ${measure.roundMs} ms), steps counted from each result.`,
       `deep runs: seeds ${deepSeeds(SEED_FIRST, 3).join(', ')}, ... (the first ${deepCount} the default swarm makes deep, after ${WARMUP_SHORT_SEEDS} short seeds as warm-up), each run once: ${deepRate.ops} operations in ${deepRate.seconds.toFixed(2)} s; slowest seed ${deepRate.slowest.seed} at ${Math.round(deepRate.slowest.opsPerSecond)} operations/s; ${options.quick ? 20 : BARE_MS_PER_DEEP_SEED} ms of bare queue operations after each seed.`,
-      `same operations replayed: each deep seed's extend (chunk lengths, and which chunks continue an allocation, so the queue merges alike) and drainInto calls, captured in an untimed run of the seed whose trace hash equals the timed run's, replayed on MergeQueue.newPair with the seed's Threshold and PrefetchPolicy knobs over BatchFileSpill on a SimFs, once before and once after the timed run (their mean counts); ${replay.ops} calls in ${replay.seconds.toFixed(2)} s; a simulated op costs ${replay.simulatedPerReplayed.toFixed(2)}x the same op replayed. The replay has no faults, the deep runs do (spells of 64 steps): bytes spilled ${formatMiB(replay.simulatedSpilledBytes)} simulated, ${formatMiB(replay.replayedSpilledBytes)} replayed.`,
+      `same operations replayed: each deep seed's extend (chunk lengths, and which chunks continue an allocation, so the queue merges alike) and drainInto calls, captured in an untimed run of the seed whose trace hash equals the timed run's, replayed on MergeQueue.newPair with the seed's Threshold and PrefetchPolicy knobs over BatchFileSpill on a SimFs, once before and once after the timed run (their mean counts); ${replay.ops} calls in ${replay.seconds.toFixed(2)} s; a simulated op costs ${replay.simulatedPerReplayed.toFixed(2)}x the same op replayed (by seed from ${replay.cheapest.simulatedPerReplayed.toFixed(2)}x, seed ${replay.cheapest.seed}, to ${replay.dearest.simulatedPerReplayed.toFixed(2)}x, seed ${replay.dearest.seed}). The replay has no faults, the deep runs do (spells of 64 steps): bytes spilled ${formatMiB(replay.simulatedSpilledBytes)} simulated, ${formatMiB(replay.replayedSpilledBytes)} replayed.`,
       `fast-check: runSuite('${SUITE}', { runs: ${SUITE_RUNS_PER_BATCH} }) on successive seeds, ${commandsTimed} commands timed; median of ${measure.rounds} rounds.`,
       ...failedOnce.slice(0, 5).map((f) => `FAILED: seed ${f.seed} (${f.workload}): ${f.message}`),
     ],
