@@ -52,7 +52,7 @@ export function captureOpScript(options: SimOptions): CapturedScript {
     ...options,
     queueFactory: (buzzer, writerPolicy, readerPolicy, queueOptions) => {
       const [writer, reader] = MergeQueue.newPair(buzzer, writerPolicy, readerPolicy, queueOptions);
-      return [recorder.writerEnd(writer), recorder.readerEnd(reader)];
+      return [recorder.end(writer, 'writer'), recorder.end(reader, 'reader')];
     },
   });
   return { result, script: recorder.script() };
@@ -70,38 +70,21 @@ class ScriptRecorder {
   #endBuffer: ArrayBufferLike | undefined;
   #endOffset = 0;
 
-  writerEnd(queue: MergeQueue): SimQueue {
+  /** `queue` as the simulator's writer or reader end: each call is recorded (the writer's extends, the reader's drains, either's drop), then forwarded. */
+  end(queue: MergeQueue, side: 'writer' | 'reader'): SimQueue {
+    const writer = side === 'writer';
     return {
       extend: (items) => {
-        this.#extend(items);
+        if (writer) this.#extend(items);
         queue.extend(items);
       },
-      drainInto: (out) => queue.drainInto(out),
-      isComplete: () => queue.isComplete(),
-      drop: () => {
-        this.#op(OP_DROP_WRITER);
-        queue.drop();
-      },
-      get deque() {
-        return queue.deque;
-      },
-      get isPoisoned() {
-        return queue.isPoisoned;
-      },
-    };
-  }
-
-  readerEnd(queue: MergeQueue): SimQueue {
-    return {
-      extend: (items) => queue.extend(items),
       drainInto: (out) => {
-        this.#drainCalls += 1;
-        this.#op(OP_DRAIN);
+        if (!writer) this.#drain();
         queue.drainInto(out);
       },
       isComplete: () => queue.isComplete(),
       drop: () => {
-        this.#op(OP_DROP_READER);
+        this.#op(writer ? OP_DROP_WRITER : OP_DROP_READER);
         queue.drop();
       },
       get deque() {
@@ -129,6 +112,11 @@ class ScriptRecorder {
       this.#endBuffer = item.buffer;
       this.#endOffset = item.offset + item.length;
     }
+  }
+
+  #drain(): void {
+    this.#drainCalls += 1;
+    this.#op(OP_DRAIN);
   }
 
   #op(code: number): void {
