@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { runCampaignScaling } from '../bench/campaign_scaling.js';
 import { runExtendCost } from '../bench/extend_cost.js';
 import { runSimSpeed } from '../bench/sim_speed.js';
+import captureOpScripts from '../bench/op_script_worker.js';
 import { runCampaign } from '../sim/campaign.js';
 import { measureRates, median, speedRatio } from '../bench/measure.js';
 import { formatResult, formatTable, holds, missFactor, type Figure } from '../bench/report.js';
@@ -154,11 +155,13 @@ describe('spill stress', () => {
 
 describe('harness speed and campaign scaling', () => {
   it('sim-speed counts simulated steps and fast-check commands and relates them to bare queue operations', async () => {
-    const result = await runSimSpeed(quiet);
+    // Worker threads load the built JavaScript, which may be stale here: capture in this thread.
+    const result = await runSimSpeed(quiet, async (seeds) => captureOpScripts({ seeds }));
     const figure = (name: string) => result.figures.find((f) => f.name === name)!.value;
     for (const name of ['sim-steps-per-second', 'sim-steps-per-second-any', 'fc-commands-per-second']) expect(figure(name)).toBeGreaterThan(0);
-    // The simulator does far more per operation than the bare queue does.
+    // The simulator does far more per operation than the bare queue does, and more than the same operations replayed.
     expect(figure('sim-overhead')).toBeGreaterThan(1);
+    expect(figure('sim-overhead-same-ops')).toBeGreaterThan(1);
   });
 
   it('campaign-scaling runs the same seeds on 1 and 2 workers and checks their hashes agree', async () => {
