@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { TIMEOUT_MS_MAX } from '../properties/conformance/validate.js';
 import { WORKERS_MAX } from '../sim/campaign.js';
 import { UsageError } from './usage_error.js';
 
@@ -47,4 +48,12 @@ export function wholeInRange(flag: string, text: string, min: number, max: numbe
 /** `--workers N`: worker threads of a campaign, 1 to WORKERS_MAX (sim/campaign.ts) on every machine. */
 export function workerCount(text: string): number {
   return wholeInRange('--workers', text, 1, WORKERS_MAX);
+}
+
+/**
+ * `--timeout-ms`, `--budget-ms` (parsed by `whole`): 1 to TIMEOUT_MS_MAX milliseconds, the
+ * longest a timer can wait, with one message for `validate` and `check`.
+ */
+export function checkMilliseconds(flag: string, value: number): void {
+  if (value < 1 || value > TIMEOUT_MS_MAX) throw new UsageError(`${flag} must be from 1 to ${TIMEOUT_MS_MAX} (about 24.8 days, the most a timer can hold), got ${value}`);
 }

@@ -288,6 +288,11 @@ describe('counts, lists and paths have one range and one message everywhere', ()
     [['check', '--runs', '0'], /^spillsim: option '--runs <n>' argument '0' is invalid\. expected at least 1$/],
     [['validate', backend, '--timeout-ms', '0'], /^spillsim: --timeout-ms must be from 1 to 2147483647/],
     [['validate', backend, '--budget-ms', '0'], /^spillsim: --budget-ms must be from 1 to 2147483647/],
+    // check --timeout-ms: validate's option, parser and message.
+    [['check', '--backend', backend, '--timeout-ms', '0'], /^spillsim: --timeout-ms must be from 1 to 2147483647 \(about 24\.8 days, the most a timer can hold\), got 0$/],
+    [['check', '--backend', backend, '--timeout-ms', '2147483648'], /^spillsim: --timeout-ms must be from 1 to 2147483647 \(about 24\.8 days, the most a timer can hold\), got 2147483648$/],
+    [['check', '--backend', backend, '--timeout-ms', '1.5'], /^spillsim: option '--timeout-ms <ms>' argument '1\.5' is invalid\. expected a whole number$/],
+    [['check', '--timeout-ms', '300'], /^spillsim: --timeout-ms limits the calls of a backend: give it with --backend or --exec$/],
     [['report', 'x.json', '--max-steps', '1e3'], /^spillsim: --max-steps must be a whole number from 1 to \d+, got '1e3'$/],
     [['validate', backend, '--clause', 'fds.closed', '--clause', 'fds.closed'], /^spillsim: option '--clause <id>' argument 'fds\.closed' is invalid\. fds\.closed is given twice$/],
     [['sim', '--faults', 'spill-stop,'], /^spillsim: --faults: an item of 'spill-stop,' is empty \(a stray comma\?\)$/],

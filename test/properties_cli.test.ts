@@ -89,6 +89,14 @@ describe('spillsim check', () => {
     expect(missing.stderr).toContain('nowhere.mjs');
   });
 
+  it('--timeout-ms: a backend whose call never returns is reported after that long, not the default 10 s', async () => {
+    const run = await runBuiltCli(['check', '--suite', 'ordering,no-stall', '--seed', '1', '--backend', 'fixtures/backends/hangs.mjs', '--timeout-ms', '300', '--no-example-db', '--quiet']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('FAILED ordering: no answer within 300 ms (the factory never returned)');
+    expect(run.stdout).toContain('FAILED no-stall: skipped: the factory already hung in ordering');
+    expect(run.stdout).toMatch(/ordering\s+0\s+-\s+\S+ m?s\s+FAILED: cut off/);
+  });
+
   it('bad input exits 2 with one line, never a stack trace', async () => {
     const unknown = await runBuiltCli(['check', '--suite', 'nope']);
     expect(unknown.code).toBe(2);

@@ -15,14 +15,13 @@ import {
   exitCodeOf,
   SEED_DEFAULT,
   RUN_BUDGET_MS_DEFAULT,
-  TIMEOUT_MS_MAX,
   validateDifferential,
   validateModule,
   validatePolicy,
 } from '../../properties/conformance/validate.js';
 import { SUITE_RUNS_DEFAULT, SUITE_UNITS } from '../../properties/conformance/suite_units.js';
 import type { ClauseVerdict } from '../../properties/conformance/clause.js';
-import { collectList, positiveWhole, whole } from '../flags.js';
+import { checkMilliseconds, collectList, positiveWhole, whole } from '../flags.js';
 import { colors } from '../format.js';
 import { Progress } from '../progress.js';
 import type { CommandResult } from '../command_result.js';
@@ -150,9 +149,8 @@ function checkInput(backends: string[], flags: ValidateFlags): void {
     const problem = exampleProblem(flags.clause[0]!, parseExample(flags.example));
     if (problem !== undefined) throw new UsageError(`--example: ${problem}`);
   }
-  for (const [flag, value] of [['--timeout-ms', flags.timeoutMs], ['--budget-ms', flags.budgetMs]] as const) {
-    if (value < 1 || value > TIMEOUT_MS_MAX) throw new UsageError(`${flag} must be from 1 to ${TIMEOUT_MS_MAX} (about 24.8 days, the most a timer can hold), got ${value}`);
-  }
+  checkMilliseconds('--timeout-ms', flags.timeoutMs);
+  checkMilliseconds('--budget-ms', flags.budgetMs);
   if (flags.differential && backends.length === 0) throw new UsageError('--differential needs at least one backend module');
   if ((flags.differential || backends.length > 1) && (flags.clause.length > 0 || flags.example !== undefined)) {
     // The comparison runs one trace through every backend; the clauses judge one backend at a time.
