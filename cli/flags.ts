@@ -7,15 +7,28 @@ import { UsageError } from './usage_error.js';
 // commander turns an InvalidArgumentError into a one-line "argument ... is invalid" message and
 // exit 2; the parsers that take the flag's name throw a UsageError, printed the same way.
 
+/**
+ * The number `text` writes as digits, or -1 for a negative one (`-3`, even `-0`): a whole
+ * number out of range, told apart from text that is no whole number at all (`1.5`, `1e3`,
+ * `abc`, `+5`), which is an InvalidArgumentError.
+ */
+function digits(text: string): number {
+  if (!/^-?\d+$/.test(text)) throw new InvalidArgumentError('expected a whole number');
+  return text.startsWith('-') ? -1 : Number(text);
+}
+
+/** A whole number from 0 to Number.MAX_SAFE_INTEGER (seeds). */
 export function whole(text: string): number {
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) throw new InvalidArgumentError('expected a whole number');
+  const value = digits(text);
+  if (value < 0 || !Number.isSafeInteger(value)) throw new InvalidArgumentError(`expected a whole number from 0 to ${Number.MAX_SAFE_INTEGER}`);
   return value;
 }
 
+/** A whole number from 1 to Number.MAX_SAFE_INTEGER (counts). */
 export function positiveWhole(text: string): number {
-  const value = whole(text);
+  const value = digits(text);
   if (value < 1) throw new InvalidArgumentError('expected at least 1');
+  if (!Number.isSafeInteger(value)) throw new InvalidArgumentError(`expected a whole number from 1 to ${Number.MAX_SAFE_INTEGER}`);
   return value;
 }
 
@@ -51,9 +64,15 @@ export function workerCount(text: string): number {
 }
 
 /**
- * `--timeout-ms`, `--budget-ms` (parsed by `whole`): 1 to TIMEOUT_MS_MAX milliseconds, the
- * longest a timer can wait, with one message for `validate` and `check`.
+ * Parser of `--timeout-ms`, `--budget-ms`: a whole number of milliseconds from 1 to
+ * TIMEOUT_MS_MAX, the longest a timer can wait; one message for `validate` and `check`.
  */
-export function checkMilliseconds(flag: string, value: number): void {
-  if (value < 1 || value > TIMEOUT_MS_MAX) throw new UsageError(`${flag} must be from 1 to ${TIMEOUT_MS_MAX} (about 24.8 days, the most a timer can hold), got ${value}`);
+export function milliseconds(flag: string): (text: string) => number {
+  return (text) => {
+    const value = digits(text);
+    if (value < 1 || value > TIMEOUT_MS_MAX) {
+      throw new UsageError(`${flag} must be from 1 to ${TIMEOUT_MS_MAX} (about 24.8 days, the most a timer can hold), got ${text}`);
+    }
+    return value;
+  };
 }

@@ -7,7 +7,7 @@ import { type CheckedSuite, checkSelection, checkSuites, FAILURES_DIR_DEFAULT, p
 import { makeFixture } from '../../properties/fixture.js';
 import { RUNS_DEFAULT, SUITE_NAMES } from '../../properties/run_suite.js';
 import { SUITES } from '../../properties/suites/index.js';
-import { checkMilliseconds, collectList, positiveNumber, positiveWhole, whole } from '../flags.js';
+import { collectList, milliseconds, positiveNumber, positiveWhole, whole } from '../flags.js';
 import { colors, formatDuration } from '../format.js';
 import type { CommandResult } from '../command_result.js';
 import { Progress } from '../progress.js';
@@ -48,7 +48,7 @@ export function registerCheck(program: Command, result: CommandResult): void {
     .option('--variant <name>', 'run a reference-* or broken-* variant of the selected suites, or of every suite that has it (see --list)')
     .option('--backend <module>', 'spill through your backend module (default export (ctx) => BytesSpill), under the scripted faults')
     .option('--exec <command line>', 'spill through a backend in another language: a program speaking docs/backend-protocol.md')
-    .option('--timeout-ms <ms>', `with --backend/--exec: a suite is stuck when no backend call returns for this long (default ${ISOLATED_STUCK_MS_DEFAULT})`, whole)
+    .option('--timeout-ms <ms>', `with --backend/--exec: a suite is stuck when no backend call returns for this long (default ${ISOLATED_STUCK_MS_DEFAULT})`, milliseconds('--timeout-ms'))
     .option('--save-failures [dir]', `write each failure as a replayable fixture (default dir ${FAILURES_DIR_DEFAULT})`)
     .option('--no-example-db', 'do not replay or record failures in .spillsim/examples')
     .option('--json', 'print one JSON report on stdout and nothing else')
@@ -66,11 +66,8 @@ async function runCheck(options: CheckFlags): Promise<number> {
     process.stdout.write(listSuites());
     return EXIT_OK;
   }
-  if (flags.timeoutMs !== undefined) {
-    checkMilliseconds('--timeout-ms', flags.timeoutMs);
-    // Without a backend the suites spill to built-in storage, which has no calls to wait for.
-    if (flags.backend === undefined) throw new UsageError('--timeout-ms limits the calls of a backend: give it with --backend or --exec');
-  }
+  // Without a backend the suites spill to built-in storage, which has no calls to wait for.
+  if (flags.timeoutMs !== undefined && flags.backend === undefined) throw new UsageError('--timeout-ms limits the calls of a backend: give it with --backend or --exec');
   // A variant without --suite means: every suite that has that variant.
   let suites =
     flags.suite !== undefined ? flags.suite : flags.variant === undefined ? [...SUITE_NAMES] : SUITES.filter((s) => s.variants[flags.variant!] !== undefined).map((s) => s.name);
