@@ -1,8 +1,10 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, inject, it } from 'vitest';
+import { sweepDeadRuns } from './support/temp_root.js';
 
 // test/support/temp_root.ts gives each run its own temp root; these check that what the tests
 // start really writes there, so a leaked directory goes away with the run.
@@ -25,5 +27,17 @@ describe('the run temp root', () => {
     });
     await worker.terminate();
     expect(seen).toBe(root);
+  });
+
+  it('of a run killed before its teardown is removed by the next run; a live run keeps its own', () => {
+    const systemTemp = mkdtempSync(join(tmpdir(), 'system-'));
+    // The pid of a process that has exited: nothing runs under it now.
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid!;
+    const dead = join(systemTemp, `spillsim-test-run-${deadPid}-AbC123`);
+    const live = join(systemTemp, `spillsim-test-run-${process.pid}-AbC123`);
+    const other = join(systemTemp, `spillsim-test-run-${deadPid}-not-ours`);
+    for (const dir of [dead, live, other]) mkdirSync(join(dir, 'leftover'), { recursive: true });
+    sweepDeadRuns(systemTemp);
+    expect([dead, live, other].map(existsSync)).toEqual([false, true, true]);
   });
 });

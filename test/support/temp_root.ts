@@ -40,7 +40,7 @@ function isAlive(pid: number): boolean {
 }
 
 /** Removes the roots of runs whose process is gone (killed before its teardown). */
-function sweepDeadRuns(systemTemp: string): void {
+export function sweepDeadRuns(systemTemp: string): void {
   for (const name of readdirSync(systemTemp)) {
     const match = RUN_NAME.exec(name);
     if (match && !isAlive(Number(match[1]))) rmSync(join(systemTemp, name), { recursive: true, force: true });
