@@ -19,5 +19,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // One temp dir per run, removed at its end: `os.tmpdir()` in every worker and child process.
+    globalSetup: ['test/support/temp_root.ts'],
   },
 });

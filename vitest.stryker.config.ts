@@ -33,6 +33,8 @@ export default defineConfig({
     // SPILLSIM_MUTATE_SKIP=<regex> leaves out the tests whose names match (slow property tests, on
     // a loaded machine): the score is then a lower bound.
     testNamePattern: process.env.SPILLSIM_MUTATE_SKIP === undefined ? undefined : new RegExp(`^(?!.*(?:${process.env.SPILLSIM_MUTATE_SKIP}))`),
+    // `...base.test` keeps the global setup (test/support/temp_root.ts): a mutation run's tests
+    // and the commands they start write temporary files under one directory, removed at its end.
     setupFiles: ['test/stryker/active_mutant_env.ts'],
   },
 });

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { TIMEOUT_MS_MAX } from '../properties/conformance/validate.js';
 import { WORKERS_MAX } from '../sim/campaign.js';
 import { UsageError } from './usage_error.js';
 
@@ -6,15 +7,28 @@ import { UsageError } from './usage_error.js';
 // commander turns an InvalidArgumentError into a one-line "argument ... is invalid" message and
 // exit 2; the parsers that take the flag's name throw a UsageError, printed the same way.
 
+/**
+ * The number `text` writes as digits, or -1 for a negative one (`-3`, even `-0`): a whole
+ * number out of range, told apart from text that is no whole number at all (`1.5`, `1e3`,
+ * `abc`, `+5`), which is an InvalidArgumentError.
+ */
+function digits(text: string): number {
+  if (!/^-?\d+$/.test(text)) throw new InvalidArgumentError('expected a whole number');
+  return text.startsWith('-') ? -1 : Number(text);
+}
+
+/** A whole number from 0 to Number.MAX_SAFE_INTEGER (seeds). */
 export function whole(text: string): number {
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) throw new InvalidArgumentError('expected a whole number');
+  const value = digits(text);
+  if (value < 0 || !Number.isSafeInteger(value)) throw new InvalidArgumentError(`expected a whole number from 0 to ${Number.MAX_SAFE_INTEGER}`);
   return value;
 }
 
+/** A whole number from 1 to Number.MAX_SAFE_INTEGER (counts). */
 export function positiveWhole(text: string): number {
-  const value = whole(text);
+  const value = digits(text);
   if (value < 1) throw new InvalidArgumentError('expected at least 1');
+  if (!Number.isSafeInteger(value)) throw new InvalidArgumentError(`expected a whole number from 1 to ${Number.MAX_SAFE_INTEGER}`);
   return value;
 }
 
@@ -47,4 +61,18 @@ export function wholeInRange(flag: string, text: string, min: number, max: numbe
 /** `--workers N`: worker threads of a campaign, 1 to WORKERS_MAX (sim/campaign.ts) on every machine. */
 export function workerCount(text: string): number {
   return wholeInRange('--workers', text, 1, WORKERS_MAX);
+}
+
+/**
+ * Parser of `--timeout-ms`, `--budget-ms`: a whole number of milliseconds from 1 to
+ * TIMEOUT_MS_MAX, the longest a timer can wait; one message for `validate` and `check`.
+ */
+export function milliseconds(flag: string): (text: string) => number {
+  return (text) => {
+    const value = digits(text);
+    if (value < 1 || value > TIMEOUT_MS_MAX) {
+      throw new UsageError(`${flag} must be from 1 to ${TIMEOUT_MS_MAX} (about 24.8 days, the most a timer can hold), got ${text}`);
+    }
+    return value;
+  };
 }

@@ -16,6 +16,7 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
     { command: 'spillsim check --suite ordering --runs 500', what: 'one suite, more runs' },
     { command: 'spillsim check --seed 42 --json', what: 'a repeatable run, one JSON result per suite' },
     { command: 'spillsim check --save-failures', what: 'keep each failure as a fixture under fixtures/failures/' },
+    { command: 'spillsim check --backend ./my-backend.mjs --timeout-ms 30000', what: 'your storage under the suites; a call may take 30 s before the suite counts as stuck' },
   ],
   sim: [
     { command: 'spillsim sim --seed 7', what: 'simulate one seed and check every invariant' },

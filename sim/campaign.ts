@@ -133,7 +133,8 @@ export function parseShard(text: string): Shard {
   if (match === null) throw new UsageError(`--shard must look like i/N (for example 2/8), got '${text}'`);
   const index = Number(match[1]);
   const count = Number(match[2]);
-  if (!Number.isSafeInteger(count) || count < 1) throw new UsageError(`--shard ${text}: N must be at least 1`);
+  if (count < 1) throw new UsageError(`--shard ${text}: N must be at least 1`);
+  if (!Number.isSafeInteger(count)) throw new UsageError(`--shard ${text}: N must be a whole number from 1 to ${Number.MAX_SAFE_INTEGER}`);
   if (!Number.isSafeInteger(index) || index < 1 || index > count) {
     throw new UsageError(`--shard ${text}: i must be from 1 to ${count} (shards are numbered from 1)`);
   }

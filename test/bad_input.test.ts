@@ -90,7 +90,7 @@ describe('run files are checked as data by merge and report alike', () => {
   });
 
   it('merge refuses a negative --expect range', async () => {
-    expectOneLine(await runMain(['merge', write('one.jsonl', `${JSON.stringify(good)}\n`), '--expect', '-5..3']), /^spillsim: --expect must be a seed range A\.\.B of whole numbers \(0 or more\)/);
+    expectOneLine(await runMain(['merge', write('one.jsonl', `${JSON.stringify(good)}\n`), '--expect', '-5..3']), /^spillsim: --expect must be a seed range A\.\.B of whole numbers from 0 to 9007199254740991, got '-5\.\.3'$/);
   });
 });
 
@@ -288,6 +288,29 @@ describe('counts, lists and paths have one range and one message everywhere', ()
     [['check', '--runs', '0'], /^spillsim: option '--runs <n>' argument '0' is invalid\. expected at least 1$/],
     [['validate', backend, '--timeout-ms', '0'], /^spillsim: --timeout-ms must be from 1 to 2147483647/],
     [['validate', backend, '--budget-ms', '0'], /^spillsim: --budget-ms must be from 1 to 2147483647/],
+    // A whole number out of range names the range; text that is no whole number says so.
+    [['check', '--runs', '-1'], /^spillsim: option '--runs <n>' argument '-1' is invalid\. expected at least 1$/],
+    [['check', '--runs', '99999999999999999999'], /^spillsim: option '--runs <n>' argument '99999999999999999999' is invalid\. expected a whole number from 1 to 9007199254740991$/],
+    [['check', '--runs', '1e3'], /^spillsim: option '--runs <n>' argument '1e3' is invalid\. expected a whole number$/],
+    [['check', '--seed', '-1'], /^spillsim: option '--seed <n>' argument '-1' is invalid\. expected a whole number from 0 to 9007199254740991$/],
+    [['replay', '--property', 'ordering', '--seed', '9007199254740992', '--path', '0'], /^spillsim: option '--seed <n>' argument '9007199254740992' is invalid\. expected a whole number from 0 to 9007199254740991$/],
+    [['validate', backend, '--seed', '+5'], /^spillsim: option '--seed <n>' argument '\+5' is invalid\. expected a whole number$/],
+    [['validate', backend, '--timeout-ms', '-5'], /^spillsim: --timeout-ms must be from 1 to 2147483647 \(about 24\.8 days, the most a timer can hold\), got -5$/],
+    [['validate', backend, '--budget-ms', '99999999999999999999'], /^spillsim: --budget-ms must be from 1 to 2147483647 \(about 24\.8 days, the most a timer can hold\), got 99999999999999999999$/],
+    [['sim', '--seeds', '-5..3'], /^spillsim: --seeds must be a range A\.\.B of whole numbers from 0 to 9007199254740991, got '-5\.\.3'$/],
+    [['sim', '--seeds', '0..99999999999999999999'], /^spillsim: --seeds must be a range A\.\.B of whole numbers from 0 to 9007199254740991, got '0\.\.99999999999999999999'$/],
+    [['sim', '--seeds', '5..1'], /^spillsim: --seeds must be a range A\.\.B of whole numbers with A ≤ B, got '5\.\.1'$/],
+    [['sim', '--shard', '1/9007199254740993'], /^spillsim: --shard 1\/9007199254740993: N must be a whole number from 1 to 9007199254740991$/],
+    [['sim', '--shard', '1/0'], /^spillsim: --shard 1\/0: N must be at least 1$/],
+    [['sim', '--threshold', '-1'], /^spillsim: --threshold must be a whole number of bytes from 0 to 9007199254740991, got '-1'$/],
+    [['sim', '--reserve', '99999999999GiB'], /^spillsim: --reserve must be a whole number of bytes from 0 to 9007199254740991, got '99999999999GiB'$/],
+    [['sim', '--prefetch-budget', '1.5'], /^spillsim: --prefetch-budget must be a whole number of bytes such as 4096, 64KiB or 1MiB, got '1\.5'$/],
+    [['merge', 'x.jsonl', '--expect', '0..99999999999999999999'], /^spillsim: --expect must be a seed range A\.\.B of whole numbers from 0 to 9007199254740991, got '0\.\.99999999999999999999'$/],
+    // check --timeout-ms: validate's option, parser and message.
+    [['check', '--backend', backend, '--timeout-ms', '0'], /^spillsim: --timeout-ms must be from 1 to 2147483647 \(about 24\.8 days, the most a timer can hold\), got 0$/],
+    [['check', '--backend', backend, '--timeout-ms', '2147483648'], /^spillsim: --timeout-ms must be from 1 to 2147483647 \(about 24\.8 days, the most a timer can hold\), got 2147483648$/],
+    [['check', '--backend', backend, '--timeout-ms', '1.5'], /^spillsim: option '--timeout-ms <ms>' argument '1\.5' is invalid\. expected a whole number$/],
+    [['check', '--timeout-ms', '300'], /^spillsim: --timeout-ms limits the calls of a backend: give it with --backend or --exec$/],
     [['report', 'x.json', '--max-steps', '1e3'], /^spillsim: --max-steps must be a whole number from 1 to \d+, got '1e3'$/],
     [['validate', backend, '--clause', 'fds.closed', '--clause', 'fds.closed'], /^spillsim: option '--clause <id>' argument 'fds\.closed' is invalid\. fds\.closed is given twice$/],
     [['sim', '--faults', 'spill-stop,'], /^spillsim: --faults: an item of 'spill-stop,' is empty \(a stray comma\?\)$/],

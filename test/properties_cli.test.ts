@@ -74,11 +74,11 @@ describe('spillsim check', () => {
   });
 
   it('--backend runs the suites over a user backend, and its replay command names it', async () => {
-    const checkDirs = (): string[] => readdirSync(tmpdir()).filter((name) => /^spillsim-check-[A-Za-z0-9]{6}$/.test(name));
-    const dirsBefore = checkDirs().length;
-    const good = await runBuiltCli(['check', '--suite', 'ordering', '--runs', '40', '--seed', '2', '--backend', 'fixtures/backends/memory.mjs', '--no-example-db', '--quiet']);
-    // One directory per generated system, all under one parent that is gone when the command ends.
-    expect(checkDirs().length).toBe(dirsBefore);
+    // One directory per generated system, all under one parent that is gone when the command
+    // ends: the command's own temp dir is empty again.
+    const tmp = tempDir();
+    const good = await runBuiltCli(['check', '--suite', 'ordering', '--runs', '40', '--seed', '2', '--backend', 'fixtures/backends/memory.mjs', '--no-example-db', '--quiet'], { env: { TMPDIR: tmp } });
+    expect(readdirSync(tmp)).toEqual([]);
     expect(good.code).toBe(0);
     const bad = await runBuiltCli(['check', '--suite', 'partial-spill', '--runs', '2000', '--seed', '3', '--backend', 'fixtures/backends/drains-back.mjs', '--no-example-db', '--quiet']);
     expect(bad.code).toBe(1);
@@ -87,6 +87,14 @@ describe('spillsim check', () => {
     const missing = await runBuiltCli(['check', '--backend', './nowhere.mjs']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('nowhere.mjs');
+  });
+
+  it('--timeout-ms: a backend whose call never returns is reported after that long, not the default 10 s', async () => {
+    const run = await runBuiltCli(['check', '--suite', 'ordering,no-stall', '--seed', '1', '--backend', 'fixtures/backends/hangs.mjs', '--timeout-ms', '300', '--no-example-db', '--quiet']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('FAILED ordering: no answer within 300 ms (the factory never returned)');
+    expect(run.stdout).toContain('FAILED no-stall: skipped: the factory already hung in ordering');
+    expect(run.stdout).toMatch(/ordering\s+0\s+-\s+\S+ m?s\s+FAILED: cut off/);
   });
 
   it('bad input exits 2 with one line, never a stack trace', async () => {

@@ -2,12 +2,12 @@ import { extname, relative } from 'node:path';
 import type { Command } from 'commander';
 import { backendArgument, checkCommandLine, execSpecifier, isExecSpecifier } from '../../properties/process_backend/exec_specifier.js';
 import { modulePath, moduleUrl } from '../../properties/conformance/backend_module.js';
-import { checkIsolated } from '../../properties/conformance/isolated_commands.js';
+import { checkIsolated, ISOLATED_STUCK_MS_DEFAULT } from '../../properties/conformance/isolated_commands.js';
 import { type CheckedSuite, checkSelection, checkSuites, FAILURES_DIR_DEFAULT, plannedCheckRuns } from '../../properties/check_suites.js';
 import { makeFixture } from '../../properties/fixture.js';
 import { RUNS_DEFAULT, SUITE_NAMES } from '../../properties/run_suite.js';
 import { SUITES } from '../../properties/suites/index.js';
-import { collectList, positiveNumber, positiveWhole, whole } from '../flags.js';
+import { collectList, milliseconds, positiveNumber, positiveWhole, whole } from '../flags.js';
 import { colors, formatDuration } from '../format.js';
 import type { CommandResult } from '../command_result.js';
 import { Progress } from '../progress.js';
@@ -26,6 +26,7 @@ interface CheckFlags {
   variant?: string;
   backend?: string;
   exec?: string;
+  timeoutMs?: number;
   json?: boolean;
   quiet?: boolean;
   saveFailures?: string | boolean;
@@ -47,6 +48,7 @@ export function registerCheck(program: Command, result: CommandResult): void {
     .option('--variant <name>', 'run a reference-* or broken-* variant of the selected suites, or of every suite that has it (see --list)')
     .option('--backend <module>', 'spill through your backend module (default export (ctx) => BytesSpill), under the scripted faults')
     .option('--exec <command line>', 'spill through a backend in another language: a program speaking docs/backend-protocol.md')
+    .option('--timeout-ms <ms>', `with --backend/--exec: a suite is stuck when no backend call returns for this long (default ${ISOLATED_STUCK_MS_DEFAULT})`, milliseconds('--timeout-ms'))
     .option('--save-failures [dir]', `write each failure as a replayable fixture (default dir ${FAILURES_DIR_DEFAULT})`)
     .option('--no-example-db', 'do not replay or record failures in .spillsim/examples')
     .option('--json', 'print one JSON report on stdout and nothing else')
@@ -64,6 +66,8 @@ async function runCheck(options: CheckFlags): Promise<number> {
     process.stdout.write(listSuites());
     return EXIT_OK;
   }
+  // Without a backend the suites spill to built-in storage, which has no calls to wait for.
+  if (flags.timeoutMs !== undefined && flags.backend === undefined) throw new UsageError('--timeout-ms limits the calls of a backend: give it with --backend or --exec');
   // A variant without --suite means: every suite that has that variant.
   let suites =
     flags.suite !== undefined ? flags.suite : flags.variant === undefined ? [...SUITE_NAMES] : SUITES.filter((s) => s.variants[flags.variant!] !== undefined).map((s) => s.name);
@@ -135,6 +139,7 @@ async function runCheck(options: CheckFlags): Promise<number> {
       flags.backend !== undefined
         ? await checkIsolated(flags.backend, suites, {
             ...budget,
+            ...(flags.timeoutMs === undefined ? {} : { stuckMs: flags.timeoutMs }),
             onLoaded: showHeader,
             // Runs happen in the worker: the bar moves a suite at a time.
             onResult: (r) => {

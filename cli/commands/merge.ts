@@ -93,12 +93,14 @@ export function readRuns(file: string): SimRunResult[] {
 
 /** Parse `A..B` (inclusive, A ≤ B). */
 export function parseSeedRange(text: string): { first: number; last: number } {
-  const match = /^\s*(\d+)\s*\.\.\s*(\d+)\s*$/.exec(text);
+  // A minus sign is read only to say the range: a negative seed is out of it, not malformed.
+  const match = /^\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*$/.exec(text);
   const first = Number(match?.[1]);
   const last = Number(match?.[2]);
-  if (match === null || !Number.isSafeInteger(first) || !Number.isSafeInteger(last) || first > last) {
-    throw new UsageError(`--expect must be a seed range A..B of whole numbers (0 or more) with A ≤ B, got '${text}'`);
+  if (match !== null && (`${match[1]}${match[2]}`.includes('-') || !Number.isSafeInteger(first) || !Number.isSafeInteger(last))) {
+    throw new UsageError(`--expect must be a seed range A..B of whole numbers from 0 to ${Number.MAX_SAFE_INTEGER}, got '${text}'`);
   }
+  if (match === null || first > last) throw new UsageError(`--expect must be a seed range A..B of whole numbers (0 or more) with A ≤ B, got '${text}'`);
   return { first, last };
 }
 

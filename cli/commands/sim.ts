@@ -223,12 +223,14 @@ export function parseSimFlags(flags: SimFlags): Omit<SimOptions, 'seed'> {
 function parseSeeds(flags: SimFlags): number[] {
   if (flags.seed !== undefined && flags.seeds !== undefined) throw new UsageError('give either --seed or --seeds, not both');
   if (flags.seeds === undefined) return [wholeInRange('--seed', flags.seed ?? '1', 0, Number.MAX_SAFE_INTEGER)];
-  const match = /^\s*(\d+)\s*\.\.\s*(\d+)\s*$/.exec(flags.seeds);
+  // A minus sign is read only to say the range: a negative seed is out of it, not malformed.
+  const match = /^\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*$/.exec(flags.seeds);
   const first = Number(match?.[1]);
   const last = Number(match?.[2]);
-  if (match === null || !Number.isSafeInteger(first) || !Number.isSafeInteger(last) || first > last) {
-    throw new UsageError(`--seeds must be a range A..B of whole numbers with A ≤ B, got '${flags.seeds}'`);
+  if (match !== null && (`${match[1]}${match[2]}`.includes('-') || !Number.isSafeInteger(first) || !Number.isSafeInteger(last))) {
+    throw new UsageError(`--seeds must be a range A..B of whole numbers from 0 to ${Number.MAX_SAFE_INTEGER}, got '${flags.seeds}'`);
   }
+  if (match === null || first > last) throw new UsageError(`--seeds must be a range A..B of whole numbers with A ≤ B, got '${flags.seeds}'`);
   if (last - first + 1 > SEEDS_MAX) throw new UsageError(`--seeds ${flags.seeds} holds more than ${SEEDS_MAX} seeds; split it with --shard i/N`);
   const seeds: number[] = [];
   for (let seed = first; seed <= last; seed += 1) seeds.push(seed);
@@ -239,12 +241,12 @@ const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib
 
 /** `4096`, `64KiB`, `1.5MiB`, `2 GiB` (binary units: a K is 1024 bytes) to a whole number of bytes. */
 export function parseByteSize(flag: string, text: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+  const match = /^\s*(-?\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
   const unit = BYTE_UNITS[(match?.[2] ?? '').toLowerCase()];
   const bytes = match === null || unit === undefined ? NaN : Number(match[1]) * unit;
-  if (!Number.isSafeInteger(bytes) || bytes < 0) {
-    throw new UsageError(`${flag} must be a whole number of bytes such as 4096, 64KiB or 1MiB, got '${text}'`);
-  }
+  // A size that reads well but is negative or past what a number holds exactly: say the range.
+  if (match?.[1]?.startsWith('-') === true || bytes > Number.MAX_SAFE_INTEGER) throw new UsageError(`${flag} must be a whole number of bytes from 0 to ${Number.MAX_SAFE_INTEGER}, got '${text}'`);
+  if (!Number.isSafeInteger(bytes)) throw new UsageError(`${flag} must be a whole number of bytes such as 4096, 64KiB or 1MiB, got '${text}'`);
   return bytes;
 }
 

@@ -55,13 +55,17 @@ export async function checkIsolated(
   // instance of the module; one that does not depends on state outside its commands.
   for (const result of out) {
     if (result.failure !== undefined && result.cutOff === undefined && result.fromExampleDb === undefined) {
-      const again = await replayIsolated(backendPath, {
-        mode: 'seed',
-        property: result.suite,
-        seed: result.failure.seed,
-        path: result.failure.path,
-        ...(options.variant === undefined ? {} : { variant: options.variant }),
-      }).catch(() => undefined);
+      const again = await replayIsolated(
+        backendPath,
+        {
+          mode: 'seed',
+          property: result.suite,
+          seed: result.failure.seed,
+          path: result.failure.path,
+          ...(options.variant === undefined ? {} : { variant: options.variant }),
+        },
+        stuckMs,
+      ).catch(() => undefined);
       if (again?.ok === true && again.result.outcome.violation === undefined) {
         result.notReproduced = `NOT REPRODUCED: replayed alone in a fresh worker with a fresh instance of ${backendPath}, it did not fail; what made it fail is state outside the replayed commands (a process-wide counter, a timer, files left behind), so its replay command passes`;
         markNotReproduced(result, backendPath, options.exampleDb !== false);

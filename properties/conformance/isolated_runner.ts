@@ -215,7 +215,7 @@ function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedR
           // Answering until it reached dispose, which has not returned since: say where it waits.
           cut(`past the ${job.unitCapMs} ms this unit may take after ${elapsed} ms, ${WAITING_FOR_DISPOSE} (${calls} backend calls made before it, the last ${Date.now() - lastProgressAt} ms ago), so the worker was stopped`, DISPOSE_NAME);
         } else if (capAt <= stuckAt) {
-          cut(`still answering after ${elapsed} ms (${calls} backend calls made, the last ${Date.now() - lastProgressAt} ms ago), past the ${job.unitCapMs} ms this unit may take: too slow for these limits, not hung (raise --timeout-ms)`);
+          cut(`still answering after ${elapsed} ms (${calls} backend calls made, the last ${Date.now() - lastProgressAt} ms ago), past the ${job.unitCapMs} ms this unit may take: too slow for these limits, not hung (raise ${job.kind === 'check' ? '--time-limit' : '--timeout-ms'})`);
         } else if (waitingOnFactory) {
           cut(`no answer within ${job.timeoutMs} ms (the factory never returned)`, 'the factory');
         } else if (waitingOnDispose) {

@@ -14,6 +14,7 @@ export class ReadFdCache {
   /** The last key set (the most recently used, while it is cached): a batch read chunk after chunk stays there, unmoved. */
   #lastPath: string | undefined;
   /** Whether the descriptor `take` handed out last came from the cache (it stays there during the read). */
+  // Stryker disable next-line BooleanLiteral: equivalent, take sets it before give or discard reads it
   #takenCached = false;
 
   constructor(fs: SpillFs, openFilesMax: number) {
@@ -34,6 +35,7 @@ export class ReadFdCache {
     const fd = this.#fds.get(path);
     this.#takenCached = fd !== undefined;
     if (fd === undefined) return this.#fs.openSync(path, 'r');
+    // Stryker disable next-line ConditionalExpression: equivalent where it survives (always moving the last path), a speed-up only; the last path set is already the last in the map
     if (path !== this.#lastPath) {
       this.#fds.delete(path);
       this.#fds.set(path, fd);
@@ -47,13 +49,14 @@ export class ReadFdCache {
    * cached (the most recently used); without, it is closed (a whole-file read needs it once).
    */
   give(path: string, fd: number, keepOpen: boolean): void {
-    // Stryker disable next-line EqualityOperator: equivalent, with openFilesMax 0 a descriptor cached here is closed at once by #closeBeyond(0)
+    // Stryker disable next-line EqualityOperator,ConditionalExpression: equivalent, with openFilesMax 0 a descriptor cached here is closed at once by #closeBeyond(0) (a mark of the line also hides its killed ConditionalExpression mutants)
     if (keepOpen && this.openFilesMax > 0) {
       // Stryker disable next-line ConditionalExpression: equivalent, a speed-up only; setting a cached path again keeps its place, which take made the last
       if (this.#takenCached) return;
       this.#fds.set(path, fd);
       this.#lastPath = path;
-      if (this.#fds.size > this.openFilesMax) this.#closeBeyond(this.openFilesMax);
+      // Once per descriptor opened: #closeBeyond returns at once while the cache holds no more than openFilesMax.
+      this.#closeBeyond(this.openFilesMax);
       return;
     }
     // Stryker disable next-line ConditionalExpression: equivalent, defensive; nothing is cached when this runs (openFilesMax 0 caches nothing, and batch-mode reads never keep a file open)
@@ -64,6 +67,7 @@ export class ReadFdCache {
 
   /** A read on a descriptor from `take` threw: close it (and forget it), so a retry starts from a fresh open. */
   discard(path: string, fd: number): void {
+    // Stryker disable next-line ConditionalExpression: equivalent where it survives (always deleting), a descriptor take opened afresh is not in the cache
     if (this.#takenCached) this.#fds.delete(path);
     closeQuietly(this.#fs, fd);
   }
