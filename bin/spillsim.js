@@ -1,13 +1,7 @@
 #!/usr/bin/env node
 // The command's entry point: the compiled CLI lives in dist/ (built by `npm ci` / `npm install`).
-import { main } from '../dist/cli/main.js';
+// runCli handles what only a whole process may: signals, an output that cannot be written, and
+// the removal of the command's temporary directories.
+import { runCli } from '../dist/cli/run_cli.js';
 
-// A reader that stops early (`spillsim sim --json | head`) is not an error of ours.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (error) => {
-    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw error;
-  });
-}
-
-process.exitCode = await main(process.argv);
+process.exitCode = await runCli(process.argv);

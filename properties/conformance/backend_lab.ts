@@ -1,11 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import type { Bytes } from '../../src/bytes.js';
 import type { BytesFetch, BytesSpill, FetchResult, StorageStats } from '../../src/spill.js';
 import { type BackendContext, type BackendModule, describeThrown, describeValue, type FaultSwitches, WAITING_FOR_DISPOSE } from './backend_module.js';
 import { ClauseBroken, ClauseNotApplicable, ClauseTimedOut } from './clause.js';
 import { FaultFs } from './fault_fs.js';
+import { makeTempDir } from '../run_dir.js';
 import { byteDiff, concatBytes, type SampleChunks, sameBytes } from './sample_chunks.js';
 
 /** Spill calls in a row that drain nothing before `spillAll` gives up. */
@@ -108,7 +107,7 @@ export class BackendLab {
 
   /** A fresh instance from the factory, with its own empty directory and fault switches. */
   async open(): Promise<LabInstance> {
-    const dir = mkdtempSync(join(tmpdir(), 'spillsim-validate-'));
+    const dir = makeTempDir('spillsim-validate-');
     this.#dirs.add(dir);
     this.onDir?.(dir);
     const faults = new ArmedFaults();

@@ -229,7 +229,7 @@ async function run(job: WorkerJob): Promise<void> {
       post({
         type: 'result',
         unit: 'differential',
-        result: await runDifferentialUnit(module, job.seed, { onFactory: (waiting) => post({ type: 'factory', waiting }), onDispose: disposing }),
+        result: await runDifferentialUnit(module, job.seed, { onFactory: (waiting) => post({ type: 'factory', waiting }), onDispose: disposing, onDir: (path) => post({ type: 'dir', path }) }),
       });
       return;
     }

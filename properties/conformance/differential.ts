@@ -41,13 +41,16 @@ export function differentialTrace(seed: number): TraceOp[] {
 export async function runDifferentialUnit(
   module: BackendModule,
   seed: number,
-  waits: { onFactory?: (waiting: boolean) => void; onDispose?: (waiting: boolean) => void } = {},
+  waits: { onFactory?: (waiting: boolean) => void; onDispose?: (waiting: boolean) => void; onDir?: (dir: string) => void } = {},
 ): Promise<DifferentialResult> {
   const reference = new BackendLab({ factory: () => new MemorySpill(), supports: {} });
   const lab = new BackendLab(module);
   // Told whether the backend's factory or dispose is running, so a hang in either is named.
   lab.onFactory = waits.onFactory;
   lab.onDispose = waits.onDispose;
+  // Both labs' directories, so a parent that stops this worker (a factory that hangs) removes them.
+  reference.onDir = waits.onDir;
+  lab.onDir = waits.onDir;
   const trace: string[] = [];
   try {
     const ref = await reference.open();

@@ -1,12 +1,12 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BytesSpill } from '../../src/spill.js';
 import type { BackendModule } from './backend_module.js';
+import { makeTempDir } from '../run_dir.js';
 
 /**
- * Directories for the backend instances a suite makes: one directory under the system's temp
- * directory, made with the first instance and reported through `onDir` (a worker stopped in the
+ * Directories for the backend instances a suite makes: one directory under the command's run
+ * directory (`run_dir.ts`), made with the first instance and reported through `onDir` (a worker stopped in the
  * middle of a suite never reaches its own clean-up, so whoever stopped it removes that one
  * directory), and a numbered subdirectory in it per instance.
  */
@@ -24,7 +24,7 @@ export class InstanceDirs {
   /** A fresh, empty directory for the next instance. */
   next(): string {
     if (this.#parent === undefined) {
-      this.#parent = mkdtempSync(join(tmpdir(), this.#prefix));
+      this.#parent = makeTempDir(this.#prefix);
       this.#onDir?.(this.#parent);
     }
     const dir = join(this.#parent, String(this.#count++));

@@ -9,6 +9,7 @@ import { DISPOSE_NAME, WAITING_FOR_DISPOSE } from './backend_module.js';
 import { SOURCE_MODE_BOOTSTRAP, SOURCE_MODE_HOOKS_URL, SOURCE_MODE_REGISTER_URL } from './source_mode_hooks.js';
 import { PROCESS_HOST_DATA_ENV, type WorkerJob, type WorkerMessage } from './worker_protocol.js';
 import { killProcessTree } from '../process_backend/child_pipes.js';
+import { runDir } from '../run_dir.js';
 
 /** Slack on top of the in-worker time limit before the parent stops a worker that is stuck in a synchronous loop. */
 const TERMINATE_GRACE_MS = 1000;
@@ -166,6 +167,8 @@ interface RoundOutcome {
 
 function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedRunOptions<R>): Promise<RoundOutcome> {
   return new Promise((resolve, reject) => {
+    // Made before the worker starts, so the worker inherits its path (RUN_DIR_ENV) and makes its directories there.
+    runDir();
     const worker = options.host === 'process' ? startProcess(job) : startWorker(job);
     let current: string | undefined;
     let waitingOnFactory = false;

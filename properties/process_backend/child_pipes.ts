@@ -327,10 +327,28 @@ function signalName(signal: number): string {
  * children are re-parented at once; elsewhere only `pid` is killed.
  */
 export function killProcessTree(pid: number): void {
+  killAll(processTree(pid));
+}
+
+/**
+ * SIGKILL every process `pid` started, and theirs, but not `pid` itself: a command stopped by a
+ * signal ends what its threads spawned (a worker thread's children are the process's children)
+ * before it exits, so none is left running re-parented to init. Linux only, as above.
+ */
+export function killDescendants(pid: number): void {
+  killAll(processTree(pid).slice(1));
+}
+
+/** `pid` and the processes it started, theirs and so on, parents first. */
+function processTree(pid: number): number[] {
   const tree = [pid];
   // Each pass reads one process's children; a process appears once, since a pid has one parent.
   for (let k = 0; k < tree.length && tree.length < PROCESS_TREE_MAX; k += 1) tree.push(...childPids(tree[k]!));
-  for (const each of tree) {
+  return tree;
+}
+
+function killAll(pids: readonly number[]): void {
+  for (const each of pids) {
     try {
       process.kill(each, 'SIGKILL');
     } catch {

@@ -1,0 +1,67 @@
+import { killDescendants } from '../properties/process_backend/child_pipes.js';
+import { closeRunDir, openRunDir } from '../properties/run_dir.js';
+import { main } from './main.js';
+import { EXIT_USAGE } from './usage_error.js';
+
+/** Exit codes of a command stopped by a signal: 128 + the signal's number, as a shell reports it. */
+const SIGNAL_EXIT_CODES = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 } as const;
+
+/**
+ * The command as `bin/spillsim.js` runs it: `main`, plus what only a whole process may do. Every
+ * temporary directory lives in one run directory of this process (`properties/run_dir.ts`),
+ * removed when the command ends, however it ends: normally, stopped by SIGINT, SIGTERM or
+ * SIGHUP (exit 130, 143, 129), or because its output cannot be written (exit 2). Stopped, it
+ * first kills every process it started (backends run with `--exec`, the processes that count
+ * descriptors) with their own children. Returns the exit code.
+ */
+export async function runCli(argv: string[]): Promise<number> {
+  openRunDir();
+  for (const [signal, code] of Object.entries(SIGNAL_EXIT_CODES)) process.once(signal, () => endNow(code));
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    // A reader that stops early (`spillsim sim --json | head`) is not an error of ours.
+    if (error.code === 'EPIPE') endNow(exitCodeSoFar());
+    writeLastWords(`spillsim: cannot write to standard output: ${describeWriteError(error)}\n`);
+    endNow(EXIT_USAGE);
+  });
+  // Nowhere left to say why.
+  process.stderr.on('error', (error: NodeJS.ErrnoException) => endNow(error.code === 'EPIPE' ? exitCodeSoFar() : EXIT_USAGE));
+  // Whatever a worker thread still being stopped makes after `main` returns goes too.
+  process.once('exit', closeRunDir);
+  try {
+    return await main(argv);
+  } finally {
+    closeRunDir();
+  }
+}
+
+/** Kill what this process started, remove its run directory, and exit with `code` (never returns). */
+function endNow(code: number): never {
+  killDescendants(process.pid);
+  try {
+    closeRunDir();
+  } catch {
+    // A directory that cannot be removed must not turn a stop into a stack trace.
+  }
+  // A worker thread may have started a process while the directory was being removed.
+  killDescendants(process.pid);
+  process.exit(code);
+}
+
+/** The exit code already decided (`main` returned), else 0. */
+function exitCodeSoFar(): number {
+  return typeof process.exitCode === 'number' ? process.exitCode : 0;
+}
+
+/** Node's message without the system call it names: `ENOSPC: no space left on device, write` -> `ENOSPC: no space left on device`. */
+function describeWriteError(error: NodeJS.ErrnoException): string {
+  return error.message.replace(/, write$/, '');
+}
+
+/** Write to stderr synchronously if it still works; the process is about to exit. */
+function writeLastWords(line: string): void {
+  try {
+    process.stderr.write(line);
+  } catch {
+    // stderr is gone too.
+  }
+}

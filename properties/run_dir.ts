@@ -1,0 +1,109 @@
+import { mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * One directory per command, under which every temporary directory spillsim makes lives
+ * (`validate`'s instances, `check --backend`'s runs): `<tmpdir>/spillsim-<pid>-XXXXXX`. Removing
+ * it removes them all, whatever thread or child process made them, so a command stopped by a
+ * signal, or a worker stopped mid-clause, leaves nothing behind; the pid tells a dead command's
+ * leftover (killed with SIGKILL) from a live one's, and the next command sweeps those.
+ *
+ * Its path travels in the environment ({@link RUN_DIR_ENV}): worker threads and child processes
+ * started after it was made inherit it and make their directories under it. Where user backends
+ * put their own files is theirs: `TMPDIR` is left alone.
+ */
+export const RUN_DIR_ENV = 'SPILLSIM_RUN_DIR';
+
+const RUN_PREFIX = 'spillsim-';
+/** The name a run directory is given while it is removed. */
+const REMOVED_SUFFIX = '.removed';
+const RUN_NAME = /^spillsim-(\d+)-[A-Za-z0-9]{6}(?:\.removed)?$/;
+/** `rmSync` retries of a directory a worker thread is still writing into (ENOTEMPTY) before it gives up. */
+const REMOVE_RETRIES_MAX = 5;
+
+/** The run directory this process made (and so removes), if any. */
+let owned: string | undefined;
+
+/**
+ * Make a fresh run directory for this process and name it in the environment, replacing one
+ * inherited from a parent (a spillsim started by a spillsim owns its own). Run directories of
+ * dead processes found beside it are removed first. Returns its path.
+ */
+export function openRunDir(): string {
+  closeRunDir();
+  const systemTemp = tmpdir();
+  sweepDeadRunDirs(systemTemp);
+  owned = mkdtempSync(join(systemTemp, `${RUN_PREFIX}${process.pid}-`));
+  process.env[RUN_DIR_ENV] = owned;
+  return owned;
+}
+
+/** The run directory: the one named in the environment, or (library use, no command) a fresh one removed when the process exits. */
+export function runDir(): string {
+  const named = process.env[RUN_DIR_ENV];
+  if (named !== undefined && named !== '') return named;
+  const dir = openRunDir();
+  process.once('exit', closeRunDir);
+  return dir;
+}
+
+/** A fresh directory named `<prefix>XXXXXX` under the run directory (`mkdtemp`'s shape). */
+export function makeTempDir(prefix: string): string {
+  return mkdtempSync(join(runDir(), prefix));
+}
+
+/**
+ * Remove the run directory this process made, with everything in it (nothing when it made none).
+ * It is renamed first: a worker thread still running (the command was stopped mid-suite) names
+ * its directories by path, so once the run directory is gone from its name nothing new appears
+ * in it while it is removed, and the removal cannot lose that race. Never throws: what cannot be
+ * removed is left to the next command's sweep.
+ */
+export function closeRunDir(): void {
+  const dir = owned;
+  if (dir === undefined) return;
+  owned = undefined;
+  if (process.env[RUN_DIR_ENV] === dir) delete process.env[RUN_DIR_ENV];
+  let doomed = `${dir}${REMOVED_SUFFIX}`;
+  try {
+    renameSync(dir, doomed);
+  } catch {
+    doomed = dir;
+  }
+  try {
+    rmSync(doomed, { recursive: true, force: true, maxRetries: REMOVE_RETRIES_MAX, retryDelay: 10 });
+  } catch {
+    // Still being written into, or not ours to remove: the next command's sweep tries again.
+  }
+}
+
+/** Whether a process with this pid exists (EPERM: it does, but belongs to someone else). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Remove the run directories in `systemTemp` whose process is gone (killed before it could remove its own). */
+export function sweepDeadRunDirs(systemTemp: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(systemTemp);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const match = RUN_NAME.exec(name);
+    if (match && Number(match[1]) !== process.pid && !isAlive(Number(match[1]))) {
+      try {
+        rmSync(join(systemTemp, name), { recursive: true, force: true });
+      } catch {
+        // Another command sweeping at the same moment, or not ours to remove: leave it.
+      }
+    }
+  }
+}
