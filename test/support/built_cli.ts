@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn, type StdioOptions } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -95,6 +95,26 @@ export function runBuiltCli(args: string[], options: { cwd?: string; env?: NodeJ
       },
     );
   });
+}
+
+/** A built command started in the background, to be signalled or read while it runs. */
+export interface StartedCli {
+  child: ChildProcess;
+  /** How it ended: an exit code of its own, or the signal that killed it (a signal it handled ends with a code). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Start the built command without waiting for it; `stdio` as `spawn` takes it (default: stdout and stderr piped). */
+export function startBuiltCli(args: string[], options: { env?: NodeJS.ProcessEnv; stdio?: StdioOptions } = {}): StartedCli {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/spillsim.js'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
+    stdio: options.stdio ?? ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolvePromise) => {
+    child.on('exit', (code, signal) => resolvePromise({ code, signal }));
+  });
+  return { child, exited };
 }
 
 export const REPO_ROOT = ROOT;
