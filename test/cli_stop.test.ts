@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateDifferential } from '../properties/conformance/validate.js';
 import { closeRunDir, RUN_DIR_ENV } from '../properties/run_dir.js';
-import { ensureBuilt, runBuiltCli, startBuiltCli, type StartedCli } from './support/built_cli.js';
+import { ensureBuilt, REPO_ROOT, runBuiltCli, startBuiltCli, type StartedCli } from './support/built_cli.js';
 
 // How a command ends when it cannot finish: an output it cannot write, a signal, a backend cut
 // off. Each case runs the built command as a user does and looks at what it left behind.
@@ -214,5 +214,36 @@ describe('temporary directories of a command that ends', () => {
     expect(run.code).toBe(0);
     expect(readdirSync(tmp).sort()).toEqual([...kept].sort());
     expect(existsSync(join(tmp, `spillsim-${deadPid}-aB3dE6`))).toBe(false);
+  });
+});
+
+describe('check --backend', () => {
+  it('removes each run’s instance directory when the run is over, not when its suite ends', async () => {
+    const tmp = freshTmp();
+    // A backend that notes, each time it is made, how many instance directories sit beside its own.
+    const module = join(tmp, 'counts-siblings.mjs');
+    writeFileSync(
+      module,
+      [
+        "import { readdirSync, writeFileSync } from 'node:fs';",
+        "import { dirname } from 'node:path';",
+        "import { threadId } from 'node:worker_threads';",
+        `import { MemorySpill } from ${JSON.stringify(join(REPO_ROOT, 'dist/src/index.js'))};`,
+        'let most = 0;',
+        'export default function create({ dir }) {',
+        '  most = Math.max(most, readdirSync(dirname(dir)).length);',
+        '  writeFileSync(`${process.env.SIBLINGS_OUT}-${process.pid}-${threadId}`, String(most));',
+        '  return new MemorySpill();',
+        '}',
+        'export function dispose(spill) { spill.close(); }',
+      ].join('\n'),
+    );
+    const out = join(tmp, 'siblings');
+    const run = await runBuiltCli(['check', '--backend', module, '--suite', 'transparency', '--runs', '300', '--seed', '1', '--quiet', '--no-example-db'], { env: { SIBLINGS_OUT: out } });
+    expect(run.code).toBe(0);
+    const counts = readdirSync(tmp).filter((name) => name.startsWith('siblings-')).map((name) => Number(readFileSync(join(tmp, name), 'utf8')));
+    expect(counts.length).toBeGreaterThan(0);
+    // A run makes a few systems; 300 runs kept to the suite's end would be hundreds.
+    expect(Math.max(...counts)).toBeLessThanOrEqual(8);
   });
 });

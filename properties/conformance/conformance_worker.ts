@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadBackend } from '../process_backend/load_backend.js';
 import { watchChildren } from '../process_backend/child_pipes.js';
@@ -268,13 +269,15 @@ interface IsolatedStrategy {
  */
 function isolatedStrategy(module: BackendModule, tally: CallTally = { calls: 0, onCall: progress }): IsolatedStrategy {
   const dirs = new InstanceDirs('spillsim-check-', (path) => post({ type: 'dir', path }));
-  let made: BytesSpill[] = [];
+  let made: { spill: BytesSpill; dir: string }[] = [];
   let finishedRuns = false;
   const disposeAll = async (): Promise<void> => {
     const done = made;
     made = [];
     finishedRuns = false;
-    await disposeEach(module, done, disposing);
+    await disposeEach(module, done.map((m) => m.spill), disposing);
+    // A disposed instance's directory goes with it: a suite of thousands of runs must not keep one per run until it ends.
+    for (const { dir } of done) rmSync(dir, { recursive: true, force: true });
   };
   const make = async (): Promise<BytesSpill> => {
     if (finishedRuns) await disposeAll();
@@ -292,7 +295,7 @@ function isolatedStrategy(module: BackendModule, tally: CallTally = { calls: 0, 
     if (typeof (spill as { spill?: unknown } | null)?.spill !== 'function') {
       throw new FactoryFailed(`returned ${describeValue(spill)}, not a BytesSpill (an object with a spill(chunks, handles) method)`);
     }
-    made.push(spill);
+    made.push({ spill, dir });
     return countingSpill(spill, tally);
   };
   return {
