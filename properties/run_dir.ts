@@ -90,20 +90,27 @@ function isAlive(pid: number): boolean {
 
 /** Remove the run directories in `systemTemp` whose process is gone (killed before it could remove its own). */
 export function sweepDeadRunDirs(systemTemp: string): void {
+  sweepDeadPidDirs(systemTemp, RUN_NAME);
+}
+
+/**
+ * Remove the entries of `systemTemp` whose name matches `name` and whose pid (its first group)
+ * is neither this process nor a live one. Shared with the test runs' own temp roots.
+ */
+export function sweepDeadPidDirs(systemTemp: string, name: RegExp): void {
   let names: string[];
   try {
     names = readdirSync(systemTemp);
   } catch {
     return;
   }
-  for (const name of names) {
-    const match = RUN_NAME.exec(name);
-    if (match && Number(match[1]) !== process.pid && !isAlive(Number(match[1]))) {
-      try {
-        rmSync(join(systemTemp, name), { recursive: true, force: true });
-      } catch {
-        // Another command sweeping at the same moment, or not ours to remove: leave it.
-      }
+  for (const each of names) {
+    const pid = Number(name.exec(each)?.[1]);
+    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || isAlive(pid)) continue;
+    try {
+      rmSync(join(systemTemp, each), { recursive: true, force: true });
+    } catch {
+      // Another command sweeping at the same moment, or not ours to remove: leave it.
     }
   }
 }

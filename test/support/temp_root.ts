@@ -1,7 +1,8 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { sweepDeadPidDirs } from '../../properties/run_dir.js';
 
 /**
  * Vitest global setup: one temporary directory per test run, removed when the run ends, so a
@@ -29,22 +30,9 @@ declare module 'vitest' {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Removes the roots of runs whose process is gone (killed before its teardown). */
 export function sweepDeadRuns(systemTemp: string): void {
-  for (const name of readdirSync(systemTemp)) {
-    const match = RUN_NAME.exec(name);
-    if (match && !isAlive(Number(match[1]))) rmSync(join(systemTemp, name), { recursive: true, force: true });
-  }
+  sweepDeadPidDirs(systemTemp, RUN_NAME);
 }
 
 export default function setup(project: TestProject): () => void {
