@@ -1,5 +1,5 @@
 import { killDescendants } from '../properties/process_backend/child_pipes.js';
-import { closeRunDir, openRunDir } from '../properties/run_dir.js';
+import { closeRunDir, forgetInheritedRunDir, onRunDirMade } from '../properties/run_dir.js';
 import { main } from './main.js';
 import { EXIT_USAGE } from './usage_error.js';
 
@@ -13,10 +13,17 @@ const SIGNAL_EXIT_CODES = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 } as const;
  * SIGHUP (exit 130, 143, 129), or because its output cannot be written (exit 2). Stopped, it
  * first kills every process it started (backends run with `--exec`, the processes that count
  * descriptors) with their own children. Returns the exit code.
+ *
+ * The signals are caught only once the run directory is made, which happens before the first
+ * worker or process starts: a command with nothing to clean up (`sim`, `check` without a
+ * backend) keeps the default action, which ends even a long synchronous loop at once, where a
+ * handler would wait for the loop to yield.
  */
 export async function runCli(argv: string[]): Promise<number> {
-  openRunDir();
-  for (const [signal, code] of Object.entries(SIGNAL_EXIT_CODES)) process.once(signal, () => endNow(code));
+  forgetInheritedRunDir();
+  onRunDirMade(() => {
+    for (const [signal, code] of Object.entries(SIGNAL_EXIT_CODES)) process.once(signal, () => endNow(code));
+  });
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     // A reader that stops early (`spillsim sim --json | head`) is not an error of ours.
     if (error.code === 'EPIPE') endNow(exitCodeSoFar());
@@ -25,8 +32,6 @@ export async function runCli(argv: string[]): Promise<number> {
   });
   // Nowhere left to say why.
   process.stderr.on('error', (error: NodeJS.ErrnoException) => endNow(error.code === 'EPIPE' ? exitCodeSoFar() : EXIT_USAGE));
-  // Whatever a worker thread still being stopped makes after `main` returns goes too.
-  process.once('exit', closeRunDir);
   try {
     return await main(argv);
   } finally {

@@ -24,28 +24,47 @@ const REMOVE_RETRIES_MAX = 5;
 
 /** The run directory this process made (and so removes), if any. */
 let owned: string | undefined;
+/** Told once this process has made its run directory (see {@link onRunDirMade}). */
+let madeListener: (() => void) | undefined;
+let exitHookInstalled = false;
 
 /**
- * Make a fresh run directory for this process and name it in the environment, replacing one
- * inherited from a parent (a spillsim started by a spillsim owns its own). Run directories of
- * dead processes found beside it are removed first. Returns its path.
+ * The run directory, made on first use: the one named in the environment (a worker thread or
+ * child process of the command), else a fresh one of this process, named in the environment for
+ * the workers and processes started after it, and removed when the process exits. Run
+ * directories of dead processes found beside it are removed first.
  */
-export function openRunDir(): string {
-  closeRunDir();
+export function runDir(): string {
+  const named = process.env[RUN_DIR_ENV];
+  if (named !== undefined && named !== '') return named;
   const systemTemp = tmpdir();
   sweepDeadRunDirs(systemTemp);
   owned = mkdtempSync(join(systemTemp, `${RUN_PREFIX}${process.pid}-`));
   process.env[RUN_DIR_ENV] = owned;
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', closeRunDir);
+  }
+  madeListener?.();
   return owned;
 }
 
-/** The run directory: the one named in the environment, or (library use, no command) a fresh one removed when the process exits. */
-export function runDir(): string {
-  const named = process.env[RUN_DIR_ENV];
-  if (named !== undefined && named !== '') return named;
-  const dir = openRunDir();
-  process.once('exit', closeRunDir);
-  return dir;
+/**
+ * Forget a run directory inherited from a parent process: a spillsim started by a spillsim (or
+ * by a backend it runs) makes and removes its own.
+ */
+export function forgetInheritedRunDir(): void {
+  if (owned === undefined) delete process.env[RUN_DIR_ENV];
+}
+
+/**
+ * Call `listener` when this process makes its run directory: the command then has something to
+ * clean up if it is stopped (and, since every worker is started after it, processes to end).
+ * Commands that never make one keep the default signal handling, which stops even a long
+ * synchronous loop at once.
+ */
+export function onRunDirMade(listener: () => void): void {
+  madeListener = listener;
 }
 
 /** A fresh directory named `<prefix>XXXXXX` under the run directory (`mkdtemp`'s shape). */

@@ -170,6 +170,15 @@ describe('a command stopped by a signal', () => {
     expect(readdirSync(tmp)).toEqual([]);
     expect(ended).toEqual({ code: 130, signal: null });
   });
+
+  it('a command with nothing to clean up (sim) is stopped by SIGINT at once, even in a long synchronous loop', async () => {
+    // A handler would run only when the loop yields (43 s for these seeds); the default action does not wait.
+    const started = startBuiltCli(['sim', '--seeds', '1..100000']);
+    // Its progress line on stderr: the loop has started.
+    await new Promise((resolve) => started.child.stderr!.once('data', resolve));
+    started.child.kill('SIGINT');
+    expect(await started.exited).toEqual({ code: null, signal: 'SIGINT' });
+  }, 20_000);
 });
 
 describe('temporary directories of a command that ends', () => {
@@ -210,7 +219,7 @@ describe('temporary directories of a command that ends', () => {
     mkdirSync(join(tmp, `spillsim-${deadPid}-fG7hI8.removed`));
     const kept = [`spillsim-${process.pid}-jK9lM0`, 'spillsim-validate-nO1pQ2', 'spillsim-test-run-1-rS3tU4'];
     for (const name of kept) mkdirSync(join(tmp, name));
-    const run = await runBuiltCli(['sim', '--seed', '1'], { env: { TMPDIR: tmp } });
+    const run = await runBuiltCli(['check', '--suite', 'ordering', '--runs', '5', '--seed', '1', '--backend', 'fixtures/backends/memory.mjs', '--no-example-db', '--quiet'], { env: { TMPDIR: tmp } });
     expect(run.code).toBe(0);
     expect(readdirSync(tmp).sort()).toEqual([...kept].sort());
     expect(existsSync(join(tmp, `spillsim-${deadPid}-aB3dE6`))).toBe(false);
