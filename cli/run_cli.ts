@@ -21,7 +21,10 @@ const SIGNAL_EXIT_CODES = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 } as const;
  */
 export async function runCli(argv: string[]): Promise<number> {
   forgetInheritedRunDir();
+  let caught = false;
   onRunDirMade(() => {
+    if (caught) return;
+    caught = true;
     for (const [signal, code] of Object.entries(SIGNAL_EXIT_CODES)) process.once(signal, () => endNow(code));
   });
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
