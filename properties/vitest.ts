@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { BytesSpill } from '../src/spill.js';
 import { BACKEND_CLAUSES, type BackendClause } from './conformance/backend_clauses.js';
 import type { BackendFactory, BackendModule, Supports } from './conformance/backend_module.js';
-import { type ClauseVerdict, unjudgedRequired, type VerdictStatus } from './conformance/clause.js';
+import { type ClauseVerdict, unjudged, type VerdictStatus } from './conformance/clause.js';
 import { runBackendClause } from './conformance/run_backend_clauses.js';
 import { POLICY_CLAUSE_IDS } from './conformance/policy_clauses.js';
 import { CLAUSE_TIMEOUT_MS_DEFAULT, SEED_DEFAULT, validateBackend, validateModule, validatePolicy } from './conformance/validate.js';
@@ -82,8 +82,8 @@ export function describeBackend(name: string, backend: BackendFactory | string |
         const verdict = verdicts.find((v) => v.id === unit.id);
         expect(verdict, `no verdict for ${unit.id}`).toBeDefined();
         const expected = options.expect?.[unit.id];
-        // A required clause the budget left unrun was not judged: that is no pass (as the command's exit 1).
-        if (expected === undefined && unjudgedRequired(verdict!)) expect.fail(`${unit.id} was not judged: ${verdict!.detail ?? ''}`);
+        // A clause the budget left unrun was not judged: that is no pass (as the command's exit 1).
+        if (expected === undefined && unjudged(verdict!)) expect.fail(`${unit.id} was not judged: ${verdict!.detail ?? ''}`);
         if (expected === undefined && verdict!.status === 'not-applicable') {
           context.skip(`not applicable: ${verdict!.detail ?? ''}`);
           return;

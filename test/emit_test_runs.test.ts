@@ -83,7 +83,7 @@ describe('describeBackend with a time budget', () => {
   const inRepo = join(REPO_ROOT, 'tmp', `budget-${process.pid}`);
   afterAll(() => rmSync(inRepo, { recursive: true, force: true }));
 
-  it('fails the required clauses the budget left unjudged instead of skipping them (as validate exits 1)', async () => {
+  it('fails the clauses the budget left unjudged instead of skipping them (as validate exits 1)', async () => {
     mkdirSync(inRepo, { recursive: true });
     const file = join(inRepo, 'budget.repro.test.ts');
     writeFileSync(

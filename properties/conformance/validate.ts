@@ -1,4 +1,4 @@
-import { type ClauseVerdict, NO_HIDDEN_STATE_ID, unjudgedRequired, wholeRunCommand } from './clause.js';
+import { type ClauseVerdict, NO_HIDDEN_STATE_ID, unjudged, wholeRunCommand } from './clause.js';
 import { type DifferentialResult } from './differential.js';
 import { runIsolated, RunCutOffs } from './isolated_runner.js';
 import { type Lane, planLanes } from './lanes.js';
@@ -167,7 +167,7 @@ export async function validateDifferential(moduleSpecifier: string, options: Pic
 
 /** 0 when every clause held or does not apply, 1 when one is broken or timed out. */
 export function exitCodeOf(verdicts: readonly ClauseVerdict[]): 0 | 1 {
-  return verdicts.some((v) => v.status === 'broken' || v.status === 'timeout' || unjudgedRequired(v)) ? 1 : 0;
+  return verdicts.some((v) => v.status === 'broken' || v.status === 'timeout' || unjudged(v)) ? 1 : 0;
 }
 
 export { NO_HIDDEN_STATE_ID };
