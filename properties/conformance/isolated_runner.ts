@@ -10,6 +10,9 @@ import { SOURCE_MODE_BOOTSTRAP, SOURCE_MODE_HOOKS_URL, SOURCE_MODE_REGISTER_URL 
 import { PROCESS_HOST_DATA_ENV, type WorkerJob, type WorkerMessage } from './worker_protocol.js';
 import { killProcessTree } from '../process_backend/child_pipes.js';
 
+/** Why a unit the run's time budget left unrun was skipped. */
+export const BUDGET_SKIP_DETAIL = 'skipped: the time budget of this run was spent before it (raise --budget-ms to run it)';
+
 /** The longest a `setTimeout` can wait, in ms. */
 const TIMER_MS_MAX = 2 ** 31 - 1;
 
@@ -136,7 +139,7 @@ export async function runIsolated<R>(job: WorkerJob, options: IsolatedRunOptions
     const outcome = round > 0 && options.deadline !== undefined && Date.now() >= options.deadline ? { budgetSpent: true } : await runRound({ ...job, units: pending }, results, options);
     if (outcome.budgetSpent) {
       for (const u of pending.filter((x) => !results.has(x))) {
-        const detail = 'skipped: the time budget of this run was spent before it (raise --budget-ms to run it)';
+        const detail = BUDGET_SKIP_DETAIL;
         const result = options.skippedResult?.(u, detail) ?? options.timeoutResult(u, detail);
         results.set(u, result);
         options.onResult?.(u, result);
