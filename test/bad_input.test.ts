@@ -164,13 +164,16 @@ describe('output locations are checked before the run', () => {
 });
 
 describe('the time limit', () => {
-  it('a suite the time limit kept from running says "not run (time limit)" and does not fail the run', async () => {
+  it('a suite the time limit kept from running says "not run (time limit)", and the run is not a pass (it judged nothing)', async () => {
     const run = await runMain(['check', '--suite', 'ordering,determinism', '--time-limit', '0.000001', '--seed', '1', '--quiet', '--no-example-db']);
-    expect(run.code).toBe(0);
+    expect(run.code).toBe(1);
     const rows = lines(run.stdout).filter((line) => /^(ordering|determinism) /.test(line));
     expect(rows).toEqual([expect.stringMatching(/ 0 .* not run \(time limit\)$/), expect.stringMatching(/ 0 .* not run \(time limit\)$/)]);
-    expect(lines(run.stdout).at(-1)).toMatch(/^2 suite\(s\) not run \(time limit\) in .* \(seed 1\)$/);
+    expect(lines(run.stdout).at(-1)).toMatch(/^NOT CHECKED: 2 suite\(s\) not run \(time limit; raise --time-limit\) in .* \(seed 1\)$/);
     expect(run.stdout).not.toContain('FAILED');
+    const json = await runMain(['check', '--suite', 'ordering', '--time-limit', '0.000001', '--seed', '1', '--json', '--no-example-db']);
+    expect(json.code).toBe(1);
+    expect((JSON.parse(json.stdout) as { ok: boolean }).ok).toBe(false);
   });
 });
 
