@@ -148,6 +148,15 @@ describe('the time budget (--budget-ms)', () => {
     expect(code).toBe(1);
   });
 
+  it('--policy and the comparison of several backends keep the budget too (they ignored it)', async () => {
+    const policy = await run(['validate', '--policy', 'fixtures/policies/duplicates.mjs', '--budget-ms', '1']);
+    expect(policy.stdout).toContain('NOT VALIDATED: the time budget was spent before 6 clauses of the contract');
+    expect(policy.code).toBe(1);
+    const several = await run(['validate', 'fixtures/backends/memory.mjs', 'fixtures/backends/copying.mjs', '--budget-ms', '1']);
+    expect(several.stdout).toMatch(/TIMEOUT {2}fixtures\/backends\/memory\.mjs\n {6}skipped: the time budget of this run was spent/);
+    expect(several.code).toBe(1);
+  });
+
   it('a module that cannot be used is bad input whatever the budget: exit 2, not a run cut short', async () => {
     for (const module of ['import-throws.mjs', 'no-default.mjs']) {
       const { code, stdout, stderr } = await run(['validate', `fixtures/backends/bad/${module}`, '--budget-ms', '1']);

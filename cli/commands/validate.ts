@@ -78,9 +78,10 @@ async function runValidate(backends: string[], flags: ValidateFlags): Promise<nu
   const reports: ValidateReport[] = [];
   const options = { seed: flags.seed, timeoutMs: flags.timeoutMs };
   if (flags.differential || backends.length > 1) {
+    const deadline = Date.now() + flags.budgetMs;
     print(paint.bold(`differential: ${backends.length} backend(s) against MemorySpill, one trace, seed ${flags.seed}`));
     for (const module of backends) {
-      const report = { kind: 'differential' as const, module, result: await validateDifferential(module, options) };
+      const report = { kind: 'differential' as const, module, result: await validateDifferential(module, { ...options, deadline }) };
       reports.push(report);
       print(formatDifferentialReport(report, paint));
     }
@@ -115,7 +116,7 @@ async function runValidate(backends: string[], flags: ValidateFlags): Promise<nu
     if (flags.emitTest !== undefined) print(emitTest(module, flags.emitTest, flags.seed, verdicts));
   }
   if (flags.policy !== undefined) {
-    const report = clauseReport('policy', flags.policy, await validatePolicy(flags.policy, options), flags.seed);
+    const report = clauseReport('policy', flags.policy, await validatePolicy(flags.policy, { ...options, budgetMs: flags.budgetMs }), flags.seed);
     reports.push(report);
     print(formatClauseReport(report, paint));
   }
