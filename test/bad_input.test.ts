@@ -290,6 +290,7 @@ describe('counts, lists and paths have one range and one message everywhere', ()
     [['validate', backend, '--runs', '0'], /^spillsim: option '--runs <n>' argument '0' is invalid\. expected at least 1$/],
     [['check', '--runs', '0'], /^spillsim: option '--runs <n>' argument '0' is invalid\. expected at least 1$/],
     [['validate', backend, '--timeout-ms', '0'], /^spillsim: --timeout-ms must be from 1 to 2147483647/],
+    [['validate', '--policy', 'fixtures/policies/duplicates.mjs', '--clause', 'spill.empty-list'], /^spillsim: --clause selects clauses of a backend, and no backend is given; --policy runs every policy clause$/],
     [['validate', backend, '--budget-ms', '0'], /^spillsim: --budget-ms must be from 1 to 2147483647/],
     // A whole number out of range names the range; text that is no whole number says so.
     [['check', '--runs', '-1'], /^spillsim: option '--runs <n>' argument '-1' is invalid\. expected at least 1$/],

@@ -134,6 +134,9 @@ function checkInput(backends: string[], flags: ValidateFlags): void {
     if (isExecSpecifier(module)) checkCommandLine(commandLineOf(module));
     else moduleUrl(module);
   }
+  if (flags.clause.length > 0 && backends.length === 0) {
+    throw new UsageError('--clause selects clauses of a backend, and no backend is given; --policy runs every policy clause');
+  }
   const unknown = flags.clause.filter((id) => !BACKEND_CLAUSE_IDS.includes(id));
   if (unknown.length > 0) throw new UsageError(`unknown clause ${unknown.join(', ')}; known clauses: ${BACKEND_CLAUSE_IDS.join(', ')}`);
   if (flags.emitTest !== undefined && backends.length !== 1) throw new UsageError('--emit-test needs exactly one backend module');
