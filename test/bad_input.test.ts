@@ -53,6 +53,17 @@ describe('a fixture is checked as data before it is replayed or drawn', () => {
     expect(run.stderr).toBe('');
   });
 
+  it('a file that never was a fixture (not JSON, or no fixture format) is "not a fixture", exit 2', async () => {
+    for (const [name, content, reason] of [
+      ['garbage.jsonl', 'garbage\n', /garbage\.jsonl is not valid JSON/],
+      ['object.json', { a: 1 }, /format is undefined, expected spillsim-fixture\/1/],
+    ] as const) {
+      const run = await runMain(['replay', write(name, content)]);
+      expect(run.code).toBe(2);
+      expect(lines(run.stdout)).toEqual([expect.stringMatching(new RegExp(`^${name.replace('.', '\\.')}: not a fixture: ${reason.source}`))]);
+    }
+  });
+
   it.each(BAD_FIXTURES)('report %s: one line, exit 2', async (name, fixture, reason) => {
     expectOneLine(await runMain(['report', write(name, fixture), '-o', join(dir, `${name}.html`)]), new RegExp(`^spillsim: .*${name} is not a valid fixture: ${reason.source}`));
   });
