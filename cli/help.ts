@@ -48,8 +48,9 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
 /** What every page ends with: the exit codes, the contract scripts rely on. */
 const EXIT_CODES = [
   'Exit codes: 0 nothing broke (what was judged held, the rest did not apply); 1 a',
-  'property or contract broke (the output says how to replay it); 2 bad usage or',
-  'bad input.',
+  'property or contract broke (the output says how to replay it), or a suite or',
+  'clause was left unjudged by the time limit (NOT CHECKED, NOT VALIDATED); 2 bad',
+  'usage or bad input.',
 ].join('\n');
 
 /** Each example as a comment line and a command line, so neither is wrapped on an 80-column terminal. */

@@ -2,10 +2,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { BytesSpill } from '../src/spill.js';
 import { BACKEND_CLAUSES, type BackendClause } from './conformance/backend_clauses.js';
 import type { BackendFactory, BackendModule, Supports } from './conformance/backend_module.js';
-import { type ClauseVerdict, unjudgedRequired, type VerdictStatus } from './conformance/clause.js';
+import { type ClauseVerdict, unjudged, type VerdictStatus } from './conformance/clause.js';
 import { runBackendClause } from './conformance/run_backend_clauses.js';
 import { POLICY_CLAUSE_IDS } from './conformance/policy_clauses.js';
-import { CLAUSE_TIMEOUT_MS_DEFAULT, SEED_DEFAULT, validateBackend, validateModule, validatePolicy } from './conformance/validate.js';
+import { CLAUSE_TIMEOUT_MS_DEFAULT, RUN_BUDGET_MS_DEFAULT, SEED_DEFAULT, TIMEOUT_MS_MAX, validateBackend, validateModule, validatePolicy } from './conformance/validate.js';
+import { BUDGET_SKIP_DETAIL } from './conformance/isolated_runner.js';
+import { badArgument, describeValue } from '../src/arguments.js';
 import { runSuiteUnit, SUITE_RUNS_DEFAULT, SUITE_UNITS, suiteVerdictBase } from './conformance/suite_units.js';
 import { execSpecifier } from './process_backend/exec_specifier.js';
 
@@ -57,10 +59,11 @@ export function describeBackend(name: string, backend: BackendFactory | string |
   const withSuites = (options.suites ?? true) && options.clauses === undefined;
   const units = [...clauses.map((c) => ({ id: c.id, title: c.title })), ...(withSuites ? SUITE_UNITS.map((id) => ({ id, title: suiteVerdictBase(id).title })) : [])];
   const seed = options.seed ?? SEED_DEFAULT;
-  const timeoutMs = options.timeoutMs ?? CLAUSE_TIMEOUT_MS_DEFAULT;
+  const timeoutMs = checkMilliseconds('timeoutMs', options.timeoutMs, CLAUSE_TIMEOUT_MS_DEFAULT);
+  const budgetMs = checkMilliseconds('budgetMs', options.budgetMs, RUN_BUDGET_MS_DEFAULT);
   const runAll =
     typeof backend === 'function'
-      ? () => inThread(backend, options, clauses, withSuites, seed, timeoutMs)
+      ? () => inThread(backend, options, clauses, withSuites, seed, timeoutMs, budgetMs)
       : () =>
           validateModule(specifierOf(backend), {
             seed,
@@ -68,7 +71,7 @@ export function describeBackend(name: string, backend: BackendFactory | string |
             suites: withSuites,
             ...(options.clauses === undefined ? {} : { clauseIds: clauses.map((c) => c.id) }),
             ...(options.runs === undefined ? {} : { runs: options.runs }),
-            ...(options.budgetMs === undefined ? {} : { budgetMs: options.budgetMs }),
+            budgetMs,
           });
   describe(name, () => {
     // One run for the whole block, as the command makes it (clauses, suites, then every failure
@@ -82,8 +85,8 @@ export function describeBackend(name: string, backend: BackendFactory | string |
         const verdict = verdicts.find((v) => v.id === unit.id);
         expect(verdict, `no verdict for ${unit.id}`).toBeDefined();
         const expected = options.expect?.[unit.id];
-        // A required clause the budget left unrun was not judged: that is no pass (as the command's exit 1).
-        if (expected === undefined && unjudgedRequired(verdict!)) expect.fail(`${unit.id} was not judged: ${verdict!.detail ?? ''}`);
+        // A clause the budget left unrun was not judged: that is no pass (as the command's exit 1).
+        if (expected === undefined && unjudged(verdict!)) expect.fail(`${unit.id} was not judged: ${verdict!.detail ?? ''}`);
         if (expected === undefined && verdict!.status === 'not-applicable') {
           context.skip(`not applicable: ${verdict!.detail ?? ''}`);
           return;
@@ -118,16 +121,32 @@ async function inThread(
   withSuites: boolean,
   seed: number,
   timeoutMs: number,
+  budgetMs: number,
 ): Promise<ClauseVerdict[]> {
   const module: BackendModule = { factory, supports: options.supports ?? {}, ...(options.dispose === undefined ? {} : { dispose: options.dispose }) };
+  const deadline = Date.now() + budgetMs;
   const verdicts: ClauseVerdict[] = [];
-  for (const clause of clauses) verdicts.push(await runBackendClause(module, clause, { seed, timeoutMs }));
+  // The budget as the command keeps it: what is left when it is spent is skipped (a clause so is not judged).
+  for (const clause of clauses) {
+    if (Date.now() >= deadline) verdicts.push({ id: clause.id, level: clause.level, title: clause.title, status: 'not-applicable', detail: BUDGET_SKIP_DETAIL, budgetSpent: true });
+    else verdicts.push(await runBackendClause(module, clause, { seed, timeoutMs }));
+  }
   if (withSuites) {
     for (const unit of SUITE_UNITS) {
-      verdicts.push(await runSuiteUnit(module, '(factory)', unit, { seed, runs: options.runs ?? SUITE_RUNS_DEFAULT, timeLimitMs: 4_000 }));
+      if (Date.now() >= deadline) verdicts.push({ ...suiteVerdictBase(unit), status: 'not-applicable', detail: BUDGET_SKIP_DETAIL });
+      else verdicts.push(await runSuiteUnit(module, '(factory)', unit, { seed, runs: options.runs ?? SUITE_RUNS_DEFAULT, timeLimitMs: 4_000 }));
     }
   }
   return verdicts;
+}
+
+/** A limit in ms, as the command's `--timeout-ms`/`--budget-ms` take it: a whole number from 1 to TIMEOUT_MS_MAX. */
+function checkMilliseconds(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1 || value > TIMEOUT_MS_MAX) {
+    throw badArgument(`describeBackend: ${name} must be a whole number of milliseconds from 1 to ${TIMEOUT_MS_MAX} (the longest a timer can wait), got ${describeValue(value)}`);
+  }
+  return value;
 }
 
 export interface DescribePolicyOptions {

@@ -53,6 +53,17 @@ describe('a fixture is checked as data before it is replayed or drawn', () => {
     expect(run.stderr).toBe('');
   });
 
+  it('a file that never was a fixture (not JSON, or no fixture format) is "not a fixture", exit 2', async () => {
+    for (const [name, content, reason] of [
+      ['garbage.jsonl', 'garbage\n', /garbage\.jsonl is not valid JSON/],
+      ['object.json', { a: 1 }, /format is undefined, expected spillsim-fixture\/1/],
+    ] as const) {
+      const run = await runMain(['replay', write(name, content)]);
+      expect(run.code).toBe(2);
+      expect(lines(run.stdout)).toEqual([expect.stringMatching(new RegExp(`^${name.replace('.', '\\.')}: not a fixture: ${reason.source}`))]);
+    }
+  });
+
   it.each(BAD_FIXTURES)('report %s: one line, exit 2', async (name, fixture, reason) => {
     expectOneLine(await runMain(['report', write(name, fixture), '-o', join(dir, `${name}.html`)]), new RegExp(`^spillsim: .*${name} is not a valid fixture: ${reason.source}`));
   });
@@ -164,13 +175,16 @@ describe('output locations are checked before the run', () => {
 });
 
 describe('the time limit', () => {
-  it('a suite the time limit kept from running says "not run (time limit)" and does not fail the run', async () => {
+  it('a suite the time limit kept from running says "not run (time limit)", and the run is not a pass (it judged nothing)', async () => {
     const run = await runMain(['check', '--suite', 'ordering,determinism', '--time-limit', '0.000001', '--seed', '1', '--quiet', '--no-example-db']);
-    expect(run.code).toBe(0);
+    expect(run.code).toBe(1);
     const rows = lines(run.stdout).filter((line) => /^(ordering|determinism) /.test(line));
     expect(rows).toEqual([expect.stringMatching(/ 0 .* not run \(time limit\)$/), expect.stringMatching(/ 0 .* not run \(time limit\)$/)]);
-    expect(lines(run.stdout).at(-1)).toMatch(/^2 suite\(s\) not run \(time limit\) in .* \(seed 1\)$/);
+    expect(lines(run.stdout).at(-1)).toMatch(/^NOT CHECKED: 2 suite\(s\) not run \(time limit; raise --time-limit\) in .* \(seed 1\)$/);
     expect(run.stdout).not.toContain('FAILED');
+    const json = await runMain(['check', '--suite', 'ordering', '--time-limit', '0.000001', '--seed', '1', '--json', '--no-example-db']);
+    expect(json.code).toBe(1);
+    expect((JSON.parse(json.stdout) as { ok: boolean }).ok).toBe(false);
   });
 });
 
@@ -287,6 +301,7 @@ describe('counts, lists and paths have one range and one message everywhere', ()
     [['validate', backend, '--runs', '0'], /^spillsim: option '--runs <n>' argument '0' is invalid\. expected at least 1$/],
     [['check', '--runs', '0'], /^spillsim: option '--runs <n>' argument '0' is invalid\. expected at least 1$/],
     [['validate', backend, '--timeout-ms', '0'], /^spillsim: --timeout-ms must be from 1 to 2147483647/],
+    [['validate', '--policy', 'fixtures/policies/duplicates.mjs', '--clause', 'spill.empty-list'], /^spillsim: --clause selects clauses of a backend, and no backend is given; --policy runs every policy clause$/],
     [['validate', backend, '--budget-ms', '0'], /^spillsim: --budget-ms must be from 1 to 2147483647/],
     // A whole number out of range names the range; text that is no whole number says so.
     [['check', '--runs', '-1'], /^spillsim: option '--runs <n>' argument '-1' is invalid\. expected at least 1$/],
@@ -299,7 +314,9 @@ describe('counts, lists and paths have one range and one message everywhere', ()
     [['validate', backend, '--budget-ms', '99999999999999999999'], /^spillsim: --budget-ms must be from 1 to 2147483647 \(about 24\.8 days, the most a timer can hold\), got 99999999999999999999$/],
     [['sim', '--seeds', '-5..3'], /^spillsim: --seeds must be a range A\.\.B of whole numbers from 0 to 9007199254740991, got '-5\.\.3'$/],
     [['sim', '--seeds', '0..99999999999999999999'], /^spillsim: --seeds must be a range A\.\.B of whole numbers from 0 to 9007199254740991, got '0\.\.99999999999999999999'$/],
-    [['sim', '--seeds', '5..1'], /^spillsim: --seeds must be a range A\.\.B of whole numbers with A ≤ B, got '5\.\.1'$/],
+    [['sim', '--seeds', '5..1'], /^spillsim: --seeds must be a range A\.\.B with A ≤ B, got '5\.\.1'$/],
+    [['sim', '--seeds', '1..1e20'], /^spillsim: --seeds must be a range A\.\.B of whole numbers such as 1\.\.1000, got '1\.\.1e20'$/],
+    [['merge', 'x.jsonl', '--expect', '9..3'], /^spillsim: --expect must be a seed range A\.\.B with A ≤ B, got '9\.\.3'$/],
     [['sim', '--shard', '1/9007199254740993'], /^spillsim: --shard 1\/9007199254740993: N must be a whole number from 1 to 9007199254740991$/],
     [['sim', '--shard', '1/0'], /^spillsim: --shard 1\/0: N must be at least 1$/],
     [['sim', '--threshold', '-1'], /^spillsim: --threshold must be a whole number of bytes from 0 to 9007199254740991, got '-1'$/],

@@ -83,20 +83,34 @@ describe('describeBackend with a time budget', () => {
   const inRepo = join(REPO_ROOT, 'tmp', `budget-${process.pid}`);
   afterAll(() => rmSync(inRepo, { recursive: true, force: true }));
 
-  it('fails the required clauses the budget left unjudged instead of skipping them (as validate exits 1)', async () => {
+  it('fails the clauses the budget left unjudged instead of skipping them (as validate exits 1)', async () => {
     mkdirSync(inRepo, { recursive: true });
     const file = join(inRepo, 'budget.repro.test.ts');
     writeFileSync(
       file,
       [
         "import { describeBackend } from 'spillsim/vitest';",
-        `describeBackend('memory, 1 ms budget', ${JSON.stringify(join(REPO_ROOT, 'fixtures/backends/memory.mjs'))}, { budgetMs: 1, suites: false });`,
+        "import { MemorySpill } from 'spillsim';",
+        `describeBackend('memory module, 1 ms budget', ${JSON.stringify(join(REPO_ROOT, 'fixtures/backends/memory.mjs'))}, { budgetMs: 1, suites: false });`,
+        // The factory form keeps the same budget (it used to ignore it and pass).
+        "describeBackend('memory factory, 1 ms budget', () => new MemorySpill(), { budgetMs: 1, suites: false });",
         '',
       ].join('\n'),
     );
+    const result = await run([VITEST, 'run', file, '--reporter', 'verbose'], REPO_ROOT);
+    // Both forms fail the clauses left unrun (the factory form may judge the first before 1 ms is out).
+    expect(result.output).toMatch(/× \S+ > memory module, 1 ms budget > fetch\.exact-bytes/);
+    expect(result.output).toMatch(/× \S+ > memory factory, 1 ms budget > fetch\.exact-bytes/);
+    expect(result.output).toMatch(/fetch\.exact-bytes was not judged: skipped: the time budget of this run was spent/);
+    expect(result.code).toBe(1);
+  }, 180_000);
+
+  it('a budget or timeout that is not a whole number of milliseconds in range is refused when the block is registered', async () => {
+    mkdirSync(inRepo, { recursive: true });
+    const file = join(inRepo, 'bad-budget.repro.test.ts');
+    writeFileSync(file, ["import { describeBackend } from 'spillsim/vitest';", "import { MemorySpill } from 'spillsim';", "describeBackend('x', () => new MemorySpill(), { budgetMs: Number.NaN });", ''].join('\n'));
     const result = await run([VITEST, 'run', file], REPO_ROOT);
-    expect(result.output).toMatch(/spill\.drains-front was not judged: skipped: the time budget of this run was spent/);
-    expect(result.output).toMatch(/Tests\s+\d+ failed/);
+    expect(result.output).toContain('describeBackend: budgetMs must be a whole number of milliseconds from 1 to 2147483647');
     expect(result.code).toBe(1);
   }, 180_000);
 });

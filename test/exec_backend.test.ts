@@ -135,6 +135,14 @@ describe('--exec input is checked before anything starts', () => {
     expect(stderr.trim()).toBe('spillsim: cannot use --exec "./no-such-backend --flag": ./no-such-backend: no such executable file');
   });
 
+  it('a correct program that starts slower than --timeout-ms is not bad input: the handshake waits at least 10 s', async () => {
+    // Node starts in tens of milliseconds at best; 1 ms per call used to fail the handshake (exit 2).
+    const { code, stdout, stderr } = await runMain(['validate', '--exec', NODE_ADAPTER, '--timeout-ms', '1', '--clause', 'spill.empty-list', '--quiet']);
+    expect(stderr).not.toContain('cannot use --exec');
+    expect(code).not.toBe(2);
+    expect(stdout).toMatch(/^ {2}(held|TIMEOUT) +spill\.empty-list/m);
+  });
+
   it('a program that does not speak the protocol is bad input at the handshake', async () => {
     const { code, stderr } = await runMain(['validate', '--exec', 'cat', '--quiet']);
     expect(code).toBe(2);

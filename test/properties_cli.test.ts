@@ -119,7 +119,7 @@ describe('spillsim replay', () => {
     const run = await runBuiltCli(['replay', dir]);
     expect(run.code).toBe(2);
     expect(run.stdout).toContain('old.json: no longer valid: command 1 no longer applies: unknown op "warp"');
-    expect(run.stdout).toContain('garbage.json: no longer valid: garbage.json is not valid JSON');
+    expect(run.stdout).toContain('garbage.json: not a fixture: garbage.json is not valid JSON');
   });
 
   it('replays the repository fixtures', async () => {

@@ -127,7 +127,7 @@ describe('reports', () => {
 });
 
 describe('the time budget (--budget-ms)', () => {
-  it('a run whose budget is spent before required clauses is not a pass: they are not applicable (skipped), never held, and the exit code is 1', async () => {
+  it('a run whose budget is spent before clauses of the contract is not a pass: they are not applicable (skipped), never held, and the exit code is 1', async () => {
     const { code, stdout } = await run(['validate', 'fixtures/backends/memory.mjs', '--budget-ms', '1', '--json']);
     const report = JSON.parse(stdout) as JsonReport;
     const verdicts = report.reports[0]!.verdicts;
@@ -139,10 +139,40 @@ describe('the time budget (--budget-ms)', () => {
     expect(code).toBe(1);
     const text = await run(['validate', 'fixtures/backends/memory.mjs', '--budget-ms', '1', '--no-suites']);
     expect(text.code).toBe(1);
-    expect(text.stdout).toMatch(/NOT VALIDATED: the time budget was spent before \d+ required clauses? \(raise --budget-ms\)/);
+    expect(text.stdout).toMatch(/NOT VALIDATED: the time budget was spent before \d+ clauses of the contract \(raise --budget-ms\)/);
   });
 
-  it('a budget that covers the required clauses passes a correct backend', async () => {
+  it('an optional clause the budget skipped was not judged either (it may well apply): exit 1', async () => {
+    const { code, stdout } = await run(['validate', 'fixtures/backends/drops-on-partial.mjs', '--clause', 'spill.partial-consistent', '--budget-ms', '1']);
+    expect(stdout).toContain('NOT VALIDATED: the time budget was spent before 1 clause of the contract');
+    expect(code).toBe(1);
+  });
+
+  it('--policy and the comparison of several backends keep the budget too (they ignored it)', async () => {
+    const policy = await run(['validate', '--policy', 'fixtures/policies/duplicates.mjs', '--budget-ms', '1']);
+    expect(policy.stdout).toContain('NOT VALIDATED: the time budget was spent before 6 clauses of the contract');
+    expect(policy.code).toBe(1);
+    const several = await run(['validate', 'fixtures/backends/memory.mjs', 'fixtures/backends/copying.mjs', '--budget-ms', '1']);
+    expect(several.stdout).toMatch(/TIMEOUT {2}fixtures\/backends\/memory\.mjs\n {6}skipped: the time budget of this run was spent/);
+    expect(several.code).toBe(1);
+  });
+
+  it('a module that cannot be used is bad input whatever the budget: exit 2, not a run cut short', async () => {
+    for (const module of ['import-throws.mjs', 'no-default.mjs']) {
+      const { code, stdout, stderr } = await run(['validate', `fixtures/backends/bad/${module}`, '--budget-ms', '1']);
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr).toContain(`cannot use module fixtures/backends/bad/${module}`);
+    }
+  });
+
+  it('the longest --timeout-ms a timer can hold (2147483647) waits, it does not time out at once', async () => {
+    const { code, stdout } = await run(['validate', 'fixtures/backends/memory.mjs', '--timeout-ms', '2147483647', '--clause', 'spill.empty-list']);
+    expect(stdout).toContain('held           spill.empty-list');
+    expect(code).toBe(0);
+  });
+
+  it('a budget that covers the clauses passes a correct backend', async () => {
     const { code, stdout } = await run(['validate', 'fixtures/backends/memory.mjs', '--no-suites']);
     expect(code).toBe(0);
     expect(stdout).not.toContain('NOT VALIDATED');

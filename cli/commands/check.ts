@@ -159,7 +159,8 @@ async function runCheck(options: CheckFlags): Promise<number> {
     progress.stop();
   }
   const timeMs = performance.now() - started;
-  const ok = results.every((r) => r.ok);
+  // A suite the time limit kept from running at all judged nothing: the run is no pass.
+  const ok = results.every((r) => r.ok) && !results.some(notRun);
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({ ok, seed, timeMs: Math.round(timeMs), suites: results }, null, 2)}\n`);
   } else {
@@ -206,20 +207,26 @@ function formatFailure(result: CheckedSuite, paint: Paint): string {
  */
 function summaryLine(results: CheckedSuite[], paint: Paint): string {
   const broke = results.filter((r) => !r.ok).length;
-  const notRun = results.filter((r) => r.ok && r.runs === 0 && r.interrupted).length;
+  const notRunCount = results.filter(notRun).length;
   const notApplicable = results.filter((r) => r.ok && r.notApplicable !== undefined).length;
-  if (notRun === results.length) return `${notRun} suite(s) not run (time limit)`;
-  const held = results.length - broke - notRun - notApplicable;
+  const notChecked = paint.red(`NOT CHECKED: ${notRunCount} suite(s) not run (time limit; raise --time-limit)`);
+  if (notRunCount === results.length) return notChecked;
+  const held = results.length - broke - notRunCount - notApplicable;
   const head =
     broke > 0
       ? paint.red(`${broke} suite(s) broke`)
       : held === 0
         ? paint.yellow('no suite applied to the backend')
-        : notRun + notApplicable === 0
+        : notRunCount + notApplicable === 0
           ? paint.green('all suites held')
           : paint.green(notApplicable === 0 ? 'every suite that ran held' : 'every suite that applied held');
-  const tail = [...(notApplicable === 0 ? [] : [`${notApplicable} not applicable`]), ...(notRun === 0 ? [] : [`${notRun} not run (time limit)`])];
+  const tail = [...(notApplicable === 0 ? [] : [`${notApplicable} not applicable`]), ...(notRunCount === 0 ? [] : [notChecked])];
   return [head, ...tail].join(', ');
+}
+
+/** A suite the time limit kept from running at all (no run, so nothing judged). */
+function notRun(r: CheckedSuite): boolean {
+  return r.ok && r.runs === 0 && r.interrupted === true;
 }
 
 function formatTable(results: CheckedSuite[], paint: Paint): string {

@@ -100,7 +100,8 @@ export function parseSeedRange(text: string): { first: number; last: number } {
   if (match !== null && (`${match[1]}${match[2]}`.includes('-') || !Number.isSafeInteger(first) || !Number.isSafeInteger(last))) {
     throw new UsageError(`--expect must be a seed range A..B of whole numbers from 0 to ${Number.MAX_SAFE_INTEGER}, got '${text}'`);
   }
-  if (match === null || first > last) throw new UsageError(`--expect must be a seed range A..B of whole numbers (0 or more) with A ≤ B, got '${text}'`);
+  if (match === null) throw new UsageError(`--expect must be a seed range A..B of whole numbers such as 1..1000, got '${text}'`);
+  if (first > last) throw new UsageError(`--expect must be a seed range A..B with A ≤ B, got '${text}'`);
   return { first, last };
 }
 

@@ -1,7 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
-import { type FixtureReplay, readFixtureJson, replayFixture } from '../../properties/fixture.js';
+import { FIXTURE_FORMAT, type FixtureReplay, fixtureProblem, readFixtureJson, replayFixture } from '../../properties/fixture.js';
 import { replaySeed, SUITE_NAMES, suiteOrThrow } from '../../properties/run_suite.js';
 import { colors } from '../format.js';
 import type { CommandResult } from '../command_result.js';
@@ -86,12 +86,20 @@ async function replayFixtures(specs: string[], flags: ReplayFlags): Promise<numb
   const files = specs.flatMap(expandFixturePaths);
   if (flags.backend !== undefined && !isExecSpecifier(flags.backend)) moduleUrl(flags.backend);
   const replays: FixtureReplay[] = [];
+  // Files that never were fixtures (not JSON, or no fixture format): said so, not "no longer valid".
+  const notFixtures = new Set<FixtureReplay>();
   for (const file of files) {
     let value: unknown;
     try {
       value = readFixtureJson(file);
     } catch (error) {
       replays.push({ name: basename(file), verdict: 'no-longer-valid', summary: (error as Error).message, modelChanged: false });
+      notFixtures.add(replays.at(-1)!);
+      continue;
+    }
+    if ((value as { format?: unknown } | null)?.format !== FIXTURE_FORMAT) {
+      replays.push({ name: basename(file), verdict: 'no-longer-valid', summary: fixtureProblem(value) ?? `format is not ${FIXTURE_FORMAT}`, modelChanged: false });
+      notFixtures.add(replays.at(-1)!);
       continue;
     }
     // A fixture saved over a user's backend names it; --backend overrides. A backend runs isolated.
@@ -117,7 +125,8 @@ async function replayFixtures(specs: string[], flags: ReplayFlags): Promise<numb
         process.stdout.write(`${paint.bold(replay.name)}: ${paint.yellow('did not reproduce')}: as when it was saved, it does not fail alone in a fresh instance; what made it fail was state outside the replayed commands, not a fix\n`);
         continue;
       }
-      const mark = replay.verdict === 'now-passes' ? paint.green('now passes') : replay.verdict === 'no-longer-valid' ? paint.yellow('no longer valid') : paint.red(replay.verdict.replace('-', ' '));
+      const invalidMark = notFixtures.has(replay) ? 'not a fixture' : 'no longer valid';
+      const mark = replay.verdict === 'now-passes' ? paint.green('now passes') : replay.verdict === 'no-longer-valid' ? paint.yellow(invalidMark) : paint.red(replay.verdict.replace('-', ' '));
       process.stdout.write(`${paint.bold(replay.name)}: ${mark}: ${replay.summary}${replay.modelChanged ? paint.dim(' (saved under another model or command set)') : ''}\n`);
       for (const line of replay.trace ?? []) process.stdout.write(`  ${paintTraceLine(line, paint)}\n`);
     }

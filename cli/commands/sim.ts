@@ -230,7 +230,8 @@ function parseSeeds(flags: SimFlags): number[] {
   if (match !== null && (`${match[1]}${match[2]}`.includes('-') || !Number.isSafeInteger(first) || !Number.isSafeInteger(last))) {
     throw new UsageError(`--seeds must be a range A..B of whole numbers from 0 to ${Number.MAX_SAFE_INTEGER}, got '${flags.seeds}'`);
   }
-  if (match === null || first > last) throw new UsageError(`--seeds must be a range A..B of whole numbers with A ≤ B, got '${flags.seeds}'`);
+  if (match === null) throw new UsageError(`--seeds must be a range A..B of whole numbers such as 1..1000, got '${flags.seeds}'`);
+  if (first > last) throw new UsageError(`--seeds must be a range A..B with A ≤ B, got '${flags.seeds}'`);
   if (last - first + 1 > SEEDS_MAX) throw new UsageError(`--seeds ${flags.seeds} holds more than ${SEEDS_MAX} seeds; split it with --shard i/N`);
   const seeds: number[] = [];
   for (let seed = first; seed <= last; seed += 1) seeds.push(seed);

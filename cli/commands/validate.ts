@@ -78,9 +78,10 @@ async function runValidate(backends: string[], flags: ValidateFlags): Promise<nu
   const reports: ValidateReport[] = [];
   const options = { seed: flags.seed, timeoutMs: flags.timeoutMs };
   if (flags.differential || backends.length > 1) {
+    const deadline = Date.now() + flags.budgetMs;
     print(paint.bold(`differential: ${backends.length} backend(s) against MemorySpill, one trace, seed ${flags.seed}`));
     for (const module of backends) {
-      const report = { kind: 'differential' as const, module, result: await validateDifferential(module, options) };
+      const report = { kind: 'differential' as const, module, result: await validateDifferential(module, { ...options, deadline }) };
       reports.push(report);
       print(formatDifferentialReport(report, paint));
     }
@@ -115,7 +116,7 @@ async function runValidate(backends: string[], flags: ValidateFlags): Promise<nu
     if (flags.emitTest !== undefined) print(emitTest(module, flags.emitTest, flags.seed, verdicts));
   }
   if (flags.policy !== undefined) {
-    const report = clauseReport('policy', flags.policy, await validatePolicy(flags.policy, options), flags.seed);
+    const report = clauseReport('policy', flags.policy, await validatePolicy(flags.policy, { ...options, budgetMs: flags.budgetMs }), flags.seed);
     reports.push(report);
     print(formatClauseReport(report, paint));
   }
@@ -132,6 +133,9 @@ function checkInput(backends: string[], flags: ValidateFlags): void {
   for (const module of [...backends, ...(flags.policy === undefined ? [] : [flags.policy])]) {
     if (isExecSpecifier(module)) checkCommandLine(commandLineOf(module));
     else moduleUrl(module);
+  }
+  if (flags.clause.length > 0 && backends.length === 0) {
+    throw new UsageError('--clause selects clauses of a backend, and no backend is given; --policy runs every policy clause');
   }
   const unknown = flags.clause.filter((id) => !BACKEND_CLAUSE_IDS.includes(id));
   if (unknown.length > 0) throw new UsageError(`unknown clause ${unknown.join(', ')}; known clauses: ${BACKEND_CLAUSE_IDS.join(', ')}`);

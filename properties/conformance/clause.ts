@@ -24,15 +24,20 @@ export interface ClauseVerdict {
   /** Broken, but a fresh worker with a fresh module instance did not fail again: said in `detail`. */
   reproduced?: boolean;
   /**
-   * Not applicable only because the run's time budget (`--budget-ms`) was spent before it ran.
-   * A required clause left so makes the run fail (exit 1): the backend was not validated.
+   * Not applicable only because the run's time budget (`--budget-ms`) was spent before this
+   * clause ran: it was not judged, so the run fails (exit 1, not validated). Property suites
+   * the budget leaves unrun are reported, without this mark.
    */
   budgetSpent?: boolean;
 }
 
-/** A required clause the run's time budget left unjudged: the backend was not validated on it. */
-export function unjudgedRequired(v: ClauseVerdict): boolean {
-  return v.budgetSpent === true && v.level === 'required';
+/**
+ * A clause of the contract the run's time budget left unjudged, whatever its level: an optional
+ * or stochastic clause may apply as much as a required one (and `determinism.no-hidden-state`
+ * rests on the others), so the backend was not validated.
+ */
+export function unjudged(v: ClauseVerdict): boolean {
+  return v.budgetSpent === true;
 }
 
 /** Thrown inside a clause: the backend broke it; the message is the counterexample. */

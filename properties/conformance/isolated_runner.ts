@@ -11,6 +11,12 @@ import { PROCESS_HOST_DATA_ENV, type WorkerJob, type WorkerMessage } from './wor
 import { killProcessTree } from '../process_backend/child_pipes.js';
 import { runDir } from '../run_dir.js';
 
+/** Why a unit the run's time budget left unrun was skipped. */
+export const BUDGET_SKIP_DETAIL = 'skipped: the time budget of this run was spent before it (raise --budget-ms to run it)';
+
+/** The longest a `setTimeout` can wait, in ms. */
+const TIMER_MS_MAX = 2 ** 31 - 1;
+
 /** Slack on top of the in-worker time limit before the parent stops a worker that is stuck in a synchronous loop. */
 const TERMINATE_GRACE_MS = 1000;
 /** How long a module may take to import before it is reported as bad input. */
@@ -129,10 +135,12 @@ export async function runIsolated<R>(job: WorkerJob, options: IsolatedRunOptions
       settle(pending, (u) => options.timeoutResult(u, why));
       break;
     }
-    const outcome = options.deadline !== undefined && Date.now() >= options.deadline ? { budgetSpent: true } : await runRound({ ...job, units: pending }, results, options);
+    // The first round runs even past the deadline, as far as loading the module: a module that
+    // cannot be used is bad input (exit 2) whatever the budget, not a run cut short.
+    const outcome = round > 0 && options.deadline !== undefined && Date.now() >= options.deadline ? { budgetSpent: true } : await runRound({ ...job, units: pending }, results, options);
     if (outcome.budgetSpent) {
       for (const u of pending.filter((x) => !results.has(x))) {
-        const detail = 'skipped: the time budget of this run was spent before it (raise --budget-ms to run it)';
+        const detail = BUDGET_SKIP_DETAIL;
         const result = options.skippedResult?.(u, detail) ?? options.timeoutResult(u, detail);
         results.set(u, result);
         options.onResult?.(u, result);
@@ -175,7 +183,16 @@ function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedR
     let waitingOnDispose = false;
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
-    const deadlineTimer = options.deadline === undefined ? undefined : setTimeout(() => finish({ budgetSpent: true }), Math.max(0, options.deadline - Date.now()));
+    // Until the module has loaded (its first unit starts), a passed deadline waits: a load error still counts.
+    let loaded = false;
+    let deadlinePassed = false;
+    const deadlineTimer =
+      options.deadline === undefined
+        ? undefined
+        : setTimeout(() => {
+            deadlinePassed = true;
+            if (loaded) finish({ budgetSpent: true });
+          }, Math.max(0, options.deadline - Date.now()));
     const stopListening = options.runCutOffs?.onSpent(() => finish({ runSpent: true }));
     let unitStartedAt = 0;
     let lastProgressAt = 0;
@@ -204,7 +221,8 @@ function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedR
     };
     const arm = (ms: number, onFire: () => void): void => {
       clearTimeout(timer);
-      timer = setTimeout(onFire, Math.max(0, ms));
+      // A timer holds at most 2^31 - 1 ms (a longer one fires at once): the longest limit plus its grace waits that long.
+      timer = setTimeout(onFire, Math.min(TIMER_MS_MAX, Math.max(0, ms)));
     };
     // Stuck is judged by progress: the limit restarts whenever the backend answers a call; a
     // unit cap, when set, bounds a backend that answers forever.
@@ -249,6 +267,11 @@ function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedR
           finish(new SpillsimError('E_BAD_INPUT', message.message));
           return;
         case 'start':
+          loaded = true;
+          if (deadlinePassed) {
+            finish({ budgetSpent: true });
+            return;
+          }
           current = message.unit;
           // A dispose still pending from an earlier unit (one cut off in the worker) is not this unit's.
           waitingOnDispose = false;

@@ -1,5 +1,5 @@
 import type { ClauseVerdict, VerdictStatus } from './clause.js';
-import { replayCommand, unjudgedRequired } from './clause.js';
+import { replayCommand, unjudged } from './clause.js';
 import { backendArgument } from '../process_backend/exec_specifier.js';
 import type { DifferentialResult } from './differential.js';
 
@@ -70,10 +70,8 @@ export function formatClauseReport(report: ClauseReport, paint: Paint): string {
   }
   const c = report.counts;
   lines.push(`  ${c.held} held, ${c.broken} broken, ${c['not-applicable']} not applicable, ${c.timeout} timeout`);
-  const unjudged = report.verdicts.filter(unjudgedRequired).length;
-  if (unjudged > 0) {
-    lines.push(paint.red(`  NOT VALIDATED: the time budget was spent before ${unjudged} required clause${unjudged === 1 ? '' : 's'} (raise --budget-ms)`));
-  }
+  const unrun = report.verdicts.filter(unjudged).length;
+  if (unrun > 0) lines.push(paint.red(`  NOT VALIDATED: the time budget was spent before ${unrun} clause${unrun === 1 ? '' : 's'} of the contract (raise --budget-ms)`));
   return lines.join('\n');
 }
 

@@ -1,4 +1,4 @@
-import { type ClauseVerdict, NO_HIDDEN_STATE_ID, unjudgedRequired, wholeRunCommand } from './clause.js';
+import { type ClauseVerdict, NO_HIDDEN_STATE_ID, unjudged, wholeRunCommand } from './clause.js';
 import { type DifferentialResult } from './differential.js';
 import { runIsolated, RunCutOffs } from './isolated_runner.js';
 import { type Lane, planLanes } from './lanes.js';
@@ -127,10 +127,12 @@ async function runClauseJob(
   job: WorkerJob,
   clauses: readonly Pick<ClauseVerdict, 'id' | 'level' | 'title'>[],
   onVerdict: ((verdict: ClauseVerdict) => void) | undefined,
+  deadline?: number,
 ): Promise<ClauseVerdict[]> {
   const base = verdictBaseAmong(clauses);
   const results = await runIsolated<ClauseVerdict>(job, {
     cutOffsMax: CLAUSE_CUT_OFFS_MAX,
+    ...(deadline === undefined ? {} : { deadline, skippedResult: (unit: string, detail: string) => ({ ...base(unit), status: 'not-applicable' as const, detail, budgetSpent: true }) }),
     timeoutResult: (unit, detail) => ({ ...base(unit), status: 'timeout', detail }),
     ...(onVerdict === undefined ? {} : { onResult: (_unit: string, verdict: ClauseVerdict) => onVerdict(verdict) }),
   });
@@ -138,7 +140,7 @@ async function runClauseJob(
 }
 
 /** Run the policy clauses against a policy module, isolated like the backend clauses. */
-export async function validatePolicy(moduleSpecifier: string, options: Omit<ValidateOptions, 'clauseIds' | 'example'> = {}): Promise<ClauseVerdict[]> {
+export async function validatePolicy(moduleSpecifier: string, options: Omit<ValidateOptions, 'clauseIds' | 'example'> & { budgetMs?: number } = {}): Promise<ClauseVerdict[]> {
   const job = {
     kind: 'policy-clauses' as const,
     module: moduleSpecifier,
@@ -147,11 +149,11 @@ export async function validatePolicy(moduleSpecifier: string, options: Omit<Vali
     timeoutMs: options.timeoutMs ?? CLAUSE_TIMEOUT_MS_DEFAULT,
     unitCapMs: (options.timeoutMs ?? CLAUSE_TIMEOUT_MS_DEFAULT) * CLAUSE_CAP_FACTOR,
   };
-  return runClauseJob(job, POLICY_CLAUSES, options.onVerdict);
+  return runClauseJob(job, POLICY_CLAUSES, options.onVerdict, Date.now() + (options.budgetMs ?? RUN_BUDGET_MS_DEFAULT));
 }
 
 /** Run one backend through the differential trace against the in-memory reference. */
-export async function validateDifferential(moduleSpecifier: string, options: Pick<ValidateOptions, 'seed' | 'timeoutMs'> = {}): Promise<DifferentialResult> {
+export async function validateDifferential(moduleSpecifier: string, options: Pick<ValidateOptions, 'seed' | 'timeoutMs'> & { deadline?: number } = {}): Promise<DifferentialResult> {
   const results = await runIsolated<DifferentialResult>(
     {
       kind: 'differential',
@@ -160,14 +162,18 @@ export async function validateDifferential(moduleSpecifier: string, options: Pic
       seed: options.seed ?? SEED_DEFAULT,
       timeoutMs: options.timeoutMs ?? CLAUSE_TIMEOUT_MS_DEFAULT,
     },
-    { timeoutResult: (_unit, detail) => ({ status: 'timeout', steps: 0, detail, trace: [] }) },
+    {
+      // A comparison the budget left unrun compared nothing: reported like a timeout (not the same bytes).
+      ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+      timeoutResult: (_unit, detail) => ({ status: 'timeout', steps: 0, detail, trace: [] }),
+    },
   );
   return results.get('differential')!;
 }
 
 /** 0 when every clause held or does not apply, 1 when one is broken or timed out. */
 export function exitCodeOf(verdicts: readonly ClauseVerdict[]): 0 | 1 {
-  return verdicts.some((v) => v.status === 'broken' || v.status === 'timeout' || unjudgedRequired(v)) ? 1 : 0;
+  return verdicts.some((v) => v.status === 'broken' || v.status === 'timeout' || unjudged(v)) ? 1 : 0;
 }
 
 export { NO_HIDDEN_STATE_ID };

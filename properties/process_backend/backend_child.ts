@@ -56,6 +56,9 @@ export class BackendPanic extends Error {
  * writes garbage or a frame of the wrong length) becomes a `ChildFailed`/`ChildTimedOut` whose
  * message says what happened, with the tail of the child's stderr; the child is then gone.
  */
+/** The least time a program gets to answer the handshake, in ms, whatever the limit per call. */
+const HANDSHAKE_MS_MIN = 10_000;
+
 export class BackendChild {
   readonly pid: number;
   readonly #pipes: ChildPipes;
@@ -73,9 +76,14 @@ export class BackendChild {
     this.pid = this.#pipes.pid;
   }
 
-  /** HELLO → READY: the version both speak and what the backend supports. */
+  /**
+   * HELLO → READY: the version both speak and what the backend supports. The program's start
+   * (a runtime loading, a JIT warming up) is not a backend call: the answer may take
+   * HANDSHAKE_MS_MIN even when the limit per call is shorter.
+   */
   handshake(): ChildReady {
-    const frame = this.call(new FrameWriter(Request.hello).u32(PROTOCOL_VERSION_MIN).u32(PROTOCOL_VERSION_MAX).finish(), 'the handshake (HELLO)');
+    const hello = new FrameWriter(Request.hello).u32(PROTOCOL_VERSION_MIN).u32(PROTOCOL_VERSION_MAX).finish();
+    const frame = this.call(hello, 'the handshake (HELLO)', Math.max(this.#timeoutMs, HANDSHAKE_MS_MIN));
     const body = this.expect(frame, Answer.ready, 'the handshake (HELLO)');
     const version = body.u32();
     const bits = body.u32();
@@ -97,12 +105,12 @@ export class BackendChild {
   }
 
   /** One request, one answer frame; `what` names the request in a failure ("spill of 3 chunks"). */
-  call(request: Uint8Array, what: string): Frame {
+  call(request: Uint8Array, what: string, timeoutMs = this.#timeoutMs): Frame {
     if (this.gone !== undefined) throw new ChildFailed(`${what}: the child ${this.gone}`);
-    const answer = this.#pipes.exchange(request, this.#timeoutMs);
+    const answer = this.#pipes.exchange(request, timeoutMs);
     if (!answer.ok && answer.timedOut) {
       const killed = this.#kill();
-      this.gone = `did not answer ${what} within ${this.#timeoutMs} ms`;
+      this.gone = `did not answer ${what} within ${timeoutMs} ms`;
       throw new ChildTimedOut(this.#withLog(`${what}: the child (${this.#label}, pid ${this.pid}) ${answer.reason} (it sent ${killed}); it was killed`));
     }
     if (!answer.ok) {
