@@ -5,6 +5,10 @@ import { EXIT_USAGE } from './usage_error.js';
 
 /** Exit codes of a command stopped by a signal: 128 + the signal's number, as a shell reports it. */
 const SIGNAL_EXIT_CODES = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 } as const;
+/** A command whose reader went away before it had its verdict: as if killed by SIGPIPE (13). */
+const EXIT_SIGPIPE = 141;
+/** `main` has returned its exit code (output written after that may still meet a closed pipe). */
+let mainDone = false;
 
 /**
  * The command as `bin/spillsim.js` runs it: `main`, plus what only a whole process may do. Every
@@ -28,15 +32,19 @@ export async function runCli(argv: string[]): Promise<number> {
     for (const [signal, code] of Object.entries(SIGNAL_EXIT_CODES)) process.once(signal, () => endNow(code));
   });
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    // A reader that stops early (`spillsim sim --json | head`) is not an error of ours.
-    if (error.code === 'EPIPE') endNow(exitCodeSoFar());
+    // A reader that stops early (`spillsim sim --json | head`) is not an error of ours; but a
+    // command cut off before its verdict has none, so it ends as a process killed by SIGPIPE.
+    if (error.code === 'EPIPE') endNow(mainDone ? exitCodeSoFar() : EXIT_SIGPIPE);
     writeLastWords(`spillsim: cannot write to standard output: ${describeWriteError(error)}\n`);
     endNow(EXIT_USAGE);
   });
   // Nowhere left to say why.
-  process.stderr.on('error', (error: NodeJS.ErrnoException) => endNow(error.code === 'EPIPE' ? exitCodeSoFar() : EXIT_USAGE));
+  process.stderr.on('error', (error: NodeJS.ErrnoException) => endNow(error.code === 'EPIPE' ? (mainDone ? exitCodeSoFar() : EXIT_SIGPIPE) : EXIT_USAGE));
   try {
-    return await main(argv);
+    const code = await main(argv);
+    process.exitCode = code;
+    mainDone = true;
+    return code;
   } finally {
     closeRunDir();
   }
@@ -44,6 +52,8 @@ export async function runCli(argv: string[]): Promise<number> {
 
 /** Kill what this process started, remove its run directory, and exit with `code` (never returns). */
 function endNow(code: number): never {
+  // The progress bar hides the cursor while it runs; a stop must not leave the terminal without one.
+  if (process.stderr.isTTY) writeLastWords('\x1b[?25h');
   killDescendants(process.pid);
   try {
     closeRunDir();

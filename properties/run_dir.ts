@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -40,6 +40,9 @@ export function runDir(): string {
   const systemTemp = tmpdir();
   sweepDeadRunDirs(systemTemp);
   owned = mkdtempSync(join(systemTemp, `${RUN_PREFIX}${process.pid}-`));
+  // The mark the sweep looks for: a directory of the same name without it is not ours.
+  const namespace = pidNamespace();
+  if (namespace !== undefined) writeFileSync(join(owned, RUN_MARK), JSON.stringify({ pid: process.pid, pidNamespace: namespace }));
   process.env[RUN_DIR_ENV] = owned;
   if (!exitHookInstalled) {
     exitHookInstalled = true;
@@ -107,16 +110,43 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Remove the run directories in `systemTemp` whose process is gone (killed before it could remove its own). */
+/** The file in a run directory that says which process made it, in which pid namespace. */
+const RUN_MARK = '.spillsim-run';
+
+/** This process's pid namespace (`pid:[4026531836]`), or undefined where /proc does not say. */
+function pidNamespace(): string | undefined {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Remove the run directories in `systemTemp` whose process is gone (killed before it could
+ * remove its own). Only directories spillsim provably made: the name alone is not enough (a
+ * user's `spillsim-2024-backup` fits it), so each must hold the mark its process wrote, naming a
+ * pid of this pid namespace (a temp dir shared with another container sees pids this one cannot,
+ * which look dead) that no longer runs.
+ */
 export function sweepDeadRunDirs(systemTemp: string): void {
-  sweepDeadPidDirs(systemTemp, RUN_NAME);
+  const namespace = pidNamespace();
+  if (namespace === undefined) return;
+  sweepDeadPidDirs(systemTemp, RUN_NAME, (dir, pid) => {
+    try {
+      const mark = JSON.parse(readFileSync(join(dir, RUN_MARK), 'utf8')) as { pid?: unknown; pidNamespace?: unknown };
+      return mark.pid === pid && mark.pidNamespace === namespace;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /**
  * Remove the entries of `systemTemp` whose name matches `name` and whose pid (its first group)
  * is neither this process nor a live one. Shared with the test runs' own temp roots.
  */
-export function sweepDeadPidDirs(systemTemp: string, name: RegExp): void {
+export function sweepDeadPidDirs(systemTemp: string, name: RegExp, isOurs: (dir: string, pid: number) => boolean = () => true): void {
   let names: string[];
   try {
     names = readdirSync(systemTemp);
@@ -126,6 +156,7 @@ export function sweepDeadPidDirs(systemTemp: string, name: RegExp): void {
   for (const each of names) {
     const pid = Number(name.exec(each)?.[1]);
     if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || isAlive(pid)) continue;
+    if (!isOurs(join(systemTemp, each), pid)) continue;
     try {
       rmSync(join(systemTemp, each), { recursive: true, force: true });
     } catch {

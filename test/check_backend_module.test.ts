@@ -96,3 +96,15 @@ describe('spillsim check --backend and replay --backend with a factory that give
     expect(replayed.stderr.trim().split('\n')).toEqual([expect.stringContaining('threw Error: no disk')]);
   }, 60_000);
 });
+
+describe('check --backend --time-limit', () => {
+  it('splits the limit between the suites, as without a backend (each suite was given all of it)', async () => {
+    const run = await runBuiltCli(['check', '--backend', 'fixtures/backends/memory.mjs', '--suite', 'ordering,no-stall,transparency', '--runs', '1000000', '--time-limit', '3', '--seed', '1', '--no-example-db', '--json']);
+    const report = JSON.parse(run.stdout) as { suites: Array<{ suite: string; timeMs: number; interrupted: boolean }> };
+    // A million runs each cannot finish: every suite runs until its share (about 1 s) is spent.
+    for (const suite of report.suites) expect(suite.interrupted).toBe(true);
+    const spentMs = report.suites.reduce((sum, s) => sum + s.timeMs, 0);
+    expect(spentMs).toBeLessThan(3 * 1000 * 1.5);
+    expect(run.code).toBe(0);
+  }, 60_000);
+});

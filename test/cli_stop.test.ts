@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -124,13 +124,18 @@ describe('an output the command cannot write', () => {
     }
   });
 
-  it('a reader that stops early (| head) is not an error: exit 0, nothing on stderr', async () => {
+  it('a reader that stops early (| head) is not an error: the verdict if it was in (here 1), else 141 as SIGPIPE, never 0 for a failing run; nothing on stderr', async () => {
     // About 250 KB of JSON, more than a pipe holds: the command is still writing when the reader goes.
-    const started = startBuiltCli(['sim', '--seeds', '1..300', '--json']);
-    started.child.stdout!.once('data', () => started.child.stdout!.destroy());
-    const stderr = await stderrOf(started);
-    expect(await started.exited).toEqual({ code: 0, signal: null });
-    expect(stderr).toBe('');
+    // Seeds with a prefetch budget of 0 fail: exit 0 here would be a pass for a failing run.
+    // Whether the verdict was in when the pipe broke depends on timing: then it is kept (1), else 141.
+    for (const extra of [[], ['--workers', '2']]) {
+      const started = startBuiltCli(['sim', '--seeds', '1..300', '--json', '--prefetch-budget', '0', ...extra]);
+      started.child.stdout!.once('data', () => started.child.stdout!.destroy());
+      const stderr = await stderrOf(started);
+      const { code, signal } = await started.exited;
+      expect({ signal, exitCodeIsAFailure: code === 1 || code === 141 }).toEqual({ signal: null, exitCodeIsAFailure: true });
+      expect(stderr).toBe('');
+    }
   });
 });
 
@@ -211,14 +216,24 @@ describe('temporary directories of a command that ends', () => {
     }
   });
 
-  it('the run directory of a command that was killed (its pid gone) is removed by the next command; others are kept', async () => {
+  it('the run directory of a command that was killed (its pid gone) is removed by the next command; anything not provably one is kept', async () => {
     const tmp = freshTmp();
     const deadPid = spawnSync(process.execPath, ['-e', '']).pid;
     expect(isRunning(deadPid)).toBe(false);
+    const namespace = readlinkSync('/proc/self/ns/pid');
+    const mark = (dir: string, pidNamespace: string): void => writeFileSync(join(tmp, dir, '.spillsim-run'), JSON.stringify({ pid: deadPid, pidNamespace }));
     mkdirSync(join(tmp, `spillsim-${deadPid}-aB3dE6`, 'spillsim-check-x1y2z3', '0'), { recursive: true });
+    mark(`spillsim-${deadPid}-aB3dE6`, namespace);
     mkdirSync(join(tmp, `spillsim-${deadPid}-fG7hI8.removed`));
-    const kept = [`spillsim-${process.pid}-jK9lM0`, 'spillsim-validate-nO1pQ2', 'spillsim-test-run-1-rS3tU4'];
-    for (const name of kept) mkdirSync(join(tmp, name));
+    mark(`spillsim-${deadPid}-fG7hI8.removed`, namespace);
+    // A user's directory whose name fits (no mark), and a live command's of another pid namespace
+    // (a temp dir shared between containers: its pid looks dead from here).
+    mkdirSync(join(tmp, `spillsim-${deadPid}-backup`, 'results'), { recursive: true });
+    writeFileSync(join(tmp, `spillsim-${deadPid}-backup`, 'results', 'notes.txt'), 'weeks of work\n');
+    mkdirSync(join(tmp, `spillsim-${deadPid}-vW5xY6`));
+    mark(`spillsim-${deadPid}-vW5xY6`, 'pid:[1]');
+    const kept = [`spillsim-${process.pid}-jK9lM0`, 'spillsim-validate-nO1pQ2', 'spillsim-test-run-1-rS3tU4', `spillsim-${deadPid}-backup`, `spillsim-${deadPid}-vW5xY6`];
+    for (const name of kept) mkdirSync(join(tmp, name), { recursive: true });
     const run = await runBuiltCli(['check', '--suite', 'ordering', '--runs', '5', '--seed', '1', '--backend', 'fixtures/backends/memory.mjs', '--no-example-db', '--quiet'], { env: { TMPDIR: tmp } });
     expect(run.code).toBe(0);
     expect(readdirSync(tmp).sort()).toEqual([...kept].sort());

@@ -33,7 +33,8 @@ export async function checkIsolated(
       seed: options.seed,
       timeoutMs: stuckMs ?? ISOLATED_STUCK_MS_DEFAULT,
       ...(share === undefined ? {} : { unitCapMs: share + SHRINK_ALLOWANCE_MS }),
-      check: options,
+      // The worker checks one suite at a time: each gets its share of the limit, not all of it.
+      check: share === undefined ? options : { ...options, timeLimitMs: share },
     },
     {
       cutOffsMax: 1,
