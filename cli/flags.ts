@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { TIMEOUT_MS_MAX } from '../properties/conformance/validate.js';
+import { isTimerMs, TIMEOUT_MS_MAX } from '../properties/conformance/validate.js';
 import { WORKERS_MAX } from '../sim/campaign.js';
 import { UsageError } from './usage_error.js';
 
@@ -70,7 +70,7 @@ export function workerCount(text: string): number {
 export function milliseconds(flag: string): (text: string) => number {
   return (text) => {
     const value = digits(text);
-    if (value < 1 || value > TIMEOUT_MS_MAX) {
+    if (!isTimerMs(value)) {
       throw new UsageError(`${flag} must be from 1 to ${TIMEOUT_MS_MAX} (about 24.8 days, the most a timer can hold), got ${text}`);
     }
     return value;

@@ -34,12 +34,12 @@ export async function runCli(argv: string[]): Promise<number> {
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     // A reader that stops early (`spillsim sim --json | head`) is not an error of ours; but a
     // command cut off before its verdict has none, so it ends as a process killed by SIGPIPE.
-    if (error.code === 'EPIPE') endNow(mainDone ? exitCodeSoFar() : EXIT_SIGPIPE);
+    if (error.code === 'EPIPE') endNow(pipeClosedCode());
     writeLastWords(`spillsim: cannot write to standard output: ${describeWriteError(error)}\n`);
     endNow(EXIT_USAGE);
   });
   // Nowhere left to say why.
-  process.stderr.on('error', (error: NodeJS.ErrnoException) => endNow(error.code === 'EPIPE' ? (mainDone ? exitCodeSoFar() : EXIT_SIGPIPE) : EXIT_USAGE));
+  process.stderr.on('error', (error: NodeJS.ErrnoException) => endNow(error.code === 'EPIPE' ? pipeClosedCode() : EXIT_USAGE));
   try {
     const code = await main(argv);
     process.exitCode = code;
@@ -65,9 +65,9 @@ function endNow(code: number): never {
   process.exit(code);
 }
 
-/** The exit code already decided (`main` returned), else 0. */
-function exitCodeSoFar(): number {
-  return typeof process.exitCode === 'number' ? process.exitCode : 0;
+/** A reader went away: the verdict if `main` had returned it, else as a process killed by SIGPIPE. */
+function pipeClosedCode(): number {
+  return mainDone && typeof process.exitCode === 'number' ? process.exitCode : EXIT_SIGPIPE;
 }
 
 /** Node's message without the system call it names: `ENOSPC: no space left on device, write` -> `ENOSPC: no space left on device`. */

@@ -2,10 +2,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { BytesSpill } from '../src/spill.js';
 import { BACKEND_CLAUSES, type BackendClause } from './conformance/backend_clauses.js';
 import type { BackendFactory, BackendModule, Supports } from './conformance/backend_module.js';
-import { type ClauseVerdict, unjudged, type VerdictStatus } from './conformance/clause.js';
+import { type ClauseVerdict, skippedByBudget, unjudged, type VerdictStatus } from './conformance/clause.js';
 import { runBackendClause } from './conformance/run_backend_clauses.js';
 import { POLICY_CLAUSE_IDS } from './conformance/policy_clauses.js';
-import { CLAUSE_TIMEOUT_MS_DEFAULT, RUN_BUDGET_MS_DEFAULT, SEED_DEFAULT, TIMEOUT_MS_MAX, validateBackend, validateModule, validatePolicy } from './conformance/validate.js';
+import { CLAUSE_TIMEOUT_MS_DEFAULT, isTimerMs, RUN_BUDGET_MS_DEFAULT, SEED_DEFAULT, TIMEOUT_MS_MAX, validateBackend, validateModule, validatePolicy } from './conformance/validate.js';
 import { BUDGET_SKIP_DETAIL } from './conformance/isolated_runner.js';
 import { badArgument, describeValue } from '../src/arguments.js';
 import { runSuiteUnit, SUITE_RUNS_DEFAULT, SUITE_UNITS, suiteVerdictBase } from './conformance/suite_units.js';
@@ -128,7 +128,7 @@ async function inThread(
   const verdicts: ClauseVerdict[] = [];
   // The budget as the command keeps it: what is left when it is spent is skipped (a clause so is not judged).
   for (const clause of clauses) {
-    if (Date.now() >= deadline) verdicts.push({ id: clause.id, level: clause.level, title: clause.title, status: 'not-applicable', detail: BUDGET_SKIP_DETAIL, budgetSpent: true });
+    if (Date.now() >= deadline) verdicts.push(skippedByBudget(clause, BUDGET_SKIP_DETAIL));
     else verdicts.push(await runBackendClause(module, clause, { seed, timeoutMs }));
   }
   if (withSuites) {
@@ -143,7 +143,7 @@ async function inThread(
 /** A limit in ms, as the command's `--timeout-ms`/`--budget-ms` take it: a whole number from 1 to TIMEOUT_MS_MAX. */
 function checkMilliseconds(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 1 || value > TIMEOUT_MS_MAX) {
+  if (!isTimerMs(value)) {
     throw badArgument(`describeBackend: ${name} must be a whole number of milliseconds from 1 to ${TIMEOUT_MS_MAX} (the longest a timer can wait), got ${describeValue(value)}`);
   }
   return value;

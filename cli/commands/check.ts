@@ -238,10 +238,10 @@ function formatTable(results: CheckedSuite[], paint: Paint): string {
     r.ok
       ? r.notApplicable !== undefined
         ? `not applicable (${r.notApplicable})`
-        : r.interrupted
-          ? r.runs === 0
-            ? 'not run (time limit)'
-            : 'held (time limit)'
+        : notRun(r)
+          ? 'not run (time limit)'
+          : r.interrupted
+            ? 'held (time limit)'
           : 'held'
       : r.cutOff !== undefined
         ? 'FAILED: cut off'

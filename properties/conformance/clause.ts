@@ -40,6 +40,11 @@ export function unjudged(v: ClauseVerdict): boolean {
   return v.budgetSpent === true;
 }
 
+/** The verdict of a clause the run's time budget left unrun (`detail` says so). */
+export function skippedByBudget(clause: Pick<ClauseVerdict, 'id' | 'level' | 'title'>, detail: string): ClauseVerdict {
+  return { id: clause.id, level: clause.level, title: clause.title, status: 'not-applicable', detail, budgetSpent: true };
+}
+
 /** Thrown inside a clause: the backend broke it; the message is the counterexample. */
 export class ClauseBroken extends Error {
   constructor(message: string) {

@@ -14,8 +14,13 @@ import { runDir } from '../run_dir.js';
 /** Why a unit the run's time budget left unrun was skipped. */
 export const BUDGET_SKIP_DETAIL = 'skipped: the time budget of this run was spent before it (raise --budget-ms to run it)';
 
-/** The longest a `setTimeout` can wait, in ms. */
-const TIMER_MS_MAX = 2 ** 31 - 1;
+/** The longest a `setTimeout` can wait, in ms (about 24.8 days): the most `--timeout-ms` and `--budget-ms` take. */
+export const TIMEOUT_MS_MAX = 2 ** 31 - 1;
+
+/** Whether `ms` is a limit a timer can hold: a whole number of milliseconds from 1 to TIMEOUT_MS_MAX. */
+export function isTimerMs(ms: number): boolean {
+  return Number.isSafeInteger(ms) && ms >= 1 && ms <= TIMEOUT_MS_MAX;
+}
 
 /** Slack on top of the in-worker time limit before the parent stops a worker that is stuck in a synchronous loop. */
 const TERMINATE_GRACE_MS = 1000;
@@ -222,7 +227,7 @@ function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedR
     const arm = (ms: number, onFire: () => void): void => {
       clearTimeout(timer);
       // A timer holds at most 2^31 - 1 ms (a longer one fires at once): the longest limit plus its grace waits that long.
-      timer = setTimeout(onFire, Math.min(TIMER_MS_MAX, Math.max(0, ms)));
+      timer = setTimeout(onFire, Math.min(TIMEOUT_MS_MAX, Math.max(0, ms)));
     };
     // Stuck is judged by progress: the limit restarts whenever the backend answers a call; a
     // unit cap, when set, bounds a backend that answers forever.

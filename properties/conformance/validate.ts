@@ -1,4 +1,4 @@
-import { type ClauseVerdict, NO_HIDDEN_STATE_ID, unjudged, wholeRunCommand } from './clause.js';
+import { type ClauseVerdict, NO_HIDDEN_STATE_ID, skippedByBudget, unjudged, wholeRunCommand } from './clause.js';
 import { type DifferentialResult } from './differential.js';
 import { runIsolated, RunCutOffs } from './isolated_runner.js';
 import { type Lane, planLanes } from './lanes.js';
@@ -16,8 +16,7 @@ export const SEED_DEFAULT = 42;
  * `CLAUSE_CAP_FACTOR` times this in all while the backend keeps answering.
  */
 export const CLAUSE_TIMEOUT_MS_DEFAULT = 10_000;
-/** The largest time limit a timer can hold (2^31 - 1 ms, about 24.8 days). */
-export const TIMEOUT_MS_MAX = 2 ** 31 - 1;
+export { isTimerMs, TIMEOUT_MS_MAX } from './isolated_runner.js';
 /** Clauses cut off (stuck, too slow, killed) before the rest are skipped: a hostile module costs at most this many limits. */
 export const CLAUSE_CUT_OFFS_MAX = 2;
 
@@ -79,7 +78,7 @@ async function runLanes(moduleSpecifier: string, clauses: readonly BackendClause
           runCutOffs: clauseCutOffs,
           host: lane.host,
           cutOffsMax: CLAUSE_CUT_OFFS_MAX,
-          skippedResult: (unit, detail) => ({ ...clauseBase(unit), status: 'not-applicable', detail, budgetSpent: true }),
+          skippedResult: (unit, detail) => skippedByBudget(clauseBase(unit), detail),
           timeoutResult: (unit, detail) => ({ ...clauseBase(unit), status: 'timeout', detail }),
         },
       );
@@ -132,7 +131,7 @@ async function runClauseJob(
   const base = verdictBaseAmong(clauses);
   const results = await runIsolated<ClauseVerdict>(job, {
     cutOffsMax: CLAUSE_CUT_OFFS_MAX,
-    ...(deadline === undefined ? {} : { deadline, skippedResult: (unit: string, detail: string) => ({ ...base(unit), status: 'not-applicable' as const, detail, budgetSpent: true }) }),
+    ...(deadline === undefined ? {} : { deadline, skippedResult: (unit: string, detail: string) => skippedByBudget(base(unit), detail) }),
     timeoutResult: (unit, detail) => ({ ...base(unit), status: 'timeout', detail }),
     ...(onVerdict === undefined ? {} : { onResult: (_unit: string, verdict: ClauseVerdict) => onVerdict(verdict) }),
   });
