@@ -98,10 +98,10 @@ describe('describeBackend with a time budget', () => {
       ].join('\n'),
     );
     const result = await run([VITEST, 'run', file, '--reporter', 'verbose'], REPO_ROOT);
-    // Both forms fail the clauses left unrun (the factory form may judge the first before 1 ms is out).
-    expect(result.output).toMatch(/× \S+ > memory module, 1 ms budget > fetch\.exact-bytes/);
-    expect(result.output).toMatch(/× \S+ > memory factory, 1 ms budget > fetch\.exact-bytes/);
-    expect(result.output).toMatch(/fetch\.exact-bytes was not judged: skipped: the time budget of this run was spent/);
+    // Both forms fail the clauses left unrun (which clauses get judged before 1 ms is out depends on timing).
+    for (const block of ['memory module', 'memory factory']) {
+      expect(result.output).toMatch(new RegExp(`× \\S+ > ${block}, 1 ms budget > (\\S+)[^\\n]*\\n +→ \\1 was not judged: skipped: the time budget of this run was spent`));
+    }
     expect(result.code).toBe(1);
   }, 180_000);
 
