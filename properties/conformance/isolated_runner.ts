@@ -273,7 +273,8 @@ function runRound<R>(job: WorkerJob, results: Map<string, R>, options: IsolatedR
           return;
         case 'start':
           loaded = true;
-          if (deadlinePassed) {
+          // The clock, not only the timer: a timer due while messages queue up has not fired yet.
+          if (deadlinePassed || (options.deadline !== undefined && Date.now() >= options.deadline)) {
             finish({ budgetSpent: true });
             return;
           }
