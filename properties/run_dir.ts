@@ -87,17 +87,30 @@ export function closeRunDir(): void {
   if (dir === undefined) return;
   owned = undefined;
   if (process.env[RUN_DIR_ENV] === dir) delete process.env[RUN_DIR_ENV];
-  let doomed = `${dir}${REMOVED_SUFFIX}`;
+  let doomed = dir;
   try {
-    renameSync(dir, doomed);
+    renameSync(dir, `${dir}${REMOVED_SUFFIX}`);
+    doomed = `${dir}${REMOVED_SUFFIX}`;
   } catch {
-    doomed = dir;
+    // Removed where it is.
+  }
+  // A file in its place while the tree goes: a worker thread's `mkdirSync(recursive)` under the
+  // old name then fails instead of making the directory again.
+  let blocked = false;
+  if (doomed !== dir) {
+    try {
+      writeFileSync(dir, '', { flag: 'wx' });
+      blocked = true;
+    } catch {
+      // Something took the name already; the sweep of a later command covers what it leaves.
+    }
   }
   try {
     rmSync(doomed, { recursive: true, force: true, maxRetries: REMOVE_RETRIES_MAX, retryDelay: 10 });
   } catch {
     // Still being written into, or not ours to remove: the next command's sweep tries again.
   }
+  if (blocked) rmSync(dir, { force: true });
 }
 
 /** Whether a process with this pid exists (EPERM: it does, but belongs to someone else). */
